@@ -1,0 +1,140 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.html import format_html
+
+from branches import services
+from branches.models import CATEGORISED_KINDS, Organization, OrgKind, Post, User
+from branches.selectors import member_counts_by_path
+
+
+class LiveFilter(admin.SimpleListFilter):
+    title = "状态"
+    parameter_name = "live"
+
+    def lookups(self, request, model_admin):
+        return [("1", "未撤销"), ("0", "已撤销")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.filter(dissolved_on__isnull=True)
+        if self.value() == "0":
+            return queryset.filter(dissolved_on__isnull=False)
+        return queryset
+
+
+class PostInline(admin.TabularInline):
+    model = Post
+    extra = 0
+    autocomplete_fields = ["member"]
+    fields = ["title", "member", "started_on", "ended_on"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["indented_name", "kind", "category", "code", "member_total", "status"]
+    list_filter = ["kind", "category", LiveFilter]
+    search_fields = ["name", "short_name", "code"]
+    autocomplete_fields = ["parent"]
+    readonly_fields = ["path", "depth"]
+    list_per_page = 100
+    show_full_result_count = False
+    inlines = [PostInline]
+    fieldsets = [
+        (None, {"fields": ["kind", "name", "short_name", "code", "category", "parent"]}),
+        ("日期", {"fields": ["founded_on", "dissolved_on"]}),
+        ("联系方式", {"fields": ["phone", "address", "sort_order"]}),
+        ("树结构", {"fields": ["path", "depth"], "classes": ["collapse"]}),
+    ]
+
+    @admin.display(description="组织名称", ordering="path")
+    def indented_name(self, obj):
+        return format_html(
+            '<span style="padding-left:{}em">{}</span>', 1.5 * (obj.depth - 1), obj.name
+        )
+
+    @admin.display(description="党员数")
+    def member_total(self, obj):
+        return getattr(obj, "member_total", "")
+
+    @admin.display(description="状态")
+    def status(self, obj):
+        return "未撤销" if obj.is_live else f"{obj.dissolved_on:%Y-%m-%d} 撤销"
+
+    def get_changelist_instance(self, request):
+        cl = super().get_changelist_instance(request)
+        # One grouped query for the whole tree, then the page's rows read from
+        # it: no count query per row. The page's queryset caches its rows, so
+        # the attributes set here are the objects the template renders.
+        counts = member_counts_by_path()
+        for org in cl.result_list:
+            org.member_total = counts.get(org.path, 0)
+        return cl
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        # Autocomplete for a member's branch or group offers only that kind.
+        field = request.GET.get("field_name")
+        if request.GET.get("model_name") == "member" and field in ("branch", "group"):
+            kind = OrgKind.BRANCH if field == "branch" else OrgKind.GROUP
+            queryset = queryset.filter(kind=kind, dissolved_on__isnull=True)
+        elif request.GET.get("model_name") == "organization" and field == "parent":
+            queryset = queryset.exclude(kind=OrgKind.GROUP).filter(dissolved_on__isnull=True)
+        return queryset, may_have_duplicates
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("parent")
+
+    def save_model(self, request, obj, form, change):
+        # The tree's paths are written by the services only.
+        if not change:
+            created = services.org_create(
+                kind=obj.kind,
+                name=obj.name,
+                code=obj.code,
+                parent=obj.parent,
+                category=obj.category if obj.kind in CATEGORISED_KINDS else "",
+                short_name=obj.short_name,
+                founded_on=obj.founded_on,
+                phone=obj.phone,
+                address=obj.address,
+                sort_order=obj.sort_order,
+            )
+            obj.pk, obj.path, obj.depth = created.pk, created.path, created.depth
+            return
+        if "parent" in form.changed_data:
+            new_parent = obj.parent
+            current = Organization.objects.get(pk=obj.pk)
+            obj.parent = current.parent
+            moved = services.org_move(org=current, new_parent=new_parent)
+            obj.parent, obj.path, obj.depth = moved.parent, moved.path, moved.depth
+        if "dissolved_on" in form.changed_data and obj.dissolved_on:
+            # Dissolving a node dissolves everything under it.
+            on, obj.dissolved_on = obj.dissolved_on, None
+            obj.save()
+            services.org_dissolve(org=obj, on=on)
+            obj.refresh_from_db()
+            return
+        obj.save()
+
+    def get_readonly_fields(self, request, obj=None):
+        # Its kind decides what may hang under a node; it is fixed once created.
+        return [*self.readonly_fields, "kind"] if obj else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "first_name", "org", "is_staff", "is_active", "last_login"]
+    list_select_related = ["org"]
+    autocomplete_fields = ["org"]
+    show_full_result_count = False
+    fieldsets = [
+        *DjangoUserAdmin.fieldsets,
+        ("所属组织", {"fields": ["org"]}),
+    ]
+    add_fieldsets = [
+        *DjangoUserAdmin.add_fieldsets,
+        ("所属组织", {"fields": ["org"]}),
+    ]

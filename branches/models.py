@@ -1,0 +1,249 @@
+"""The organisation tree (党组织), posts held in it, and the accounts attached to it."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+# Each level of the materialized path is a fixed-width run of digits, so paths
+# sort and compare the same way under any database collation.
+PATH_STEP = 4
+PATH_MAX_CHILDREN = 10**PATH_STEP - 1
+
+
+def path_successor(path: str) -> str | None:
+    """The smallest path that sorts after every path of the subtree under *path*.
+
+    Paths are digits only, so the whole path read as a number plus one is the
+    next sibling (with carry). ``None`` means the subtree runs to the end.
+    """
+    nxt = str(int(path) + 1)
+    return None if len(nxt) > len(path) else nxt.zfill(len(path))
+
+
+def path_segment(index: int) -> str:
+    if not 1 <= index <= PATH_MAX_CHILDREN:
+        raise ValidationError(f"同一上级组织下最多可设 {PATH_MAX_CHILDREN} 个下级组织。")
+    return str(index).zfill(PATH_STEP)
+
+
+class OrgKind(models.TextChoices):
+    CITY = "city", "市委"
+    COUNTY = "county", "县委"
+    TOWNSHIP = "township", "乡镇党委"
+    GENERAL_BRANCH = "general_branch", "党总支"
+    BRANCH = "branch", "党支部"
+    GROUP = "group", "党小组"
+
+
+# Which kinds may sit directly above each kind; None means "may be a root".
+ALLOWED_PARENTS: dict[str, tuple[str | None, ...]] = {
+    OrgKind.CITY: (None,),
+    OrgKind.COUNTY: (None, OrgKind.CITY),
+    OrgKind.TOWNSHIP: (OrgKind.COUNTY,),
+    OrgKind.GENERAL_BRANCH: (OrgKind.TOWNSHIP,),
+    OrgKind.BRANCH: (OrgKind.TOWNSHIP, OrgKind.GENERAL_BRANCH),
+    OrgKind.GROUP: (OrgKind.BRANCH,),
+}
+
+# Kinds that carry a statistics category (农村, 社区, …).
+CATEGORISED_KINDS = (OrgKind.GENERAL_BRANCH, OrgKind.BRANCH)
+
+
+class BranchCategory(models.TextChoices):
+    VILLAGE = "village", "农村"
+    COMMUNITY = "community", "社区"
+    ORGAN = "organ", "机关"
+    ENTERPRISE = "enterprise", "企事业"
+    SCHOOL = "school", "学校"
+    NON_PUBLIC = "non_public", "两新组织"
+    OTHER = "other", "其他"
+
+
+class OrganizationQuerySet(models.QuerySet):
+    def subtree(self, org: Organization, *, include_self: bool = True) -> OrganizationQuerySet:
+        return self.filter(subtree_q(org.path, include_self=include_self))
+
+    def live(self) -> OrganizationQuerySet:
+        return self.filter(dissolved_on__isnull=True)
+
+
+def subtree_q(path: str, *, prefix: str = "", include_self: bool = True) -> Q:
+    """A ``Q`` selecting the subtree under *path* as an indexed range.
+
+    *prefix* leads to the path field from another model, e.g. ``"branch__"``.
+    A range, not ``startswith``: SQLite cannot use an index for Django's
+    escaped ``LIKE``, but uses it for ``>=`` / ``<`` on both databases.
+    """
+    q = Q(**{f"{prefix}path__gte" if include_self else f"{prefix}path__gt": path})
+    upper = path_successor(path)
+    if upper is not None:
+        q &= Q(**{f"{prefix}path__lt": upper})
+    return q
+
+
+class Organization(models.Model):
+    """A node of the organisation tree: committee, general branch, branch or party group.
+
+    Every record of the app hangs from a node. ``path`` is a materialized path
+    of fixed-width digit segments (one per level, root first) kept by the
+    services in ``branches.services``; a subtree is one indexed range query.
+    Nodes are dissolved (``dissolved_on``), never deleted while history
+    points at them.
+    """
+
+    kind = models.CharField("组织类别", max_length=20, choices=OrgKind.choices)
+    name = models.CharField("组织名称", max_length=100)
+    short_name = models.CharField("简称", max_length=50, blank=True)
+    code = models.CharField("组织代码", max_length=50, unique=True)
+    category = models.CharField(
+        "支部类型",
+        max_length=20,
+        choices=BranchCategory.choices,
+        blank=True,
+        help_text="党支部、党总支填写，用于统计。",
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级组织",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    path = models.CharField("路径", max_length=64, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField("层级", editable=False, default=1)
+    founded_on = models.DateField("成立日期", null=True, blank=True)
+    dissolved_on = models.DateField("撤销日期", null=True, blank=True)
+    phone = models.CharField("联系电话", max_length=30, blank=True)
+    address = models.CharField("地址", max_length=200, blank=True)
+    sort_order = models.PositiveIntegerField("排序", default=0)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "党组织"
+        verbose_name_plural = "党组织"
+        ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent", "name"],
+                condition=Q(dissolved_on__isnull=True),
+                name="org_unique_live_sibling_name",
+                violation_error_message="同一上级组织下已有同名的未撤销组织。",
+            ),
+            models.CheckConstraint(
+                condition=Q(dissolved_on__isnull=True)
+                | Q(founded_on__isnull=True)
+                | Q(dissolved_on__gte=models.F("founded_on")),
+                name="org_dissolved_after_founded",
+                violation_error_message="撤销日期不能早于成立日期。",
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "path"], name="org_kind_path")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_live(self) -> bool:
+        return self.dissolved_on is None
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        parent_kind = self.parent.kind if self.parent_id else None
+        allowed = ALLOWED_PARENTS.get(self.kind, ())
+        if parent_kind not in allowed:
+            errors["parent"] = parent_error(self.kind, parent_kind)
+        if self.kind in CATEGORISED_KINDS and not self.category:
+            errors["category"] = "党支部和党总支必须选择支部类型。"
+        if self.kind not in CATEGORISED_KINDS and self.category:
+            errors["category"] = f"{self.get_kind_display()}不填写支部类型。"
+        if self.parent_id and self.parent.dissolved_on and not self.dissolved_on:
+            errors["parent"] = f"上级组织「{self.parent.name}」已撤销，不能在其下设立组织。"
+        if errors:
+            raise ValidationError(errors)
+
+
+def parent_error(kind: str, parent_kind: str | None) -> str:
+    label = OrgKind(kind).label
+    allowed = ALLOWED_PARENTS.get(kind, ())
+    names = "、".join(OrgKind(k).label if k else "无上级（顶级）" for k in allowed)
+    given = OrgKind(parent_kind).label if parent_kind else "无上级"
+    return f"{label}的上级只能是：{names}；不能设在{given}之下。"
+
+
+class PostTitle(models.TextChoices):
+    SECRETARY = "secretary", "书记"
+    DEPUTY_SECRETARY = "deputy_secretary", "副书记"
+    ORGANIZATION = "organization", "组织委员"
+    PUBLICITY = "publicity", "宣传委员"
+    DISCIPLINE = "discipline", "纪检委员"
+    GROUP_LEADER = "group_leader", "党小组长"
+
+
+class Post(models.Model):
+    """A post (班子职务) held by a member in an organisation, with its term dates.
+
+    The committee of a branch on a date is the set of posts open on that date;
+    a post ends (``ended_on``) rather than being deleted, so past committees
+    stay answerable.
+    """
+
+    org = models.ForeignKey(
+        Organization, verbose_name="所在组织", on_delete=models.PROTECT, related_name="posts"
+    )
+    member = models.ForeignKey(
+        "members.Member", verbose_name="党员", on_delete=models.PROTECT, related_name="posts"
+    )
+    title = models.CharField("职务", max_length=30, choices=PostTitle.choices)
+    started_on = models.DateField("任职日期")
+    ended_on = models.DateField("离任日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "班子职务"
+        verbose_name_plural = "班子职务"
+        ordering = ["org__path", "title", "-started_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                name="post_ended_after_started",
+                violation_error_message="离任日期不能早于任职日期。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org} {self.get_title_display()} {self.member}"
+
+    def clean(self) -> None:
+        if not self.org_id:
+            return
+        is_group = self.org.kind == OrgKind.GROUP
+        if is_group != (self.title == PostTitle.GROUP_LEADER):
+            raise ValidationError({"title": "党小组只设党小组长；党小组长只能设在党小组。"})
+        if self.org.kind not in (OrgKind.GROUP, OrgKind.BRANCH, OrgKind.GENERAL_BRANCH):
+            raise ValidationError({"org": "班子职务只登记在党总支、党支部和党小组。"})
+
+
+class User(AbstractUser):
+    """An account of the app, attached to one node of the tree.
+
+    The node bounds what the account may see: the node and everything under
+    it. Superusers see the whole tree; other accounts without a node see
+    nothing.
+    """
+
+    org = models.ForeignKey(
+        Organization,
+        verbose_name="所属组织",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = "用户"
+        verbose_name_plural = "用户"

@@ -1,0 +1,41 @@
+"""Reads of the organisation tree."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.db.models import Count
+
+from branches.models import PATH_STEP, Organization, OrgKind
+
+
+def member_counts_by_path() -> dict[str, int]:
+    """Members on the roster under every node, keyed by the node's path.
+
+    One count grouped by (branch, group) ids, which the (branch, status)
+    index answers without touching the tree, one read of the branch and group
+    paths, then a roll-up to every ancestor by path prefix: a few thousand
+    dictionary updates instead of one count query per node. Grouping by the
+    joined path instead is ten times slower on SQLite at city scale.
+    """
+    from members.models import Member  # members depends on branches, not the reverse
+
+    paths = dict(
+        Organization.objects.filter(kind__in=(OrgKind.BRANCH, OrgKind.GROUP)).values_list(
+            "pk", "path"
+        )
+    )
+    counts: Counter[str] = Counter()
+    rows = (
+        Member.objects.active()
+        .values_list("branch_id", "group_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for branch_id, group_id, n in rows:
+        path = paths[branch_id]
+        for end in range(PATH_STEP, len(path) + 1, PATH_STEP):
+            counts[path[:end]] += n
+        if group_id is not None:
+            counts[paths[group_id]] += n
+    return counts
