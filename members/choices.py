@@ -1,0 +1,83 @@
+"""Value lists of the member roster, as the national collection form names them."""
+
+from django.db import models
+
+# The 56 ethnic groups in the order of GB 3304, then 其他 for anything else
+# (e.g. 穿青人, or a naturalised citizen).
+ETHNIC_GROUPS = (
+    "汉族 蒙古族 回族 藏族 维吾尔族 苗族 彝族 壮族 布依族 朝鲜族 满族 侗族 瑶族 白族 土家族 "
+    "哈尼族 哈萨克族 傣族 黎族 傈僳族 佤族 畲族 高山族 拉祜族 水族 东乡族 纳西族 景颇族 "
+    "柯尔克孜族 土族 达斡尔族 仫佬族 羌族 布朗族 撒拉族 毛南族 仡佬族 锡伯族 阿昌族 普米族 "
+    "塔吉克族 怒族 乌孜别克族 俄罗斯族 鄂温克族 德昂族 保安族 裕固族 京族 塔塔尔族 独龙族 "
+    "鄂伦春族 赫哲族 门巴族 珞巴族 基诺族"
+).split()
+ETHNICITY_CHOICES = [(name, name) for name in ETHNIC_GROUPS] + [("其他", "其他")]
+HAN = "汉族"
+
+
+class Sex(models.TextChoices):
+    MALE = "M", "男"
+    FEMALE = "F", "女"
+
+
+class Education(models.TextChoices):
+    DOCTORATE = "doctorate", "博士研究生"
+    MASTER = "master", "硕士研究生"
+    BACHELOR = "bachelor", "大学本科"
+    JUNIOR_COLLEGE = "junior_college", "大学专科"
+    SECONDARY_VOCATIONAL = "secondary_vocational", "中等专科"
+    HIGH_SCHOOL = "high_school", "高中"
+    JUNIOR_HIGH = "junior_high", "初中"
+    PRIMARY = "primary", "小学及以下"
+
+
+# 大专及以上, as the statistics bulletin counts tertiary education.
+TERTIARY_EDUCATION = (
+    Education.DOCTORATE,
+    Education.MASTER,
+    Education.BACHELOR,
+    Education.JUNIOR_COLLEGE,
+)
+
+
+class MemberCategory(models.TextChoices):
+    FULL = "full", "正式党员"
+    PROBATIONARY = "probationary", "预备党员"
+
+
+class Occupation(models.TextChoices):
+    WORKER = "worker", "工人"
+    FARMER = "farmer", "农牧渔民"
+    PROFESSIONAL = "professional", "专业技术人员"
+    MANAGER = "manager", "管理人员"
+    OFFICIAL = "official", "党政机关工作人员"
+    STUDENT = "student", "学生"
+    OTHER = "other", "其他职业人员"
+    RETIRED = "retired", "离退休人员"
+
+
+class PartyStatus(models.TextChoices):
+    NORMAL = "normal", "正常"
+    SUSPENDED = "suspended", "停止党籍"
+    RESERVED = "reserved", "保留党籍"
+    WITHDRAWN = "withdrawn", "出党（自动退党）"
+    EXPELLED = "expelled", "出党（开除党籍）"
+    DECEASED = "deceased", "去世"
+
+
+class RosterStatus(models.TextChoices):
+    ACTIVE = "active", "在册"
+    TRANSFERRED_OUT = "transferred_out", "转出"
+    LEFT_PARTY = "left_party", "出党"
+    DECEASED = "deceased", "去世"
+
+
+class MembershipReason(models.TextChoices):
+    JOINED = "joined", "入党/首次登记"
+    TRANSFER_IN = "transfer_in", "转入"
+    TRANSFER = "transfer", "支部间转接"
+    REGROUP = "regroup", "调整党小组"
+    TRANSFER_OUT = "transfer_out", "转出"
+    LEFT_PARTY = "left_party", "出党"
+    DECEASED = "deceased", "去世"
+    CORRECTION = "correction", "更正"

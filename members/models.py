@@ -1,0 +1,263 @@
+"""The member registry (党员花名册) and the dated history of where each member belonged."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from branches.models import OrgKind
+from members.choices import (
+    ETHNICITY_CHOICES,
+    HAN,
+    Education,
+    MemberCategory,
+    MembershipReason,
+    Occupation,
+    PartyStatus,
+    RosterStatus,
+    Sex,
+)
+from members.idcard import IdNumberError, mask_id_number, mask_phone, parse_id_number
+
+
+class MemberQuerySet(models.QuerySet):
+    def active(self) -> MemberQuerySet:
+        return self.filter(roster_status=RosterStatus.ACTIVE)
+
+
+class Member(models.Model):
+    """A party member on the roster, with every column of the national collection form.
+
+    ``branch`` and ``group`` are the member's current place, kept equal to the
+    open ``Membership`` row by ``members.services`` so lists and counts need no
+    history join. Members leave the roster (``roster_status``) with a date and
+    reason; their records stay. ``id_number`` is stored normalised to 18
+    characters; one member on the roster per number.
+    """
+
+    name = models.CharField("姓名", max_length=50)
+    branch = models.ForeignKey(
+        "branches.Organization",
+        verbose_name="所在党支部",
+        on_delete=models.PROTECT,
+        related_name="branch_members",
+        limit_choices_to={"kind": OrgKind.BRANCH},
+    )
+    group = models.ForeignKey(
+        "branches.Organization",
+        verbose_name="所在党小组",
+        on_delete=models.PROTECT,
+        related_name="group_members",
+        null=True,
+        blank=True,
+        limit_choices_to={"kind": OrgKind.GROUP},
+    )
+    id_number = models.CharField("公民身份证号", max_length=18, db_index=True)
+    id_check_override = models.BooleanField(
+        "身份证号校验位例外",
+        default=False,
+        help_text="号码校验位不符但经核实无误时勾选，并填写原因。",
+    )
+    id_check_override_reason = models.CharField("例外原因", max_length=200, blank=True)
+    # blank: derived from the ID number by clean() when left empty.
+    sex = models.CharField(
+        "性别", max_length=1, choices=Sex.choices, blank=True, help_text="留空则按身份证号填写。"
+    )
+    ethnicity = models.CharField("民族", max_length=10, choices=ETHNICITY_CHOICES, default=HAN)
+    birth_date = models.DateField("出生日期", blank=True, help_text="留空则按身份证号填写。")
+    education = models.CharField("学历", max_length=30, choices=Education.choices, blank=True)
+    category = models.CharField(
+        "人员类别", max_length=20, choices=MemberCategory.choices, default=MemberCategory.FULL
+    )
+    joined_on = models.DateField("加入党组织日期", null=True, blank=True)
+    full_member_on = models.DateField("转为正式党员日期", null=True, blank=True)
+    occupation = models.CharField("工作岗位", max_length=20, choices=Occupation.choices, blank=True)
+    mobile_phone = models.CharField("手机号", max_length=20, blank=True, db_index=True)
+    landline = models.CharField("固定电话", max_length=30, blank=True)
+    address = models.CharField("家庭住址", max_length=200, blank=True)
+    party_status = models.CharField(
+        "党籍状态", max_length=20, choices=PartyStatus.choices, default=PartyStatus.NORMAL
+    )
+    lost_contact = models.BooleanField("是否为失联党员", default=False)
+    lost_contact_on = models.DateField("失去联系日期", null=True, blank=True)
+    is_mobile = models.BooleanField("是否为流动党员", default=False)
+    mobile_destination = models.CharField("外出流向", max_length=200, blank=True)
+    employer = models.CharField("工作单位及职务", max_length=200, blank=True)
+    native_place = models.CharField("籍贯", max_length=100, blank=True)
+    monthly_dues = models.DecimalField(
+        "月应缴纳党费（元）", max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    dues_paid_until = models.DateField(
+        "党费缴至年月", null=True, blank=True, help_text="记为所缴月份的1日。"
+    )
+    roster_status = models.CharField(
+        "在册状态", max_length=20, choices=RosterStatus.choices, default=RosterStatus.ACTIVE
+    )
+    left_on = models.DateField("离册日期", null=True, blank=True)
+    left_reason = models.CharField("离册原因", max_length=200, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "党员"
+        verbose_name_plural = "党员"
+        ordering = ["branch__path", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number"],
+                condition=Q(roster_status="active"),
+                name="member_unique_active_id_number",
+                violation_error_message="已有在册党员使用该身份证号。",
+            ),
+            models.CheckConstraint(
+                condition=Q(id_check_override=False) | ~Q(id_check_override_reason=""),
+                name="member_override_has_reason",
+                violation_error_message="身份证号校验位例外必须填写原因。",
+            ),
+            models.CheckConstraint(
+                condition=Q(roster_status="active") | Q(left_on__isnull=False),
+                name="member_left_has_date",
+                violation_error_message="离册必须填写离册日期。",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["name"], name="member_name"),
+            models.Index(fields=["branch", "roster_status"], name="member_branch_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask_id_number(self.id_number)
+
+    @property
+    def mobile_phone_masked(self) -> str:
+        return mask_phone(self.mobile_phone)
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        self._clean_id_number(errors)
+        if self.branch_id and self.branch.kind != OrgKind.BRANCH:
+            errors["branch"] = f"「{self.branch.name}」不是党支部，党员只能登记在党支部。"
+        if self.group_id:
+            if self.group.kind != OrgKind.GROUP:
+                errors["group"] = f"「{self.group.name}」不是党小组。"
+            elif self.group.parent_id != self.branch_id:
+                errors["group"] = (
+                    f"党小组「{self.group.name}」属于「{self.group.parent}」，"
+                    f"不在所在党支部「{self.branch}」内。"
+                )
+        if self.category == MemberCategory.PROBATIONARY and self.full_member_on:
+            errors["full_member_on"] = "预备党员不应有转为正式党员日期。"
+        if self.joined_on and self.birth_date and self.joined_on < self.birth_date:
+            errors["joined_on"] = "加入党组织日期早于出生日期。"
+        if self.full_member_on and self.joined_on and self.full_member_on < self.joined_on:
+            errors["full_member_on"] = "转为正式党员日期早于加入党组织日期。"
+        if self.lost_contact != bool(self.lost_contact_on):
+            errors["lost_contact_on"] = "失联党员须填写失去联系日期；未失联则不填。"
+        if self.mobile_destination and not self.is_mobile:
+            errors["mobile_destination"] = "只有流动党员填写外出流向。"
+        if self.id_check_override and not self.id_check_override_reason.strip():
+            errors["id_check_override_reason"] = "身份证号校验位例外必须填写原因。"
+        if errors:
+            raise ValidationError(errors)
+
+    def _clean_id_number(self, errors: dict[str, str]) -> None:
+        try:
+            info = parse_id_number(self.id_number, allow_bad_check=self.id_check_override)
+        except IdNumberError as exc:
+            errors["id_number"] = str(exc)
+            return
+        self.id_number = info.number
+        if self.birth_date is None:
+            self.birth_date = info.birth_date
+        elif self.birth_date != info.birth_date:
+            errors["birth_date"] = (
+                f"出生日期 {self.birth_date:%Y-%m-%d} 与身份证号中的 "
+                f"{info.birth_date:%Y-%m-%d} 不一致。"
+            )
+        if not self.sex:
+            self.sex = info.sex
+        elif self.sex != info.sex:
+            errors["sex"] = (
+                f"性别「{self.get_sex_display()}」与身份证号（第17位"
+                f"{'奇数为男' if info.sex == Sex.MALE else '偶数为女'}）不一致。"
+            )
+
+
+class MembershipQuerySet(models.QuerySet):
+    def on(self, date) -> MembershipQuerySet:
+        """Rows in force on *date*: started on or before it and not ended by it."""
+        return self.filter(started_on__lte=date).filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gt=date)
+        )
+
+    def open(self) -> MembershipQuerySet:
+        return self.filter(ended_on__isnull=True)
+
+
+class Membership(models.Model):
+    """One stretch of a member's belonging to a branch (and a group in it).
+
+    Rows are half-open date ranges ``[started_on, ended_on)``: a transfer on a
+    day ends the old row and starts the new one on that day, so the member is
+    counted once, in the new place. A member on the roster has exactly one
+    open row. Written only by ``members.services``.
+    """
+
+    member = models.ForeignKey(
+        Member, verbose_name="党员", on_delete=models.CASCADE, related_name="memberships"
+    )
+    branch = models.ForeignKey(
+        "branches.Organization",
+        verbose_name="党支部",
+        on_delete=models.PROTECT,
+        related_name="branch_memberships",
+    )
+    group = models.ForeignKey(
+        "branches.Organization",
+        verbose_name="党小组",
+        on_delete=models.PROTECT,
+        related_name="group_memberships",
+        null=True,
+        blank=True,
+    )
+    started_on = models.DateField("起始日期")
+    ended_on = models.DateField("终止日期", null=True, blank=True)
+    start_reason = models.CharField("起始原因", max_length=20, choices=MembershipReason.choices)
+    end_reason = models.CharField(
+        "终止原因", max_length=20, choices=MembershipReason.choices, blank=True
+    )
+    note = models.CharField("备注", max_length=200, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "组织关系记录"
+        verbose_name_plural = "组织关系记录"
+        ordering = ["member", "started_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=Q(ended_on__isnull=True),
+                name="membership_one_open_per_member",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                name="membership_ends_after_start",
+                violation_error_message="终止日期不能早于起始日期。",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["group", "started_on"], name="membership_group_start"),
+            models.Index(fields=["branch", "started_on"], name="membership_branch_start"),
+        ]
+
+    def __str__(self) -> str:
+        end = self.ended_on or "至今"
+        return f"{self.member} {self.branch} {self.started_on}—{end}"
