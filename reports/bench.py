@@ -1,0 +1,42 @@
+"""The pages ``manage.py bench`` measures. Later features add their pages here.
+
+Each entry names a page, how to build its URL from the demo data, the
+account that requests it and a time budget for its median at city scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+from branches.models import Organization, OrgKind
+from members.models import Member
+
+
+@dataclass(frozen=True)
+class BenchPage:
+    name: str
+    url: Callable[[], str]
+    budget_ms: int
+    username: str = "admin"
+
+
+def _member_search_url() -> str:
+    name = Member.objects.order_by("pk").values_list("name", flat=True).first()
+    return reverse("admin:members_member_changelist") + "?" + urlencode({"q": name})
+
+
+def _member_township_url() -> str:
+    township = Organization.objects.filter(kind=OrgKind.TOWNSHIP).order_by("path").first()
+    return reverse("admin:members_member_changelist") + "?" + urlencode({"township": township.pk})
+
+
+PAGES: list[BenchPage] = [
+    BenchPage("admin_member_list", lambda: reverse("admin:members_member_changelist"), 300),
+    BenchPage("admin_member_search", _member_search_url, 300),
+    BenchPage("admin_member_township", _member_township_url, 300),
+    BenchPage("admin_tree_list", lambda: reverse("admin:branches_organization_changelist"), 300),
+]

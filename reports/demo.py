@@ -1,0 +1,389 @@
+"""Deterministic demo data: a county's tree, members with valid ID numbers, posts.
+
+Lives in reports/ because it spans every app (tree, members and, later,
+activities), and reports is the one app that already depends on all of them.
+Written with ``bulk_create`` level by level: at city scale (70,000 members)
+per-row services would take far longer, and the generator produces only
+valid, consistent rows, so the services' checks are not needed here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+
+from branches.models import (
+    PATH_STEP,
+    BranchCategory,
+    Organization,
+    OrgKind,
+    Post,
+    PostTitle,
+    User,
+    path_segment,
+)
+from members.choices import (
+    Education,
+    MemberCategory,
+    MembershipReason,
+    Occupation,
+    Sex,
+)
+from members.idcard import make_id_number
+from members.models import Member, Membership
+
+DEMO_PASSWORD = "dangjian-demo"
+
+
+@dataclass(frozen=True)
+class Scale:
+    townships: int
+    villages_per_township: tuple[int, int]  # inclusive range
+    organs_per_township: tuple[int, int]
+    groups_per_village: tuple[int, int]
+    members_per_branch: tuple[int, int]
+
+
+SCALES = {
+    "small": Scale(4, (7, 9), (2, 3), (3, 5), (30, 44)),
+    "city": Scale(20, (68, 74), (14, 16), (5, 6), (34, 48)),
+}
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
+)
+MALE_CHARS = "建国军明伟强磊志刚勇杰涛斌超鹏辉海波林峰德华文春成永福全贵喜宝山庆东新民玉亮"
+FEMALE_CHARS = "秀英兰芳丽娟敏静燕霞桂凤红梅玲琴云莲珍萍雪慧婷娜倩艳春华荣玉洁月"
+TOWNSHIP_NAMES = (
+    "城关镇 青山乡 柳河镇 白马镇 石桥乡 杨庄镇 新集乡 大营镇 桃园乡 龙泉镇 马家店镇 双河乡 "
+    "清水镇 王集乡 李庄镇 高桥乡 沙河镇 东风乡 红星镇 三合乡 五里铺镇 黄土岗乡 仁和镇 安乐乡"
+).split()
+VILLAGE_FIRST = "东西南北前后上下大小新老高王李张刘陈杨赵黄马周孙郭何林韩冯宋唐许邓彭曾"
+VILLAGE_SECOND = "庄村集营寨屯湾沟坪岭桥河台店园洼堡坊铺圩岗"
+ORGAN_UNITS = [
+    ("机关党支部", BranchCategory.ORGAN),
+    ("中心学校党支部", BranchCategory.SCHOOL),
+    ("卫生院党支部", BranchCategory.ENTERPRISE),
+    ("财政所党支部", BranchCategory.ORGAN),
+    ("派出所党支部", BranchCategory.ORGAN),
+    ("供电所党支部", BranchCategory.ENTERPRISE),
+    ("农业综合服务中心党支部", BranchCategory.ORGAN),
+    ("农村信用社党支部", BranchCategory.ENTERPRISE),
+    ("中学党支部", BranchCategory.SCHOOL),
+    ("敬老院党支部", BranchCategory.OTHER),
+    ("文化站党支部", BranchCategory.ORGAN),
+    ("司法所党支部", BranchCategory.ORGAN),
+    ("市场监管所党支部", BranchCategory.ORGAN),
+    ("水利站党支部", BranchCategory.ORGAN),
+    ("物流园区联合党支部", BranchCategory.NON_PUBLIC),
+    ("商会党支部", BranchCategory.NON_PUBLIC),
+]
+GROUP_ORDINALS = "一二三四五六七八九十"
+DESTINATIONS = (
+    "广东省深圳市",
+    "广东省东莞市",
+    "浙江省杭州市",
+    "江苏省苏州市",
+    "北京市朝阳区",
+    "上海市浦东新区",
+    "天津市滨海新区",
+    "河北省石家庄市",
+    "山东省青岛市",
+    "福建省厦门市",
+)
+MINORITIES = ("回族", "满族", "蒙古族", "壮族", "土家族")
+AREA_CODES = ("131125", "131125", "131125", "131121", "131182", "130104")
+TODAY = datetime.date(2026, 1, 1)  # fixed, so a seed gives the same data any day
+
+
+def ensure_throwaway_database(throwaway_db: str | None) -> None:
+    """Refuse to write demo data (published passwords) into a real database.
+
+    Allowed when DEBUG is on, or when the caller names the database in use,
+    which nobody types by accident against production.
+    """
+    if settings.DEBUG:
+        return
+    name = str(connection.settings_dict["NAME"])
+    if throwaway_db and throwaway_db in (name, name.rsplit("/", 1)[-1]):
+        return
+    raise CommandError(
+        "拒绝写入：DEBUG 未开启，当前数据库可能是正式库。"
+        f"若确认数据库「{name}」可以丢弃，请加参数 --throwaway-db {name}。"
+    )
+
+
+def database_is_empty() -> bool:
+    return not Organization.objects.exists()
+
+
+class DemoBuilder:
+    def __init__(self, *, scale: str, seed: int) -> None:
+        self.scale = SCALES[scale]
+        self.rng = random.Random(seed)
+        self.id_numbers: set[str] = set()
+        self.phones: set[str] = set()
+
+    @transaction.atomic
+    def build(self) -> dict[str, int]:
+        county = self._org(None, 1, OrgKind.COUNTY, "安平县委", "安平县", "", "C001")
+        Organization.objects.bulk_create([county])
+        townships = self._townships(county)
+        branches, groups_by_branch = self._branches_and_groups(townships)
+        members = self._members(branches, groups_by_branch)
+        self._posts(branches, groups_by_branch, members)
+        self._accounts(county)
+        return {
+            "townships": len(townships),
+            "branches": len(branches),
+            "groups": sum(len(g) for g in groups_by_branch.values()),
+            "members": len(members),
+        }
+
+    # -- tree ---------------------------------------------------------------
+    def _org(self, parent, index, kind, name, short_name, category, code) -> Organization:
+        path = (parent.path if parent else "") + path_segment(index)
+        founded = datetime.date(self.rng.randint(1950, 2015), self.rng.randint(1, 12), 1)
+        return Organization(
+            kind=kind,
+            name=name,
+            short_name=short_name,
+            category=category,
+            code=code,
+            parent=parent,
+            path=path,
+            depth=len(path) // PATH_STEP,
+            founded_on=founded,
+            sort_order=index,
+        )
+
+    def _townships(self, county: Organization) -> list[Organization]:
+        names = self.rng.sample(TOWNSHIP_NAMES, self.scale.townships)
+        rows = [
+            self._org(county, i, OrgKind.TOWNSHIP, f"{n}党委", n, "", f"{county.code}{i:03d}")
+            for i, n in enumerate(names, 1)
+        ]
+        return Organization.objects.bulk_create(rows)
+
+    def _branches_and_groups(self, townships):
+        branches: list[Organization] = []
+        for township in townships:
+            villages = self.rng.randint(*self.scale.villages_per_township)
+            organs = self.rng.randint(*self.scale.organs_per_township)
+            names = self._village_names(villages)
+            specs = [
+                (f"{n}{'社区' if k % 9 == 8 else '村'}党支部", k % 9 == 8)
+                for k, n in enumerate(names)
+            ]
+            index = 0
+            for name, is_community in specs:
+                index += 1
+                category = BranchCategory.COMMUNITY if is_community else BranchCategory.VILLAGE
+                branches.append(self._branch(township, index, name, category))
+            for unit, category in ORGAN_UNITS[:organs]:
+                index += 1
+                name = f"{township.short_name}{unit}"
+                branches.append(self._branch(township, index, name, category))
+        branches = Organization.objects.bulk_create(branches, batch_size=2000)
+        groups: list[Organization] = []
+        for branch in branches:
+            if branch.category not in (BranchCategory.VILLAGE, BranchCategory.COMMUNITY):
+                continue
+            for g in range(1, self.rng.randint(*self.scale.groups_per_village) + 1):
+                groups.append(
+                    self._org(
+                        branch,
+                        g,
+                        OrgKind.GROUP,
+                        f"第{GROUP_ORDINALS[g - 1]}党小组",
+                        "",
+                        "",
+                        f"{branch.code}-{g:02d}",
+                    )
+                )
+        groups = Organization.objects.bulk_create(groups, batch_size=2000)
+        by_branch: dict[int, list[Organization]] = {b.pk: [] for b in branches}
+        for group in groups:
+            by_branch[group.parent_id].append(group)
+        return branches, by_branch
+
+    def _branch(self, township, index, name, category) -> Organization:
+        code = f"{township.code}{index:03d}"
+        return self._org(township, index, OrgKind.BRANCH, name, "", category, code)
+
+    def _village_names(self, count: int) -> list[str]:
+        names: list[str] = []
+        seen: set[str] = set()
+        while len(names) < count:
+            name = self.rng.choice(VILLAGE_FIRST) + self.rng.choice(VILLAGE_SECOND)
+            if name not in seen:
+                seen.add(name)
+                names.append(name)
+        return names
+
+    # -- members ------------------------------------------------------------
+    def _members(self, branches, groups_by_branch) -> list[Member]:
+        members: list[Member] = []
+        for branch in branches:
+            groups = groups_by_branch[branch.pk]
+            rural = bool(groups)
+            for k in range(self.rng.randint(*self.scale.members_per_branch)):
+                group = groups[k % len(groups)] if groups else None
+                members.append(self._member(branch, group, rural))
+        members = Member.objects.bulk_create(members, batch_size=2000)
+        Membership.objects.bulk_create(
+            [
+                Membership(
+                    member=m,
+                    branch_id=m.branch_id,
+                    group_id=m.group_id,
+                    started_on=m.joined_on,
+                    start_reason=MembershipReason.JOINED,
+                )
+                for m in members
+            ],
+            batch_size=2000,
+        )
+        return members
+
+    def _member(self, branch, group, rural: bool) -> Member:
+        rng = self.rng
+        sex = Sex.FEMALE if rng.random() < 0.27 else Sex.MALE
+        birth = datetime.date(rng.randint(1938, 2003), rng.randint(1, 12), rng.randint(1, 28))
+        id_number = self._id_number(birth, sex)
+        earliest_join = birth.replace(year=birth.year + 18)
+        latest = TODAY - datetime.timedelta(days=30)
+        probationary = rng.random() < 0.03 and latest - earliest_join > datetime.timedelta(400)
+        if probationary:
+            joined = latest - datetime.timedelta(days=rng.randint(0, 330))
+        else:
+            span = max((latest - earliest_join).days - 400, 1)
+            joined = earliest_join + datetime.timedelta(days=rng.randint(0, span))
+        age = TODAY.year - birth.year
+        is_mobile = rural and age < 55 and rng.random() < 0.12
+        lost = rng.random() < 0.004
+        return Member(
+            name=self._person_name(sex),
+            branch=branch,
+            group=group,
+            id_number=id_number,
+            sex=sex,
+            ethnicity=rng.choice(MINORITIES) if rng.random() < 0.04 else "汉族",
+            birth_date=birth,
+            education=self._education(age, rural),
+            category=MemberCategory.PROBATIONARY if probationary else MemberCategory.FULL,
+            joined_on=joined,
+            full_member_on=None if probationary else joined + datetime.timedelta(days=365),
+            occupation=self._occupation(age, rural),
+            mobile_phone=self._phone(),
+            address=f"{branch.parent.short_name}{branch.name.removesuffix('党支部')}"
+            if rural
+            else "",
+            lost_contact=lost,
+            lost_contact_on=TODAY - datetime.timedelta(days=rng.randint(100, 900))
+            if lost
+            else None,
+            is_mobile=is_mobile,
+            mobile_destination=rng.choice(DESTINATIONS) if is_mobile else "",
+        )
+
+    def _id_number(self, birth: datetime.date, sex: str) -> str:
+        while True:
+            # The sequence's parity carries the sex: odd for men, even for women.
+            sequence = self.rng.randrange(0, 499) * 2 + (1 if sex == Sex.MALE else 0)
+            number = make_id_number(self.rng.choice(AREA_CODES), birth, sequence)
+            if number not in self.id_numbers:
+                self.id_numbers.add(number)
+                return number
+
+    def _person_name(self, sex: str) -> str:
+        chars = FEMALE_CHARS if sex == Sex.FEMALE else MALE_CHARS
+        given = "".join(self.rng.choice(chars) for _ in range(self.rng.choice((1, 2, 2))))
+        return self.rng.choice(SURNAMES) + given
+
+    def _education(self, age: int, rural: bool) -> str:
+        r = self.rng.random()
+        if not rural:
+            return (
+                Education.MASTER
+                if r < 0.1
+                else Education.BACHELOR
+                if r < 0.7
+                else (Education.JUNIOR_COLLEGE)
+            )
+        if age > 60:
+            return Education.PRIMARY if r < 0.4 else Education.JUNIOR_HIGH
+        return (
+            Education.BACHELOR
+            if r < 0.1
+            else Education.JUNIOR_COLLEGE
+            if r < 0.25
+            else Education.HIGH_SCHOOL
+            if r < 0.5
+            else Education.JUNIOR_HIGH
+        )
+
+    def _occupation(self, age: int, rural: bool) -> str:
+        if age >= 62:
+            return Occupation.RETIRED if not rural or self.rng.random() < 0.3 else Occupation.FARMER
+        if not rural:
+            return Occupation.OFFICIAL if self.rng.random() < 0.7 else Occupation.PROFESSIONAL
+        r = self.rng.random()
+        return (
+            Occupation.FARMER if r < 0.7 else Occupation.WORKER if r < 0.85 else (Occupation.OTHER)
+        )
+
+    def _phone(self) -> str:
+        while True:
+            phone = f"1{self.rng.choice('3578')}{self.rng.randint(0, 999999999):09d}"
+            if phone not in self.phones:
+                self.phones.add(phone)
+                return phone
+
+    # -- posts and accounts -------------------------------------------------
+    def _posts(self, branches, groups_by_branch, members) -> None:
+        by_branch: dict[int, list[Member]] = {}
+        by_group: dict[int, list[Member]] = {}
+        for m in members:
+            if m.category == MemberCategory.FULL:
+                by_branch.setdefault(m.branch_id, []).append(m)
+                if m.group_id:
+                    by_group.setdefault(m.group_id, []).append(m)
+        posts: list[Post] = []
+        committee = (PostTitle.SECRETARY, PostTitle.ORGANIZATION, PostTitle.PUBLICITY)
+        for branch in branches:
+            full = by_branch.get(branch.pk, [])
+            # 7+ full members: a committee of three; fewer: a secretary only.
+            titles = committee if len(full) >= 7 else committee[:1]
+            for title, member in zip(titles, full, strict=False):
+                posts.append(self._post(branch, member, title))
+            for group in groups_by_branch[branch.pk]:
+                candidates = by_group.get(group.pk, [])
+                if candidates:
+                    leader = candidates[-1]
+                    posts.append(self._post(group, leader, PostTitle.GROUP_LEADER))
+        Post.objects.bulk_create(posts, batch_size=2000)
+
+    def _post(self, org, member, title) -> Post:
+        start = datetime.date(self.rng.choice((2021, 2024)), self.rng.randint(1, 12), 1)
+        return Post(org=org, member=member, title=title, started_on=max(start, member.joined_on))
+
+    def _accounts(self, county: Organization) -> None:
+        admin = User(username="admin", first_name="系统管理员", org=county)
+        admin.is_staff = admin.is_superuser = True
+        admin.set_password(DEMO_PASSWORD)
+        admin.save()
+
+
+DEMO_LOGINS = [("admin", "系统管理员（全县，超级用户）")]
+
+
+def demo_logins_text() -> str:
+    lines = [f"  {username:<12} {role}" for username, role in DEMO_LOGINS]
+    return "演示账号（密码均为 {}）：\n{}".format(DEMO_PASSWORD, "\n".join(lines))

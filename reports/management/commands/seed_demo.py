@@ -1,0 +1,44 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from reports.demo import (
+    SCALES,
+    DemoBuilder,
+    database_is_empty,
+    demo_logins_text,
+    ensure_throwaway_database,
+)
+
+
+class Command(BaseCommand):
+    help = "载入演示数据（组织树、党员、班子职务、演示账号）。同一 --seed 生成的数据完全相同。"
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--scale",
+            choices=sorted(SCALES),
+            default="small",
+            help="small：1县4乡约1500名党员；city：约1700个支部、7万名党员",
+        )
+        parser.add_argument("--seed", type=int, default=2026, help="随机种子（默认 2026）")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="数据库已有数据时什么也不做（make run 使用）"
+        )
+        parser.add_argument(
+            "--throwaway-db",
+            metavar="NAME",
+            help="DEBUG 关闭时必须给出当前数据库名，确认它可以丢弃",
+        )
+
+    def handle(self, *args, scale, seed, if_empty, throwaway_db, **options):
+        ensure_throwaway_database(throwaway_db)
+        if not database_is_empty():
+            if not if_empty:
+                raise CommandError("数据库中已有组织数据，演示数据只能载入空数据库。")
+            self.stdout.write("数据库已有数据，跳过演示数据。")
+        else:
+            counts = DemoBuilder(scale=scale, seed=seed).build()
+            self.stdout.write(
+                "已载入演示数据：{townships} 个乡镇，{branches} 个党支部，"
+                "{groups} 个党小组，{members} 名党员。".format(**counts)
+            )
+        self.stdout.write(demo_logins_text())
