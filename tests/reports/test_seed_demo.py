@@ -1,0 +1,79 @@
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from branches.models import Organization, OrgKind, Post, User
+from members.idcard import parse_id_number
+from members.models import Member, Membership
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(**options) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out, **options)
+    return out.getvalue()
+
+
+def test_it_builds_the_small_county_with_valid_consistent_members():
+    output = seed(scale="small", seed=7)
+
+    assert Organization.objects.filter(kind=OrgKind.COUNTY).count() == 1
+    assert Organization.objects.filter(kind=OrgKind.TOWNSHIP).count() == 4
+    branches = Organization.objects.filter(kind=OrgKind.BRANCH)
+    assert 35 <= branches.count() <= 48
+    assert (
+        branches.filter(category="village").count() > branches.exclude(category="village").count()
+    )
+    assert Organization.objects.filter(kind=OrgKind.GROUP).count() > 80
+    members = list(Member.objects.select_related("branch", "group"))
+    assert 1200 <= len(members) <= 1800
+    for member in members[::37]:
+        info = parse_id_number(member.id_number)
+        assert (info.birth_date, info.sex) == (member.birth_date, member.sex)
+        member.full_clean()  # every rule of the registry holds for demo rows
+    assert Membership.objects.open().count() == len(members)
+    assert Post.objects.filter(title="secretary").count() == branches.count()
+    assert User.objects.get(username="admin").check_password("dangjian-demo")
+    assert "dangjian-demo" in output and "admin" in output
+
+
+def test_it_is_deterministic_for_a_seed():
+    seed(scale="small", seed=3)
+    first = list(Member.objects.order_by("pk").values_list("name", "id_number", "branch__name"))
+    Post.objects.all().delete()
+    Membership.objects.all().delete()
+    Member.objects.all().delete()
+    User.objects.all().delete()
+    for depth in (4, 3, 2, 1):  # protected parents: delete leaves first
+        Organization.objects.filter(depth=depth).delete()
+
+    seed(scale="small", seed=3)
+
+    again = list(Member.objects.order_by("pk").values_list("name", "id_number", "branch__name"))
+    assert again == first
+
+
+def test_it_refuses_a_non_empty_database_unless_asked_to_skip():
+    seed(scale="small")
+    with pytest.raises(CommandError, match="已有组织数据"):
+        seed(scale="small")
+    assert "跳过" in seed(scale="small", if_empty=True)
+
+
+def test_it_refuses_when_debug_is_off_and_no_flag_names_the_database(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--throwaway-db"):
+        seed(scale="small")
+    with pytest.raises(CommandError, match="--throwaway-db"):
+        seed(scale="small", throwaway_db="production")
+    assert not Organization.objects.exists()
+
+
+def test_it_accepts_the_flag_naming_the_database_in_use(settings):
+    settings.DEBUG = False
+    seed(scale="small", throwaway_db=str(connection.settings_dict["NAME"]))
+    assert Member.objects.exists()
