@@ -1,9 +1,12 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group, Permission
 from django.utils.html import format_html
 
 from branches import services
 from branches.models import CATEGORISED_KINDS, Organization, OrgKind, Post, User
+from branches.scoped_admin import ScopedAdmin, ScopedTabularInline
 from branches.selectors import member_counts_by_path
 
 
@@ -22,7 +25,7 @@ class LiveFilter(admin.SimpleListFilter):
         return queryset
 
 
-class PostInline(admin.TabularInline):
+class PostInline(ScopedTabularInline):
     model = Post
     extra = 0
     autocomplete_fields = ["member"]
@@ -30,14 +33,13 @@ class PostInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ScopedAdmin):
     list_display = ["indented_name", "kind", "category", "code", "member_total", "status"]
     list_filter = ["kind", "category", LiveFilter]
     search_fields = ["name", "short_name", "code"]
     autocomplete_fields = ["parent"]
     readonly_fields = ["path", "depth"]
     list_per_page = 100
-    show_full_result_count = False
     inlines = [PostInline]
     fieldsets = [
         (None, {"fields": ["kind", "name", "short_name", "code", "category", "parent"]}),
@@ -65,7 +67,7 @@ class OrganizationAdmin(admin.ModelAdmin):
         # One grouped query for the whole tree, then the page's rows read from
         # it: no count query per row. The page's queryset caches its rows, so
         # the attributes set here are the objects the template renders.
-        counts = member_counts_by_path()
+        counts = member_counts_by_path(user=request.user)
         for org in cl.result_list:
             org.member_total = counts.get(org.path, 0)
         return cl
@@ -124,17 +126,77 @@ class OrganizationAdmin(admin.ModelAdmin):
         return False
 
 
+def grantable_groups(user):
+    """Roles *user* may hand out: those whose every permission *user* holds."""
+    groups = Group.objects.order_by("name")
+    if user.is_superuser:
+        return groups
+    held = {
+        f"{app}.{code}"
+        for app, code in Permission.objects.filter(group__user=user).values_list(
+            "content_type__app_label", "codename"
+        )
+    }
+    held |= {
+        f"{app}.{code}"
+        for app, code in Permission.objects.filter(user=user).values_list(
+            "content_type__app_label", "codename"
+        )
+    }
+    allowed = [
+        group.pk
+        for group in groups.prefetch_related("permissions__content_type")
+        if {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()} <= held
+    ]
+    return groups.filter(pk__in=allowed)
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    list_display = ["username", "first_name", "org", "is_staff", "is_active", "last_login"]
+class UserAdmin(ScopedAdmin, DjangoUserAdmin):
+    """Accounts under the user's node; nobody grants more than their own node or rights."""
+
+    list_display = ["username", "first_name", "org", "roles", "is_active", "last_login"]
     list_select_related = ["org"]
+    list_filter = ["is_active", "groups"]
     autocomplete_fields = ["org"]
-    show_full_result_count = False
     fieldsets = [
-        *DjangoUserAdmin.fieldsets,
-        ("所属组织", {"fields": ["org"]}),
+        (None, {"fields": ["username", "password"]}),
+        ("个人信息", {"fields": ["first_name", "last_name", "email"]}),
+        ("所属组织与角色", {"fields": ["org", "groups", "is_active", "is_staff"]}),
+        ("超级用户", {"fields": ["is_superuser", "user_permissions"]}),
+        ("重要日期", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
-        *DjangoUserAdmin.add_fieldsets,
-        ("所属组织", {"fields": ["org"]}),
+        (None, {"fields": ["username", "usable_password", "password1", "password2"]}),
+        ("所属组织与角色", {"fields": ["first_name", "org", "groups"]}),
     ]
+    readonly_fields = ["last_login", "date_joined"]
+
+    @admin.display(description="角色")
+    def roles(self, obj):
+        return "、".join(g.name for g in obj.groups.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        return [fs for fs in fieldsets if fs[0] != "超级用户"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups":
+            kwargs["queryset"] = grantable_groups(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        # Accounts made here work in the back office.
+        obj.is_staff = True
+        super().save_model(request, obj, form, change)
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django checks the permission before existence; out of scope first.
+        if self.out_of_scope(request, unquote(id)):
+            return self.not_found(request, id)
+        return super().user_change_password(request, id, form_url)

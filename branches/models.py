@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-# Each level of the materialized path is a fixed-width run of digits, so paths
-# sort and compare the same way under any database collation.
-PATH_STEP = 4
-PATH_MAX_CHILDREN = 10**PATH_STEP - 1
-
-
-def path_successor(path: str) -> str | None:
-    """The smallest path that sorts after every path of the subtree under *path*.
-
-    Paths are digits only, so the whole path read as a number plus one is the
-    next sibling (with carry). ``None`` means the subtree runs to the end.
-    """
-    nxt = str(int(path) + 1)
-    return None if len(nxt) > len(path) else nxt.zfill(len(path))
-
-
-def path_segment(index: int) -> str:
-    if not 1 <= index <= PATH_MAX_CHILDREN:
-        raise ValidationError(f"同一上级组织下最多可设 {PATH_MAX_CHILDREN} 个下级组织。")
-    return str(index).zfill(PATH_STEP)
+from branches.audit import AuditedQuerySet, audit_history
+from branches.paths import subtree_q
+from branches.scoping import ScopedQuerySet
 
 
 class OrgKind(models.TextChoices):
@@ -62,26 +45,14 @@ class BranchCategory(models.TextChoices):
     OTHER = "other", "其他"
 
 
-class OrganizationQuerySet(models.QuerySet):
+class OrganizationQuerySet(ScopedQuerySet, AuditedQuerySet):
+    derived_fields = frozenset({"path", "depth"})
+
     def subtree(self, org: Organization, *, include_self: bool = True) -> OrganizationQuerySet:
         return self.filter(subtree_q(org.path, include_self=include_self))
 
     def live(self) -> OrganizationQuerySet:
         return self.filter(dissolved_on__isnull=True)
-
-
-def subtree_q(path: str, *, prefix: str = "", include_self: bool = True) -> Q:
-    """A ``Q`` selecting the subtree under *path* as an indexed range.
-
-    *prefix* leads to the path field from another model, e.g. ``"branch__"``.
-    A range, not ``startswith``: SQLite cannot use an index for Django's
-    escaped ``LIKE``, but uses it for ``>=`` / ``<`` on both databases.
-    """
-    q = Q(**{f"{prefix}path__gte" if include_self else f"{prefix}path__gt": path})
-    upper = path_successor(path)
-    if upper is not None:
-        q &= Q(**{f"{prefix}path__lt": upper})
-    return q
 
 
 class Organization(models.Model):
@@ -122,6 +93,7 @@ class Organization(models.Model):
     sort_order = models.PositiveIntegerField("排序", default=0)
 
     objects = OrganizationQuerySet.as_manager()
+    history = audit_history(excluded_fields=["path", "depth"])
 
     class Meta:
         verbose_name = "党组织"
@@ -184,6 +156,10 @@ class PostTitle(models.TextChoices):
     GROUP_LEADER = "group_leader", "党小组长"
 
 
+class PostQuerySet(ScopedQuerySet, AuditedQuerySet):
+    scope_through = "org"
+
+
 class Post(models.Model):
     """A post (班子职务) held by a member in an organisation, with its term dates.
 
@@ -201,6 +177,9 @@ class Post(models.Model):
     title = models.CharField("职务", max_length=30, choices=PostTitle.choices)
     started_on = models.DateField("任职日期")
     ended_on = models.DateField("离任日期", null=True, blank=True)
+
+    objects = PostQuerySet.as_manager()
+    history = audit_history()
 
     class Meta:
         verbose_name = "班子职务"
@@ -227,6 +206,19 @@ class Post(models.Model):
             raise ValidationError({"org": "班子职务只登记在党总支、党支部和党小组。"})
 
 
+class UserQuerySet(ScopedQuerySet):
+    scope_through = "org"
+
+    def visible_to(self, user):
+        visible = super().visible_to(user)
+        # Nobody but a superuser sees (and so can edit) a superuser account.
+        return visible if user.is_superuser else visible.filter(is_superuser=False)
+
+
+class ScopedUserManager(UserManager.from_queryset(UserQuerySet)):
+    pass
+
+
 class User(AbstractUser):
     """An account of the app, attached to one node of the tree.
 
@@ -243,6 +235,8 @@ class User(AbstractUser):
         blank=True,
         related_name="users",
     )
+
+    objects = ScopedUserManager()
 
     class Meta(AbstractUser.Meta):
         verbose_name = "用户"

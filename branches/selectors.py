@@ -6,11 +6,12 @@ from collections import Counter
 
 from django.db.models import Count
 
-from branches.models import PATH_STEP, Organization, OrgKind
+from branches.models import Organization, OrgKind
+from branches.paths import PATH_STEP
 
 
-def member_counts_by_path() -> dict[str, int]:
-    """Members on the roster under every node, keyed by the node's path.
+def member_counts_by_path(*, user) -> dict[str, int]:
+    """Members on the roster under every node *user* may see, keyed by the node's path.
 
     One count grouped by (branch, group) ids, which the (branch, status)
     index answers without touching the tree, one read of the branch and group
@@ -21,13 +22,14 @@ def member_counts_by_path() -> dict[str, int]:
     from members.models import Member  # members depends on branches, not the reverse
 
     paths = dict(
-        Organization.objects.filter(kind__in=(OrgKind.BRANCH, OrgKind.GROUP)).values_list(
-            "pk", "path"
-        )
+        Organization.objects.visible_to(user)
+        .filter(kind__in=(OrgKind.BRANCH, OrgKind.GROUP))
+        .values_list("pk", "path")
     )
     counts: Counter[str] = Counter()
     rows = (
-        Member.objects.active()
+        Member.objects.visible_to(user)
+        .active()
         .values_list("branch_id", "group_id")
         .annotate(n=Count("pk"))
         .order_by()

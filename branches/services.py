@@ -10,11 +10,10 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 
 from branches.models import (
-    PATH_STEP,
     Organization,
     Post,
-    path_segment,
 )
+from branches.paths import PATH_STEP, path_segment
 
 
 def next_child_path(parent: Organization | None) -> str:
@@ -78,12 +77,12 @@ def org_move(*, org: Organization, new_parent: Organization | None) -> Organizat
     depth_delta = (len(new_path) - len(old_path)) // PATH_STEP
     # The fresh segment is unused under the new parent, so no rewritten path
     # can collide with an existing one while the update runs.
-    Organization.objects.subtree(org).update(
+    Organization.objects.subtree(org).update_derived(
         path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
         depth=F("depth") + depth_delta,
     )
-    Organization.objects.filter(pk=org.pk).update(parent=new_parent)
-    org.refresh_from_db()
+    org.path, org.depth = new_path, len(new_path) // PATH_STEP
+    org.save(update_fields=["parent"])  # the move itself is audited
     return org
 
 
@@ -114,7 +113,11 @@ def org_dissolve(*, org: Organization, on: datetime.date) -> int:
                 "撤销日期不能早于该日期。"
             }
         )
-    return Organization.objects.subtree(org).live().update(dissolved_on=on)
+    nodes = list(Organization.objects.subtree(org).live())
+    for node in nodes:
+        node.dissolved_on = on
+    Organization.objects.bulk_update(nodes, ["dissolved_on"])
+    return len(nodes)
 
 
 @transaction.atomic

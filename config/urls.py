@@ -1,6 +1,12 @@
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
+from django.urls import path, reverse
+
+from branches import views as branch_views
 
 admin.site.site_header = "党建台账"
 admin.site.site_title = "党建台账"
@@ -8,7 +14,28 @@ admin.site.index_title = "后台管理"
 # The list pages are wide; the laptop screens of township offices need the room.
 admin.site.enable_nav_sidebar = False
 
+
+def admin_login(request, extra_context=None):
+    """The front-door login page serves the admin too: one page, one lock-out."""
+    target = request.GET.get("next", reverse("admin:index"))
+    return redirect(f"{reverse(settings.LOGIN_URL)}?{urlencode({'next': target})}")
+
+
+admin.site.login = admin_login
+
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("", branch_views.home, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("admin/", admin.site.urls),
 ]

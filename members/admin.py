@@ -1,13 +1,31 @@
 import datetime
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from simple_history.template_utils import HistoricalRecordContextHelper
 
-from branches.models import Organization, OrgKind, subtree_q
+from branches.models import Organization, OrgKind
+from branches.paths import subtree_q
+from branches.scoped_admin import ScopedAdmin, ScopedTabularInline
 from members import services
 from members.choices import MembershipReason
-from members.idcard import IdNumberError, clean_id_text, parse_id_number
-from members.models import Member, Membership
+from members.idcard import IdNumberError, clean_id_text, mask_phone, parse_id_number
+from members.models import Member, Membership, PiiAccess
+
+# Fields shown whole only to holders of members.view_pii, masked for others.
+PII_FIELDS = {
+    "id_number": "id_number_masked",
+    "mobile_phone": "mobile_phone_masked",
+    "landline": "landline_masked",
+}
+
+
+def township_in_scope(request, value: str):
+    # Ids come from the URL and list filters run unguarded: a garbled one finds nobody.
+    if not value.isdigit():
+        return None
+    return Organization.objects.visible_to(request.user).filter(pk=value).first()
 
 
 class TownshipFilter(admin.SimpleListFilter):
@@ -17,15 +35,15 @@ class TownshipFilter(admin.SimpleListFilter):
     parameter_name = "township"
 
     def lookups(self, request, model_admin):
-        townships = Organization.objects.filter(kind=OrgKind.TOWNSHIP).live()
+        townships = Organization.objects.visible_to(request.user).filter(kind=OrgKind.TOWNSHIP)
+        townships = townships.live()
         return [(str(t.pk), t.name) for t in townships.only("pk", "name")]
 
     def queryset(self, request, queryset):
         value = self.value()
         if not value:
             return queryset
-        # Ids come from the URL and list filters run unguarded: a garbled one finds nobody.
-        township = Organization.objects.filter(pk=value).first() if value.isdigit() else None
+        township = township_in_scope(request, value)
         if township is None:
             return queryset.none()
         return queryset.filter(subtree_q(township.path, prefix="branch__"))
@@ -38,10 +56,7 @@ class BranchFilter(admin.SimpleListFilter):
     parameter_name = "branch"
 
     def lookups(self, request, model_admin):
-        township_id = request.GET.get(TownshipFilter.parameter_name, "")
-        township = (
-            Organization.objects.filter(pk=township_id).first() if township_id.isdigit() else None
-        )
+        township = township_in_scope(request, request.GET.get(TownshipFilter.parameter_name, ""))
         if township is None:
             return []
         branches = Organization.objects.subtree(township).filter(kind=OrgKind.BRANCH).live()
@@ -54,7 +69,7 @@ class BranchFilter(admin.SimpleListFilter):
         return queryset.filter(branch_id=value) if value.isdigit() else queryset.none()
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ScopedTabularInline):
     model = Membership
     extra = 0
     can_delete = False
@@ -69,8 +84,36 @@ class MembershipInline(admin.TabularInline):
         return super().get_queryset(request).select_related("branch", "group")
 
 
+class MaskedHistoryHelper(HistoricalRecordContextHelper):
+    """History changes with ID numbers and phones masked, for users without view_pii."""
+
+    def prepare_delta_change_value(self, change, value):
+        value = super().prepare_delta_change_value(change, value)
+        if change.field == "id_number":
+            return Member(id_number=value or "").id_number_masked
+        if change.field in PII_FIELDS:
+            return mask_phone(value or "")
+        return value
+
+
+@admin.register(PiiAccess)
+class PiiAccessAdmin(ScopedAdmin):
+    list_display = ["at", "user", "action", "member", "detail"]
+    list_select_related = ["user", "member"]
+    list_filter = ["action"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(ScopedAdmin):
     list_display = [
         "name",
         "masked_id_number",
@@ -97,7 +140,6 @@ class MemberAdmin(admin.ModelAdmin):
     search_help_text = "按姓名、身份证号（15位或18位）或手机号查找"
     autocomplete_fields = ["branch", "group"]
     list_per_page = 50
-    show_full_result_count = False
     inlines = [MembershipInline]
     # Leaving the roster closes the membership row: only members.services may do it.
     readonly_fields = ["roster_status", "left_on", "left_reason"]
@@ -187,6 +229,50 @@ class MemberAdmin(admin.ModelAdmin):
                 number = cleaned
             return queryset.filter(Q(id_number=number) | Q(id_number=cleaned)), False
         return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description="固定电话")
+    def landline_masked(self, obj):
+        return mask_phone(obj.landline)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.has_perm("members.view_pii"):
+            return fieldsets
+        return [
+            (name, {**opts, "fields": [PII_FIELDS.get(f, f) for f in opts["fields"]]})
+            for name, opts in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.has_perm("members.view_pii"):
+            readonly += PII_FIELDS.values()
+        return readonly
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if (
+            request.method == "GET"
+            and response.status_code == 200
+            and request.user.has_perm("members.view_pii")
+        ):
+            services.pii_access_record(
+                user=request.user,
+                action=PiiAccess.Action.VIEW,
+                member=response.context_data["original"],
+            )
+        return response
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # A past version shows every field whole; without view_pii it is closed.
+        if not request.user.has_perm("members.view_pii"):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        if request.user.has_perm("members.view_pii"):
+            return super().get_historical_record_context_helper(request, historical_record)
+        return MaskedHistoryHelper(self.model, historical_record)
 
     def save_model(self, request, obj, form, change):
         # A change of branch or group is a transfer: it closes the open

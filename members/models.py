@@ -6,7 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from branches.audit import AuditedQuerySet, audit_history
 from branches.models import OrgKind
+from branches.scoping import ScopedQuerySet
 from members.choices import (
     ETHNICITY_CHOICES,
     HAN,
@@ -21,7 +23,9 @@ from members.choices import (
 from members.idcard import IdNumberError, mask_id_number, mask_phone, parse_id_number
 
 
-class MemberQuerySet(models.QuerySet):
+class MemberQuerySet(ScopedQuerySet, AuditedQuerySet):
+    scope_through = "branch"
+
     def active(self) -> MemberQuerySet:
         return self.filter(roster_status=RosterStatus.ACTIVE)
 
@@ -100,11 +104,16 @@ class Member(models.Model):
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     objects = MemberQuerySet.as_manager()
+    history = audit_history()
 
     class Meta:
         verbose_name = "党员"
         verbose_name_plural = "党员"
         ordering = ["branch__path", "name", "id"]
+        permissions = [
+            ("view_pii", "查看完整身份证号和手机号"),
+            ("import_member", "导入党员花名册"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["id_number"],
@@ -190,7 +199,10 @@ class Member(models.Model):
             )
 
 
-class MembershipQuerySet(models.QuerySet):
+class MembershipQuerySet(ScopedQuerySet, AuditedQuerySet):
+    # A member's whole history is visible wherever the member is.
+    scope_through = "member__branch"
+
     def on(self, date) -> MembershipQuerySet:
         """Rows in force on *date*: started on or before it and not ended by it."""
         return self.filter(started_on__lte=date).filter(
@@ -236,6 +248,7 @@ class Membership(models.Model):
     note = models.CharField("备注", max_length=200, blank=True)
 
     objects = MembershipQuerySet.as_manager()
+    history = audit_history()
 
     class Meta:
         verbose_name = "组织关系记录"
@@ -261,3 +274,45 @@ class Membership(models.Model):
     def __str__(self) -> str:
         end = self.ended_on or "至今"
         return f"{self.member} {self.branch} {self.started_on}—{end}"
+
+
+class PiiAccessQuerySet(ScopedQuerySet):
+    # A log entry belongs where the account that looked belongs.
+    scope_through = "user__org"
+
+
+class PiiAccess(models.Model):
+    """One look at whole ID numbers and phones: a member's page opened, or an export.
+
+    Kept so the department can answer who saw whose personal data, and when.
+    Written by ``members.services.pii_access_record``; never edited.
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", "查看完整信息"
+        EXPORT = "export", "导出个人信息"
+
+    user = models.ForeignKey(
+        "branches.User", verbose_name="用户", on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    action = models.CharField("操作", max_length=10, choices=Action.choices)
+    member = models.ForeignKey(
+        Member,
+        verbose_name="党员",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    detail = models.CharField("说明", max_length=300, blank=True)
+
+    objects = PiiAccessQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "个人信息查看记录"
+        verbose_name_plural = "个人信息查看记录"
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -6,7 +6,8 @@ import datetime
 
 from django.db.models import Exists, OuterRef
 
-from branches.models import Organization, OrgKind, subtree_q
+from branches.models import Organization, OrgKind
+from branches.paths import subtree_q
 from members.models import Member, Membership
 
 

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from branches.models import Organization
 from members.choices import MembershipReason, RosterStatus
-from members.models import Member, Membership
+from members.models import Member, Membership, PiiAccess
 
 # Roster statuses a member leaves to, with the membership end reason they record.
 LEAVE_REASONS = {
@@ -102,3 +102,8 @@ def member_leave(*, member: Member, status: str, on: datetime.date, reason: str)
     member.full_clean()
     member.save()
     return member
+
+
+def pii_access_record(*, user, action: str, member: Member | None = None, detail: str = ""):
+    """Log that *user* saw whole ID numbers or phones (a member's page, an export)."""
+    return PiiAccess.objects.create(user=user, action=action, member=member, detail=detail)

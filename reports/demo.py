@@ -14,19 +14,20 @@ import random
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
 from branches.models import (
-    PATH_STEP,
     BranchCategory,
     Organization,
     OrgKind,
     Post,
     PostTitle,
     User,
-    path_segment,
 )
+from branches.paths import PATH_STEP, path_segment
+from branches.roles import Role
 from members.choices import (
     Education,
     MemberCategory,
@@ -133,12 +134,12 @@ class DemoBuilder:
     @transaction.atomic
     def build(self) -> dict[str, int]:
         county = self._org(None, 1, OrgKind.COUNTY, "安平县委", "安平县", "", "C001")
-        Organization.objects.bulk_create([county])
+        Organization.objects.bulk_create([county], audit=False)
         townships = self._townships(county)
         branches, groups_by_branch = self._branches_and_groups(townships)
         members = self._members(branches, groups_by_branch)
         self._posts(branches, groups_by_branch, members)
-        self._accounts(county)
+        self._accounts(county, townships, branches)
         return {
             "townships": len(townships),
             "branches": len(branches),
@@ -169,7 +170,7 @@ class DemoBuilder:
             self._org(county, i, OrgKind.TOWNSHIP, f"{n}党委", n, "", f"{county.code}{i:03d}")
             for i, n in enumerate(names, 1)
         ]
-        return Organization.objects.bulk_create(rows)
+        return Organization.objects.bulk_create(rows, audit=False)
 
     def _branches_and_groups(self, townships):
         branches: list[Organization] = []
@@ -190,7 +191,7 @@ class DemoBuilder:
                 index += 1
                 name = f"{township.short_name}{unit}"
                 branches.append(self._branch(township, index, name, category))
-        branches = Organization.objects.bulk_create(branches, batch_size=2000)
+        branches = Organization.objects.bulk_create(branches, batch_size=2000, audit=False)
         groups: list[Organization] = []
         for branch in branches:
             if branch.category not in (BranchCategory.VILLAGE, BranchCategory.COMMUNITY):
@@ -207,7 +208,7 @@ class DemoBuilder:
                         f"{branch.code}-{g:02d}",
                     )
                 )
-        groups = Organization.objects.bulk_create(groups, batch_size=2000)
+        groups = Organization.objects.bulk_create(groups, batch_size=2000, audit=False)
         by_branch: dict[int, list[Organization]] = {b.pk: [] for b in branches}
         for group in groups:
             by_branch[group.parent_id].append(group)
@@ -236,7 +237,7 @@ class DemoBuilder:
             for k in range(self.rng.randint(*self.scale.members_per_branch)):
                 group = groups[k % len(groups)] if groups else None
                 members.append(self._member(branch, group, rural))
-        members = Member.objects.bulk_create(members, batch_size=2000)
+        members = Member.objects.bulk_create(members, batch_size=2000, audit=False)
         Membership.objects.bulk_create(
             [
                 Membership(
@@ -249,6 +250,7 @@ class DemoBuilder:
                 for m in members
             ],
             batch_size=2000,
+            audit=False,
         )
         return members
 
@@ -368,20 +370,53 @@ class DemoBuilder:
                 if candidates:
                     leader = candidates[-1]
                     posts.append(self._post(group, leader, PostTitle.GROUP_LEADER))
-        Post.objects.bulk_create(posts, batch_size=2000)
+        Post.objects.bulk_create(posts, batch_size=2000, audit=False)
 
     def _post(self, org, member, title) -> Post:
         start = datetime.date(self.rng.choice((2021, 2024)), self.rng.randint(1, 12), 1)
         return Post(org=org, member=member, title=title, started_on=max(start, member.joined_on))
 
-    def _accounts(self, county: Organization) -> None:
+    def _accounts(self, county, townships, branches) -> None:
         admin = User(username="admin", first_name="系统管理员", org=county)
         admin.is_staff = admin.is_superuser = True
-        admin.set_password(DEMO_PASSWORD)
-        admin.save()
+        first_branch = next(b for b in branches if b.parent_id == townships[0].pk)
+        places = {
+            "county": county,
+            "clerk_a": townships[0],
+            "clerk_b": townships[1],
+            "secretary_a": first_branch,
+        }
+        roles = {
+            "county": Role.COUNTY,
+            "clerk_a": Role.CLERK,
+            "clerk_b": Role.CLERK,
+            "secretary_a": Role.SECRETARY,
+        }
+        users = [admin]
+        for username, org in places.items():
+            users.append(
+                User(
+                    username=username,
+                    first_name=f"演示{roles[username].label}",
+                    org=org,
+                    is_staff=True,
+                )
+            )
+        for user in users:
+            user.set_password(DEMO_PASSWORD)
+        User.objects.bulk_create(users)
+        groups = {g.name: g for g in Group.objects.filter(name__in=[r.label for r in Role])}
+        for user in users[1:]:
+            user.groups.add(groups[roles[user.username].label])
 
 
-DEMO_LOGINS = [("admin", "系统管理员（全县，超级用户）")]
+DEMO_LOGINS = [
+    ("admin", "系统管理员（超级用户，全县）"),
+    ("county", "县委组织部（全县）"),
+    ("clerk_a", "乡镇专干（第一个乡镇）"),
+    ("clerk_b", "乡镇专干（第二个乡镇）"),
+    ("secretary_a", "支部书记（第一个乡镇的第一个党支部）"),
+]
 
 
 def demo_logins_text() -> str:

@@ -5,13 +5,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from branches.models import (
-    PATH_STEP,
     BranchCategory,
     Organization,
     OrgKind,
-    path_segment,
-    path_successor,
 )
+from branches.paths import PATH_STEP, path_segment, path_successor
 from branches.selectors import member_counts_by_path
 from branches.services import org_create, org_dissolve, org_move
 from members.choices import RosterStatus
@@ -201,7 +199,7 @@ def test_it_pads_segments_and_refuses_out_of_range_indexes():
 
 def test_it_selects_the_last_subtree_when_the_successor_runs_off_the_end():
     county = org_create(kind=OrgKind.COUNTY, name="末县", code="LAST", parent=None)
-    Organization.objects.filter(pk=county.pk).update(path="9999")
+    Organization.objects.filter(pk=county.pk).update_derived(path="9999")
     county.refresh_from_db()
     township = TownshipFactory(parent=county)
 
@@ -212,7 +210,7 @@ def test_it_selects_the_last_subtree_when_the_successor_runs_off_the_end():
 # --- moving ------------------------------------------------------------------
 
 
-def test_it_moves_a_branch_with_its_groups_to_another_township(tree):
+def test_it_moves_a_branch_with_its_groups_to_another_township(tree, admin_user):
     member = MemberFactory(group=tree.group_a1)
     old_depths = {o.pk: o.depth for o in (tree.village_a, tree.group_a1, tree.group_a2)}
 
@@ -231,7 +229,7 @@ def test_it_moves_a_branch_with_its_groups_to_another_township(tree):
     assert (member.branch_id, member.group_id) == (moved.pk, group1.pk)
     assert set(Organization.objects.subtree(tree.township_a)) == {tree.township_a, tree.organ_a}
     assert {moved, group1, group2} <= set(Organization.objects.subtree(tree.township_b))
-    counts = member_counts_by_path()
+    counts = member_counts_by_path(user=admin_user)
     assert counts.get(tree.township_a.path, 0) == 0
     assert counts[tree.township_b.path] == 1
 
@@ -343,7 +341,7 @@ def test_it_refuses_a_dissolution_date_before_a_descendant_was_founded(tree):
 # --- member counts -----------------------------------------------------------
 
 
-def test_it_counts_members_at_every_level(tree):
+def test_it_counts_members_at_every_level(tree, admin_user):
     MemberFactory.create_batch(2, group=tree.group_a1)
     MemberFactory(group=tree.group_a2)
     MemberFactory(branch=tree.village_a)
@@ -354,7 +352,7 @@ def test_it_counts_members_at_every_level(tree):
         member=gone, status=RosterStatus.DECEASED, on=datetime.date(2024, 1, 1), reason="病故"
     )
 
-    counts = member_counts_by_path()
+    counts = member_counts_by_path(user=admin_user)
 
     assert counts[tree.group_a1.path] == 2
     assert counts[tree.group_a2.path] == 1
@@ -367,3 +365,13 @@ def test_it_counts_members_at_every_level(tree):
     assert counts.get(tree.organ_b.path, 0) == 0
     assert counts[tree.township_b.path] == 2
     assert counts[tree.county.path] == 7
+
+
+def test_it_counts_only_members_the_user_may_see(tree, clerk_a):
+    MemberFactory(group=tree.group_a1)
+    MemberFactory(group=tree.group_b1)
+
+    counts = member_counts_by_path(user=clerk_a)
+
+    assert counts[tree.township_a.path] == 1
+    assert tree.township_b.path not in counts

@@ -48,10 +48,10 @@ def test_it_lets_the_admin_log_in_and_find_a_member_by_id_number(
 ):
     target = roster[1]
     page.goto("/admin/")
-    expect(page.locator("#site-name")).to_contain_text("党建台账")
+    expect(page.locator("h1")).to_contain_text("登录党建台账")
     page.fill("#id_username", "admin")
     page.fill("#id_password", "password")
-    page.click("input[type=submit]")
+    page.click("button[type=submit]")
     expect(page.locator("#content h1")).to_contain_text("后台管理")
     screenshot("admin-index")
 

@@ -1,0 +1,61 @@
+"""The roles an account can hold, as Django groups.
+
+Verbs come from the group's permissions, rows from the account's node
+(``branches.scoping``). The groups are created by a data migration with the
+default grants below; the admin may edit the grants afterwards.
+"""
+
+from django.db import models
+
+READ = [
+    "branches.view_organization",
+    "branches.view_post",
+    "members.view_member",
+    "members.view_membership",
+]
+EDIT_TREE = [
+    "branches.add_organization",
+    "branches.change_organization",
+    "branches.add_post",
+    "branches.change_post",
+    "branches.delete_post",
+]
+EDIT_MEMBERS = ["members.add_member", "members.change_member"]
+IMPORT_MEMBERS = ["members.import_member"]
+VIEW_PII = ["members.view_pii"]
+MANAGE_ACCOUNTS = [
+    "branches.view_user",
+    "branches.add_user",
+    "branches.change_user",
+    "members.view_piiaccess",
+]
+
+
+class Role(models.TextChoices):
+    COUNTY = "county", "县委组织部"
+    CLERK = "clerk", "乡镇专干"
+    SECRETARY = "secretary", "支部书记"
+    ADMIN = "admin", "系统管理员"
+
+
+DEFAULT_GRANTS: dict[str, list[str]] = {
+    Role.COUNTY: READ + EDIT_TREE + VIEW_PII + MANAGE_ACCOUNTS,
+    Role.CLERK: READ + EDIT_MEMBERS + IMPORT_MEMBERS + VIEW_PII,
+    Role.SECRETARY: READ,
+    Role.ADMIN: READ
+    + EDIT_TREE
+    + EDIT_MEMBERS
+    + IMPORT_MEMBERS
+    + VIEW_PII
+    + MANAGE_ACCOUNTS
+    + ["auth.view_group"],
+}
+
+
+def role_of(user) -> Role | None:
+    """The role of *user*: the first of their groups named after a role."""
+    labels = {role.label: role for role in Role}
+    for name in user.groups.values_list("name", flat=True):
+        if name in labels:
+            return labels[name]
+    return None
