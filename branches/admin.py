@@ -1,3 +1,4 @@
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -6,7 +7,7 @@ from django.utils.html import format_html
 
 from branches import services
 from branches.models import CATEGORISED_KINDS, Organization, OrgKind, Post, User
-from branches.scoped_admin import ScopedAdmin, ScopedTabularInline
+from branches.scoped_admin import AuditedAdmin, ScopedAdmin, ScopedTabularInline
 from branches.selectors import member_counts_by_path
 
 
@@ -33,7 +34,7 @@ class PostInline(ScopedTabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(ScopedAdmin):
+class OrganizationAdmin(AuditedAdmin):
     list_display = ["indented_name", "kind", "category", "code", "member_total", "status"]
     list_filter = ["kind", "category", LiveFilter]
     search_fields = ["name", "short_name", "code"]
@@ -200,3 +201,17 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         if self.out_of_scope(request, unquote(id)):
             return self.not_found(request, id)
         return super().user_change_password(request, id, form_url)
+
+
+# Admin pages of models outside the tree (roles are global, lock-out records
+# belong to addresses and usernames), declared so on the admin itself for
+# the resolver-walking access test. Only the admin role may open them.
+for _model, _reason in [
+    (Group, "角色是全局的，不属于组织树"),
+    *[
+        (m, "登录失败记录按用户名和地址保存，不属于组织树")
+        for m in (AccessAttempt, AccessLog, AccessFailureLog)
+    ],
+]:
+    if admin.site.is_registered(_model):
+        admin.site.get_model_admin(_model).scope_exempt = _reason

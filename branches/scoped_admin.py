@@ -20,7 +20,7 @@ def is_scoped_model(model) -> bool:
     return hasattr(model._default_manager.get_queryset(), "visible_to")
 
 
-class ScopedAdmin(SimpleHistoryAdmin):
+class ScopedAdmin(admin.ModelAdmin):
     # The admin counts the whole table on every page unless told not to.
     show_full_result_count = False
     # Declared for the resolver-walking access test: this admin is scoped.
@@ -57,6 +57,10 @@ class ScopedAdmin(SimpleHistoryAdmin):
         if self.out_of_scope(request, object_id):
             return self.not_found(request, object_id)
         return super().history_view(request, object_id, extra_context)
+
+
+class AuditedAdmin(ScopedAdmin, SimpleHistoryAdmin):
+    """A scoped admin for an audited model: its history pages are scoped too."""
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # A POST here would "revert": a write past the services and the

@@ -7,7 +7,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from branches.models import Organization, OrgKind
 from branches.paths import subtree_q
-from branches.scoped_admin import ScopedAdmin, ScopedTabularInline
+from branches.scoped_admin import AuditedAdmin, ScopedAdmin, ScopedTabularInline
 from members import services
 from members.choices import MembershipReason
 from members.idcard import IdNumberError, clean_id_text, mask_phone, parse_id_number
@@ -113,7 +113,7 @@ class PiiAccessAdmin(ScopedAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(ScopedAdmin):
+class MemberAdmin(AuditedAdmin):
     list_display = [
         "name",
         "masked_id_number",
@@ -264,8 +264,11 @@ class MemberAdmin(ScopedAdmin):
         return response
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # A past version shows every field whole; without view_pii it is closed.
-        if not request.user.has_perm("members.view_pii"):
+        # A past version shows every field whole; without view_pii it is closed
+        # (403 only in scope: out of scope stays "does not exist").
+        if not request.user.has_perm("members.view_pii") and not self.out_of_scope(
+            request, object_id
+        ):
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 

@@ -39,4 +39,12 @@ PAGES: list[BenchPage] = [
     BenchPage("admin_member_search", _member_search_url, 300),
     BenchPage("admin_member_township", _member_township_url, 300),
     BenchPage("admin_tree_list", lambda: reverse("admin:branches_organization_changelist"), 300),
+    BenchPage(
+        "admin_member_list_clerk",
+        lambda: reverse("admin:members_member_changelist"),
+        300,
+        "clerk_a",
+    ),
+    BenchPage("home_county", lambda: reverse("home"), 300, "county"),
+    BenchPage("home_clerk", lambda: reverse("home"), 300, "clerk_a"),
 ]

@@ -5,6 +5,7 @@ Selenium with /usr/bin/chromedriver would be a change here alone.
 """
 
 import os
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,22 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def roles(transactional_db):
+    """The roles the data migration creates.
+
+    Live-server tests flush the database after each test, and the flush
+    drops the groups the migration made (serialized rollback does not
+    survive the live server's connection handling on SQLite). Re-run the
+    migration's own function rather than restating its grants.
+    """
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if not Group.objects.exists():
+        import_module("branches.migrations.0004_roles").create_roles(apps, None)
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(
@@ -44,8 +61,20 @@ def page(browser, live_server):
     )
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # The Content Security Policy forbids inline script: a page that needs
+    # one breaks here, not in production.
+    violations = []
+    page.on(
+        "console",
+        lambda msg: (
+            violations.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
+    )
     yield page
     context.close()
+    assert not violations, violations
 
 
 @pytest.fixture

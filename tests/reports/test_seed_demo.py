@@ -38,6 +38,17 @@ def test_it_builds_the_small_county_with_valid_consistent_members():
     assert Membership.objects.open().count() == len(members)
     assert Post.objects.filter(title="secretary").count() == branches.count()
     assert User.objects.get(username="admin").check_password("dangjian-demo")
+    roles = {u.username: (u.org.kind, [g.name for g in u.groups.all()]) for u in User.objects.all()}
+    assert roles == {
+        "admin": (OrgKind.COUNTY, []),
+        "county": (OrgKind.COUNTY, ["县委组织部"]),
+        "clerk_a": (OrgKind.TOWNSHIP, ["乡镇专干"]),
+        "clerk_b": (OrgKind.TOWNSHIP, ["乡镇专干"]),
+        "secretary_a": (OrgKind.BRANCH, ["支部书记"]),
+    }
+    clerk_a, clerk_b = User.objects.get(username="clerk_a"), User.objects.get(username="clerk_b")
+    assert clerk_a.org != clerk_b.org
+    assert User.objects.get(username="secretary_a").org.parent == clerk_a.org
     assert "dangjian-demo" in output and "admin" in output
 
 

@@ -1,0 +1,213 @@
+"""Every URL that takes an object id, tried with township A's objects as township B's clerk.
+
+The URL list comes from Django's resolver, the admin's included, so a new
+page is covered the day it is added: a URL taking an id whose view neither
+names its model (admin, ``scoped_view``) nor declares ``scope_exempt`` on
+itself fails here. For each such URL and each object of A it may point at,
+the clerk of B sends GET and POST and must get a not-found answer (404, or
+the admin's redirect to its index), or 405; the body never shows the
+object's name or ID number, and no row of the database changes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.admin.options import BaseModelAdmin
+from django.contrib.contenttypes.models import ContentType
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from branches.models import Organization, Post, PostTitle, User
+from branches.services import post_assign
+from members.models import Member, Membership, PiiAccess
+from members.services import member_transfer, pii_access_record
+from tests.factories import MemberFactory
+
+ID_ARG = re.compile(r"(^|_)(id|pk)$")
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str  # namespaced, for reverse()
+    pattern: str
+    callback: object
+    id_args: tuple  # names of keyword id arguments, or ints for positional ones
+    other_args: tuple  # keyword arguments that are not ids (app_label)
+
+
+def _walk(resolver, namespace="", prefix=""):
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry, ns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield namespace + entry.name, prefix + str(entry.pattern), entry
+
+
+def _args(entry: URLPattern) -> tuple[tuple, tuple]:
+    regex = entry.pattern.regex
+    named = list(regex.groupindex)
+    if named:
+        ids = tuple(n for n in named if ID_ARG.search(n))
+        return ids, tuple(n for n in named if n not in ids)
+    return tuple(range(regex.groups)), ()
+
+
+def routes() -> list[Route]:
+    found = []
+    for name, pattern, entry in _walk(get_resolver()):
+        ids, others = _args(entry)
+        if ids:
+            found.append(Route(name, pattern, entry.callback, ids, others))
+    return found
+
+
+def model_admin_of(callback):
+    """The ModelAdmin behind an admin view, through Django's and the admin's wrappers."""
+    view = callback
+    while view is not None:
+        if isinstance(getattr(view, "model_admin", None), BaseModelAdmin):
+            return view.model_admin
+        if isinstance(getattr(view, "__self__", None), BaseModelAdmin):
+            return view.__self__
+        view = getattr(view, "__wrapped__", None)
+    return None
+
+
+def declared(callback, attribute):
+    view = callback
+    while view is not None:
+        if hasattr(view, attribute):
+            return getattr(view, attribute)
+        view = getattr(view, "__wrapped__", None)
+    return None
+
+
+@dataclass
+class World:
+    """Township A's objects, one of each kind a URL can point at."""
+
+    objects: dict  # model -> list of instances
+    secrets: list  # strings that must never reach township B's clerk
+
+
+@pytest.fixture
+def world(tree, clerk_a) -> World:
+    member = MemberFactory(group=tree.group_a1, name="甲村秘密党员")
+    moved = MemberFactory(group=tree.group_a2, name="甲村调动党员")
+    member_transfer(member=moved, branch=tree.organ_a, on=datetime.date(2025, 5, 1))
+    post = post_assign(
+        org=tree.village_a,
+        member=member,
+        title=PostTitle.SECRETARY,
+        started_on=datetime.date(2024, 1, 1),
+    )
+    log = pii_access_record(user=clerk_a, action=PiiAccess.Action.VIEW, member=member)
+    objects = {
+        Organization: [tree.township_a, tree.village_a, tree.group_a1],
+        Member: [member, moved],
+        Membership: list(Membership.objects.filter(member__in=[member, moved])),
+        Post: [post],
+        User: [clerk_a],
+        PiiAccess: [log],
+    }
+    secrets = [
+        member.name,
+        member.id_number,
+        moved.name,
+        moved.id_number,
+        tree.village_a.name,
+        tree.group_a1.name,
+        tree.township_a.name,
+        clerk_a.username,
+    ]
+    return World(objects=objects, secrets=secrets)
+
+
+def snapshot() -> dict:
+    return {
+        model._meta.label: sorted(map(repr, model.objects.order_by("pk").values_list()))
+        for model in (Organization, Member, Membership, Post, User, PiiAccess)
+    }
+
+
+def urls_for(route: Route, model_admin, world: World) -> list[str]:
+    """Every URL of *route* filled with one of A's objects (and its history rows)."""
+    if model_admin is not None:
+        model = model_admin.model
+    else:
+        model = declared(route.callback, "scope_model")
+    if route.id_args == ("content_type_id", "object_id"):
+        return [
+            reverse(
+                route.name,
+                kwargs={
+                    "content_type_id": ContentType.objects.get_for_model(m).pk,
+                    "object_id": o.pk,
+                },
+            )
+            for m, objs in world.objects.items()
+            for o in objs
+        ]
+    urls = []
+    for obj in world.objects[model]:
+        values = [obj.pk]
+        if len(route.id_args) == 2:  # <object_id>/history/<version_id>/
+            values.append(obj.history.order_by("history_id").first().history_id)
+        if isinstance(route.id_args[0], int):
+            urls.append(reverse(route.name, args=values))
+        else:
+            urls.append(reverse(route.name, kwargs=dict(zip(route.id_args, values, strict=True))))
+    return urls
+
+
+ROUTES = routes()
+
+
+def test_it_finds_the_admin_object_urls():
+    names = {r.name for r in ROUTES}
+    assert {
+        "admin:members_member_change",
+        "admin:members_member_history",
+        "admin:members_member_delete",
+        "admin:auth_user_password_change",
+        "admin:members_member_simple_history",
+    } <= names
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.name)
+def test_it_hides_township_a_from_the_clerk_of_township_b(route, world, clerk_b, client):
+    model_admin = model_admin_of(route.callback)
+    exempt = declared(route.callback, "scope_exempt") or getattr(model_admin, "scope_exempt", None)
+    if exempt:
+        assert len(exempt) > 5, "an exemption says why"
+        return
+    is_scoped = (
+        (model_admin is not None and getattr(model_admin, "scoped", False))
+        or (declared(route.callback, "scope_model") is not None)
+        or route.id_args == ("content_type_id", "object_id")
+    )
+    assert is_scoped, (
+        f"{route.pattern} takes an object id but its view neither names a scoped model "
+        "(ScopedAdmin, @scoped_view) nor declares @scope_exempt"
+    )
+    client.force_login(clerk_b)
+    admin_index = reverse("admin:index")
+    for url in urls_for(route, model_admin, world):
+        for method in ("get", "post"):
+            before = snapshot()
+            response = getattr(client, method)(url, {"name": "改名", "post": "yes"})
+            assert response.status_code in (302, 404, 405), (method, url, response.status_code)
+            if response.status_code == 302:
+                assert response["Location"] == admin_index, (method, url, response["Location"])
+                followed = client.get(admin_index)
+                body = followed.content.decode()
+            else:
+                body = response.content.decode()
+            body += response.content.decode()
+            for secret in world.secrets:
+                assert secret not in body, (method, url, secret)
+            assert snapshot() == before, (method, url)
