@@ -127,8 +127,26 @@ class OrganizationAdmin(AuditedAdmin):
         return False
 
 
+# Rights over accounts and roles, and the sight of whole personal data: nobody
+# hands out one they do not hold. A role's everyday verbs (keeping members,
+# logging meetings) are not among them, or the county could not appoint a
+# township's clerk nor edit a clerk's account.
+GUARDED_MODELS = {("branches", "user"), ("members", "piiaccess")}
+GUARDED_APPS = {"auth", "axes"}
+GUARDED_PERMS = {"members.view_pii"}
+
+
+def is_guarded(perm: Permission) -> bool:
+    app, model = perm.content_type.app_label, perm.content_type.model
+    return (
+        app in GUARDED_APPS
+        or (app, model) in GUARDED_MODELS
+        or f"{app}.{perm.codename}" in GUARDED_PERMS
+    )
+
+
 def grantable_groups(user):
-    """Roles *user* may hand out: those whose every permission *user* holds."""
+    """Roles *user* may hand out: those whose every guarded permission *user* holds."""
     groups = Group.objects.order_by("name")
     if user.is_superuser:
         return groups
@@ -147,7 +165,12 @@ def grantable_groups(user):
     allowed = [
         group.pk
         for group in groups.prefetch_related("permissions__content_type")
-        if {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()} <= held
+        if {
+            f"{p.content_type.app_label}.{p.codename}"
+            for p in group.permissions.all()
+            if is_guarded(p)
+        }
+        <= held
     ]
     return groups.filter(pk__in=allowed)
 

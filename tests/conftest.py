@@ -7,6 +7,12 @@
 └── 乙镇党委 (township B)
     ├── 乙村党支部 (农村) ── 乙村第一党小组, 乙村第二党小组
     └── 乙镇机关党支部 (机关)
+
+Users, each in the role group the data migration made: ``county_user``
+(县委组织部, at the county), ``clerk_a`` / ``clerk_b`` (乡镇专干, at townships A
+and B), ``secretary_a`` (支部书记, at 甲村党支部) and ``admin_role_user``
+(系统管理员, at the county, not a superuser). ``<name>_client`` fixtures are
+test clients logged in as them.
 """
 
 from __future__ import annotations
@@ -14,8 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
 
 from branches.models import BranchCategory, Organization
+from branches.roles import Role
 from tests.factories import (
     BranchFactory,
     CountyFactory,
@@ -23,6 +32,13 @@ from tests.factories import (
     TownshipFactory,
     UserFactory,
 )
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # PBKDF2 is slow on purpose: about 0.4 s for every account a fixture makes.
+    # The tests check who may log in, not the hash (cookiecutter-django does the same).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass(frozen=True)
@@ -74,16 +90,63 @@ def tree(db) -> Tree:
     )
 
 
+def with_role(user, role: Role):
+    """Give *user* the group the data migration created for *role*."""
+    user.groups.add(Group.objects.get(name=role.label))
+    return user
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 @pytest.fixture
 def county_user(tree):
-    return UserFactory(username="county", org=tree.county)
+    return with_role(UserFactory(username="county", org=tree.county), Role.COUNTY)
 
 
 @pytest.fixture
 def clerk_a(tree):
-    return UserFactory(username="clerk_a", org=tree.township_a)
+    return with_role(UserFactory(username="clerk_a", org=tree.township_a), Role.CLERK)
 
 
 @pytest.fixture
 def clerk_b(tree):
-    return UserFactory(username="clerk_b", org=tree.township_b)
+    return with_role(UserFactory(username="clerk_b", org=tree.township_b), Role.CLERK)
+
+
+@pytest.fixture
+def secretary_a(tree):
+    return with_role(UserFactory(username="secretary_a", org=tree.village_a), Role.SECRETARY)
+
+
+@pytest.fixture
+def admin_role_user(tree):
+    return with_role(UserFactory(username="admin_role", org=tree.county), Role.ADMIN)
+
+
+@pytest.fixture
+def county_client(county_user) -> Client:
+    return logged_in(county_user)
+
+
+@pytest.fixture
+def clerk_a_client(clerk_a) -> Client:
+    return logged_in(clerk_a)
+
+
+@pytest.fixture
+def clerk_b_client(clerk_b) -> Client:
+    return logged_in(clerk_b)
+
+
+@pytest.fixture
+def secretary_a_client(secretary_a) -> Client:
+    return logged_in(secretary_a)
+
+
+@pytest.fixture
+def admin_role_client(admin_role_user) -> Client:
+    return logged_in(admin_role_user)
