@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from branches.models import Organization, OrgKind
 from branches.roles import role_of
@@ -16,6 +16,9 @@ def home(request: HttpRequest) -> HttpResponse:
     worklist, the county's reports).
     """
     user = request.user
+    # Those who log meetings start on their worklist.
+    if user.has_perm("activities.add_activity") and not user.is_superuser:
+        return redirect("activities:worklist")
     visible = Organization.objects.visible_to(user)
     top = [user.org] if user.org_id else list(visible.filter(parent__isnull=True))
     children = list(visible.filter(parent__in=top).live().order_by("path"))

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect
-from django.urls import path, reverse
+from django.urls import include, path, reverse
 
 from branches import views as branch_views
 
@@ -37,5 +37,6 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("activities/", include("activities.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -3,6 +3,8 @@ import datetime
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.urls import reverse
+from django.utils.html import format_html
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from branches.models import Organization, OrgKind
@@ -142,7 +144,7 @@ class MemberAdmin(AuditedAdmin):
     list_per_page = 50
     inlines = [MembershipInline]
     # Leaving the roster closes the membership row: only members.services may do it.
-    readonly_fields = ["roster_status", "left_on", "left_reason"]
+    readonly_fields = ["roster_status", "left_on", "left_reason", "attendance_link"]
     fieldsets = [
         (
             "基本信息",
@@ -173,6 +175,7 @@ class MemberAdmin(AuditedAdmin):
                     "roster_status",
                     "left_on",
                     "left_reason",
+                    "attendance_link",
                 ]
             },
         ),
@@ -229,6 +232,13 @@ class MemberAdmin(AuditedAdmin):
                 number = cleaned
             return queryset.filter(Q(id_number=number) | Q(id_number=cleaned)), False
         return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description="参加组织生活情况")
+    def attendance_link(self, obj):
+        if obj.pk is None:
+            return "—"
+        url = reverse("activities:member_attendance", args=[obj.pk])
+        return format_html('<a href="{}">查看本年度出席明细与出席率</a>', url)
 
     @admin.display(description="固定电话")
     def landline_masked(self, obj):

@@ -34,6 +34,16 @@ def _member_township_url() -> str:
     return reverse("admin:members_member_changelist") + "?" + urlencode({"township": township.pk})
 
 
+def _member_attendance_url() -> str:
+    member = Member.objects.filter(group__isnull=False).order_by("pk").first()
+    return reverse("activities:member_attendance", args=[member.pk])
+
+
+def _ledger_url() -> str:
+    branch = Organization.objects.filter(kind=OrgKind.BRANCH).order_by("path").first()
+    return reverse("activities:ledger", args=[branch.pk])
+
+
 PAGES: list[BenchPage] = [
     BenchPage("admin_member_list", lambda: reverse("admin:members_member_changelist"), 300),
     BenchPage("admin_member_search", _member_search_url, 300),
@@ -46,5 +56,8 @@ PAGES: list[BenchPage] = [
         "clerk_a",
     ),
     BenchPage("home_county", lambda: reverse("home"), 300, "county"),
-    BenchPage("home_clerk", lambda: reverse("home"), 300, "clerk_a"),
+    BenchPage("worklist_clerk", lambda: reverse("activities:worklist"), 300, "clerk_a"),
+    BenchPage("worklist_county", lambda: reverse("activities:worklist"), 300, "county"),
+    BenchPage("member_attendance", _member_attendance_url, 300, "clerk_a"),
+    BenchPage("ledger_branch", _ledger_url, 300, "clerk_a"),
 ]

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django.utils import timezone
 
 from branches.models import (
     BranchCategory,
@@ -37,6 +38,7 @@ from members.choices import (
 )
 from members.idcard import make_id_number
 from members.models import Member, Membership
+from reports.demo_history import HistoryBuilder
 
 DEMO_PASSWORD = "dangjian-demo"
 
@@ -125,8 +127,10 @@ def database_is_empty() -> bool:
 
 
 class DemoBuilder:
-    def __init__(self, *, scale: str, seed: int) -> None:
+    def __init__(self, *, scale: str, seed: int, today: datetime.date | None = None) -> None:
         self.scale = SCALES[scale]
+        # History runs up to this day; fixed by --today for a repeatable build.
+        self.today = today or timezone.localdate()
         self.rng = random.Random(seed)
         self.id_numbers: set[str] = set()
         self.phones: set[str] = set()
@@ -138,9 +142,24 @@ class DemoBuilder:
         townships = self._townships(county)
         branches, groups_by_branch = self._branches_and_groups(townships)
         members = self._members(branches, groups_by_branch)
-        self._posts(branches, groups_by_branch, members)
-        self._accounts(county, townships, branches)
+        posts = self._posts(branches, groups_by_branch, members)
+        users = self._accounts(county, townships, branches)
+        history = HistoryBuilder(
+            rng=self.rng,
+            today=self.today,
+            logged_by={
+                t.pk: users.get({0: "clerk_a", 1: "clerk_b"}.get(i, "admin"))
+                for i, t in enumerate(townships)
+            },
+        ).build(
+            townships=townships,
+            branches=branches,
+            groups_by_branch=groups_by_branch,
+            members=members,
+            posts=posts,
+        )
         return {
+            **history,
             "townships": len(townships),
             "branches": len(branches),
             "groups": sum(len(g) for g in groups_by_branch.values()),
@@ -349,7 +368,7 @@ class DemoBuilder:
                 return phone
 
     # -- posts and accounts -------------------------------------------------
-    def _posts(self, branches, groups_by_branch, members) -> None:
+    def _posts(self, branches, groups_by_branch, members) -> list[Post]:
         by_branch: dict[int, list[Member]] = {}
         by_group: dict[int, list[Member]] = {}
         for m in members:
@@ -370,13 +389,13 @@ class DemoBuilder:
                 if candidates:
                     leader = candidates[-1]
                     posts.append(self._post(group, leader, PostTitle.GROUP_LEADER))
-        Post.objects.bulk_create(posts, batch_size=2000, audit=False)
+        return Post.objects.bulk_create(posts, batch_size=2000, audit=False)
 
     def _post(self, org, member, title) -> Post:
         start = datetime.date(self.rng.choice((2021, 2024)), self.rng.randint(1, 12), 1)
         return Post(org=org, member=member, title=title, started_on=max(start, member.joined_on))
 
-    def _accounts(self, county, townships, branches) -> None:
+    def _accounts(self, county, townships, branches) -> dict[str, User]:
         admin = User(username="admin", first_name="系统管理员", org=county)
         admin.is_staff = admin.is_superuser = True
         first_branch = next(b for b in branches if b.parent_id == townships[0].pk)
@@ -408,6 +427,7 @@ class DemoBuilder:
         groups = {g.name: g for g in Group.objects.filter(name__in=[r.label for r in Role])}
         for user in users[1:]:
             user.groups.add(groups[roles[user.username].label])
+        return {user.username: user for user in users}
 
 
 DEMO_LOGINS = [

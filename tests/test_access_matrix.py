@@ -18,8 +18,12 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.admin.options import BaseModelAdmin
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from activities.models import Activity, ActivityKind, Attachment, Attendance
+from activities.services import Mark, activity_log
+from branches.audit import acting_as
 from branches.models import Organization, Post, PostTitle, User
 from branches.services import post_assign
 from members.models import Member, Membership, PiiAccess
@@ -95,7 +99,8 @@ class World:
 
 
 @pytest.fixture
-def world(tree, clerk_a) -> World:
+def world(tree, clerk_a, settings, tmp_path) -> World:
+    settings.MEDIA_ROOT = tmp_path
     member = MemberFactory(group=tree.group_a1, name="甲村秘密党员")
     moved = MemberFactory(group=tree.group_a2, name="甲村调动党员")
     member_transfer(member=moved, branch=tree.organ_a, on=datetime.date(2025, 5, 1))
@@ -106,6 +111,23 @@ def world(tree, clerk_a) -> World:
         started_on=datetime.date(2024, 1, 1),
     )
     log = pii_access_record(user=clerk_a, action=PiiAccess.Action.VIEW, member=member)
+    with acting_as(clerk_a):
+        activity = activity_log(
+            org=tree.group_a1,
+            kind=ActivityKind.GROUP_MEETING,
+            held_on=datetime.date(2025, 6, 3),
+            marks=[Mark(member.pk, "present")],
+            recorded_by=clerk_a,
+            topic="甲村秘密会议",
+        )
+    attachment = Attachment.objects.create(
+        activity=activity,
+        file=ContentFile(b"%PDF-1.4 secret", name="sheet.pdf"),
+        original_name="甲村签到表.pdf",
+        content_type="application/pdf",
+        size=15,
+        uploaded_by=clerk_a,
+    )
     objects = {
         Organization: [tree.township_a, tree.village_a, tree.group_a1],
         Member: [member, moved],
@@ -113,6 +135,8 @@ def world(tree, clerk_a) -> World:
         Post: [post],
         User: [clerk_a],
         PiiAccess: [log],
+        Activity: [activity],
+        Attachment: [attachment],
     }
     secrets = [
         member.name,
@@ -130,7 +154,17 @@ def world(tree, clerk_a) -> World:
 def snapshot() -> dict:
     return {
         model._meta.label: sorted(map(repr, model.objects.order_by("pk").values_list()))
-        for model in (Organization, Member, Membership, Post, User, PiiAccess)
+        for model in (
+            Organization,
+            Member,
+            Membership,
+            Post,
+            User,
+            PiiAccess,
+            Activity,
+            Attendance,
+            Attachment,
+        )
     }
 
 

@@ -1,10 +1,13 @@
+import datetime
 import io
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.db.models import Sum
 
+from activities.models import Activity, ActivityTally, Attendance
 from branches.models import Organization, OrgKind, Post, User
 from members.idcard import parse_id_number
 from members.models import Member, Membership
@@ -52,9 +55,22 @@ def test_it_builds_the_small_county_with_valid_consistent_members():
     assert "dangjian-demo" in output and "admin" in output
 
 
-def test_it_is_deterministic_for_a_seed():
-    seed(scale="small", seed=3)
-    first = list(Member.objects.order_by("pk").values_list("name", "id_number", "branch__name"))
+def _fingerprint():
+    members = list(Member.objects.order_by("pk").values_list("name", "id_number", "branch__name"))
+    activities = list(
+        Activity.objects.order_by("pk").values_list(
+            "org__name", "kind", "held_on", "present_count", "leave_count", "absent_count"
+        )
+    )
+    return members, activities
+
+
+def test_it_is_deterministic_for_a_seed_and_a_date():
+    seed(scale="small", seed=3, today=datetime.date(2026, 6, 30))
+    first = _fingerprint()
+    ActivityTally.objects.all().delete()
+    Attendance.objects.all().delete()
+    Activity.objects.all().delete()
     Post.objects.all().delete()
     Membership.objects.all().delete()
     Member.objects.all().delete()
@@ -62,10 +78,28 @@ def test_it_is_deterministic_for_a_seed():
     for depth in (4, 3, 2, 1):  # protected parents: delete leaves first
         Organization.objects.filter(depth=depth).delete()
 
-    seed(scale="small", seed=3)
+    seed(scale="small", seed=3, today=datetime.date(2026, 6, 30))
 
-    again = list(Member.objects.order_by("pk").values_list("name", "id_number", "branch__name"))
-    assert again == first
+    assert _fingerprint() == first
+    assert first[1], "the demo holds a history of meetings"
+
+
+def test_it_builds_a_year_of_meetings_up_to_the_date_with_consistent_counts():
+    seed(scale="small", seed=5, today=datetime.date(2026, 6, 30))
+
+    activities = Activity.objects.all()
+    assert activities.filter(held_on__gte=datetime.date(2026, 6, 30)).count() == 0
+    assert activities.filter(held_on__lt=datetime.date(2026, 1, 1)).count() == 0
+    kinds = set(activities.values_list("kind", flat=True))
+    assert {"group_meeting", "theme_day", "general_meeting", "lesson"} <= kinds
+    sample = activities.order_by("pk")[::50]
+    for activity in sample:
+        rows = activity.attendance.all()
+        assert activity.expected_count == len(rows)
+        assert activity.present_count == sum(r.status == "present" for r in rows)
+        assert all(r.reason for r in rows if r.status == "leave")
+    tallied = ActivityTally.objects.aggregate(n=Sum("count"))["n"]
+    assert tallied == activities.count()
 
 
 def test_it_refuses_a_non_empty_database_unless_asked_to_skip():

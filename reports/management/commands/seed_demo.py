@@ -1,3 +1,5 @@
+import datetime
+
 from django.core.management.base import BaseCommand, CommandError
 
 from reports.demo import (
@@ -21,6 +23,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=2026, help="随机种子（默认 2026）")
         parser.add_argument(
+            "--today",
+            type=datetime.date.fromisoformat,
+            help="三会一课历史记录截止的日期（默认今天），固定它即可重复生成相同数据",
+        )
+        parser.add_argument(
             "--if-empty", action="store_true", help="数据库已有数据时什么也不做（make run 使用）"
         )
         parser.add_argument(
@@ -29,16 +36,17 @@ class Command(BaseCommand):
             help="DEBUG 关闭时必须给出当前数据库名，确认它可以丢弃",
         )
 
-    def handle(self, *args, scale, seed, if_empty, throwaway_db, **options):
+    def handle(self, *args, scale, seed, if_empty, throwaway_db, today=None, **options):
         ensure_throwaway_database(throwaway_db)
         if not database_is_empty():
             if not if_empty:
                 raise CommandError("数据库中已有组织数据，演示数据只能载入空数据库。")
             self.stdout.write("数据库已有数据，跳过演示数据。")
         else:
-            counts = DemoBuilder(scale=scale, seed=seed).build()
+            counts = DemoBuilder(scale=scale, seed=seed, today=today).build()
             self.stdout.write(
                 "已载入演示数据：{townships} 个乡镇，{branches} 个党支部，"
-                "{groups} 个党小组，{members} 名党员。".format(**counts)
+                "{groups} 个党小组，{members} 名党员，"
+                "{activities} 条组织生活记录，{attendance} 条出席记录。".format(**counts)
             )
         self.stdout.write(demo_logins_text())

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from django import forms
+
+from activities.models import Activity, AttendanceStatus
+from activities.services import Mark
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+class ActivityForm(forms.ModelForm):
+    """The meeting's own fields; the attendance checklist is read by ``marks_from``."""
+
+    guests = forms.CharField(
+        label="列席人员",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="不计入出席率，每行一人。",
+    )
+    attachments = MultipleFileField(
+        label="附件",
+        required=False,
+        help_text="签到表照片或扫描件：JPG、PNG 或 PDF，每个不超过 10 MB。",
+    )
+    confirm_duplicate = forms.BooleanField(label="确认重复登记", required=False)
+
+    class Meta:
+        model = Activity
+        fields = [
+            "held_on",
+            "topic",
+            "host",
+            "speaker",
+            "recorder",
+            "place",
+            "minutes",
+            "resolutions",
+        ]
+        widgets = {
+            "held_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "minutes": forms.Textarea(attrs={"rows": 5}),
+            "resolutions": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def guest_names(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["guests"].splitlines() if line.strip()]
+
+
+def marks_from(data, members) -> list[Mark]:
+    """The checklist as posted: ``status_<member id>`` and ``reason_<member id>``."""
+    return [
+        Mark(
+            member_id=m.pk,
+            status=data.get(f"status_{m.pk}", ""),
+            reason=data.get(f"reason_{m.pk}", ""),
+        )
+        for m in members
+    ]
+
+
+def checklist(members, marks: dict[int, Mark] | None = None):
+    """Rows for the template: each expected member with their current mark."""
+    marks = marks or {}
+    return [
+        {
+            "member": m,
+            "status": marks[m.pk].status if m.pk in marks else AttendanceStatus.PRESENT,
+            "reason": marks[m.pk].reason if m.pk in marks else "",
+        }
+        for m in members
+    ]

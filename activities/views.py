@@ -1,0 +1,251 @@
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from activities import exports, services
+from activities.forms import ActivityForm, checklist, marks_from
+from activities.models import KINDS_FOR_ORG, Activity, ActivityKind, Attachment
+from activities.selectors import (
+    activity_attendance_rows,
+    expected_attendees,
+    ledger,
+    member_attendance,
+    worklist,
+)
+from branches.models import Organization, OrgKind
+from branches.scoping import scoped_view
+from members.models import Member
+
+
+def _year(request: HttpRequest) -> int:
+    value = request.GET.get("year", "")
+    return (
+        int(value)
+        if value.isdigit() and 2000 <= int(value) <= 2100
+        else (timezone.localdate().year)
+    )
+
+
+@require_GET
+@login_required
+@permission_required("activities.view_activity", raise_exception=True)
+def worklist_view(request: HttpRequest) -> HttpResponse:
+    """This month's and quarter's obligations still open, under the user's node or one picked."""
+    visible = Organization.objects.visible_to(request.user)
+    org_id = request.GET.get("org", "")
+    if org_id:
+        root = get_object_or_404(visible, pk=org_id if org_id.isdigit() else 0)
+    else:
+        root = request.user.org
+    pickable = visible.filter(kind__in=(OrgKind.TOWNSHIP, OrgKind.GENERAL_BRANCH)).live()
+    # Above a township the list would run to thousands of lines: county staff
+    # pick a township (or a general branch) and see its worklist.
+    if root is None or root.kind in (OrgKind.CITY, OrgKind.COUNTY):
+        context = {"root": root, "pickable": pickable.filter(kind=OrgKind.TOWNSHIP)}
+        return render(request, "activities/worklist_pick.html", context)
+    work = worklist(user=request.user, root=root, today=timezone.localdate())
+    context = {
+        "work": work,
+        "root": root,
+        "pickable": pickable,
+        "can_log": request.user.has_perm("activities.add_activity"),
+    }
+    return render(request, "activities/worklist.html", context)
+
+
+def _form_context(request, *, org, kind, held_on, form, marks=None, activity=None, error=None):
+    members = list(expected_attendees(org=org, kind=kind, on=held_on).order_by("name"))
+    return {
+        "org": org,
+        "kind": kind,
+        "kind_label": ActivityKind(kind).label,
+        "held_on": held_on,
+        "form": form,
+        "rows": checklist(members, marks),
+        "activity": activity,
+        "kinds": [(k.value, k.label) for k in KINDS_FOR_ORG.get(org.kind, [])],
+        "duplicate": error is not None and getattr(error, "code", None) == services.DUPLICATE,
+        "errors": error.message_dict if error is not None and hasattr(error, "error_dict") else {},
+        "duplicate_message": error.messages[0]
+        if error is not None and getattr(error, "code", None) == services.DUPLICATE
+        else "",
+    }
+
+
+def _parse_date(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        return timezone.localdate()
+
+
+@login_required
+@permission_required("activities.add_activity", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def activity_log(request: HttpRequest) -> HttpResponse:
+    """Log a meeting: pick organisation, kind and date, then mark everyone expected."""
+    org = get_object_or_404(
+        Organization.objects.visible_to(request.user).live(),
+        pk=request.GET.get("org") or 0,
+        kind__in=(OrgKind.BRANCH, OrgKind.GROUP),
+    )
+    kinds = KINDS_FOR_ORG[org.kind]
+    kind = request.GET.get("kind") if request.GET.get("kind") in kinds else kinds[0]
+    if request.method == "GET":
+        held_on = _parse_date(request.GET.get("held_on", ""))
+        form = ActivityForm(initial={"held_on": held_on})
+        return render(
+            request,
+            "activities/activity_form.html",
+            _form_context(request, org=org, kind=kind, held_on=held_on, form=form),
+        )
+    return _save(request, org=org, kind=kind, activity=None)
+
+
+def _save(request, *, org, kind, activity):
+    form = ActivityForm(request.POST, request.FILES, instance=activity)
+    held_on = _parse_date(request.POST.get("held_on", ""))
+    members = list(expected_attendees(org=org, kind=kind, on=held_on))
+    marks = marks_from(request.POST, members)
+    if form.is_valid():
+        fields = {f: form.cleaned_data[f] for f in ActivityForm.Meta.fields if f != "held_on"}
+        try:
+            saved = services.activity_log(
+                org=org,
+                kind=kind,
+                held_on=form.cleaned_data["held_on"],
+                marks=marks,
+                recorded_by=request.user,
+                guests=form.guest_names(),
+                attachments=form.cleaned_data["attachments"],
+                confirm_duplicate=form.cleaned_data["confirm_duplicate"],
+                activity=activity,
+                **fields,
+            )
+        except ValidationError as error:
+            context = _form_context(
+                request,
+                org=org,
+                kind=kind,
+                held_on=held_on,
+                form=form,
+                marks={m.member_id: m for m in marks},
+                activity=activity,
+                error=error,
+            )
+            return render(request, "activities/activity_form.html", context, status=400)
+        messages.success(request, f"已保存：{saved}")
+        return redirect("activities:worklist")
+    context = _form_context(
+        request,
+        org=org,
+        kind=kind,
+        held_on=held_on,
+        form=form,
+        marks={m.member_id: m for m in marks},
+        activity=activity,
+    )
+    return render(request, "activities/activity_form.html", context, status=400)
+
+
+@scoped_view(Activity)
+@login_required
+@permission_required("activities.change_activity", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = get_object_or_404(Activity.objects.visible_to(request.user), pk=pk)
+    if request.method == "POST":
+        return _save(request, org=activity.org, kind=activity.kind, activity=activity)
+    marks = {a.member_id: a for a in activity.attendance.filter(is_guest=False)}
+    guests = "\n".join(
+        activity.attendance.filter(is_guest=True).values_list("guest_name", flat=True)
+    )
+    form = ActivityForm(instance=activity, initial={"guests": guests})
+    context = _form_context(
+        request,
+        org=activity.org,
+        kind=activity.kind,
+        held_on=activity.held_on,
+        form=form,
+        marks=marks,
+        activity=activity,
+    )
+    return render(request, "activities/activity_form.html", context)
+
+
+@scoped_view(Activity)
+@require_GET
+@login_required
+@permission_required("activities.view_activity", raise_exception=True)
+def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = get_object_or_404(
+        Activity.objects.visible_to(request.user).select_related("org", "logged_by"), pk=pk
+    )
+    return render(
+        request,
+        "activities/activity_detail.html",
+        {
+            "activity": activity,
+            "rows": activity_attendance_rows(activity=activity),
+            "attachments": activity.attachments.all(),
+            "can_edit": request.user.has_perm("activities.change_activity"),
+        },
+    )
+
+
+@scoped_view(Attachment)
+@require_GET
+@login_required
+@permission_required("activities.view_activity", raise_exception=True)
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    attachment = get_object_or_404(Attachment.objects.visible_to(request.user), pk=pk)
+    return FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        filename=attachment.original_name,
+    )
+
+
+@scoped_view(Organization)
+@require_GET
+@login_required
+@permission_required("activities.view_activity", raise_exception=True)
+def ledger_view(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The 台账: every meeting of a branch and its groups in a year, printable and as xlsx."""
+    branch = get_object_or_404(
+        Organization.objects.visible_to(request.user), pk=org_id, kind=OrgKind.BRANCH
+    )
+    year = _year(request)
+    activities = list(ledger(branch=branch, year=year))
+    if request.GET.get("format") == "xlsx":
+        return exports.ledger_xlsx(branch=branch, year=year, activities=activities)
+    return render(
+        request,
+        "activities/ledger.html",
+        {"branch": branch, "year": year, "activities": activities},
+    )
+
+
+@scoped_view(Member)
+@require_GET
+@login_required
+@permission_required("activities.view_activity", raise_exception=True)
+def member_attendance_view(request: HttpRequest, member_id: int) -> HttpResponse:
+    member = get_object_or_404(
+        Member.objects.visible_to(request.user).select_related("branch"), pk=member_id
+    )
+    year = _year(request)
+    rows, rates = member_attendance(member=member, year=year)
+    return render(
+        request,
+        "activities/member_attendance.html",
+        {"member": member, "year": year, "rows": rows, "rates": rates},
+    )

@@ -1,0 +1,191 @@
+"""A year of demo 三会一课 history: most organisations compliant, some gaps and late
+records, realistic leave reasons, mobile members often on leave.
+
+Written in bulk, township by township, so memory stays flat at city scale
+(about 140,000 activities and two million attendance rows). The records are
+demo seeding: not audited. Tallies are rebuilt at the end in one pass.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+
+from django.utils import timezone
+
+from activities.models import Activity, ActivityKind, Attendance, AttendanceStatus, Period
+from activities.periods import period_bounds
+from activities.services import tally_rebuild
+from branches.models import OrgKind, PostTitle
+from members.choices import MemberCategory
+
+# (kind, org kind, period) of the default cadence rules.
+SCHEDULE = [
+    (ActivityKind.GROUP_MEETING, OrgKind.GROUP, Period.MONTH),
+    (ActivityKind.THEME_DAY, OrgKind.BRANCH, Period.MONTH),
+    (ActivityKind.COMMITTEE, OrgKind.BRANCH, Period.MONTH),
+    (ActivityKind.GENERAL_MEETING, OrgKind.BRANCH, Period.QUARTER),
+    (ActivityKind.LESSON, OrgKind.BRANCH, Period.QUARTER),
+    (ActivityKind.LIFE_MEETING, OrgKind.BRANCH, Period.YEAR),
+    (ActivityKind.APPRAISAL, OrgKind.BRANCH, Period.YEAR),
+]
+TOPICS = {
+    ActivityKind.GROUP_MEETING: [
+        "学习党的创新理论",
+        "讨论本组党员联系户情况",
+        "安排秋收互助",
+        "学习村规民约修订稿",
+        "汇报本月党员志愿服务",
+    ],
+    ActivityKind.THEME_DAY: [
+        "重温入党誓词",
+        "环境整治志愿服务",
+        "走访慰问困难党员",
+        "参观党性教育基地",
+        "集中学习党章",
+    ],
+    ActivityKind.COMMITTEE: [
+        "研究本月党建工作安排",
+        "讨论发展党员工作",
+        "研究村级事务",
+        "部署防汛工作",
+    ],
+    ActivityKind.GENERAL_MEETING: ["通报季度工作", "讨论接收预备党员", "审议村级重大事项"],
+    ActivityKind.LESSON: ["学习贯彻党的二十大精神", "传承红色基因", "基层党组织建设专题党课"],
+    ActivityKind.LIFE_MEETING: ["年度组织生活会"],
+    ActivityKind.APPRAISAL: ["年度民主评议党员"],
+}
+LEAVE_REASONS = ["外出务工", "身体不适", "家中有事", "在外地就医", "值班", "照顾老人"]
+PLACES = ["村党群服务中心", "村委会会议室", "党员活动室", "新时代文明实践站"]
+
+
+class HistoryBuilder:
+    def __init__(self, *, rng: random.Random, today: datetime.date, logged_by: dict) -> None:
+        self.rng = rng
+        self.today = today
+        self.logged_by = logged_by  # township id -> user who logs its meetings
+        self.activities = 0
+        self.attendance = 0
+
+    def build(self, *, townships, branches, groups_by_branch, members, posts) -> dict[str, int]:
+        by_org: dict[int, list] = {}
+        for m in members:
+            by_org.setdefault(m.branch_id, []).append(m)
+            if m.group_id:
+                by_org.setdefault(m.group_id, []).append(m)
+        committees: dict[int, list] = {}
+        for post in posts:
+            if post.title != PostTitle.GROUP_LEADER:
+                committees.setdefault(post.org_id, []).append(post.member)
+        for township in townships:
+            orgs = []
+            for branch in (b for b in branches if b.parent_id == township.pk):
+                orgs.append(branch)
+                orgs.extend(groups_by_branch[branch.pk])
+            self._township(orgs, by_org, committees, self.logged_by.get(township.pk))
+        start = datetime.date(self.today.year, 1, 1)
+        tally_rebuild(start=start, end=self.today)
+        return {"activities": self.activities, "attendance": self.attendance}
+
+    def _township(self, orgs, by_org, committees, user) -> None:
+        activities, rows = [], []
+        for org in orgs:
+            for kind, org_kind, period in SCHEDULE:
+                if org.kind != org_kind:
+                    continue
+                if kind == ActivityKind.COMMITTEE:
+                    people = committees.get(org.pk, [])
+                    if len(people) < 3:
+                        continue
+                else:
+                    people = by_org.get(org.pk, [])
+                for held_on, logged_at in self._occurrences(period):
+                    activity = self._activity(org, kind, held_on, logged_at, user, people)
+                    expected = [m for m in people if m.joined_on <= held_on]
+                    rows.extend(self._attendance(activity, expected))
+                    activities.append(activity)
+        # Attendance rows hold the unsaved activities; Django fills in their
+        # ids once the activities are created.
+        Activity.objects.bulk_create(activities, batch_size=2000, audit=False)
+        for i in range(0, len(rows), 20_000):
+            Attendance.objects.bulk_create(rows[i : i + 20_000], batch_size=5000, audit=False)
+        self.activities += len(activities)
+        self.attendance += len(rows)
+
+    def _occurrences(self, period):
+        """Meeting dates and logging times of one obligation over the year so far."""
+        start = datetime.date(self.today.year, 1, 1)
+        while start <= self.today:
+            p_start, p_end = period_bounds(start, period)
+            start = p_end + datetime.timedelta(days=1)
+            r = self.rng.random()
+            is_open = p_end >= self.today
+            if r < 0.07 or (is_open and r < 0.55):
+                continue  # a gap (or not yet held this period)
+            last = min(p_end, self.today - datetime.timedelta(days=1))
+            if last < p_start:
+                continue
+            held_on = p_start + datetime.timedelta(days=self.rng.randint(0, (last - p_start).days))
+            delay = self.rng.randint(0, 6) if self.rng.random() > 0.06 else self.rng.randint(20, 45)
+            logged_on = min(held_on + datetime.timedelta(days=delay), self.today)
+            logged_at = timezone.make_aware(
+                datetime.datetime.combine(logged_on, datetime.time(self.rng.randint(8, 21)))
+            )
+            yield held_on, logged_at
+
+    def _activity(self, org, kind, held_on, logged_at, user, people) -> Activity:
+        host = people[0].name if people else ""
+        return Activity(
+            org=org,
+            kind=kind,
+            held_on=held_on,
+            topic=self.rng.choice(TOPICS[kind]),
+            host=host,
+            speaker=host if kind == ActivityKind.LESSON else "",
+            recorder=people[-1].name if people else "",
+            place=self.rng.choice(PLACES),
+            minutes=f"{held_on:%Y年%m月%d日}，{org.name}召开{ActivityKind(kind).label}，"
+            "传达学习上级精神，结合实际讨论落实措施。",
+            logged_by=user,
+            logged_at=logged_at,
+        )
+
+    def _attendance(self, activity: Activity, expected) -> list[Attendance]:
+        rows, counts = [], dict.fromkeys(AttendanceStatus.values, 0)
+        full_present = full_total = 0
+        for member in expected:
+            r = self.rng.random()
+            if member.is_mobile:
+                status = AttendanceStatus.LEAVE if r < 0.6 else AttendanceStatus.PRESENT
+            else:
+                status = (
+                    AttendanceStatus.PRESENT
+                    if r < 0.88
+                    else AttendanceStatus.LEAVE
+                    if r < 0.96
+                    else AttendanceStatus.ABSENT
+                )
+            reason = ""
+            if status == AttendanceStatus.LEAVE:
+                reason = "外出务工" if member.is_mobile else self.rng.choice(LEAVE_REASONS)
+            is_full = member.category == MemberCategory.FULL
+            full_total += is_full
+            full_present += is_full and status == AttendanceStatus.PRESENT
+            counts[status] += 1
+            rows.append(
+                Attendance(
+                    activity=activity,
+                    member_id=member.pk,
+                    status=status,
+                    reason=reason,
+                    was_mobile=member.is_mobile,
+                    was_full_member=is_full,
+                )
+            )
+        activity.expected_count = len(expected)
+        activity.present_count = counts[AttendanceStatus.PRESENT]
+        activity.leave_count = counts[AttendanceStatus.LEAVE]
+        activity.absent_count = counts[AttendanceStatus.ABSENT]
+        if activity.kind == ActivityKind.GENERAL_MEETING:
+            activity.quorate = full_present * 2 > full_total
+        return rows
