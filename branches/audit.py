@@ -22,16 +22,18 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 _actor: ContextVar = ContextVar("audit_actor", default=None)
+_reason: ContextVar = ContextVar("audit_reason", default="")
 
 
 @contextmanager
-def acting_as(user):
-    """Attribute changes made inside the block (commands, imports) to *user*."""
-    token = _actor.set(user)
+def acting_as(user, reason: str = ""):
+    """Attribute changes made inside the block (commands, imports) to *user*, with *reason*."""
+    tokens = _actor.set(user), _reason.set(reason)
     try:
         yield
     finally:
-        _actor.reset(token)
+        _actor.reset(tokens[0])
+        _reason.reset(tokens[1])
 
 
 def history_user(instance=None, request=None, **kwargs):
@@ -53,7 +55,9 @@ class AuditedQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, audit: bool = True, **kwargs):
         objs = super().bulk_create(objs, *args, **kwargs)
         if audit:
-            self.model.history.bulk_history_create(objs, batch_size=kwargs.get("batch_size"))
+            self.model.history.bulk_history_create(
+                objs, batch_size=kwargs.get("batch_size"), default_change_reason=_reason.get()
+            )
         return objs
 
     def bulk_update(self, objs, fields, *args, **kwargs):
@@ -63,7 +67,10 @@ class AuditedQuerySet(models.QuerySet):
         plain = models.QuerySet(self.model, using=self.db)
         updated = plain.bulk_update(objs, fields, *args, **kwargs)
         self.model.history.bulk_history_create(
-            objs, update=True, batch_size=kwargs.get("batch_size")
+            objs,
+            update=True,
+            batch_size=kwargs.get("batch_size"),
+            default_change_reason=_reason.get(),
         )
         return updated
 

@@ -38,5 +38,6 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("activities/", include("activities.urls")),
+    path("members/", include("members.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -316,3 +319,53 @@ class PiiAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ImportRunQuerySet(ScopedQuerySet):
+    scope_through = "user__org"
+
+
+def import_file_path(instance, filename: str) -> str:
+    # Uploaded rosters hold personal data: stored under a random name.
+    return f"imports/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+
+
+class ImportRun(models.Model):
+    """One roster import: who, when, which file (name and hash), and what it did.
+
+    Created at upload with the preview's counts and problems; confirmed
+    imports record what was written. The audit trail's rows of the members
+    it changed point back to it through their change reason.
+    """
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", "已预览"
+        COMMITTED = "committed", "已导入"
+        FAILED = "failed", "失败"
+
+    user = models.ForeignKey(
+        "branches.User", verbose_name="导入人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    committed_at = models.DateTimeField("导入时间", null=True, blank=True)
+    file = models.FileField("文件", upload_to=import_file_path)
+    file_name = models.CharField("文件名", max_length=200)
+    file_sha256 = models.CharField("文件SHA-256", max_length=64)
+    status = models.CharField("状态", max_length=12, choices=Status.choices)
+    rows_new = models.PositiveIntegerField("新增", default=0)
+    rows_changed = models.PositiveIntegerField("变更", default=0)
+    rows_unchanged = models.PositiveIntegerField("未变", default=0)
+    rows_rejected = models.PositiveIntegerField("拒绝", default=0)
+    skipped_invalid = models.BooleanField("只导入有效行", default=False)
+    problems = models.JSONField("问题", default=list, blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True)
+
+    objects = ImportRunQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "花名册导入记录"
+        verbose_name_plural = "花名册导入记录"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} {self.created_at:%Y-%m-%d %H:%M}"

@@ -7,11 +7,14 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from branches.models import Organization
 from members.choices import MembershipReason, RosterStatus
-from members.models import Member, Membership, PiiAccess
+from members.models import ImportRun, Member, Membership, PiiAccess
+from members.roster_import import Plan, StalePreview, commit_import, file_sha256, plan_import
 
 # Roster statuses a member leaves to, with the membership end reason they record.
 LEAVE_REASONS = {
@@ -107,3 +110,52 @@ def member_leave(*, member: Member, status: str, on: datetime.date, reason: str)
 def pii_access_record(*, user, action: str, member: Member | None = None, detail: str = ""):
     """Log that *user* saw whole ID numbers or phones (a member's page, an export)."""
     return PiiAccess.objects.create(user=user, action=action, member=member, detail=detail)
+
+
+def import_run_preview(*, user, data: bytes, file_name: str) -> tuple[ImportRun, Plan]:
+    """Check an uploaded roster and keep it, with its counts and problems, for confirmation."""
+    plan = plan_import(data=data, filename=file_name, user=user)
+    return import_run_record(user=user, data=data, file_name=file_name, plan=plan), plan
+
+
+def import_run_record(*, user, data: bytes, file_name: str, plan: Plan) -> ImportRun:
+    """Keep the file of a checked import, who sent it, its hash, counts and problems."""
+    counts = plan.counts
+    run = ImportRun.objects.create(
+        user=user,
+        file=ContentFile(data, name=file_name),
+        file_name=file_name[:200],
+        file_sha256=file_sha256(data),
+        status=ImportRun.Status.PREVIEWED,
+        rows_new=counts["new"],
+        rows_changed=counts["changed"],
+        rows_unchanged=counts["unchanged"],
+        rows_rejected=counts["rejected"],
+        problems=[str(p) for p in plan.problems],
+        fingerprint=plan.fingerprint,
+    )
+    return run
+
+
+@transaction.atomic
+def import_run_confirm(*, run: ImportRun, skip_invalid: bool) -> ImportRun:
+    """Write a previewed import, all or nothing, if nothing changed since the preview."""
+    if run.status != ImportRun.Status.PREVIEWED:
+        raise ValidationError("这次导入已经处理过了。")
+    with run.file.open("rb") as handle:
+        data = handle.read()
+    plan = plan_import(data=data, filename=run.file_name, user=run.user)
+    previewed = (run.rows_new, run.rows_changed, run.rows_unchanged, run.rows_rejected)
+    if tuple(plan.counts.values()) != previewed:
+        raise StalePreview("预览之后数据已发生变化，请重新上传并预览。")
+    commit_import(
+        plan=plan,
+        user=run.user,
+        skip_invalid=skip_invalid,
+        expected_fingerprint=run.fingerprint,
+        reason=f"花名册导入：{run.file_name}（导入记录 {run.pk}）",
+    )
+    run.status, run.committed_at = ImportRun.Status.COMMITTED, timezone.now()
+    run.skipped_invalid = skip_invalid and run.rows_rejected > 0
+    run.save(update_fields=["status", "committed_at", "skipped_invalid"])
+    return run

@@ -1,0 +1,210 @@
+"""Turning the cells of real roster files into field values.
+
+Each parser takes a cell (str, number, date or None) and returns the value,
+or raises ``ValueError`` with a Chinese message saying what is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+from members.choices import (
+    ETHNIC_GROUPS,
+    Education,
+    MemberCategory,
+    Occupation,
+    PartyStatus,
+    Sex,
+)
+
+EXCEL_EPOCH = datetime.date(1899, 12, 30)
+
+
+def text(cell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)
+    return unicodedata.normalize("NFKC", str(cell)).strip()
+
+
+def is_blank(cell) -> bool:
+    return text(cell) == ""
+
+
+def parse_name(cell) -> str:
+    value = text(cell)
+    # "张 三": people pad two-character names with a space; Chinese names
+    # carry none. Names in other scripts keep single spaces.
+    if re.fullmatch(r"[\u4e00-\u9fff·\s]+", value):
+        return re.sub(r"\s+", "", value)
+    return re.sub(r"\s+", " ", value)
+
+
+def parse_id_cell(cell) -> str:
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        raise ValueError(
+            "身份证号被 Excel 存成了数字（科学计数法），后几位已丢失；请把该列设为“文本”后重新填写。"
+        )
+    value = text(cell)
+    if re.fullmatch(r"\d+(\.\d+)?[eE]\+?\d+", value):
+        raise ValueError(
+            f"身份证号「{value}」是科学计数法，后几位已丢失；请把该列设为“文本”后重新填写。"
+        )
+    return value
+
+
+def parse_date(cell, *, month_ok: bool = False) -> tuple[datetime.date, bool] | None:
+    """A date and whether it was given to the day (False: only year and month)."""
+    if cell is None or is_blank(cell):
+        return None
+    if isinstance(cell, datetime.datetime):
+        return cell.date(), True
+    if isinstance(cell, datetime.date):
+        return cell, True
+    if isinstance(cell, int | float):
+        if 1 <= cell < 100000:  # an Excel serial day number
+            return EXCEL_EPOCH + datetime.timedelta(days=int(cell)), True
+        cell = str(int(cell))
+    value = text(cell)
+    patterns = [
+        (r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", True),
+        (r"(\d{4})(\d{2})(\d{2})", True),
+        (r"(\d{4})[-/.年](\d{1,2})月?", False),
+        (r"(\d{4})(\d{2})", False),
+    ]
+    for pattern, to_day in patterns:
+        match = re.fullmatch(pattern, value)
+        if not match:
+            continue
+        if not to_day and not month_ok:
+            raise ValueError(f"日期「{value}」只有年月，这一列需要写到日，如 2018-07-01。")
+        parts = [int(p) for p in match.groups()] + ([] if to_day else [1])
+        try:
+            return datetime.date(*parts), to_day
+        except ValueError:
+            raise ValueError(f"日期「{value}」不存在。") from None
+    raise ValueError(f"无法识别的日期「{value}」，请写成 2018-07-01 或 2018年7月1日。")
+
+
+YES = {"是", "y", "yes", "true", "1", "√", "✓"}
+NO = {"否", "n", "no", "false", "0", ""}
+
+
+def parse_bool(cell) -> bool:
+    value = text(cell).lower()
+    if value in YES:
+        return True
+    if value in NO:
+        return False
+    raise ValueError(f"「{value}」应填“是”或“否”。")
+
+
+def _choice(cell, choices, aliases: dict[str, str], what: str) -> str:
+    value = text(cell).replace(" ", "")
+    if not value:
+        return ""
+    for code, label in choices:
+        if value in (label, code):
+            return code
+    if value in aliases:
+        return aliases[value]
+    names = "、".join(label for _, label in choices)
+    raise ValueError(f"无法识别的{what}「{value}」，可填：{names}。")
+
+
+def parse_sex(cell) -> str:
+    return _choice(cell, Sex.choices, {"男性": Sex.MALE, "女性": Sex.FEMALE}, "性别")
+
+
+def parse_ethnicity(cell) -> str:
+    value = text(cell).replace(" ", "")
+    if not value:
+        return ""
+    if value in ETHNIC_GROUPS or value == "其他":
+        return value
+    if value + "族" in ETHNIC_GROUPS:
+        return value + "族"
+    raise ValueError(f"「{value}」不是56个民族之一（其他情况请填“其他”）。")
+
+
+EDUCATION_ALIASES = {
+    "博士": Education.DOCTORATE,
+    "研究生": Education.MASTER,
+    "硕士": Education.MASTER,
+    "本科": Education.BACHELOR,
+    "大学": Education.BACHELOR,
+    "大专": Education.JUNIOR_COLLEGE,
+    "专科": Education.JUNIOR_COLLEGE,
+    "中专": Education.SECONDARY_VOCATIONAL,
+    "中技": Education.SECONDARY_VOCATIONAL,
+    "技校": Education.SECONDARY_VOCATIONAL,
+    "高中": Education.HIGH_SCHOOL,
+    "职高": Education.HIGH_SCHOOL,
+    "初中": Education.JUNIOR_HIGH,
+    "初中及以下": Education.JUNIOR_HIGH,
+    "小学": Education.PRIMARY,
+    "文盲": Education.PRIMARY,
+}
+
+
+def parse_education(cell) -> str:
+    return _choice(cell, Education.choices, EDUCATION_ALIASES, "学历")
+
+
+def parse_category(cell) -> str:
+    aliases = {"正式": MemberCategory.FULL, "预备": MemberCategory.PROBATIONARY}
+    return _choice(cell, MemberCategory.choices, aliases, "人员类别")
+
+
+OCCUPATION_ALIASES = {
+    "农民": Occupation.FARMER,
+    "牧民": Occupation.FARMER,
+    "渔民": Occupation.FARMER,
+    "离退休": Occupation.RETIRED,
+    "退休": Occupation.RETIRED,
+    "离休": Occupation.RETIRED,
+    "公务员": Occupation.OFFICIAL,
+    "机关干部": Occupation.OFFICIAL,
+    "企业管理人员": Occupation.MANAGER,
+    "专业技术": Occupation.PROFESSIONAL,
+    "教师": Occupation.PROFESSIONAL,
+    "医生": Occupation.PROFESSIONAL,
+    "学生": Occupation.STUDENT,
+    "工人": Occupation.WORKER,
+    "其他": Occupation.OTHER,
+}
+
+
+def parse_occupation(cell) -> str:
+    return _choice(cell, Occupation.choices, OCCUPATION_ALIASES, "工作岗位")
+
+
+PARTY_STATUS_ALIASES = {
+    "自动退党": PartyStatus.WITHDRAWN,
+    "开除党籍": PartyStatus.EXPELLED,
+    "出党": PartyStatus.WITHDRAWN,
+    "死亡": PartyStatus.DECEASED,
+}
+
+
+def parse_party_status(cell) -> str:
+    return _choice(cell, PartyStatus.choices, PARTY_STATUS_ALIASES, "党籍状态")
+
+
+def parse_phone(cell) -> str:
+    value = text(cell)
+    return re.sub(r"[\s-]", "", value) if re.fullmatch(r"[\d\s-]+", value) else value
+
+
+def parse_decimal(cell) -> Decimal | None:
+    value = text(cell)
+    if not value:
+        return None
+    try:
+        return Decimal(value).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        raise ValueError(f"「{value}」不是金额。") from None

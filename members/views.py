@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from activities.exports import xlsx_response
+from branches.scoping import scoped_view
+from members import services
+from members.forms import RosterUploadForm
+from members.models import ImportRun, Member, PiiAccess
+from members.roster_export import roster_csv, roster_xlsx, template_xlsx
+from members.roster_import import RosterFileError, StalePreview, plan_import, rejected_workbook
+
+IMPORT_PERMISSION = "members.import_member"
+
+
+@login_required
+@permission_required(IMPORT_PERMISSION, raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    """Upload a roster; it is checked and shown for confirmation, nothing is written yet."""
+    form = RosterUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            run, _ = services.import_run_preview(
+                user=request.user, data=upload.read(), file_name=upload.name
+            )
+        except RosterFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect("members:import_preview", pk=run.pk)
+    return render(request, "members/import_upload.html", {"form": form})
+
+
+def _own_run(request, pk) -> ImportRun:
+    # A run holds a file of personal data: only the person who uploaded it sees it.
+    runs = ImportRun.objects.visible_to(request.user).filter(user=request.user)
+    return get_object_or_404(runs, pk=pk)
+
+
+@scoped_view(ImportRun)
+@require_GET
+@login_required
+@permission_required(IMPORT_PERMISSION, raise_exception=True)
+def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _own_run(request, pk)
+    return render(request, "members/import_preview.html", {"run": run})
+
+
+@scoped_view(ImportRun)
+@require_POST
+@login_required
+@permission_required(IMPORT_PERMISSION, raise_exception=True)
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _own_run(request, pk)
+    skip_invalid = request.POST.get("skip_invalid") == "1"
+    try:
+        services.import_run_confirm(run=run, skip_invalid=skip_invalid)
+    except (StalePreview, ValidationError, ValueError) as exc:
+        message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+        messages.error(request, message)
+        return redirect("members:import_preview", pk=run.pk)
+    messages.success(
+        request,
+        f"已导入：新增 {run.rows_new} 人，变更 {run.rows_changed} 人"
+        + (f"，跳过被拒绝的 {run.rows_rejected} 行" if run.skipped_invalid else "")
+        + "。",
+    )
+    return redirect("members:import_preview", pk=run.pk)
+
+
+@scoped_view(ImportRun)
+@require_GET
+@login_required
+@permission_required(IMPORT_PERMISSION, raise_exception=True)
+def import_rejected(request: HttpRequest, pk: int) -> HttpResponse:
+    """The rejected rows with an error column, ready to fix and import again."""
+    run = _own_run(request, pk)
+    with run.file.open("rb") as handle:
+        plan = plan_import(data=handle.read(), filename=run.file_name, user=request.user)
+    return xlsx_response(
+        rejected_workbook(plan), f"被拒绝的行-{run.file_name.rsplit('.', 1)[0]}.xlsx"
+    )
+
+
+@require_GET
+@login_required
+@permission_required(IMPORT_PERMISSION, raise_exception=True)
+def import_template(request: HttpRequest) -> HttpResponse:
+    return template_xlsx()
+
+
+@require_GET
+@login_required
+@permission_required("members.view_member", raise_exception=True)
+def roster_export(request: HttpRequest) -> HttpResponse:
+    """The roster of the user's part of the tree, xlsx or csv, masked without view_pii."""
+    members = (
+        Member.objects.visible_to(request.user)
+        .active()
+        .select_related("branch", "group")
+        .order_by("branch__path", "name", "pk")
+    )
+    mask = not request.user.has_perm("members.view_pii")
+    if not mask:
+        services.pii_access_record(
+            user=request.user,
+            action=PiiAccess.Action.EXPORT,
+            detail=f"导出花名册 {members.count()} 人",
+        )
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(
+            roster_csv(members=members, user=request.user, mask=mask),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = f"attachment; filename=roster-{stamp}.csv"
+        return response
+    return roster_xlsx(
+        members=members, user=request.user, mask=mask, filename=f"党员花名册-{stamp}.xlsx"
+    )
