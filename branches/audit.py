@@ -18,7 +18,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import models
+from django.db import connections, models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 _actor: ContextVar = ContextVar("audit_actor", default=None)
@@ -55,9 +56,7 @@ class AuditedQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, audit: bool = True, **kwargs):
         objs = super().bulk_create(objs, *args, **kwargs)
         if audit:
-            self.model.history.bulk_history_create(
-                objs, batch_size=kwargs.get("batch_size"), default_change_reason=_reason.get()
-            )
+            self._record_history([o.pk for o in objs], "+")
         return objs
 
     def bulk_update(self, objs, fields, *args, **kwargs):
@@ -66,13 +65,40 @@ class AuditedQuerySet(models.QuerySet):
         # refuses; run it on a plain queryset and record the history here.
         plain = models.QuerySet(self.model, using=self.db)
         updated = plain.bulk_update(objs, fields, *args, **kwargs)
-        self.model.history.bulk_history_create(
-            objs,
-            update=True,
-            batch_size=kwargs.get("batch_size"),
-            default_change_reason=_reason.get(),
-        )
+        self._record_history([o.pk for o in objs], "~")
         return updated
+
+    def _record_history(self, pks: list, history_type: str) -> None:
+        """One history row per written row, copied inside the database.
+
+        The same rows simple-history writes, but ``INSERT … SELECT`` from the
+        rows just written instead of a model instance per row in Python:
+        tens of thousands of rows a second, so a 70,000-row import keeps its
+        full audit trail.
+        """
+        if not pks:
+            return
+        history = self.model.history.model
+        connection = connections[self.db]
+        quote = connection.ops.quote_name
+        columns = [
+            f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")
+        ]
+        user = history.get_default_history_user(self.model(pk=pks[0]))
+        now = history._meta.get_field("history_date").get_db_prep_value(timezone.now(), connection)
+        extra = ["history_date", "history_change_reason", "history_type", "history_user_id"]
+        target = ", ".join(quote(c) for c in columns + extra)
+        source = ", ".join(quote(c) for c in columns)
+        table, pk = quote(history._meta.db_table), quote(self.model._meta.pk.column)
+        with connection.cursor() as cursor:
+            for start in range(0, len(pks), 2000):
+                chunk = pks[start : start + 2000]
+                cursor.execute(
+                    f"INSERT INTO {table} ({target}) SELECT {source}, %s, %s, %s, %s "
+                    f"FROM {quote(self.model._meta.db_table)} "
+                    f"WHERE {pk} IN ({', '.join(['%s'] * len(chunk))})",
+                    [now, _reason.get()[:100], history_type, user.pk if user else None, *chunk],
+                )
 
     def update(self, **kwargs):
         raise TypeError(

@@ -20,11 +20,8 @@ def is_scoped_model(model) -> bool:
     return hasattr(model._default_manager.get_queryset(), "visible_to")
 
 
-class ScopedAdmin(admin.ModelAdmin):
-    # The admin counts the whole table on every page unless told not to.
-    show_full_result_count = False
-    # Declared for the resolver-walking access test: this admin is scoped.
-    scoped = True
+class ScopedRowsMixin:
+    """Rows and foreign-key choices limited to the user's part of the tree."""
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
@@ -34,6 +31,13 @@ class ScopedAdmin(admin.ModelAdmin):
         if "queryset" not in kwargs and is_scoped_model(related):
             kwargs["queryset"] = related._default_manager.visible_to(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ScopedAdmin(ScopedRowsMixin, admin.ModelAdmin):
+    # The admin counts the whole table on every page unless told not to.
+    show_full_result_count = False
+    # Declared for the resolver-walking access test: this admin is scoped.
+    scoped = True
 
     def out_of_scope(self, request, object_id) -> bool:
         return object_id is not None and self.get_object(request, unquote(object_id)) is None
@@ -79,14 +83,5 @@ class AuditedAdmin(ScopedAdmin, SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
-class ScopedTabularInline(admin.TabularInline):
+class ScopedTabularInline(ScopedRowsMixin, admin.TabularInline):
     """Inline rows and their choices, limited to the user's part of the tree."""
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        related = db_field.remote_field.model
-        if "queryset" not in kwargs and is_scoped_model(related):
-            kwargs["queryset"] = related._default_manager.visible_to(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)

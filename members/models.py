@@ -6,7 +6,7 @@ import uuid
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
 
 from branches.audit import AuditedQuerySet, audit_history
@@ -214,6 +214,33 @@ class MembershipQuerySet(ScopedQuerySet, AuditedQuerySet):
 
     def open(self) -> MembershipQuerySet:
         return self.filter(ended_on__isnull=True)
+
+    def open_for_new_members(self, member_pks: list, *, since, reason: str, note: str) -> None:
+        """The first membership row of each new member, copied from the member rows.
+
+        ``INSERT … SELECT`` in the database (with its audit rows) rather than
+        a model instance per row: a roster import adds tens of thousands.
+        Starts on the joining date, else *since*.
+        """
+        connection = connections[self.db]
+        quote = connection.ops.quote_name
+        table, members = quote(self.model._meta.db_table), quote(Member._meta.db_table)
+        since = connection.ops.adapt_datefield_value(since)
+        with connection.cursor() as cursor:
+            for start in range(0, len(member_pks), 2000):
+                chunk = member_pks[start : start + 2000]
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(
+                    f"INSERT INTO {table} (member_id, branch_id, group_id, started_on, ended_on,"
+                    f" start_reason, end_reason, note) SELECT id, branch_id, group_id,"
+                    f" COALESCE(joined_on, %s), NULL, %s, '', %s FROM {members} WHERE id IN ({marks})",
+                    [since, reason, note, *chunk],
+                )
+        created = []
+        for start in range(0, len(member_pks), 2000):
+            chunk = member_pks[start : start + 2000]
+            created += self.filter(member_id__in=chunk).values_list("pk", flat=True)
+        self._record_history(created, "+")
 
 
 class Membership(models.Model):

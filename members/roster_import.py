@@ -459,19 +459,8 @@ def commit_import(
         new_rows = [r for r in plan.rows if r.action == "new"]
         members = [_new_member(r.values) for r in new_rows]
         Member.objects.bulk_create(members, batch_size=1000)
-        Membership.objects.bulk_create(
-            [
-                Membership(
-                    member=m,
-                    branch=m.branch,
-                    group=m.group,
-                    started_on=m.joined_on or today,
-                    start_reason=MembershipReason.JOINED,
-                    note="花名册导入",
-                )
-                for m in members
-            ],
-            batch_size=1000,
+        Membership.objects.open_for_new_members(
+            [m.pk for m in members], since=today, reason=MembershipReason.JOINED, note="花名册导入"
         )
         _apply_changes([r for r in plan.rows if r.action == "changed"], today)
     return plan.counts

@@ -26,7 +26,7 @@ from activities.services import Mark, activity_log
 from branches.audit import acting_as
 from branches.models import Organization, Post, PostTitle, User
 from branches.services import post_assign
-from members.models import Member, Membership, PiiAccess
+from members.models import ImportRun, Member, Membership, PiiAccess
 from members.services import member_transfer, pii_access_record
 from tests.factories import MemberFactory
 
@@ -128,6 +128,17 @@ def world(tree, clerk_a, settings, tmp_path) -> World:
         size=15,
         uploaded_by=clerk_a,
     )
+    run = ImportRun.objects.create(
+        user=clerk_a,
+        file=ContentFile(
+            f"姓名,公民身份证号,所在党支部\n{member.name},{member.id_number},甲村党支部\n".encode(),
+            name="roster.csv",
+        ),
+        file_name="甲村秘密花名册.csv",
+        file_sha256="0" * 64,
+        status=ImportRun.Status.PREVIEWED,
+        rows_unchanged=1,
+    )
     objects = {
         Organization: [tree.township_a, tree.village_a, tree.group_a1],
         Member: [member, moved],
@@ -137,6 +148,7 @@ def world(tree, clerk_a, settings, tmp_path) -> World:
         PiiAccess: [log],
         Activity: [activity],
         Attachment: [attachment],
+        ImportRun: [run],
     }
     secrets = [
         member.name,
@@ -147,6 +159,10 @@ def world(tree, clerk_a, settings, tmp_path) -> World:
         tree.group_a1.name,
         tree.township_a.name,
         clerk_a.username,
+        activity.topic,
+        attachment.original_name,
+        "secret",
+        run.file_name,
     ]
     return World(objects=objects, secrets=secrets)
 
@@ -164,6 +180,7 @@ def snapshot() -> dict:
             Activity,
             Attendance,
             Attachment,
+            ImportRun,
         )
     }
 
