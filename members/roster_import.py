@@ -14,6 +14,7 @@ import datetime
 import hashlib
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,6 +115,8 @@ def read_cells(data: bytes, filename: str) -> list[list]:
         raise RosterFileError(
             f"不支持的文件类型「{suffix or filename}」：请上传 .xlsx、.xls 或 .csv 文件。"
         )
+    if suffix in (".xlsx", ".xlsm", ".ods"):
+        check_zip_ratio(data, filename)
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         return workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
@@ -121,6 +124,26 @@ def read_cells(data: bytes, filename: str) -> list[list]:
         raise RosterFileError(
             f"无法读取文件「{filename}」：它不是有效的 Excel 文件（{exc}）。"
         ) from None
+
+
+# An xlsx is a zip of XML. Real rosters expand 5–20 times; a "zip bomb" expands
+# thousands of times to exhaust memory while it is parsed.
+MAX_EXPANSION = 100
+MAX_UNCOMPRESSED = 400 * 1024 * 1024
+
+
+def check_zip_ratio(data: bytes, filename: str) -> None:
+    """Refuse a spreadsheet whose unpacked size is out of proportion, before parsing it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise RosterFileError(f"无法读取文件「{filename}」：它不是有效的 Excel 文件。") from None
+    if unpacked > MAX_UNCOMPRESSED or unpacked > MAX_EXPANSION * max(len(data), 1):
+        raise RosterFileError(
+            f"文件「{filename}」解压后有 {unpacked / 1024 / 1024:.0f} MB，与文件大小极不相称，"
+            "可能已损坏或是恶意文件，未读取。"
+        )
 
 
 def decode_csv(data: bytes) -> str:
