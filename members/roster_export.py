@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
 
-from activities.exports import safe_cell, xlsx_response
+from branches.spreadsheets import safe_cell, xlsx_response
 from members.models import Member
 from members.roster_columns import COLUMNS
 from members.roster_import import BranchIndex

@@ -546,7 +546,7 @@ def rejected_workbook(plan: Plan):
     """The rejected rows as they were, plus a column saying what is wrong with each."""
     from openpyxl import Workbook
 
-    from activities.exports import safe_cell
+    from branches.spreadsheets import safe_cell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("被拒绝的行")

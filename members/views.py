@@ -8,8 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from activities.exports import xlsx_response
 from branches.scoping import scoped_view
+from branches.spreadsheets import xlsx_response
 from members import services
 from members.forms import RosterUploadForm
 from members.models import ImportRun, Member, PiiAccess

@@ -55,7 +55,9 @@ def test_it_lets_a_clerk_import_only_the_valid_rows_after_seeing_the_problems(
 
     with page.expect_download() as download_info:
         page.click("text=下载被拒绝的行")
-    rejected = load_workbook(io.BytesIO(open(download_info.value.path(), "rb").read()))
+    # Playwright saves downloads without a suffix; openpyxl wants a file object then.
+    with open(download_info.value.path(), "rb") as handle:
+        rejected = load_workbook(io.BytesIO(handle.read()))
     rows = list(rejected.active.values)
     assert rows[0][-1] == "错误说明"
     assert [r[0] for r in rows[1:]] == ["赵六", "钱七"]
