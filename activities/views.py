@@ -61,8 +61,9 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
     return render(request, "activities/worklist.html", context)
 
 
-def _form_context(request, *, org, kind, held_on, form, marks=None, activity=None, error=None):
+def _form_context(*, org, kind, held_on, form, marks=None, activity=None, error=None):
     members = list(expected_attendees(org=org, kind=kind, on=held_on).order_by("name"))
+    duplicate = error is not None and getattr(error, "code", None) == services.DUPLICATE
     return {
         "org": org,
         "kind": kind,
@@ -72,11 +73,9 @@ def _form_context(request, *, org, kind, held_on, form, marks=None, activity=Non
         "rows": checklist(members, marks),
         "activity": activity,
         "kinds": [(k.value, k.label) for k in KINDS_FOR_ORG.get(org.kind, [])],
-        "duplicate": error is not None and getattr(error, "code", None) == services.DUPLICATE,
+        "duplicate": duplicate,
+        "duplicate_message": error.messages[0] if duplicate else "",
         "errors": error.message_dict if error is not None and hasattr(error, "error_dict") else {},
-        "duplicate_message": error.messages[0]
-        if error is not None and getattr(error, "code", None) == services.DUPLICATE
-        else "",
     }
 
 
@@ -105,7 +104,7 @@ def activity_log(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "activities/activity_form.html",
-            _form_context(request, org=org, kind=kind, held_on=held_on, form=form),
+            _form_context(org=org, kind=kind, held_on=held_on, form=form),
         )
     return _save(request, org=org, kind=kind, activity=None)
 
@@ -132,7 +131,6 @@ def _save(request, *, org, kind, activity):
             )
         except ValidationError as error:
             context = _form_context(
-                request,
                 org=org,
                 kind=kind,
                 held_on=held_on,
@@ -145,7 +143,6 @@ def _save(request, *, org, kind, activity):
         messages.success(request, f"已保存：{saved}")
         return redirect("activities:worklist")
     context = _form_context(
-        request,
         org=org,
         kind=kind,
         held_on=held_on,
@@ -170,7 +167,6 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     form = ActivityForm(instance=activity, initial={"guests": guests})
     context = _form_context(
-        request,
         org=activity.org,
         kind=activity.kind,
         held_on=activity.held_on,
