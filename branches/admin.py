@@ -4,6 +4,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group, Permission
 from django.utils.html import format_html
+from django_tasks_db.models import DBTaskResult
 
 from branches import services
 from branches.models import CATEGORISED_KINDS, Organization, OrgKind, Post, User
@@ -235,6 +236,7 @@ for _model, _reason in [
         (m, "登录失败记录按用户名和地址保存，不属于组织树")
         for m in (AccessAttempt, AccessLog, AccessFailureLog)
     ],
+    (DBTaskResult, "后台任务队列只含导入记录的编号，不属于组织树"),
 ]:
     if admin.site.is_registered(_model):
         admin.site.get_model_admin(_model).scope_exempt = _reason

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "branches",
     "members",
     "activities",
@@ -132,6 +134,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+
+# Background work (big roster imports) runs in `manage.py db_worker`, with the
+# queue kept in the database: no broker to install, and both databases work.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Uploads larger than this are checked and written by the worker, with a progress bar.
+IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=256 * 1024)
 
 # Audit trail: reverting from the history page would be a write outside the
 # services; changes go through the normal forms.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import connections, models
 from django.db.models import Q
+from django.utils import timezone
 
 from branches.audit import AuditedQuerySet, audit_history
 from branches.models import OrgKind
@@ -366,9 +368,16 @@ class ImportRun(models.Model):
     """
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "排队中"
+        CHECKING = "checking", "检查中"
         PREVIEWED = "previewed", "已预览"
+        COMMITTING = "committing", "写入中"
         COMMITTED = "committed", "已导入"
         FAILED = "failed", "失败"
+
+    ACTIVE = (Status.QUEUED, Status.CHECKING, Status.COMMITTING)
+    # Active work that has not reported for this long died with its worker.
+    STALL_AFTER = datetime.timedelta(minutes=5)
 
     user = models.ForeignKey(
         "branches.User", verbose_name="导入人", on_delete=models.PROTECT, related_name="+"
@@ -386,6 +395,11 @@ class ImportRun(models.Model):
     skipped_invalid = models.BooleanField("只导入有效行", default=False)
     problems = models.JSONField("问题", default=list, blank=True)
     fingerprint = models.CharField(max_length=64, blank=True)
+    in_background = models.BooleanField("后台处理", default=False)
+    progress_done = models.PositiveIntegerField("已处理行数", default=0)
+    progress_total = models.PositiveIntegerField("总行数", default=0)
+    heartbeat_at = models.DateTimeField("最近进度", null=True, blank=True)
+    error = models.TextField("失败原因", blank=True)
 
     objects = ImportRunQuerySet.as_manager()
 
@@ -396,3 +410,19 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE and not self.is_stalled
+
+    @property
+    def is_stalled(self) -> bool:
+        """Started but silent for too long: the worker was stopped; nothing was written."""
+        if self.status not in (self.Status.CHECKING, self.Status.COMMITTING):
+            return False
+        last = self.heartbeat_at or self.created_at
+        return timezone.now() - last > self.STALL_AFTER
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.progress_done / self.progress_total) if self.progress_total else 0

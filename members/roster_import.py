@@ -82,6 +82,7 @@ class Row:
     existing: Member | None = None
     action: str = ""  # new | changed | unchanged | rejected
     changes: dict = field(default_factory=dict)
+    file_problems: int | None = None  # how many problems the file itself had
 
 
 @dataclass
@@ -90,6 +91,7 @@ class Plan:
     fields: list[str]
     rows: list[Row]
     unknown_columns: list[str]
+    column_headers: dict = field(default_factory=dict)  # field -> header as written
     fingerprint: str = ""
 
     def count(self, action: str) -> int:
@@ -191,7 +193,9 @@ def find_header(cells: list[list]) -> tuple[int, dict[int, str], list[str]]:
 
 def is_skippable(row: list) -> bool:
     """Blank rows, filler lines (填报单位：…) and total rows (合计)."""
-    values = [v.text(c) for c in row if not v.is_blank(c)]
+    values = [t for t in (v.text(c) for c in row[:4]) if t]
+    if not values and any(c not in (None, "") for c in row):
+        values = [t for t in (v.text(c) for c in row) if t]
     if not values:
         return True
     if FILLER.match(values[0]):
@@ -220,6 +224,7 @@ class BranchIndex:
         self.by_name: dict[str, list[Organization]] = {}
         for branch in self.branches:
             self.by_name.setdefault(normalise_header(branch.name), []).append(branch)
+        self._resolved: dict[str, Organization | ValueError] = {}
         self.groups: dict[tuple[int, str], Organization] = {
             (n.parent_id, normalise_header(n.name)): n for n in nodes if n.kind == OrgKind.GROUP
         }
@@ -233,6 +238,18 @@ class BranchIndex:
         return "/".join([*parts, branch.name])
 
     def branch(self, value: str) -> Organization:
+        # A roster names the same few hundred branches over and over.
+        if value not in self._resolved:
+            try:
+                self._resolved[value] = self._branch(value)
+            except ValueError as exc:
+                self._resolved[value] = exc
+        found = self._resolved[value]
+        if isinstance(found, ValueError):
+            raise found
+        return found
+
+    def _branch(self, value: str) -> Organization:
         parts = [normalise_header(p) for p in re.split(r"[/／>＞]", value) if p.strip()]
         if not parts:
             raise ValueError("未填写所在党支部。")
@@ -267,7 +284,9 @@ class BranchIndex:
 # -- the plan -----------------------------------------------------------------
 
 
-def plan_import(*, data: bytes, filename: str, user, cells: list[list] | None = None) -> Plan:
+def plan_import(
+    *, data: bytes, filename: str, user, cells: list[list] | None = None, progress=None
+) -> Plan:
     """Check a roster file against the rules and the registry; writes nothing."""
     if cells is None:
         cells = read_cells(data, filename)
@@ -281,6 +300,8 @@ def plan_import(*, data: bytes, filename: str, user, cells: list[list] | None = 
     index = BranchIndex(user)
     rows = []
     for offset, raw in enumerate(body):
+        if progress is not None and offset % 2000 == 0:
+            progress(offset, len(body))
         if is_skippable(raw):
             continue
         row = Row(number=header_index + offset + 2, cells=list(raw))
@@ -292,8 +313,9 @@ def plan_import(*, data: bytes, filename: str, user, cells: list[list] | None = 
         fields=list(mapping.values()),
         rows=rows,
         unknown_columns=unknown,
+        column_headers=headers,
     )
-    _compare(plan, user, headers)
+    compare_with_registry(plan, user)
     return plan
 
 
@@ -325,9 +347,9 @@ def _parse(row: Row, mapping, headers, index: BranchIndex) -> None:
     try:
         branch = index.branch(v.text(by_field.get("branch")))
         values["branch"] = branch
-        values["group"] = (
-            index.group(branch, v.text(by_field.get("group"))) if "group" in by_field else None
-        )
+        # Without a 所在党小组 column the group is left as it is (see ``_changes``).
+        if "group" in by_field:
+            values["group"] = index.group(branch, v.text(by_field.get("group")))
     except ValueError as exc:
         problem("group" if "branch" in values else "branch", str(exc))
     _cross_checks(values, problem)
@@ -372,8 +394,13 @@ def _cross_checks(values, problem) -> None:
     joined, birth = values.get("joined_on"), values.get("birth_date")
     if joined and birth and joined < birth:
         problem("joined_on", "加入党组织日期早于出生日期。")
+    full, joined = values.get("full_member_on"), values.get("joined_on")
+    if full and joined and full < joined:
+        problem("full_member_on", "转为正式党员日期早于加入党组织日期。")
     if values.get("lost_contact") and not values.get("lost_contact_on"):
         problem("lost_contact_on", "失联党员须填写失去联系日期。")
+    if values.get("lost_contact_on") and not values.get("lost_contact", True):
+        problem("lost_contact_on", "未失联的党员不填失去联系日期。")
     if values.get("mobile_destination") and not values.get("is_mobile", True):
         problem("mobile_destination", "只有流动党员填写外出流向。")
 
@@ -403,8 +430,18 @@ def _chunks(items: list, size: int = 2000):
         yield items[start : start + size]
 
 
-def _compare(plan: Plan, user, headers) -> None:
-    """Sort rows into new / changed / unchanged / rejected against the registry."""
+def compare_with_registry(plan: Plan, user) -> None:
+    """Sort rows into new / changed / unchanged / rejected against the registry.
+
+    Repeatable: a plan checked a while ago is compared afresh before it is
+    written, without reading the file again.
+    """
+    headers = plan.column_headers
+    for row in plan.rows:
+        if row.file_problems is None:
+            row.file_problems = len(row.problems)
+        del row.problems[row.file_problems :]
+        row.existing, row.changes = None, {}
     numbers = sorted({r.values["id_number"] for r in plan.rows if "id_number" in r.values})
     existing: dict[str, Member] = {}
     elsewhere: set[str] = set()
@@ -448,6 +485,8 @@ def _changes(member: Member, values: dict) -> dict:
             old = getattr(member, name)
         if old != new and not (old in ("", None) and new in ("", None)):
             changes[name] = (old, new)
+    if "branch" in changes and "group" not in values and member.group_id:
+        changes["group"] = (member.group_id, None)  # the old group stays in the old branch
     return changes
 
 

@@ -24,7 +24,7 @@ EXCEL_EPOCH = datetime.date(1899, 12, 30)
 
 
 def text(cell) -> str:
-    if cell is None:
+    if cell is None or cell == "":
         return ""
     if isinstance(cell, float) and cell.is_integer():
         cell = int(cell)
@@ -103,21 +103,32 @@ def parse_bool(cell) -> bool:
     raise ValueError(f"「{value}」应填“是”或“否”。")
 
 
+_LOOKUPS: dict[int, tuple[dict[str, str], str]] = {}
+
+
 def _choice(cell, choices, aliases: dict[str, str], what: str) -> str:
     value = text(cell).replace(" ", "")
     if not value:
         return ""
-    for code, label in choices:
-        if value in (label, code):
-            return code
-    if value in aliases:
-        return aliases[value]
-    names = "、".join(label for _, label in choices)
+    # Built once per value list: a 70,000-row file looks up every cell.
+    key = id(aliases)
+    if key not in _LOOKUPS:
+        lookup = {**aliases}
+        for code, label in choices:
+            lookup[label] = lookup[code] = code
+        _LOOKUPS[key] = lookup, "、".join(label for _, label in choices)
+    lookup, names = _LOOKUPS[key]
+    if value in lookup:
+        return lookup[value]
     raise ValueError(f"无法识别的{what}「{value}」，可填：{names}。")
 
 
+SEX_ALIASES = {"男性": Sex.MALE, "女性": Sex.FEMALE}
+CATEGORY_ALIASES = {"正式": MemberCategory.FULL, "预备": MemberCategory.PROBATIONARY}
+
+
 def parse_sex(cell) -> str:
-    return _choice(cell, Sex.choices, {"男性": Sex.MALE, "女性": Sex.FEMALE}, "性别")
+    return _choice(cell, Sex.choices, SEX_ALIASES, "性别")
 
 
 def parse_ethnicity(cell) -> str:
@@ -156,8 +167,7 @@ def parse_education(cell) -> str:
 
 
 def parse_category(cell) -> str:
-    aliases = {"正式": MemberCategory.FULL, "预备": MemberCategory.PROBATIONARY}
-    return _choice(cell, MemberCategory.choices, aliases, "人员类别")
+    return _choice(cell, MemberCategory.choices, CATEGORY_ALIASES, "人员类别")
 
 
 OCCUPATION_ALIASES = {

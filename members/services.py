@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -14,7 +15,15 @@ from django.utils import timezone
 from branches.models import Organization
 from members.choices import MembershipReason, RosterStatus
 from members.models import ImportRun, Member, Membership, PiiAccess
-from members.roster_import import Plan, StalePreview, commit_import, file_sha256, plan_import
+from members.roster_import import (
+    Plan,
+    RosterFileError,
+    StalePreview,
+    commit_import,
+    compare_with_registry,
+    file_sha256,
+    plan_import,
+)
 
 # Roster statuses a member leaves to, with the membership end reason they record.
 LEAVE_REASONS = {
@@ -137,14 +146,136 @@ def import_run_record(*, user, data: bytes, file_name: str, plan: Plan) -> Impor
     return run
 
 
+def import_run_upload(*, user, data: bytes, file_name: str) -> ImportRun:
+    """Start an import: small files are checked at once, big ones by the worker.
+
+    A big file's run is saved as queued and handed to the worker by its id
+    once that row is committed, so the worker always finds it.
+    """
+    if len(data) <= settings.IMPORT_BACKGROUND_BYTES:
+        return import_run_preview(user=user, data=data, file_name=file_name)[0]
+    run = ImportRun.objects.create(
+        user=user,
+        file=ContentFile(data, name=file_name),
+        file_name=file_name[:200],
+        file_sha256=file_sha256(data),
+        status=ImportRun.Status.QUEUED,
+        in_background=True,
+    )
+    from members.tasks import check_import
+
+    transaction.on_commit(lambda: check_import.enqueue(run.pk))
+    return run
+
+
+def import_run_progress(run: ImportRun, status: str, done: int = 0, total: int = 0) -> None:
+    """Progress written at once, outside any transaction, so the page sees it."""
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=status, progress_done=done, progress_total=total, heartbeat_at=timezone.now()
+    )
+
+
+def import_run_fail(run: ImportRun, message: str) -> None:
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=ImportRun.Status.FAILED, error=message, heartbeat_at=timezone.now()
+    )
+
+
+# The worker keeps the last checked plans, so the confirmation writes them
+# without reading and parsing the file again; they are compared with the
+# registry afresh first. Another process (or a restart) simply re-reads.
+_checked_plans: dict[int, tuple[str, Plan]] = {}
+
+
+def _keep_checked_plan(run: ImportRun, plan: Plan) -> None:
+    while len(_checked_plans) >= 2:
+        _checked_plans.pop(next(iter(_checked_plans)))
+    _checked_plans[run.pk] = (run.file_sha256, plan)
+
+
+def import_run_check(*, run: ImportRun) -> None:
+    """The worker's first step: read and check the stored file, then wait for confirmation."""
+    import_run_progress(run, ImportRun.Status.CHECKING)
+    try:
+        with run.file.open("rb") as handle:
+            data = handle.read()
+        plan = plan_import(
+            data=data,
+            filename=run.file_name,
+            user=run.user,
+            progress=lambda done, total: import_run_progress(
+                run, ImportRun.Status.CHECKING, done, total
+            ),
+        )
+    except RosterFileError as exc:
+        import_run_fail(run, str(exc))
+        return
+    _keep_checked_plan(run, plan)
+    counts = plan.counts
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=ImportRun.Status.PREVIEWED,
+        rows_new=counts["new"],
+        rows_changed=counts["changed"],
+        rows_unchanged=counts["unchanged"],
+        rows_rejected=counts["rejected"],
+        problems=[str(p) for p in plan.problems],
+        fingerprint=plan.fingerprint,
+        progress_done=len(plan.rows),
+        progress_total=len(plan.rows),
+        error="",
+    )
+
+
+def import_run_request_commit(*, run: ImportRun, skip_invalid: bool) -> None:
+    """Confirmation of a background run: the worker writes it."""
+    if run.status != ImportRun.Status.PREVIEWED:
+        raise ValidationError("这次导入已经处理过了。")
+    if run.rows_rejected and not skip_invalid:
+        raise ValidationError("有被拒绝的行；修改文件后重新导入，或明确选择只导入有效行。")
+    import_run_progress(run, ImportRun.Status.COMMITTING)
+    from members.tasks import commit_import_task
+
+    transaction.on_commit(lambda: commit_import_task.enqueue(run.pk, skip_invalid))
+
+
+def import_run_commit(*, run: ImportRun, skip_invalid: bool) -> None:
+    """The worker's second step. A failure leaves the registry as it was and the run failed."""
+    try:
+        import_run_confirm(run=run, skip_invalid=skip_invalid)
+    except (StalePreview, ValidationError, ValueError, RosterFileError) as exc:
+        message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+        import_run_fail(run, message)
+    except Exception:
+        import_run_fail(run, "写入时出错，数据未作任何改动；可以重新运行这次导入。")
+        raise
+
+
+def import_run_retry(*, run: ImportRun) -> None:
+    """Check a failed or interrupted background run again from its stored file."""
+    if run.status != ImportRun.Status.FAILED and not run.is_stalled:
+        raise ValidationError("这次导入没有失败，不需要重新运行。")
+    import_run_progress(run, ImportRun.Status.QUEUED)
+    from members.tasks import check_import
+
+    transaction.on_commit(lambda: check_import.enqueue(run.pk))
+
+
 @transaction.atomic
 def import_run_confirm(*, run: ImportRun, skip_invalid: bool) -> ImportRun:
     """Write a previewed import, all or nothing, if nothing changed since the preview."""
-    if run.status != ImportRun.Status.PREVIEWED:
+    if run.status not in (ImportRun.Status.PREVIEWED, ImportRun.Status.COMMITTING):
         raise ValidationError("这次导入已经处理过了。")
-    with run.file.open("rb") as handle:
-        data = handle.read()
-    plan = plan_import(data=data, filename=run.file_name, user=run.user)
+    # One import writes at a time: every commit locks the roots of the tree, so
+    # two imports into overlapping scopes never interleave.
+    list(Organization.objects.select_for_update().filter(parent__isnull=True).values("pk"))
+    cached = _checked_plans.pop(run.pk, None)
+    if cached is not None and cached[0] == run.file_sha256:
+        plan = cached[1]
+        compare_with_registry(plan, run.user)
+    else:
+        with run.file.open("rb") as handle:
+            data = handle.read()
+        plan = plan_import(data=data, filename=run.file_name, user=run.user)
     previewed = (run.rows_new, run.rows_changed, run.rows_unchanged, run.rows_rejected)
     if tuple(plan.counts.values()) != previewed:
         raise StalePreview("预览之后数据已发生变化，请重新上传并预览。")
@@ -157,5 +288,6 @@ def import_run_confirm(*, run: ImportRun, skip_invalid: bool) -> ImportRun:
     )
     run.status, run.committed_at = ImportRun.Status.COMMITTED, timezone.now()
     run.skipped_invalid = skip_invalid and run.rows_rejected > 0
-    run.save(update_fields=["status", "committed_at", "skipped_invalid"])
+    run.error = ""
+    run.save(update_fields=["status", "committed_at", "skipped_invalid", "error"])
     return run

@@ -10,5 +10,6 @@ urlpatterns = [
     path("import/<int:pk>/", views.import_preview, name="import_preview"),
     path("import/<int:pk>/confirm/", views.import_confirm, name="import_confirm"),
     path("import/<int:pk>/rejected/", views.import_rejected, name="import_rejected"),
+    path("import/<int:pk>/retry/", views.import_retry, name="import_retry"),
     path("export/", views.roster_export, name="roster_export"),
 ]

@@ -28,7 +28,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            run, _ = services.import_run_preview(
+            run = services.import_run_upload(
                 user=request.user, data=upload.read(), file_name=upload.name
             )
         except RosterFileError as exc:
@@ -61,6 +61,9 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     run = _own_run(request, pk)
     skip_invalid = request.POST.get("skip_invalid") == "1"
     try:
+        if run.in_background:
+            services.import_run_request_commit(run=run, skip_invalid=skip_invalid)
+            return redirect("members:import_preview", pk=run.pk)
         services.import_run_confirm(run=run, skip_invalid=skip_invalid)
     except (StalePreview, ValidationError, ValueError) as exc:
         message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
@@ -72,6 +75,20 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         + (f"，跳过被拒绝的 {run.rows_rejected} 行" if run.skipped_invalid else "")
         + "。",
     )
+    return redirect("members:import_preview", pk=run.pk)
+
+
+@scoped_view(ImportRun)
+@require_POST
+@login_required
+@permission_required(IMPORT_PERMISSION, raise_exception=True)
+def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Run a failed or interrupted background import again from its stored file."""
+    run = _own_run(request, pk)
+    try:
+        services.import_run_retry(run=run)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
     return redirect("members:import_preview", pk=run.pk)
 
 
