@@ -44,9 +44,17 @@ def history_user(instance=None, request=None, **kwargs):
     return _actor.get()
 
 
+class AuditedRecords(HistoricalRecords):
+    """simple-history's records, taking the reason of an ``acting_as`` block by default."""
+
+    def get_change_reason_for_object(self, instance, history_type, using):
+        reason = super().get_change_reason_for_object(instance, history_type, using)
+        return reason or _reason.get()[:100] or None
+
+
 def audit_history(**kwargs) -> HistoricalRecords:
     """``HistoricalRecords`` as every audited model of the project declares it."""
-    return HistoricalRecords(get_user=history_user, **kwargs)
+    return AuditedRecords(get_user=history_user, **kwargs)
 
 
 class AuditedQuerySet(models.QuerySet):

@@ -1,11 +1,21 @@
-from django.contrib.auth.decorators import login_required
+import uuid
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
 
+from branches import tree_sheets
 from branches.models import Organization, OrgKind
 from branches.roles import role_of
 from branches.selectors import member_counts_by_path
+from members.forms import RosterUploadForm
+from members.roster_import import RosterFileError
 
 
 @login_required
@@ -36,3 +46,61 @@ def home(request: HttpRequest) -> HttpResponse:
             "kind_counts": [(OrgKind(k).label, n) for k, n in kinds.items() if n],
         },
     )
+
+
+@require_GET
+@login_required
+@permission_required("branches.view_organization", raise_exception=True)
+def tree_export(request: HttpRequest) -> HttpResponse:
+    return tree_sheets.tree_xlsx(user=request.user)
+
+
+@login_required
+@permission_required("branches.change_organization", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def tree_import(request: HttpRequest) -> HttpResponse:
+    """Upload the tree sheet, see what it would do, confirm: one transaction."""
+    form = RosterUploadForm(request.POST or None, request.FILES or None)
+    token = request.POST.get("token", "")
+    stored = request.session.get("tree_imports", {})
+    if request.method == "POST" and token in stored:
+        return _tree_confirm(request, token, stored)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        try:
+            plan = tree_sheets.plan_tree_import(data=data, filename=upload.name, user=request.user)
+        except RosterFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            token = uuid.uuid4().hex
+            name = default_storage.save(
+                f"tree_imports/{token}{Path(upload.name).suffix}", ContentFile(data)
+            )
+            request.session["tree_imports"] = {**stored, token: name}
+            context = {
+                "plan": plan,
+                "counts": plan.counts,
+                "token": token,
+                "file_name": upload.name,
+            }
+            return render(request, "branches/tree_preview.html", context)
+    return render(request, "branches/tree_import.html", {"form": form})
+
+
+def _tree_confirm(request, token, stored):
+    name = stored.pop(token)
+    request.session["tree_imports"] = stored
+    with default_storage.open(name, "rb") as handle:
+        data = handle.read()
+    default_storage.delete(name)
+    try:
+        plan = tree_sheets.plan_tree_import(data=data, filename=name, user=request.user)
+        counts = tree_sheets.commit_tree_import(plan=plan, user=request.user)
+    except (RosterFileError, ValueError) as exc:
+        messages.error(request, f"未写入：{exc}")
+    else:
+        messages.success(
+            request, "组织树已更新：新增 {new} 个，修改 {changed} 个。".format(**counts)
+        )
+    return redirect("tree_import")

@@ -37,6 +37,8 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("tree/export/", branch_views.tree_export, name="tree_export"),
+    path("tree/import/", branch_views.tree_import, name="tree_import"),
     path("activities/", include("activities.urls")),
     path("members/", include("members.urls")),
     path("admin/", admin.site.urls),

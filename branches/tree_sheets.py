@@ -1,0 +1,262 @@
+"""The organisation tree in and out of spreadsheets, for county staff.
+
+Rows are matched by 组织代码 (the code is unique and survives renames and
+moves); the 路径 column gives each node's place, as names from the user's
+top node down. Importing the unchanged export does nothing; editing a
+name renames, editing the path's parent moves the node with its subtree,
+filling 撤销日期 dissolves it, a row with a new code founds a node. All of it
+is checked first and written in one transaction through the tree services.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from openpyxl import Workbook
+
+from branches import services
+from branches.audit import acting_as
+from branches.models import BranchCategory, Organization, OrgKind, Post, PostTitle
+from branches.paths import PATH_STEP
+from branches.spreadsheets import safe_cell, xlsx_response
+from members import roster_values as v
+from members.roster_columns import normalise_header
+from members.roster_import import Problem, RosterFileError, read_cells
+
+HEADERS = ["路径", "类别", "支部类型", "组织代码", "成立日期", "撤销日期", "书记"]
+KIND_BY_LABEL = {k.label: k.value for k in OrgKind}
+CATEGORY_BY_LABEL = {c.label: c.value for c in BranchCategory}
+SEPARATOR = "/"
+
+
+def relative_paths(nodes: list[Organization]) -> dict[int, tuple[str, ...]]:
+    """Each node's names from the user's top node down: the 路径 column, split."""
+    names = {n.path: n.name for n in nodes}
+    top = min((len(n.path) for n in nodes), default=0)
+    return {
+        n.pk: tuple(names.get(n.path[:end], "?") for end in range(top, len(n.path) + 1, PATH_STEP))
+        for n in nodes
+    }
+
+
+def tree_rows(*, user):
+    """The rows of the user's part of the tree, top node first, in tree order."""
+    nodes = list(Organization.objects.visible_to(user).order_by("path"))
+    paths = relative_paths(nodes)
+    secretaries = dict(
+        Post.objects.visible_to(user)
+        .filter(title=PostTitle.SECRETARY, ended_on__isnull=True)
+        .values_list("org_id", "member__name")
+    )
+    yield HEADERS
+    for node in nodes:
+        yield [
+            SEPARATOR.join(paths[node.pk]),
+            node.get_kind_display(),
+            node.get_category_display() if node.category else "",
+            node.code,
+            node.founded_on,
+            node.dissolved_on,
+            secretaries.get(node.pk, ""),
+        ]
+
+
+def tree_xlsx(*, user):
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("组织树")
+    for row in tree_rows(user=user):
+        sheet.append([safe_cell(c) for c in row])
+    return xlsx_response(workbook, "组织树.xlsx")
+
+
+@dataclass
+class TreeRow:
+    number: int
+    code: str
+    names: list[str]
+    kind: str = ""
+    category: str = ""
+    founded_on: datetime.date | None = None
+    dissolved_on: datetime.date | None = None
+    node: Organization | None = None
+    action: str = ""  # new | changed | unchanged | rejected
+    changes: dict = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class TreePlan:
+    rows: list[TreeRow]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            a: sum(r.action == a for r in self.rows)
+            for a in ("new", "changed", "unchanged", "rejected")
+        }
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for r in self.rows for p in r.problems]
+
+
+def plan_tree_import(*, data: bytes, filename: str, user) -> TreePlan:
+    cells = read_cells(data, filename)
+    header = next(
+        (i for i, r in enumerate(cells[:20]) if "组织代码" in map(normalise_header, r)), None
+    )
+    if header is None:
+        raise RosterFileError("找不到表头：组织树表格应包含“路径”“类别”“组织代码”等列。")
+    columns = {normalise_header(c): i for i, c in enumerate(cells[header])}
+    missing = [h for h in ("路径", "类别", "组织代码") if h not in columns]
+    if missing:
+        raise RosterFileError(f"缺少必填列：{'、'.join(missing)}。")
+    visible = list(Organization.objects.visible_to(user).order_by("path"))
+    by_code = {n.code: n for n in visible}
+    taken = set(
+        Organization.objects.exclude(pk__in=[n.pk for n in visible]).values_list("code", flat=True)
+    )
+    path_of = relative_paths(visible)
+    rows = []
+    for offset, raw in enumerate(cells[header + 1 :]):
+        if all(v.is_blank(c) for c in raw):
+            continue
+        rows.append(_parse_row(header + offset + 2, raw, columns, by_code, taken))
+    _compare(rows, path_of, user)
+    return TreePlan(rows)
+
+
+def _cell(raw, columns, name):
+    index = columns.get(name)
+    return raw[index] if index is not None and index < len(raw) else None
+
+
+def _parse_row(number, raw, columns, by_code, taken) -> TreeRow:
+    code = v.text(_cell(raw, columns, "组织代码"))
+    path = [p.strip() for p in v.text(_cell(raw, columns, "路径")).split(SEPARATOR) if p.strip()]
+    row = TreeRow(number=number, code=code, names=path)
+
+    def problem(column, message):
+        row.problems.append(Problem(number, column, message))
+
+    if not code:
+        problem("组织代码", "组织代码不能为空。")
+    elif code in taken:
+        problem("组织代码", "该组织代码属于你管辖范围以外的组织。")
+    row.node = by_code.get(code)
+    if not path:
+        problem("路径", "路径不能为空。")
+    kind_label = v.text(_cell(raw, columns, "类别"))
+    row.kind = KIND_BY_LABEL.get(kind_label, "")
+    if not row.kind:
+        problem("类别", f"无法识别的组织类别「{kind_label}」，可填：{'、'.join(KIND_BY_LABEL)}。")
+    category = v.text(_cell(raw, columns, "支部类型"))
+    row.category = CATEGORY_BY_LABEL.get(category, "") if category else ""
+    if category and not row.category:
+        problem(
+            "支部类型", f"无法识别的支部类型「{category}」，可填：{'、'.join(CATEGORY_BY_LABEL)}。"
+        )
+    for column, attribute in (("成立日期", "founded_on"), ("撤销日期", "dissolved_on")):
+        try:
+            parsed = v.parse_date(_cell(raw, columns, column))
+        except ValueError as exc:
+            problem(column, str(exc))
+            continue
+        setattr(row, attribute, parsed[0] if parsed else None)
+    return row
+
+
+def _compare(rows: list[TreeRow], path_of: dict, user) -> None:
+    """Decide each row's action; a parent named by path must exist or be founded above it."""
+    known_paths = {path: pk for pk, path in path_of.items()}
+    new_paths = {tuple(r.names) for r in rows if r.node is None and not r.problems}
+    for row in rows:
+        if row.problems:
+            row.action = "rejected"
+            continue
+        parent = tuple(row.names[:-1])
+        if not parent:
+            if row.node is None or row.node.pk not in path_of or len(path_of[row.node.pk]) != 1:
+                row.problems.append(
+                    Problem(
+                        row.number,
+                        "路径",
+                        "路径超出你管辖的范围：只能在你的组织之下设立或移动组织。",
+                    )
+                )
+                row.action = "rejected"
+                continue
+        elif parent not in known_paths and parent not in new_paths:
+            row.problems.append(
+                Problem(
+                    row.number,
+                    "路径",
+                    f"上级组织「{SEPARATOR.join(parent)}」不存在，也不在本表新增的组织中。",
+                )
+            )
+            row.action = "rejected"
+            continue
+        if row.node is None:
+            row.action = "new"
+            continue
+        node = row.node
+        changes = {}
+        if row.names[-1] != node.name:
+            changes["name"] = row.names[-1]
+        if parent and parent != path_of[node.pk][:-1]:
+            changes["parent"] = parent
+        if row.kind != node.kind:
+            row.problems.append(Problem(row.number, "类别", "已有组织的类别不能在表格中修改。"))
+        for attribute in ("category", "founded_on", "dissolved_on"):
+            if getattr(row, attribute) != (
+                getattr(node, attribute) or ("" if attribute == "category" else None)
+            ):
+                changes[attribute] = getattr(row, attribute)
+        row.changes = changes
+        row.action = "rejected" if row.problems else ("changed" if changes else "unchanged")
+
+
+@transaction.atomic
+def commit_tree_import(*, plan: TreePlan, user, reason: str = "组织树表格导入") -> dict:
+    """Write the plan through the tree services: founding top-down, then edits and moves."""
+    if plan.counts["rejected"]:
+        raise ValueError("有被拒绝的行，未写入任何数据。")
+    visible = list(Organization.objects.visible_to(user))
+    paths = relative_paths(visible)
+    by_path = {paths[node.pk]: node for node in visible}
+    with acting_as(user, reason):
+        try:
+            for row in sorted(
+                (r for r in plan.rows if r.action == "new"), key=lambda r: len(r.names)
+            ):
+                parent = by_path[tuple(row.names[:-1])]
+                node = services.org_create(
+                    kind=row.kind,
+                    name=row.names[-1],
+                    code=row.code,
+                    parent=parent,
+                    category=row.category,
+                    founded_on=row.founded_on,
+                )
+                by_path[tuple(row.names)] = node
+            for row in (r for r in plan.rows if r.action == "changed"):
+                _apply(row, by_path)
+        except ValidationError as exc:
+            raise ValueError(f"写入时被拒绝：{'；'.join(exc.messages)}") from None
+    return plan.counts
+
+
+def _apply(row: TreeRow, by_path) -> None:
+    node = Organization.objects.get(pk=row.node.pk)
+    changes = dict(row.changes)
+    if "parent" in changes:
+        node = services.org_move(org=node, new_parent=by_path[changes.pop("parent")])
+    # Dissolving takes the subtree with it; reopening is one node at a time.
+    dissolve_on = changes.pop("dissolved_on", None) if changes.get("dissolved_on") else None
+    if changes:
+        node = services.org_update(org=node, **changes)
+    if dissolve_on:
+        services.org_dissolve(org=node, on=dissolve_on)
