@@ -37,6 +37,16 @@ def roster(rows: int, branch="甲村党支部") -> bytes:
     return buffer.getvalue()
 
 
+def run_worker():
+    """db_worker until the queue is empty, in this test's transaction.
+
+    The worker drops connections it finds inside a transaction (here: the
+    test's own), which it would never meet in production.
+    """
+    with patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command("db_worker", batch=True, interval=0.01)
+
+
 def upload(client, data: bytes, name="big.xlsx"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -68,7 +78,7 @@ def test_it_runs_the_queue_in_db_worker_to_the_preview_then_the_result(
         upload(client, roster(30))
     run = ImportRun.objects.get()
 
-    call_command("db_worker", batch=True, interval=0.01)
+    run_worker()
 
     run.refresh_from_db()
     assert (run.status, run.rows_new, run.progress_total) == (ImportRun.Status.PREVIEWED, 30, 30)
@@ -81,7 +91,7 @@ def test_it_runs_the_queue_in_db_worker_to_the_preview_then_the_result(
     page = client.get(reverse("members:import_preview", args=[run.pk])).content.decode()
     assert "写入中" in page
 
-    call_command("db_worker", batch=True, interval=0.01)
+    run_worker()
 
     run.refresh_from_db()
     assert run.status == ImportRun.Status.COMMITTED
@@ -209,3 +219,53 @@ def test_it_compares_a_kept_plan_with_the_registry_again_before_writing(tree, cl
     assert run.status == ImportRun.Status.FAILED
     assert "重新上传并预览" in run.error
     assert member.mobile_phone != "13912345678"
+
+
+def test_it_reads_a_sheet_with_a_million_formatted_blank_rows_quickly(tree, clerk_a):
+    from members.roster_import import plan_import
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["姓名", "公民身份证号", "所在党支部"])
+    sheet.append(["王五", make_id_number("131125", datetime.date(1970, 1, 1), 11), "甲村党支部"])
+    # What LibreOffice leaves behind: formatted cells down to the last row, no values.
+    sheet.cell(row=1_048_576, column=3).number_format = "@"
+    sheet.cell(row=1_048_576, column=1, value="")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    started = timezone.now()
+    plan = plan_import(data=buffer.getvalue(), filename="lo.xlsx", user=clerk_a)
+
+    assert (timezone.now() - started).total_seconds() < 2
+    assert plan.counts["new"] == 1 and len(plan.rows) == 1
+
+
+def test_it_refuses_a_file_over_20_mb_before_reading_it(tree, clerk_a, client):
+    from members import forms
+
+    client.force_login(clerk_a)
+    with patch.object(forms, "MAX_UPLOAD_BYTES", 1000):
+        response = upload(client, roster(50))
+
+    assert "超过 20 MB 的上限" in response.content.decode()
+    assert not ImportRun.objects.exists()
+
+
+def test_it_locks_the_tree_while_an_import_writes(tree, clerk_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from members import services
+
+    run, _ = services.import_run_preview(user=clerk_a, data=roster(3), file_name="a.xlsx")
+    with CaptureQueriesContext(connection) as queries:
+        services.import_run_confirm(run=run, skip_invalid=False)
+
+    lock = [
+        q["sql"] for q in queries if "branches_organization" in q["sql"] and "IS NULL" in q["sql"]
+    ]
+    assert lock, "the roots of the tree are read for the lock"
+    # PostgreSQL locks them (FOR UPDATE) so a second import waits; SQLite lets
+    # only one writer in at a time by itself.
+    assert ("FOR UPDATE" in lock[0]) == connection.features.has_select_for_update
