@@ -27,7 +27,7 @@ from branches.models import Organization, OrgKind
 from branches.paths import PATH_STEP
 from members import roster_values as v
 from members.choices import MembershipReason, RosterStatus
-from members.idcard import IdNumberError, parse_id_number
+from members.idcard import IdCheckError, IdNumberError, parse_id_number
 from members.models import Member, Membership
 from members.roster_columns import HEADER_LOOKUP, REQUIRED, normalise_header
 
@@ -82,6 +82,7 @@ class Row:
     existing: Member | None = None
     action: str = ""  # new | changed | unchanged | rejected
     changes: dict = field(default_factory=dict)
+    check_error: str = ""  # a wrong check character, allowed only where the record overrides it
     file_problems: int | None = None  # how many problems the file itself had
 
 
@@ -362,6 +363,9 @@ def _id_number(row, cell, month_precision, problem) -> None:
         if not raw:
             raise IdNumberError("身份证号不能为空。")
         info = parse_id_number(raw)
+    except IdCheckError as exc:
+        info = parse_id_number(raw, allow_bad_check=True)
+        row.check_error = str(exc)  # decided by compare_with_registry, against the matched member
     except (ValueError, IdNumberError) as exc:
         problem("id_number", str(exc))
         return
@@ -453,6 +457,8 @@ def compare_with_registry(plan: Plan, user) -> None:
     column = headers.get("id_number", "公民身份证号")
     for row in plan.rows:
         number = row.values.get("id_number")
+        if row.check_error and not getattr(existing.get(number), "id_check_override", False):
+            row.problems.append(Problem(row.number, column, row.check_error))
         if number in elsewhere:
             row.problems.append(
                 Problem(
@@ -483,6 +489,8 @@ def _changes(member: Member, values: dict) -> dict:
             old, new = getattr(member, f"{name}_id"), new.pk if new is not None else None
         else:
             old = getattr(member, name)
+        if name in ("mobile_phone", "landline") and v.parse_phone(old) == new:
+            continue  # "0351-1234567" as entered is the number the file reads as 03511234567
         if old != new and not (old in ("", None) and new in ("", None)):
             changes[name] = (old, new)
     if "branch" in changes and "group" not in values and member.group_id:

@@ -1,10 +1,11 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from branches.models import User
-from members.roster_import import RosterFileError, StalePreview, commit_import, plan_import
-from members.services import import_run_record
+from members.roster_import import RosterFileError, commit_import, plan_import
+from members.services import import_run_fail, import_run_record
 
 
 class Command(BaseCommand):
@@ -60,9 +61,11 @@ class Command(BaseCommand):
                 skip_invalid=skip_invalid,
                 reason=f"花名册导入：{path.name}（导入记录 {run.pk}，命令行）",
             )
-        except StalePreview as exc:
-            raise CommandError(str(exc)) from None
-        run.status = run.Status.COMMITTED
+        except Exception as exc:
+            # The write rolled back whole; the run says so instead of staying "previewed".
+            import_run_fail(run, f"写入失败，数据未作任何改动：{exc}")
+            raise CommandError(f"写入失败，数据未作任何改动：{exc}") from None
+        run.status, run.committed_at = run.Status.COMMITTED, timezone.now()
         run.skipped_invalid = bool(counts["rejected"])
-        run.save(update_fields=["status", "skipped_invalid"])
+        run.save(update_fields=["status", "committed_at", "skipped_invalid"])
         self.stdout.write(f"已导入：{summary}。")
