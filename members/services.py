@@ -127,23 +127,29 @@ def import_run_preview(*, user, data: bytes, file_name: str) -> tuple[ImportRun,
     return import_run_record(user=user, data=data, file_name=file_name, plan=plan), plan
 
 
+def _preview_fields(plan: Plan) -> dict:
+    """What a checked plan leaves on its import run: the preview the user confirms."""
+    counts = plan.counts
+    return {
+        "status": ImportRun.Status.PREVIEWED,
+        "rows_new": counts["new"],
+        "rows_changed": counts["changed"],
+        "rows_unchanged": counts["unchanged"],
+        "rows_rejected": counts["rejected"],
+        "problems": [str(p) for p in plan.problems],
+        "fingerprint": plan.fingerprint,
+    }
+
+
 def import_run_record(*, user, data: bytes, file_name: str, plan: Plan) -> ImportRun:
     """Keep the file of a checked import, who sent it, its hash, counts and problems."""
-    counts = plan.counts
-    run = ImportRun.objects.create(
+    return ImportRun.objects.create(
         user=user,
         file=ContentFile(data, name=file_name),
         file_name=file_name[:200],
         file_sha256=file_sha256(data),
-        status=ImportRun.Status.PREVIEWED,
-        rows_new=counts["new"],
-        rows_changed=counts["changed"],
-        rows_unchanged=counts["unchanged"],
-        rows_rejected=counts["rejected"],
-        problems=[str(p) for p in plan.problems],
-        fingerprint=plan.fingerprint,
+        **_preview_fields(plan),
     )
-    return run
 
 
 def import_run_upload(*, user, data: bytes, file_name: str) -> ImportRun:
@@ -211,15 +217,8 @@ def import_run_check(*, run: ImportRun) -> None:
         import_run_fail(run, str(exc))
         return
     _keep_checked_plan(run, plan)
-    counts = plan.counts
     ImportRun.objects.filter(pk=run.pk).update(
-        status=ImportRun.Status.PREVIEWED,
-        rows_new=counts["new"],
-        rows_changed=counts["changed"],
-        rows_unchanged=counts["unchanged"],
-        rows_rejected=counts["rejected"],
-        problems=[str(p) for p in plan.problems],
-        fingerprint=plan.fingerprint,
+        **_preview_fields(plan),
         progress_done=len(plan.rows),
         progress_total=len(plan.rows),
         error="",
