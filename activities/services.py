@@ -163,7 +163,7 @@ def activity_log(
 @transaction.atomic
 def activity_delete(*, activity: Activity) -> None:
     key = (activity.org_id, activity.kind, month_start(activity.held_on))
-    activity.attendance.all().delete()
+    activity.attendance.all().bulk_delete()
     activity.attachments.all().delete()
     activity.delete()
     tally_refresh(keys={key})
@@ -194,8 +194,8 @@ def _save_attendance(*, activity: Activity, marks: list[Mark], guests, expected)
             changed.append(row)
     stale = [row.pk for row in existing.values()]
     if stale:
-        Attendance.objects.filter(pk__in=stale).delete()
-    activity.attendance.filter(is_guest=True).delete()
+        Attendance.objects.filter(pk__in=stale).bulk_delete()
+    activity.attendance.filter(is_guest=True).bulk_delete()
     new += [
         Attendance(
             activity=activity, guest_name=name, status=AttendanceStatus.PRESENT, is_guest=True

@@ -458,6 +458,40 @@ def test_it_edits_a_meeting_in_a_constant_number_of_queries(
     assert activity.absent_count == n
 
 
+@pytest.mark.parametrize("n", [10, 50])
+def test_it_replaces_guests_and_deletes_meetings_in_a_constant_number_of_queries(
+    tree, clerk, django_assert_num_queries, n
+):
+    members = _many_members(tree, n)
+    guests = [f"列席{i}" for i in range(n)]
+    activity = _log(org=tree.group_a1, marks=_all_present(members), by=clerk, guests=guests)
+
+    # As editing above, and the old guests: their ids, their history rows copied
+    # in one statement, one delete.
+    with frozen(TODAY), django_assert_num_queries(17):
+        _log(
+            org=tree.group_a1,
+            marks=_all_present(members),
+            by=clerk,
+            activity=activity,
+            guests=["列席新"],
+        )
+    assert list(activity.attendance.filter(is_guest=True).values_list("guest_name", flat=True)) == [
+        "列席新"
+    ]
+
+    # savepoint; attendance ids, their history, delete (3); attachments delete; the
+    # activity's delete collects its (now empty) attendance and attachments (2), deletes
+    # it and writes its history row (2); tally: aggregate, delete (2); release savepoint.
+    with django_assert_num_queries(12):
+        activity_delete(activity=activity)
+
+    assert not Attendance.objects.exists()
+    removed = Attendance.history.filter(history_type="-")
+    assert removed.count() == n + n + 1  # the first guests, then everyone at the deletion
+    assert {h.history_user for h in removed} <= {None, clerk}
+
+
 @pytest.mark.parametrize(
     ("content", "suffix", "content_type"),
     [
