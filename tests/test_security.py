@@ -233,3 +233,25 @@ def test_it_passes_the_deployment_checks():
     assert result.returncode == 0, output
     assert "System check identified no issues" in output, output
     assert "WARNINGS" not in output
+
+
+def test_it_refuses_to_sign_anything_in_production_without_a_secret_key():
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
+    env["ALLOWED_HOSTS"] = "dangjian.example.gov.cn"
+    code = "from django.core import signing; signing.dumps('x')"
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert "SECRET_KEY setting must not be empty" in result.stderr
