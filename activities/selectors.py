@@ -18,7 +18,6 @@ from activities.models import (
 )
 from activities.periods import months_between, period_bounds, period_label
 from branches.models import Organization, OrgKind, Post, PostTitle
-from members.choices import MemberCategory
 from members.models import Member
 from members.selectors import members_of_org_on
 
@@ -68,14 +67,6 @@ def committee_terms(*, org_ids, start: datetime.date, end: datetime.date):
         return len(held) >= COMMITTEE_MIN_POSTS
 
     return has_committee
-
-
-def rules_in_force(on: datetime.date) -> list[CadenceRule]:
-    return list(
-        CadenceRule.objects.filter(valid_from__lte=on).filter(
-            Q(valid_to__isnull=True) | Q(valid_to__gte=on)
-        )
-    )
 
 
 @dataclass
@@ -286,7 +277,3 @@ def member_attendance(*, member: Member, year: int):
         for r in by_kind
     ]
     return rows, rates
-
-
-def full_member_ids(members) -> set[int]:
-    return {m.pk for m in members if m.category == MemberCategory.FULL}

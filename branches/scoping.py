@@ -36,13 +36,6 @@ def scope_q(user, *, prefix: str = "") -> Q:
     return subtree_q(user.org.path, prefix=f"{prefix}__" if prefix else "")
 
 
-def scope_path(user) -> str | None:
-    """The path at the top of *user*'s part of the tree; ``""`` for all of it."""
-    if user.is_superuser:
-        return ""
-    return user.org.path if user.org_id else None
-
-
 class ScopedQuerySet(models.QuerySet):
     """A queryset that knows how to reach the tree from its model.
 
