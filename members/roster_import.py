@@ -217,9 +217,12 @@ class BranchIndex:
                 "pk", "kind", "name", "short_name", "path", "parent_id"
             )
         )
-        ancestors = Organization.objects.filter(
-            kind__in=(OrgKind.CITY, OrgKind.COUNTY, OrgKind.TOWNSHIP, OrgKind.GENERAL_BRANCH)
-        ).only("path", "name", "short_name")
+        # Only the ancestors of the user's own branches: their names make the
+        # full paths written and read in the 所在党支部 column.
+        prefixes = {n.path[:end] for n in nodes for end in range(PATH_STEP, len(n.path), PATH_STEP)}
+        ancestors = Organization.objects.filter(path__in=prefixes).only(
+            "path", "name", "short_name"
+        )
         self.names_by_path = {a.path: {a.name, a.short_name} - {""} for a in ancestors}
         self.branches = [n for n in nodes if n.kind == OrgKind.BRANCH]
         self.by_name: dict[str, list[Organization]] = {}
