@@ -22,6 +22,7 @@ from activities.models import (
     AttendanceStatus,
 )
 from activities.periods import add_months, local_midnight_after, month_start, period_bounds
+from activities.points import points_refresh_activity
 from activities.selectors import expected_attendees
 from branches.models import Organization
 from members.choices import MemberCategory
@@ -151,6 +152,7 @@ def activity_log(
     activity.save()
 
     _save_attendance(activity=activity, marks=marks, guests=guests, expected=by_id)
+    points_refresh_activity(activity=activity)
     for upload in attachments:
         attachment_add(activity=activity, upload=upload, by=recorded_by)
     keys = {(org.pk, kind, month_start(held_on))}

@@ -50,6 +50,7 @@ def roles(transactional_db):
     if not Group.objects.exists():
         import_module("branches.migrations.0004_roles").create_roles(apps, None)
         import_module("activities.migrations.0002_defaults").forwards(apps, None)
+        import_module("activities.migrations.0004_points_defaults").forwards(apps, None)
 
 
 @pytest.fixture

@@ -1,0 +1,308 @@
+"""The points ledger (党员积分): entries derived from attendance, manual entries and their
+approval, and the scoring of a member's year that the statement and the ratings share.
+
+Derived entries are a function of the attendance rows: they are rewritten
+for a meeting whenever its attendance is saved, and for a whole year by
+``points_recompute``, both with ``INSERT … SELECT`` so recomputing never
+double-counts and a city's year takes seconds, not a loop over members.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from activities.models import (
+    DEDUCTION_SOURCES,
+    MANUAL_SOURCES,
+    Activity,
+    ActivityKind,
+    ApprovalLevel,
+    Attendance,
+    EntryStatus,
+    PointEntry,
+    PointRule,
+    PointSource,
+    RatingRule,
+    StarBand,
+    in_force_q,
+)
+from branches.models import OrgKind
+from members.models import Member, Membership
+
+ZERO = Decimal("0")
+
+
+def year_start(year: int) -> datetime.date:
+    return datetime.date(year, 1, 1)
+
+
+# --- The scheme in force for a year -------------------------------------------------
+
+
+@dataclass
+class Scheme:
+    """The rules that govern one year: those in force on its 1 January."""
+
+    year: int
+    rules: dict[tuple[str, str], PointRule]
+    bands: list[tuple[Decimal, int]]  # (min points, stars), highest first
+    rating: RatingRule | None
+
+    @property
+    def base(self) -> Decimal:
+        rule = self.rules.get((PointSource.BASE, ""))
+        return rule.points if rule else ZERO
+
+    def cap(self, source: str, kind: str) -> Decimal | None:
+        rule = self.rules.get((source, kind))
+        return rule.yearly_cap if rule else None
+
+    def stars_for(self, total: Decimal) -> int:
+        return next((stars for low, stars in self.bands if total >= low), 0)
+
+
+def scheme_for(year: int) -> Scheme:
+    """Three queries: point rules, star bands and the rating rule of *year*."""
+    on = year_start(year)
+    rules = {(r.source, r.activity_kind): r for r in PointRule.objects.filter(in_force_q(on))}
+    bands = sorted(
+        ((b.min_points, b.stars) for b in StarBand.objects.filter(in_force_q(on))), reverse=True
+    )
+    return Scheme(year, rules, bands, RatingRule.objects.filter(in_force_q(on)).first())
+
+
+@dataclass
+class Score:
+    """A member's year from the ledger: base, additions and deductions after caps."""
+
+    base: Decimal
+    additions: Decimal = ZERO
+    deductions: Decimal = ZERO
+    capped: Decimal = ZERO
+    lines: list[dict] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return self.base + self.additions + self.deductions
+
+
+def score(sums: dict[tuple[str, str], Decimal], scheme: Scheme) -> Score:
+    """Apply the yearly caps to a member's sums per (source, kind) of counted entries."""
+    result = Score(base=scheme.base)
+    for (source, kind), raw in sorted(sums.items()):
+        cap = scheme.cap(source, kind)
+        counted = raw
+        if cap is not None:
+            counted = max(min(raw, cap), -cap)
+        result.capped += abs(raw - counted)
+        if counted < 0:
+            result.deductions += counted
+        else:
+            result.additions += counted
+        result.lines.append(
+            {"source": source, "kind": kind, "raw": raw, "cap": cap, "counted": counted}
+        )
+    return result
+
+
+# --- Derived entries ----------------------------------------------------------------
+
+
+def _insert_derived(*, year: int, extra_sql: str = "", params: tuple = ()) -> int:
+    """Insert the entries of *year*'s attendance rows (filtered by *extra_sql*) in SQL.
+
+    Present earns the attendance rule of the meeting's kind, absent without
+    leave costs the absence rule; leave and guests earn nothing.
+    """
+    quote = connection.ops.quote_name
+    entry, att, act, rule = (
+        quote(m._meta.db_table) for m in (PointEntry, Attendance, Activity, PointRule)
+    )
+    on = year_start(year)
+    now = timezone.now()
+    sql = f"""
+        INSERT INTO {entry} (member_id, org_id, year, date, source, activity_kind, activity_id,
+                             points, reason, status, entered_at)
+        SELECT att.member_id, act.org_id, %s, act.held_on, r.source, act.kind, act.id,
+               r.points, '', %s, %s
+        FROM {att} att
+        JOIN {act} act ON act.id = att.activity_id
+        JOIN {rule} r ON r.activity_kind = act.kind
+             AND r.source = CASE att.status WHEN 'present' THEN 'attendance'
+                                            WHEN 'absent' THEN 'absence' END
+             AND r.valid_from <= %s AND (r.valid_to IS NULL OR r.valid_to >= %s)
+        WHERE att.is_guest = %s AND att.member_id IS NOT NULL
+          AND act.held_on >= %s AND act.held_on < %s {extra_sql}
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [year, EntryStatus.AUTO, now, on, on, False, on, year_start(year + 1), *params],
+        )
+        return cursor.rowcount
+
+
+def points_refresh_activity(*, activity: Activity) -> None:
+    """Rewrite the derived entries of one meeting from its attendance (two queries)."""
+    PointEntry.objects.filter(activity=activity)._raw_delete(connection.alias)
+    _insert_derived(year=activity.held_on.year, extra_sql="AND act.id = %s", params=(activity.pk,))
+
+
+@transaction.atomic
+def points_recompute(*, year: int) -> int:
+    """Rewrite every derived entry of *year* from the attendance; returns how many.
+
+    Needed after a point rule of the year changes; running it twice gives
+    the same ledger.
+    """
+    PointEntry.objects.filter(year=year, status=EntryStatus.AUTO)._raw_delete(connection.alias)
+    return _insert_derived(year=year)
+
+
+# --- Manual entries -----------------------------------------------------------------
+
+
+def _place_on(member: Member, on: datetime.date) -> int:
+    row = (
+        Membership.objects.on(on).filter(member=member).values_list("group_id", "branch_id").first()
+    )
+    if row:
+        return row[0] or row[1]
+    return member.group_id or member.branch_id
+
+
+def point_entry_create(
+    *, member: Member, source: str, date: datetime.date, points: Decimal | None, reason: str, by
+) -> PointEntry:
+    """Enter a manual gain or loss; it counts only once another user approves it.
+
+    *points* is the size of the gain or loss (its sign follows the source);
+    left empty, the rule's points are used.
+    """
+    errors: dict[str, str] = {}
+    rule = PointRule.objects.filter(in_force_q(year_start(date.year)), source=source).first()
+    if source not in MANUAL_SOURCES:
+        errors["source"] = "只能手工登记志愿服务、设岗定责、结对帮扶、欠缴党费和违规违纪。"
+    elif rule is None:
+        errors["source"] = f"{date.year}年度没有「{PointSource(source).label}」的积分规则。"
+    if not reason.strip():
+        errors["reason"] = "请填写事由。"
+    if date > timezone.localdate():
+        errors["date"] = "日期不能晚于今天。"
+    if points is not None and points <= 0:
+        errors["points"] = "请填写分值的大小（正数），加分或扣分由积分项目决定。"
+    if errors:
+        raise ValidationError(errors)
+    size = abs(points if points is not None else rule.points)
+    entry = PointEntry(
+        member=member,
+        org_id=_place_on(member, date),
+        year=date.year,
+        date=date,
+        source=source,
+        points=-size if source in DEDUCTION_SOURCES else size,
+        reason=reason.strip(),
+        status=EntryStatus.PENDING,
+        entered_by=by,
+        entered_at=timezone.now(),
+    )
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+def approval_level_allows(user, year: int) -> bool:
+    """Whether *user*'s place in the tree is the level that approves manual entries."""
+    if user.is_superuser:
+        return True
+    rule = RatingRule.objects.filter(in_force_q(year_start(year))).first()
+    level = rule.approval_level if rule else ApprovalLevel.TOWNSHIP
+    allowed = {OrgKind.CITY, OrgKind.COUNTY}
+    if level == ApprovalLevel.TOWNSHIP:
+        allowed.add(OrgKind.TOWNSHIP)
+    return user.org is not None and user.org.kind in allowed
+
+
+@transaction.atomic
+def point_entries_decide(*, entries, by, approve: bool) -> int:
+    """Approve (or reject) pending manual entries, all or none.
+
+    The approver needs the approval permission, must sit at the approving
+    level and cannot decide an entry they entered themselves.
+    """
+    if not by.has_perm("activities.approve_pointentry"):
+        raise PermissionDenied("没有审批积分的权限。")
+    rows = list(entries.visible_to(by).select_for_update().select_related("member").order_by("pk"))
+    problems = []
+    for entry in rows:
+        label = f"{entry.member.name} {entry.date:%Y-%m-%d} {entry.get_source_display()}"
+        if entry.status != EntryStatus.PENDING:
+            problems.append(f"{label}：状态为「{entry.get_status_display()}」，不是待审批。")
+        elif entry.entered_by_id == by.pk:
+            problems.append(f"{label}：不能审批自己登记的积分，须由另一人审批。")
+        elif not approval_level_allows(by, entry.year):
+            problems.append(f"{label}：按评星定级规则，手工积分由上级审批。")
+    if problems:
+        raise ValidationError(problems)
+    now = timezone.now()
+    for entry in rows:
+        entry.status = EntryStatus.APPROVED if approve else EntryStatus.REJECTED
+        entry.decided_by, entry.decided_at = by, now
+    PointEntry.objects.bulk_update(rows, ["status", "decided_by", "decided_at"])
+    return len(rows)
+
+
+# --- Reads --------------------------------------------------------------------------
+
+
+def member_sums(*, member_ids, year: int) -> dict[int, dict[tuple[str, str], Decimal]]:
+    """Counted points per member and (source, kind) for *year*: one grouped query."""
+    sums: dict[int, dict[tuple[str, str], Decimal]] = defaultdict(dict)
+    rows = (
+        PointEntry.objects.counted()
+        .filter(year=year, member_id__in=member_ids)
+        .values_list("member_id", "source", "activity_kind")
+        .annotate(points=Sum("points"))
+        .order_by()
+    )
+    for member_id, source, kind, points in rows:
+        sums[member_id][(source, kind)] = points
+    return sums
+
+
+def statement(*, member: Member, year: int) -> dict:
+    """A member's points statement (积分明细) for *year*: every entry and the scored total."""
+    scheme = scheme_for(year)
+    entries = list(
+        PointEntry.objects.filter(member=member, year=year)
+        .select_related("activity", "org", "entered_by", "decided_by")
+        .order_by("date", "pk")
+    )
+    sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for entry in entries:
+        if entry.status in (EntryStatus.AUTO, EntryStatus.APPROVED):
+            sums[(entry.source, entry.activity_kind)] += entry.points
+    result = score(dict(sums), scheme)
+    for line in result.lines:
+        kind = ActivityKind(line["kind"]).label if line["kind"] else ""
+        line["label"] = f"{PointSource(line['source']).label}{'·' + kind if kind else ''}"
+    return {
+        "entries": entries,
+        "score": result,
+        "stars": scheme.stars_for(result.total),
+        "pending": sum(1 for e in entries if e.status == EntryStatus.PENDING),
+    }
+
+
+def entry_reason(entry: PointEntry) -> str:
+    if entry.activity_id:
+        return f"{entry.get_activity_kind_display()}：{entry.activity.topic}"
+    return entry.reason
