@@ -1,10 +1,26 @@
-from django.contrib import admin
-from django.urls import reverse
-from django.utils.html import format_html
+from decimal import Decimal
 
-from activities import services
-from activities.models import Activity, CadenceRule
-from branches.scoped_admin import AuditedAdmin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from activities import points, services
+from activities.models import (
+    MANUAL_SOURCES,
+    Activity,
+    Appraisal,
+    CadenceRule,
+    PointEntry,
+    PointRule,
+    RatingPublication,
+    RatingRule,
+    StarBand,
+)
+from branches.scoped_admin import AuditedAdmin, ScopedAdmin
 
 
 @admin.register(CadenceRule)
@@ -54,3 +70,186 @@ class ActivityAdmin(AuditedAdmin):
     def delete_queryset(self, request, queryset):
         for activity in queryset:
             services.activity_delete(activity=activity)
+
+
+class DatedRuleAdmin(SimpleHistoryAdmin):
+    """Scheme rows are the same for the whole county: not part of the tree, but audited."""
+
+    scope_exempt = "积分和评星规则全县统一，不属于组织树"
+    date_help = "修改分值请给旧规则填写失效日期，再新增一条自次年1月1日起生效的规则。"
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs.setdefault("help_texts", {"valid_from": self.date_help})
+        return super().get_form(request, obj, **kwargs)
+
+
+@admin.register(PointRule)
+class PointRuleAdmin(DatedRuleAdmin):
+    list_display = ["source", "activity_kind", "points", "yearly_cap", "valid_from", "valid_to"]
+    list_filter = ["source", "activity_kind"]
+    actions = ["recompute_this_year"]
+
+    @admin.action(description="按规则重新计算今年的出席积分", permissions=["change"])
+    def recompute_this_year(self, request, queryset):
+        year = timezone.localdate().year
+        count = points.points_recompute(year=year)
+        self.message_user(request, f"已按{year}年1月1日有效的规则重新计算 {count} 条出席积分。")
+
+
+@admin.register(StarBand)
+class StarBandAdmin(DatedRuleAdmin):
+    list_display = ["stars", "min_points", "valid_from", "valid_to"]
+
+
+@admin.register(RatingRule)
+class RatingRuleAdmin(DatedRuleAdmin):
+    list_display = [
+        "valid_from",
+        "valid_to",
+        "last_rank_enabled",
+        "ranking_scope",
+        "min_groups",
+        "last_rank_cap_stars",
+        "approval_level",
+    ]
+
+
+@admin.register(Appraisal)
+class AppraisalAdmin(AuditedAdmin):
+    """民主评议 grades, entered by the branch once a year; probationary members are not graded."""
+
+    list_display = ["year", "member", "branch", "grade", "entered_by"]
+    list_select_related = ["member", "branch", "entered_by"]
+    list_filter = ["year", "grade"]
+    search_fields = ["member__name"]
+    autocomplete_fields = ["member"]
+    fields = ["member", "year", "grade"]
+    show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        points.appraisal_save(appraisal=obj, by=request.user)
+
+
+class PointEntryForm(forms.ModelForm):
+    """A manual entry: the size of the gain or loss; its sign follows the source."""
+
+    source = forms.ChoiceField(
+        label="积分项目", choices=[(s.value, s.label) for s in MANUAL_SOURCES]
+    )
+    points = forms.DecimalField(
+        label="分值",
+        required=False,
+        min_value=Decimal("0.1"),
+        max_digits=5,
+        decimal_places=1,
+        help_text="填写加分或扣分的大小；留空按积分规则的分值。扣分项目自动记为负数。",
+    )
+
+    class Meta:
+        model = PointEntry
+        fields = ["member", "date", "source", "points", "reason"]
+
+    def clean(self):
+        data = super().clean()
+        if {"source", "date", "reason"} <= set(data):
+            errors = points.point_entry_errors(
+                source=data["source"],
+                date=data["date"],
+                points=data.get("points"),
+                reason=data["reason"],
+            )
+            for field, message in errors.items():
+                self.add_error(field, message)
+        return data
+
+    def _post_clean(self):
+        # The entry is built by the service on save; the model checks fields it sets.
+        pass
+
+
+@admin.register(PointEntry)
+class PointEntryAdmin(ScopedAdmin):
+    """The ledger. Manual entries are added here and approved in bulk by another user;
+    entries from attendance are derived and read-only."""
+
+    form = PointEntryForm
+    list_display = [
+        "date",
+        "member",
+        "org",
+        "source",
+        "activity_kind",
+        "points",
+        "reason",
+        "status",
+        "entered_by",
+        "decided_by",
+    ]
+    list_select_related = ["member", "org", "entered_by", "decided_by"]
+    list_filter = ["status", "source", "year"]
+    search_fields = ["member__name", "reason"]
+    autocomplete_fields = ["member"]
+    show_full_result_count = False
+    list_per_page = 50
+    actions = ["approve", "reject"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in PointEntry._meta.fields] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        saved = points.point_entry_create(
+            member=data["member"],
+            source=data["source"],
+            date=data["date"],
+            points=data["points"],
+            reason=data["reason"],
+            by=request.user,
+        )
+        obj.pk = saved.pk
+
+    def _decide(self, request, queryset, approve: bool):
+        try:
+            count = points.point_entries_decide(entries=queryset, by=request.user, approve=approve)
+        except (ValidationError, PermissionDenied) as error:
+            for message in getattr(error, "messages", [str(error)]):
+                self.message_user(request, message, level=messages.ERROR)
+            self.message_user(request, "没有审批任何记录，请去掉上述记录后重试。", messages.ERROR)
+            return
+        verb = "批准" if approve else "退回"
+        self.message_user(request, f"已{verb} {count} 条手工积分。")
+
+    @admin.action(description="批准所选的手工积分", permissions=["approve"])
+    def approve(self, request, queryset):
+        self._decide(request, queryset, True)
+
+    @admin.action(description="退回所选的手工积分", permissions=["approve"])
+    def reject(self, request, queryset):
+        self._decide(request, queryset, False)
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm("activities.approve_pointentry")
+
+
+@admin.register(RatingPublication)
+class RatingPublicationAdmin(AuditedAdmin):
+    """Publications are made on the rating pages; here they are read and audited."""
+
+    list_display = ["year", "org", "published_by", "published_at", "member_count"]
+    list_select_related = ["org", "published_by"]
+    readonly_fields = [f.name for f in RatingPublication._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -6,6 +6,8 @@ from django.http import HttpResponse
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from activities.models import stars_label
+from activities.points import entry_reason
 from branches.spreadsheets import safe_cell, xlsx_response
 
 LEDGER_HEADERS = [
@@ -68,3 +70,128 @@ def ledger_xlsx(*, branch, year: int, activities) -> HttpResponse:
     ):
         sheet.column_dimensions[column].width = width
     return xlsx_response(workbook, f"{branch.name}{year}年台账.xlsx")
+
+
+def _table_xlsx(*, title: str, headers: list[str], rows, widths, filename: str) -> HttpResponse:
+    """One sheet: a bold title line, a header row and the rows, formulas neutralised."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "表1"
+    sheet.append([title])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append(headers)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([safe_cell(v) for v in row])
+    for index, width in enumerate(widths):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    return xlsx_response(workbook, filename)
+
+
+def statement_xlsx(*, member, year: int, data: dict) -> HttpResponse:
+    score = data["score"]
+    rows = [
+        (
+            e.date,
+            e.get_source_display(),
+            entry_reason(e),
+            e.org.name,
+            float(e.points),
+            e.get_status_display(),
+            e.entered_by.get_username() if e.entered_by else "",
+            e.decided_by.get_username() if e.decided_by else "",
+        )
+        for e in data["entries"]
+    ]
+    rows += [
+        (),
+        ("基础分", "", "", "", float(score.base)),
+        ("加分（计上限后）", "", "", "", float(score.additions)),
+        ("扣分（计上限后）", "", "", "", float(score.deductions)),
+        ("超出年度上限未计", "", "", "", float(score.capped)),
+        ("总分", "", "", "", float(score.total), stars_label(data["stars"])),
+    ]
+    return _table_xlsx(
+        title=f"{member.name} {year}年度积分明细",
+        headers=["日期", "积分项目", "事由", "组织", "分值", "状态", "登记人", "审批人"],
+        rows=rows,
+        widths=(12, 14, 40, 18, 8, 10, 12, 12),
+        filename=f"{member.name}{year}年度积分明细.xlsx",
+    )
+
+
+def ranking_xlsx(*, node, year: int, rows) -> HttpResponse:
+    data = [
+        (
+            r.scope_org.name,
+            r.rank,
+            r.group.name,
+            r.group_count,
+            r.member_count,
+            float(r.compliance * 100) if r.compliance is not None else "",
+            float(r.average_points),
+            float(r.score),
+            "末位" if r.is_last else "",
+            r.leader.name if r.is_last and r.leader else "",
+        )
+        for r in rows
+    ]
+    return _table_xlsx(
+        title=f"{node.name} {year}年度党小组排名",
+        headers=[
+            "排名范围",
+            "名次",
+            "党小组",
+            "参与排名数",
+            "党员数",
+            "组织生活完成率（%）",
+            "党员平均积分",
+            "综合得分",
+            "末位",
+            "应调整的党小组长",
+        ],
+        rows=data,
+        widths=(20, 6, 20, 10, 8, 16, 12, 10, 6, 16),
+        filename=f"{node.name}{year}年度党小组排名.xlsx",
+    )
+
+
+def ratings_xlsx(*, node, year: int, rows, title: str) -> HttpResponse:
+    data = (
+        (
+            r.branch.name,
+            r.org.name if r.org_id != r.branch_id else "",
+            r.member.name,
+            float(r.base),
+            float(r.additions),
+            float(r.deductions),
+            float(r.capped),
+            float(r.total),
+            stars_label(r.points_stars),
+            r.get_appraisal_display(),
+            stars_label(r.stars),
+            r.note,
+        )
+        for r in rows.iterator(chunk_size=2000)
+    )
+    return _table_xlsx(
+        title=f"{node.name} {year}年度{title}",
+        headers=[
+            "党支部",
+            "党小组",
+            "姓名",
+            "基础分",
+            "加分",
+            "扣分",
+            "超出上限未计",
+            "总分",
+            "按积分星级",
+            "民主评议",
+            "评定星级",
+            "说明",
+        ],
+        rows=data,
+        widths=(20, 16, 10, 8, 8, 8, 12, 8, 12, 10, 10, 40),
+        filename=f"{node.name}{year}年度{title}.xlsx",
+    )

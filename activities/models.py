@@ -14,6 +14,7 @@ from django.db.models import Q
 from branches.audit import AuditedQuerySet, audit_history
 from branches.models import OrgKind
 from branches.scoping import ScopedQuerySet
+from members.choices import MemberCategory
 
 
 class ActivityKind(models.TextChoices):
@@ -314,6 +315,10 @@ class ActivityTally(models.Model):
 # date on and never rewrites a year already under way or past.
 
 
+def stars_label(stars: int) -> str:
+    return "★" * stars if stars else "不合格"
+
+
 class PointSource(models.TextChoices):
     BASE = "base", "年度基础分"
     ATTENDANCE = "attendance", "参加组织生活"
@@ -441,7 +446,7 @@ class StarBand(DatedRule):
     """The lowest year total that earns a number of stars (0 stars: 不合格)."""
 
     stars = models.PositiveSmallIntegerField(
-        "星级", choices=[(n, "不合格" if n == 0 else "★" * n) for n in range(6)]
+        "星级", choices=[(n, stars_label(n)) for n in range(6)]
     )
     min_points = models.DecimalField("最低积分", max_digits=6, decimal_places=1)
 
@@ -489,7 +494,7 @@ class RatingRule(DatedRule):
         "最少党小组数", default=3, help_text="参与排名的党小组少于此数时不确定末位。"
     )
     last_rank_cap_stars = models.PositiveSmallIntegerField(
-        "末位党小组党员最高星级", default=4, choices=[(n, "★" * n or "不合格") for n in range(6)]
+        "末位党小组党员最高星级", default=4, choices=[(n, stars_label(n)) for n in range(6)]
     )
     unqualified_appraisal_caps = models.BooleanField("民主评议不合格者评为不合格", default=True)
     approval_level = models.CharField(
@@ -561,6 +566,12 @@ class Appraisal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} {self.member} {self.get_grade_display()}"
+
+    def clean(self) -> None:
+        if self.member_id and self.member.category == MemberCategory.PROBATIONARY:
+            raise ValidationError(
+                {"member": f"「{self.member.name}」是预备党员：参加民主评议，但不评定等次。"}
+            )
 
 
 class EntryStatus(models.TextChoices):
@@ -663,7 +674,7 @@ class PointEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.date:%Y-%m-%d} {self.member_id} {self.get_source_display()} {self.points:+}"
+        return f"{self.date} {self.member_id} {self.get_source_display()} {self.points}"
 
 
 class RatingPublicationQuerySet(ScopedQuerySet):
@@ -763,6 +774,14 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} {self.member_id} {self.total} {self.stars}★"
+
+    @property
+    def stars_text(self) -> str:
+        return stars_label(self.stars)
+
+    @property
+    def points_stars_text(self) -> str:
+        return stars_label(self.points_stars)
 
 
 class GroupRankQuerySet(ScopedQuerySet):

@@ -24,6 +24,7 @@ from activities.models import (
     MANUAL_SOURCES,
     Activity,
     ActivityKind,
+    Appraisal,
     ApprovalLevel,
     Attendance,
     EntryStatus,
@@ -179,6 +180,24 @@ def _place_on(member: Member, on: datetime.date) -> int:
     return member.group_id or member.branch_id
 
 
+def point_entry_errors(
+    *, source: str, date: datetime.date, points: Decimal | None, reason: str
+) -> dict[str, str]:
+    """What is wrong with a manual entry, by field (the admin form shows these too)."""
+    errors: dict[str, str] = {}
+    if source not in MANUAL_SOURCES:
+        errors["source"] = "只能手工登记志愿服务、设岗定责、结对帮扶、欠缴党费和违规违纪。"
+    elif not PointRule.objects.filter(in_force_q(year_start(date.year)), source=source).exists():
+        errors["source"] = f"{date.year}年度没有「{PointSource(source).label}」的积分规则。"
+    if not reason.strip():
+        errors["reason"] = "请填写事由。"
+    if date > timezone.localdate():
+        errors["date"] = "日期不能晚于今天。"
+    if points is not None and points <= 0:
+        errors["points"] = "请填写分值的大小（正数），加分或扣分由积分项目决定。"
+    return errors
+
+
 def point_entry_create(
     *, member: Member, source: str, date: datetime.date, points: Decimal | None, reason: str, by
 ) -> PointEntry:
@@ -187,20 +206,10 @@ def point_entry_create(
     *points* is the size of the gain or loss (its sign follows the source);
     left empty, the rule's points are used.
     """
-    errors: dict[str, str] = {}
-    rule = PointRule.objects.filter(in_force_q(year_start(date.year)), source=source).first()
-    if source not in MANUAL_SOURCES:
-        errors["source"] = "只能手工登记志愿服务、设岗定责、结对帮扶、欠缴党费和违规违纪。"
-    elif rule is None:
-        errors["source"] = f"{date.year}年度没有「{PointSource(source).label}」的积分规则。"
-    if not reason.strip():
-        errors["reason"] = "请填写事由。"
-    if date > timezone.localdate():
-        errors["date"] = "日期不能晚于今天。"
-    if points is not None and points <= 0:
-        errors["points"] = "请填写分值的大小（正数），加分或扣分由积分项目决定。"
+    errors = point_entry_errors(source=source, date=date, points=points, reason=reason)
     if errors:
         raise ValidationError(errors)
+    rule = PointRule.objects.get(in_force_q(year_start(date.year)), source=source)
     size = abs(points if points is not None else rule.points)
     entry = PointEntry(
         member=member,
@@ -217,6 +226,15 @@ def point_entry_create(
     entry.full_clean()
     entry.save()
     return entry
+
+
+def appraisal_save(*, appraisal: Appraisal, by) -> Appraisal:
+    """Save a democratic appraisal grade under the member's branch, as entered by *by*."""
+    appraisal.branch_id = appraisal.member.branch_id
+    appraisal.entered_by = by
+    appraisal.full_clean()
+    appraisal.save()
+    return appraisal
 
 
 def approval_level_allows(user, year: int) -> bool:

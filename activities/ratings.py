@@ -28,6 +28,7 @@ from activities.models import (
     Rating,
     RatingPublication,
     RatingRule,
+    stars_label,
 )
 from activities.points import Scheme, member_sums, scheme_for, score, year_start
 from activities.selectors import obligations
@@ -39,10 +40,6 @@ from members.models import Membership
 # Nodes a draft is computed for: a ranking within the township needs all its groups.
 DRAFT_NODE_KINDS = (OrgKind.CITY, OrgKind.COUNTY, OrgKind.TOWNSHIP)
 HUNDRED = Decimal(100)
-
-
-def stars_label(stars: int) -> str:
-    return "★" * stars if stars else "不合格"
 
 
 def reference_date(year: int, today: datetime.date) -> datetime.date:

@@ -12,4 +12,11 @@ urlpatterns = [
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("ledger/<int:org_id>/", views.ledger_view, name="ledger"),
     path("members/<int:member_id>/", views.member_attendance_view, name="member_attendance"),
+    path("points/members/<int:member_id>/", views.points_statement_view, name="points_statement"),
+    path("ratings/", views.ratings_home, name="ratings_home"),
+    path("ratings/<int:org_id>/", views.rating_draft_view, name="rating_draft"),
+    path("ratings/<int:org_id>/compute/", views.rating_compute, name="rating_compute"),
+    path("ratings/<int:org_id>/ranking/", views.group_ranking_view, name="group_ranking"),
+    path("ratings/<int:org_id>/published/", views.rating_published_view, name="rating_published"),
+    path("ratings/<int:org_id>/publish/", views.rating_publish, name="rating_publish"),
 ]

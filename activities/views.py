@@ -4,15 +4,17 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from activities import exports, services
+from activities import exports, points, ratings, services
 from activities.forms import ActivityForm, checklist, marks_from
-from activities.models import KINDS_FOR_ORG, Activity, ActivityKind, Attachment
+from activities.models import KINDS_FOR_ORG, Activity, ActivityKind, Attachment, stars_label
 from activities.selectors import (
     activity_attendance_rows,
     expected_attendees,
@@ -245,3 +247,146 @@ def member_attendance_view(request: HttpRequest, member_id: int) -> HttpResponse
         "activities/member_attendance.html",
         {"member": member, "year": year, "rows": rows, "rates": rates},
     )
+
+
+# --- Points and star ratings ---------------------------------------------------------
+
+RATING_PAGE_SIZE = 100
+
+
+def _node(request: HttpRequest, org_id: int) -> Organization:
+    return get_object_or_404(
+        Organization.objects.visible_to(request.user).select_related("parent"), pk=org_id
+    )
+
+
+@scoped_view(Member)
+@require_GET
+@login_required
+@permission_required("activities.view_pointentry", raise_exception=True)
+def points_statement_view(request: HttpRequest, member_id: int) -> HttpResponse:
+    """A member's points statement (积分明细) for a year, printable and as xlsx."""
+    member = get_object_or_404(
+        Member.objects.visible_to(request.user).select_related("branch", "group"), pk=member_id
+    )
+    year = _year(request)
+    data = points.statement(member=member, year=year)
+    if request.GET.get("format") == "xlsx":
+        return exports.statement_xlsx(member=member, year=year, data=data)
+    context = {"member": member, "year": year, "stars_label": stars_label(data["stars"]), **data}
+    return render(request, "activities/points_statement.html", context)
+
+
+@require_GET
+@login_required
+@permission_required("activities.view_rating", raise_exception=True)
+def ratings_home(request: HttpRequest) -> HttpResponse:
+    """The nav's entry: the draft of the user's own node."""
+    if request.user.org_id is None:
+        return render(request, "activities/rating_none.html", status=404)
+    return redirect("activities:rating_draft", org_id=request.user.org_id)
+
+
+@scoped_view(Organization)
+@require_GET
+@login_required
+@permission_required("activities.view_grouprank", raise_exception=True)
+def group_ranking_view(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The party groups under a node ranked for the year (draft), for staff only."""
+    node, year = _node(request, org_id), _year(request)
+    rows = list(ratings.group_ranking(node=node, year=year))
+    if request.GET.get("format") == "xlsx":
+        return exports.ranking_xlsx(node=node, year=year, rows=rows)
+    return render(
+        request, "activities/group_ranking.html", {"node": node, "year": year, "rows": rows}
+    )
+
+
+def _rating_context(request, *, node, year, publication) -> dict:
+    summary = ratings.rating_summary(node=node, year=year, publication=publication)
+    page = Paginator(
+        ratings.rating_rows(node=node, year=year, publication=publication), RATING_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    return {"node": node, "year": year, "page": page, **summary}
+
+
+@scoped_view(Organization)
+@require_GET
+@login_required
+@permission_required("activities.view_rating", raise_exception=True)
+def rating_draft_view(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The year's draft ratings under a node, with the caps and flags explained."""
+    node, year = _node(request, org_id), _year(request)
+    if request.GET.get("format") == "xlsx":
+        rows = ratings.rating_rows(node=node, year=year)
+        return exports.ratings_xlsx(node=node, year=year, rows=rows, title="评星定级草稿")
+    context = _rating_context(request, node=node, year=year, publication=None)
+    context["can_compute"] = request.user.has_perm("activities.compute_rating") and (
+        node.kind in ratings.DRAFT_NODE_KINDS
+    )
+    context["publication"] = ratings.publication_covering(node=node, year=year)
+    return render(request, "activities/rating_draft.html", context)
+
+
+@scoped_view(Organization)
+@require_POST
+@login_required
+def rating_compute(request: HttpRequest, org_id: int) -> HttpResponse:
+    # Scope first: another township's node is a 404 whatever the permissions.
+    node, year = _node(request, org_id), _year(request)
+    if not request.user.has_perm("activities.compute_rating"):
+        raise PermissionDenied
+    try:
+        draft = ratings.rating_draft_compute(node=node, year=year)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"已重新计算 {len(draft.ratings)} 名党员的评星草稿。")
+    return redirect(f"{reverse('activities:rating_draft', args=[node.pk])}?year={year}")
+
+
+@scoped_view(Organization)
+@require_GET
+@login_required
+@permission_required("activities.view_rating", raise_exception=True)
+def rating_published_view(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The published (frozen) ratings covering a node, and how today's draft differs."""
+    node, year = _node(request, org_id), _year(request)
+    publication = ratings.publication_covering(node=node, year=year)
+    if publication is None:
+        context = {
+            "node": node,
+            "year": year,
+            "can_publish": request.user.has_perm("activities.publish_rating")
+            and node.kind in ratings.DRAFT_NODE_KINDS,
+        }
+        return render(request, "activities/rating_unpublished.html", context)
+    if request.GET.get("format") == "xlsx":
+        rows = ratings.rating_rows(node=node, year=year, publication=publication)
+        return exports.ratings_xlsx(node=node, year=year, rows=rows, title="评星定级结果")
+    context = _rating_context(request, node=node, year=year, publication=publication)
+    context["publication"] = publication
+    context["differences"] = ratings.rating_differences(
+        node=node, year=year, publication=publication
+    )
+    return render(request, "activities/rating_published.html", context)
+
+
+@scoped_view(Organization)
+@require_POST
+@login_required
+def rating_publish(request: HttpRequest, org_id: int) -> HttpResponse:
+    # Scope first: another township's node is a 404 whatever the permissions.
+    node, year = _node(request, org_id), _year(request)
+    if not request.user.has_perm("activities.publish_rating"):
+        raise PermissionDenied
+    try:
+        ratings.check_draft_node(node)
+        publication = ratings.rating_publish(node=node, year=year, by=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(
+            request, f"已发布{year}年度评星定级，共 {publication.member_count} 名党员。"
+        )
+    return redirect(f"{reverse('activities:rating_published', args=[node.pk])}?year={year}")

@@ -44,6 +44,29 @@ def _ledger_url() -> str:
     return reverse("activities:ledger", args=[branch.pk])
 
 
+def _first_township() -> Organization:
+    return Organization.objects.filter(kind=OrgKind.TOWNSHIP).order_by("path").first()
+
+
+def _group_ranking_url() -> str:
+    return reverse("activities:group_ranking", args=[_first_township().pk])
+
+
+def _statement_url() -> str:
+    township = _first_township()
+    member = (
+        Member.objects.filter(branch__path__startswith=township.path, group__isnull=False)
+        .order_by("pk")
+        .first()
+    )
+    return reverse("activities:points_statement", args=[member.pk])
+
+
+def _rating_draft_url() -> str:
+    county = Organization.objects.filter(kind=OrgKind.COUNTY).order_by("path").first()
+    return reverse("activities:rating_draft", args=[county.pk])
+
+
 PAGES: list[BenchPage] = [
     BenchPage("admin_member_list", lambda: reverse("admin:members_member_changelist"), 300),
     BenchPage("admin_member_search", _member_search_url, 300),
@@ -60,4 +83,7 @@ PAGES: list[BenchPage] = [
     BenchPage("worklist_county", lambda: reverse("activities:worklist"), 300, "county"),
     BenchPage("member_attendance", _member_attendance_url, 300, "clerk_a"),
     BenchPage("ledger_branch", _ledger_url, 300, "clerk_a"),
+    BenchPage("group_ranking_township", _group_ranking_url, 300, "clerk_a"),
+    BenchPage("points_statement", _statement_url, 300, "clerk_a"),
+    BenchPage("rating_draft_county", _rating_draft_url, 300, "county"),
 ]

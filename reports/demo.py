@@ -39,6 +39,7 @@ from members.choices import (
 from members.idcard import make_id_number
 from members.models import Member, Membership
 from reports.demo_history import HistoryBuilder
+from reports.demo_points import build_points
 
 DEMO_PASSWORD = "dangjian-demo"
 
@@ -158,8 +159,12 @@ class DemoBuilder:
             members=members,
             posts=posts,
         )
+        scored = build_points(
+            rng=self.rng, today=self.today, county=county, members=members, users=users
+        )
         return {
             **history,
+            **scored,
             "townships": len(townships),
             "branches": len(branches),
             "groups": sum(len(g) for g in groups_by_branch.values()),

@@ -20,8 +20,21 @@ from django.contrib.admin.options import BaseModelAdmin
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
-from activities.models import Activity, ActivityKind, Attachment, Attendance
+from activities.models import (
+    Activity,
+    ActivityKind,
+    Appraisal,
+    Attachment,
+    Attendance,
+    PointEntry,
+    PointSource,
+    Rating,
+    RatingPublication,
+)
+from activities.points import appraisal_save, point_entry_create
+from activities.ratings import rating_draft_compute
 from activities.services import Mark, activity_log
 from branches.audit import acting_as
 from branches.models import Organization, Post, PostTitle, User
@@ -139,8 +152,31 @@ def world(tree, clerk_a, settings, tmp_path) -> World:
         status=ImportRun.Status.PREVIEWED,
         rows_unchanged=1,
     )
+    manual = point_entry_create(
+        member=member,
+        source=PointSource.VOLUNTEER,
+        date=datetime.date(2025, 6, 4),
+        points=None,
+        reason="甲村秘密志愿服务",
+        by=clerk_a,
+    )
+    with acting_as(clerk_a):
+        appraisal = appraisal_save(
+            appraisal=Appraisal(member=member, year=2025, grade="excellent"), by=clerk_a
+        )
+        rating_draft_compute(node=tree.township_a, year=2025, today=datetime.date(2025, 12, 31))
+        publication = RatingPublication.objects.create(
+            year=2025,
+            org=tree.township_a,
+            published_by=clerk_a,
+            published_at=timezone.now(),
+            member_count=2,
+        )
     objects = {
         Organization: [tree.township_a, tree.village_a, tree.group_a1],
+        PointEntry: list(PointEntry.objects.filter(member=member)),
+        Appraisal: [appraisal],
+        RatingPublication: [publication],
         Member: [member, moved],
         Membership: list(Membership.objects.filter(member__in=[member, moved])),
         Post: [post],
@@ -163,6 +199,7 @@ def world(tree, clerk_a, settings, tmp_path) -> World:
         attachment.original_name,
         "secret",
         run.file_name,
+        manual.reason,
     ]
     return World(objects=objects, secrets=secrets)
 
@@ -181,6 +218,10 @@ def snapshot() -> dict:
             Attendance,
             Attachment,
             ImportRun,
+            PointEntry,
+            Appraisal,
+            Rating,
+            RatingPublication,
         )
     }
 

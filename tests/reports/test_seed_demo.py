@@ -7,7 +7,16 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import Sum
 
-from activities.models import Activity, ActivityTally, Attendance
+from activities.models import (
+    Activity,
+    ActivityTally,
+    Appraisal,
+    Attendance,
+    EntryStatus,
+    GroupRank,
+    PointEntry,
+    Rating,
+)
 from branches.models import Organization, OrgKind, Post, User
 from members.idcard import parse_id_number
 from members.models import Member, Membership
@@ -62,12 +71,15 @@ def _fingerprint():
             "org__name", "kind", "held_on", "present_count", "leave_count", "absent_count"
         )
     )
-    return members, activities
+    ratings = sorted(Rating.objects.values_list("member__id_number", "total", "stars", "appraisal"))
+    return members, activities, ratings
 
 
 def test_it_is_deterministic_for_a_seed_and_a_date():
     seed(scale="small", seed=3, today=datetime.date(2026, 6, 30))
     first = _fingerprint()
+    for model in (Rating, GroupRank, PointEntry, Appraisal):
+        model.objects.all()._raw_delete(connection.alias)
     ActivityTally.objects.all().delete()
     Attendance.objects.all().delete()
     Activity.objects.all().delete()
@@ -122,3 +134,15 @@ def test_it_accepts_the_flag_naming_the_database_in_use(settings):
     settings.DEBUG = False
     seed(scale="small", throwaway_db=str(connection.settings_dict["NAME"]))
     assert Member.objects.exists()
+
+
+def test_it_scores_the_demo_year_from_its_attendance():
+    output = seed(scale="small", seed=5, today=datetime.date(2026, 6, 30))
+
+    scored = Attendance.objects.filter(is_guest=False, status__in=["present", "absent"])
+    derived = PointEntry.objects.filter(status=EntryStatus.AUTO)
+    assert derived.count() == scored.count()
+    assert PointEntry.objects.filter(status=EntryStatus.PENDING).exists()
+    assert Rating.objects.count() == Member.objects.count()
+    assert GroupRank.objects.filter(is_last=True).exists()
+    assert f"{Rating.objects.count()} 名党员的评星草稿" in output

@@ -1,0 +1,230 @@
+"""The points and rating pages: statement, ranking, draft, publication; access and query counts."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from activities import points, ratings, services
+from activities.models import (
+    ActivityKind,
+    AttendanceStatus,
+    EntryStatus,
+    PointEntry,
+    PointSource,
+    Rating,
+    RatingPublication,
+)
+from tests.activities.conftest import beijing, frozen, log_meeting
+from tests.factories import GroupFactory, MemberFactory
+
+DAY = datetime.date(2026, 3, 10)
+
+
+def url(name, *args, year=2026, **query):
+    query = "&".join(f"{k}={v}" for k, v in {"year": year, **query}.items())
+    return f"{reverse(name, args=args)}?{query}"
+
+
+def sheet_rows(response):
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    book = load_workbook(
+        io.BytesIO(b"".join(response.streaming_content) if response.streaming else response.content)
+    )
+    return [tuple(c for c in row) for row in book.active.iter_rows(values_only=True)]
+
+
+def populate(tree, clerk, groups: int, per_group: int = 2):
+    made = [tree.group_a1, tree.group_a2]
+    made += [GroupFactory(parent=tree.village_a) for _ in range(groups - 2)]
+    members = []
+    for group in made:
+        members += [MemberFactory(group=group) for _ in range(per_group)]
+        log_meeting(org=group, kind=ActivityKind.GROUP_MEETING, held_on=DAY, by=clerk)
+    ratings.rating_draft_compute(node=tree.township_a, year=2026, today=datetime.date(2026, 4, 1))
+    return members
+
+
+def test_it_shows_a_members_statement_with_pending_entries_apart(tree, clerk, clerk_a_client):
+    member = MemberFactory(group=tree.group_a1)
+    log_meeting(
+        org=tree.group_a1,
+        kind=ActivityKind.GROUP_MEETING,
+        held_on=DAY,
+        by=clerk,
+        topic="学习新党章",
+    )
+    with frozen(beijing(2026, 4, 1)):
+        points.point_entry_create(
+            member=member,
+            source=PointSource.VOLUNTEER,
+            date=DAY,
+            points=None,
+            reason="防汛志愿服务",
+            by=clerk,
+        )
+    response = clerk_a_client.get(url("activities:points_statement", member.pk))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "学习新党章" in body and "防汛志愿服务" in body
+    assert "另有 1 条手工积分待审批" in body
+    assert response.context["score"].total == 61
+
+    rows = sheet_rows(
+        clerk_a_client.get(url("activities:points_statement", member.pk, format="xlsx"))
+    )
+    assert rows[0][0] == f"{member.name} 2026年度积分明细"
+    assert ("总分", None, None, None, 61, "★") in [r[:6] for r in rows]
+
+
+def test_it_hides_rankings_and_ratings_from_branch_secretaries(tree, secretary_a_client):
+    for name in ("activities:group_ranking", "activities:rating_draft"):
+        assert secretary_a_client.get(url(name, tree.village_a.pk)).status_code == 403
+
+
+def test_it_answers_404_for_another_townships_node(tree, clerk_b_client):
+    assert clerk_b_client.get(url("activities:rating_draft", tree.township_a.pk)).status_code == 404
+
+
+@pytest.mark.parametrize("groups", [3, 12])
+def test_it_ranks_groups_in_a_bounded_number_of_queries(
+    tree, clerk, clerk_a_client, groups, django_assert_num_queries
+):
+    populate(tree, clerk, groups)
+    # session + user (2), permissions (2), node (1), ranking rows with groups,
+    # scopes and leaders (1), session save (3)
+    with django_assert_num_queries(9):
+        response = clerk_a_client.get(url("activities:group_ranking", tree.township_a.pk))
+    assert len(response.context["rows"]) == groups
+
+
+@pytest.mark.parametrize("groups", [3, 12])
+def test_it_shows_the_draft_in_a_bounded_number_of_queries(
+    tree, clerk, clerk_a_client, groups, django_assert_num_queries
+):
+    populate(tree, clerk, groups)
+    # session + user (2), permissions (2), node (1), star counts, flagged groups,
+    # computed at (3), page count and rows (2), publication (1), session save (3)
+    with django_assert_num_queries(14):
+        response = clerk_a_client.get(url("activities:rating_draft", tree.township_a.pk))
+    assert response.context["total"] == groups * 2
+    assert "重新计算草稿" in response.content.decode()
+
+
+def test_it_recomputes_the_draft_on_request(tree, clerk, clerk_a_client):
+    member = MemberFactory(group=tree.group_a1)
+    with frozen(beijing(2026, 4, 1)):
+        response = clerk_a_client.post(url("activities:rating_compute", tree.township_a.pk))
+    assert response.status_code == 302
+    assert Rating.objects.get(member=member).total == 60
+    assert (
+        clerk_a_client.get(url("activities:rating_compute", tree.township_a.pk)).status_code == 405
+    )
+
+
+def test_it_exports_the_draft_with_its_caps_explained(tree, clerk, clerk_a_client):
+    populate(tree, clerk, 3)
+    rows = sheet_rows(
+        clerk_a_client.get(url("activities:rating_draft", tree.township_a.pk, format="xlsx"))
+    )
+    assert rows[1][:3] == ("党支部", "党小组", "姓名")
+    assert len(rows) == 2 + 6
+    assert {r[7] for r in rows[2:]} == {61}
+
+
+def test_it_publishes_and_then_lists_differences(tree, clerk, county_user, client):
+    members = populate(tree, clerk, 3)
+    with frozen(beijing(2027, 1, 5)):
+        client.force_login(county_user)
+        response = client.post(url("activities:rating_publish", tree.county.pk))
+        assert response.status_code == 302
+        publication = RatingPublication.objects.get()
+        assert publication.member_count == 6
+        activity = tree.group_a1.activities.get()
+        services.activity_log(
+            org=tree.group_a1,
+            kind=ActivityKind.GROUP_MEETING,
+            held_on=DAY,
+            marks=[services.Mark(m.pk, AttendanceStatus.ABSENT) for m in members[:2]],
+            recorded_by=clerk,
+            activity=activity,
+            topic="改",
+        )
+        ratings.rating_draft_compute(node=tree.county, year=2026)
+        response = client.get(url("activities:rating_published", tree.township_a.pk))
+    assert response.status_code == 200
+    assert len(response.context["differences"]) == 2
+    assert response.context["total"] == 6
+    assert "与当前草稿的差异（2人）" in response.content.decode()
+
+
+def test_it_lets_only_county_staff_publish(tree, clerk, clerk_a, client):
+    populate(tree, clerk, 3)
+    with frozen(beijing(2027, 1, 5)):
+        client.force_login(clerk_a)
+        response = client.post(url("activities:rating_publish", tree.township_a.pk))
+    assert response.status_code == 403
+    assert not RatingPublication.objects.exists()
+
+
+def test_it_approves_manual_entries_in_bulk_from_the_admin(tree, clerk, clerk_a, client):
+    members = [MemberFactory(group=tree.group_a1) for _ in range(3)]
+    with frozen(beijing(2026, 4, 1)):
+        for m in members:
+            points.point_entry_create(
+                member=m,
+                source=PointSource.DUTY,
+                date=DAY,
+                points=None,
+                reason="设岗定责：卫生监督岗",
+                by=clerk,
+            )
+    client.force_login(clerk_a)
+    response = client.post(
+        reverse("admin:activities_pointentry_changelist"),
+        {
+            "action": "approve",
+            "_selected_action": list(PointEntry.objects.values_list("pk", flat=True)),
+        },
+        follow=True,
+    )
+    assert "已批准 3 条手工积分" in response.content.decode()
+    assert set(PointEntry.objects.values_list("status", flat=True)) == {EntryStatus.APPROVED}
+
+
+def test_it_adds_a_manual_entry_in_the_admin_with_clear_errors(tree, clerk_a, client):
+    member = MemberFactory(group=tree.group_a1)
+    client.force_login(clerk_a)
+    add = reverse("admin:activities_pointentry_add")
+    response = client.post(
+        add,
+        {"member": member.pk, "date": "2026-03-10", "source": PointSource.DISCIPLINE, "reason": ""},
+    )
+    assert "请填写事由" in response.content.decode()
+    with frozen(beijing(2026, 4, 1)):
+        response = client.post(
+            add,
+            {
+                "member": member.pk,
+                "date": "2026-03-10",
+                "source": PointSource.DISCIPLINE,
+                "reason": "违规",
+            },
+        )
+    assert response.status_code == 302
+    entry = PointEntry.objects.get()
+    assert (entry.points, entry.status, entry.entered_by) == (-10, EntryStatus.PENDING, clerk_a)
+
+
+def test_it_refuses_to_grade_a_probationary_member(tree, clerk_a, client):
+    member = MemberFactory(group=tree.group_a1, category="probationary")
+    client.force_login(clerk_a)
+    response = client.post(
+        reverse("admin:activities_appraisal_add"),
+        {"member": member.pk, "year": 2026, "grade": "excellent"},
+    )
+    assert "预备党员：参加民主评议，但不评定等次" in response.content.decode()
