@@ -1,0 +1,92 @@
+import datetime
+
+import pytest
+from django.contrib.auth.models import Group
+from playwright.sync_api import expect
+
+from activities.models import ActivityKind, PointRule, PointSource, RatingPublication
+from branches.models import PostTitle
+from branches.roles import Role
+from branches.services import post_assign
+from tests.activities.conftest import log_meeting
+from tests.e2e.conftest import SCREENSHOTS
+from tests.factories import GroupFactory, MemberFactory, UserFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "a-long-pass-phrase"
+
+
+def user_with_role(username, org, role):
+    user = UserFactory(username=username, org=org)
+    user.set_password(PASSWORD)
+    user.save()
+    user.groups.add(Group.objects.get(name=role.label))
+    return user
+
+
+def log_in(page, username):
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def test_it_lets_county_staff_rate_the_year_and_publish_it(page, screenshot, tree):
+    # A generous base, so the third group's members would earn five stars but for the rule.
+    PointRule.objects.filter(source=PointSource.BASE).update(points=96)
+    user_with_role("county", tree.county, Role.COUNTY)
+    clerk = user_with_role("clerk_a", tree.township_a, Role.CLERK)
+    third = GroupFactory(parent=tree.village_a, name="甲村第三党小组")
+    groups = [tree.group_a1, tree.group_a2, third]
+    names = iter(["王建国", "李秀英", "张志强", "刘桂兰", "陈德明", "赵淑珍"])
+    members = {g: [MemberFactory(group=g, name=next(names)) for _ in range(2)] for g in groups}
+    post_assign(
+        org=third,
+        member=members[third][0],
+        title=PostTitle.GROUP_LEADER,
+        started_on=datetime.date(2024, 1, 1),
+    )
+    for group in groups[:2]:
+        for month in range(1, 13):
+            log_meeting(
+                org=group,
+                kind=ActivityKind.GROUP_MEETING,
+                held_on=datetime.date(2025, month, 12),
+                by=clerk,
+            )
+
+    log_in(page, "county")
+    page.get_by_role("link", name="评星定级").click()
+    expect(page.locator("h1")).to_contain_text("评星定级草稿")
+    page.get_by_role("link", name="2025年度").click()
+    expect(page.locator("h1")).to_contain_text("2025年度评星定级草稿")
+    page.get_by_role("button", name="重新计算草稿").click()
+    expect(page.locator(".messages")).to_contain_text("已重新计算 6 名党员的评星草稿")
+    expect(page.locator("body")).to_contain_text("末位党小组（1个）")
+    expect(page.locator("table.ratings tr.capped")).to_have_count(2)
+    screenshot("rating-draft")
+
+    page.get_by_role("link", name="党小组排名").click()
+    last = page.locator("tr.last")
+    expect(last).to_contain_text("甲村第三党小组")
+    expect(last).to_contain_text("党小组长陈德明应予调整")
+    screenshot("group-ranking")
+
+    page.get_by_role("link", name="评星定级草稿").click()
+    page.get_by_role("link", name="王建国").click()
+    expect(page.locator("h1")).to_contain_text("王建国 2025年度积分明细")
+    expect(page.locator(".stats")).to_contain_text("108")
+    screenshot("points-statement")
+
+    page.go_back()
+    page.get_by_role("link", name="已发布结果").click()
+    expect(page.locator("body")).to_contain_text("尚未发布")
+    page.get_by_role("button", name="发布2025年度评星定级").click()
+    expect(page.locator(".messages")).to_contain_text("已发布2025年度评星定级，共 6 名党员")
+    expect(page.locator("body")).to_contain_text("与当前草稿的差异（0人）")
+    screenshot("rating-published")
+    page.emulate_media(media="print")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.pdf(path=str(SCREENSHOTS / "rating-published.pdf"), format="A4")
+    assert RatingPublication.objects.get().org == tree.county
