@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from activities import ratings, services
 from activities.models import (
@@ -203,3 +205,24 @@ def test_it_publishes_a_year_once(tree, three_groups, county_user):
         with pytest.raises(ValidationError, match="尚未结束"):
             ratings.rating_publish(node=tree.county, year=2027, by=county_user)
     assert RatingPublication.objects.count() == 1
+
+
+def _draft_queries(tree, clerk, groups: int) -> int:
+    made = [tree.group_a1, tree.group_a2]
+    made += [GroupFactory(parent=tree.village_a) for _ in range(groups - 2)]
+    for group in made:
+        MemberFactory(group=group)
+        log_meeting(
+            org=group, kind=ActivityKind.GROUP_MEETING, held_on=datetime.date(2026, 1, 9), by=clerk
+        )
+    with CaptureQueriesContext(connection) as queries:
+        ratings.rating_draft_compute(node=tree.county, year=2026, today=MARCH)
+    return len(queries)
+
+
+@pytest.mark.parametrize("groups", [3, 15])
+def test_it_computes_the_draft_in_a_fixed_number_of_queries(tree, clerk, groups):
+    # Savepoint; scheme (3); members' places, ledger sums, appraisal grades (3);
+    # groups; obligations: tallies, committees, cadence rules (3); leaders; two
+    # deletes and two bulk inserts (one batch each at this size); release.
+    assert _draft_queries(tree, clerk, groups) == 17
