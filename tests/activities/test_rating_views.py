@@ -184,6 +184,10 @@ def test_it_approves_manual_entries_in_bulk_from_the_admin(tree, clerk, clerk_a,
                 by=clerk,
             )
     client.force_login(clerk_a)
+    listing = client.get(reverse("admin:activities_pointentry_changelist") + "?status=pending")
+    assert listing.status_code == 200
+    assert "设岗定责：卫生监督岗" in listing.content.decode()
+    assert "批准所选的手工积分" in listing.content.decode()
     response = client.post(
         reverse("admin:activities_pointentry_changelist"),
         {
