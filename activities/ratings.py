@@ -332,10 +332,22 @@ def ranks_of(*, node: Organization, year: int, publication: RatingPublication | 
     )
 
 
+FLAGGED_SHOWN = 200
+
+
 def rating_summary(*, node: Organization, year: int, publication=None) -> dict:
-    """Star distribution, flagged groups and when the rows were computed: three queries."""
+    """Star distribution, flagged groups and when the rows were computed: three queries.
+
+    At county level the flagged groups run to hundreds; the first
+    ``FLAGGED_SHOWN`` are listed, the ranking pages and exports hold them all.
+    """
     ratings = ratings_of(node=node, year=year, publication=publication)
-    counts = dict(ratings.values_list("stars").annotate(n=Count("pk")).order_by())
+    counts, computed_at = {}, None
+    for stars, n, at in (
+        ratings.values_list("stars").annotate(n=Count("pk"), at=Max("computed_at")).order_by()
+    ):
+        counts[stars] = n
+        computed_at = max(computed_at, at) if computed_at else at
     total = sum(counts.values())
     distribution = [
         {
@@ -346,17 +358,18 @@ def rating_summary(*, node: Organization, year: int, publication=None) -> dict:
         }
         for stars in range(5, -1, -1)
     ]
-    flagged = list(
-        ranks_of(node=node, year=year, publication=publication)
-        .filter(is_last=True)
-        .select_related("group__parent", "scope_org", "leader")
-        .order_by("group__path")
+    flagged = ranks_of(node=node, year=year, publication=publication).filter(is_last=True)
+    flagged_count = flagged.count()
+    shown = list(
+        flagged.select_related("group", "scope_org", "leader").order_by("group__path")[
+            :FLAGGED_SHOWN
+        ]
     )
-    computed_at = ratings.aggregate(at=Max("computed_at"))["at"]
     return {
         "distribution": distribution,
         "total": total,
-        "flagged": flagged,
+        "flagged": shown,
+        "flagged_count": flagged_count,
         "computed_at": computed_at,
     }
 
