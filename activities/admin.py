@@ -20,6 +20,7 @@ from activities.models import (
     RatingRule,
     StarBand,
 )
+from activities.tasks import recompute_points
 from branches.scoped_admin import AuditedAdmin, ScopedAdmin
 
 
@@ -89,11 +90,15 @@ class PointRuleAdmin(DatedRuleAdmin):
     list_filter = ["source", "activity_kind"]
     actions = ["recompute_this_year"]
 
-    @admin.action(description="按规则重新计算今年的出席积分", permissions=["change"])
+    @admin.action(description="按规则重新计算今年的出席积分（后台执行）", permissions=["change"])
     def recompute_this_year(self, request, queryset):
         year = timezone.localdate().year
-        count = points.points_recompute(year=year)
-        self.message_user(request, f"已按{year}年1月1日有效的规则重新计算 {count} 条出席积分。")
+        recompute_points.enqueue(year)
+        self.message_user(
+            request,
+            f"已在后台按{year}年1月1日有效的规则重新计算出席积分，全县数据约需一分钟；"
+            "完成后请在评星定级页重新计算草稿。",
+        )
 
 
 @admin.register(StarBand)

@@ -6,7 +6,10 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 
 from activities import points, services
 from activities.models import (
@@ -19,6 +22,7 @@ from activities.models import (
     PointSource,
     RatingRule,
 )
+from activities.tasks import recompute_points
 from tests.activities.conftest import beijing, clerk_of, frozen, log_meeting
 from tests.factories import MemberFactory
 
@@ -259,3 +263,24 @@ def test_it_rejects_an_inconsistent_point_rule(db, source, kind, value, field):
     with pytest.raises(ValidationError) as failure:
         rule.full_clean()
     assert field in failure.value.message_dict
+
+
+def test_it_queues_the_recompute_from_the_rules_admin(tree, people, clerk, client):
+    log_meeting(org=tree.group_a1, kind=ActivityKind.GROUP_MEETING, held_on=DAY, by=clerk)
+    PointRule.objects.filter(activity_kind=ActivityKind.GROUP_MEETING, source="attendance").update(
+        points=3
+    )
+    admin = get_user_model().objects.create_superuser("root", password="pw-for-tests-1")
+    client.force_login(admin)
+    with frozen(beijing(2026, 4, 1)):
+        response = client.post(
+            reverse("admin:activities_pointrule_changelist"),
+            {"action": "recompute_this_year", "_selected_action": [PointRule.objects.first().pk]},
+            follow=True,
+        )
+    assert "已在后台" in response.content.decode()
+    task = DBTaskResult.objects.get()
+    assert task.args_kwargs["args"] == [2026]
+    assert total_of(people[0]) == Decimal("61")
+    assert recompute_points.call(2026) == 3
+    assert total_of(people[0]) == Decimal("63")
