@@ -258,7 +258,12 @@ def point_entries_decide(*, entries, by, approve: bool) -> int:
     """
     if not by.has_perm("activities.approve_pointentry"):
         raise PermissionDenied("没有审批积分的权限。")
-    rows = list(entries.visible_to(by).select_for_update().select_related("member").order_by("pk"))
+    rows = list(
+        entries.visible_to(by)
+        .select_for_update(of=("self",))
+        .select_related("member")
+        .order_by("pk")
+    )
     problems = []
     for entry in rows:
         label = f"{entry.member.name} {entry.date:%Y-%m-%d} {entry.get_source_display()}"
