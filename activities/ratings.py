@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from activities.models import (
@@ -417,3 +417,47 @@ def rating_differences(*, node: Organization, year: int, publication) -> list[di
             }
         )
     return rows
+
+
+@dataclass
+class StarsRow:
+    """One child of a node in the star distribution: members per star count."""
+
+    org: Organization
+    counts: list[int]  # members with 5, 4, 3, 2, 1 stars, then 不合格
+    total: int = 0
+    points_sum: Decimal = Decimal(0)
+
+    @property
+    def average_points(self) -> Decimal | None:
+        return (self.points_sum / self.total).quantize(Decimal("0.1")) if self.total else None
+
+
+def stars_by_child(*, node: Organization, year: int, publication=None) -> list[StarsRow]:
+    """The star distribution of each child of *node*, rolled up by path: three queries.
+
+    One grouped count of the ratings per organisation and stars, one read of
+    those organisations' paths, one of the children; each row rolls up to the
+    child its path starts with (under a branch, members outside any group
+    are left out of the children's rows).
+    """
+    children = list(Organization.objects.filter(parent=node).order_by("path"))
+    rows = {c.path: StarsRow(org=c, counts=[0] * 6) for c in children}
+    width = len(node.path) + PATH_STEP
+    counted = list(
+        ratings_of(node=node, year=year, publication=publication)
+        .values_list("org_id", "stars")
+        .annotate(n=Count("pk"), points=Sum("total"))
+        .order_by()
+    )
+    paths = dict(
+        Organization.objects.filter(pk__in={row[0] for row in counted}).values_list("pk", "path")
+    )
+    for org_id, stars, n, points in counted:
+        row = rows.get(paths[org_id][:width])
+        if row is None:
+            continue
+        row.counts[5 - stars] += n
+        row.total += n
+        row.points_sum += points
+    return [rows[c.path] for c in children]

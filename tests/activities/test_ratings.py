@@ -226,3 +226,30 @@ def test_it_computes_the_draft_in_a_fixed_number_of_queries(tree, clerk, groups)
     # groups; obligations: tallies, committees, cadence rules (3); leaders; two
     # deletes and two bulk inserts (one batch each at this size); release.
     assert _draft_queries(tree, clerk, groups) == 17
+
+
+def test_it_spreads_the_stars_over_the_children_of_a_node(tree, county_user):
+    set_base(96)
+    MemberFactory(group=tree.group_a1)
+    MemberFactory(group=tree.group_a2)
+    MemberFactory(branch=tree.organ_a)
+    unqualified = MemberFactory(group=tree.group_b1)
+    Appraisal.objects.create(
+        member=unqualified,
+        branch=tree.village_b,
+        year=2026,
+        grade=AppraisalGrade.UNQUALIFIED,
+        entered_by=county_user,
+    )
+    ratings.rating_draft_compute(node=tree.county, year=2026, today=MARCH)
+
+    rows = ratings.stars_by_child(node=tree.county, year=2026)
+    assert [(r.org, r.counts, r.total) for r in rows] == [
+        (tree.township_a, [3, 0, 0, 0, 0, 0], 3),
+        (tree.township_b, [0, 0, 0, 0, 0, 1], 1),
+    ]
+    assert rows[0].average_points == Decimal("96.0")
+    by_branch = ratings.stars_by_child(node=tree.township_a, year=2026)
+    assert [(r.org, r.total) for r in by_branch] == [(tree.village_a, 2), (tree.organ_a, 1)]
+    by_group = ratings.stars_by_child(node=tree.village_a, year=2026)
+    assert [(r.org, r.total) for r in by_group] == [(tree.group_a1, 1), (tree.group_a2, 1)]
