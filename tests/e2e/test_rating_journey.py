@@ -87,6 +87,7 @@ def test_it_lets_county_staff_rate_the_year_and_publish_it(page, screenshot, tre
     expect(page.locator("body")).to_contain_text("与当前草稿的差异（0人）")
     screenshot("rating-published")
     page.emulate_media(media="print")
+    screenshot("rating-published-print")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.pdf(path=str(SCREENSHOTS / "rating-published.pdf"), format="A4")
     assert RatingPublication.objects.get().org == tree.county
