@@ -8,7 +8,7 @@ from openpyxl.styles import Alignment, Font
 
 from activities.models import stars_label
 from activities.points import entry_reason
-from branches.spreadsheets import safe_cell, xlsx_response
+from branches.spreadsheets import safe_cell, table_xlsx, xlsx_response
 
 LEDGER_HEADERS = [
     "日期",
@@ -72,23 +72,6 @@ def ledger_xlsx(*, branch, year: int, activities) -> HttpResponse:
     return xlsx_response(workbook, f"{branch.name}{year}年台账.xlsx")
 
 
-def _table_xlsx(*, title: str, headers: list[str], rows, widths, filename: str) -> HttpResponse:
-    """One sheet: a bold title line, a header row and the rows, formulas neutralised."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "表1"
-    sheet.append([title])
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append(headers)
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([safe_cell(v) for v in row])
-    for index, width in enumerate(widths):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    return xlsx_response(workbook, filename)
-
-
 def statement_xlsx(*, member, year: int, data: dict) -> HttpResponse:
     score = data["score"]
     rows = [
@@ -112,7 +95,7 @@ def statement_xlsx(*, member, year: int, data: dict) -> HttpResponse:
         ("超出年度上限未计", "", "", "", float(score.capped)),
         ("总分", "", "", "", float(score.total), stars_label(data["stars"])),
     ]
-    return _table_xlsx(
+    return table_xlsx(
         title=f"{member.name} {year}年度积分明细",
         headers=["日期", "积分项目", "事由", "组织", "分值", "状态", "登记人", "审批人"],
         rows=rows,
@@ -137,7 +120,7 @@ def ranking_xlsx(*, node, year: int, rows) -> HttpResponse:
         )
         for r in rows
     ]
-    return _table_xlsx(
+    return table_xlsx(
         title=f"{node.name} {year}年度党小组排名",
         headers=[
             "排名范围",
@@ -175,7 +158,7 @@ def ratings_xlsx(*, node, year: int, rows, title: str) -> HttpResponse:
         )
         for r in rows.iterator(chunk_size=2000)
     )
-    return _table_xlsx(
+    return table_xlsx(
         title=f"{node.name} {year}年度{title}",
         headers=[
             "党支部",

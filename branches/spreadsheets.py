@@ -10,6 +10,8 @@ from urllib.parse import quote
 
 from django.http import HttpResponse
 from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 # A cell starting with one of these is read as a formula by spreadsheet programs.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -31,3 +33,24 @@ def xlsx_response(workbook: Workbook, filename: str) -> HttpResponse:
     )
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
+
+
+def table_xlsx(
+    *, title: str, headers: list[str], rows, widths, filename: str, note: str = ""
+) -> HttpResponse:
+    """One sheet: a bold title line (and a note line), a header row and the rows."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "表1"
+    sheet.append([title])
+    sheet["A1"].font = Font(bold=True, size=14)
+    if note:
+        sheet.append([note])
+    sheet.append(headers)
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([safe_cell(v) for v in row])
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    return xlsx_response(workbook, filename)

@@ -41,5 +41,6 @@ urlpatterns = [
     path("tree/import/", branch_views.tree_import, name="tree_import"),
     path("activities/", include("activities.urls")),
     path("members/", include("members.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,103 @@
+"""xlsx downloads of the reports, built from the same selectors as the pages."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+
+from activities.models import stars_label
+from branches.models import BranchCategory, OrgKind
+from branches.spreadsheets import table_xlsx
+from reports.selectors import NODE_KINDS, Compliance, Overview
+
+KIND_HEADERS = {
+    OrgKind.TOWNSHIP: "乡镇党委",
+    OrgKind.GENERAL_BRANCH: "党总支",
+    OrgKind.BRANCH: "党支部",
+    OrgKind.GROUP: "党小组",
+}
+
+
+def _percent(rate):
+    return round(rate * 100, 1) if rate is not None else ""
+
+
+def overview_xlsx(data: Overview) -> HttpResponse:
+    keys = [key for _title, figures in data.groups for key, _label in figures]
+    headers = (
+        ["组织"]
+        + [KIND_HEADERS[k] for k in NODE_KINDS]
+        + [f"{c.label}党支部" for c in BranchCategory]
+        + [data.labels[k] for k in keys]
+    )
+
+    def line(row, name):
+        return (
+            [name]
+            + [row.kinds[k] for k in NODE_KINDS]
+            + [row.categories[c] for c in BranchCategory]
+            + [row.members[k] for k in keys]
+        )
+
+    rows = [line(row, row.org.name) for row in data.children] + [line(data.total, "合计")]
+    return table_xlsx(
+        title=f"{data.node.name} 组织概况",
+        note=f"截至 {data.on:%Y-%m-%d}",
+        headers=headers,
+        rows=rows,
+        widths=[22] + [10] * (len(headers) - 1),
+        filename=f"{data.node.name}组织概况{data.on:%Y%m%d}.xlsx",
+    )
+
+
+def compliance_xlsx(data: Compliance) -> HttpResponse:
+    headers = ["组织"]
+    for column in data.columns:
+        headers += [f"{column.label}已开展", f"{column.label}应开展"]
+    headers += [f"{label}完成率（%）" for _k, label in data.kinds]
+    headers += ["全年已开展", "全年应开展", "完成率（%）", "出席率（%）"]
+
+    def line(row, name):
+        values = [name]
+        for cell in row.cells:
+            values += [cell.done, cell.due]
+        values += [_percent(row.kinds[k].rate) for k, _label in data.kinds]
+        values += [row.total.done, row.total.due, _percent(row.total.rate)]
+        values.append(_percent(row.attendance_rate))
+        return values
+
+    rows = [line(row, row.org.name) for row in data.children] + [line(data.total, "合计")]
+    rows += [(), ("未按规定开展的组织生活（截至统计时）", data.missing_count)]
+    rows += [(m.org_name, m.kind_label, m.period_label) for m in data.missing]
+    return table_xlsx(
+        title=f"{data.node.name} {data.year}年三会一课开展情况",
+        headers=headers,
+        rows=rows,
+        widths=[22] + [8] * (len(headers) - 1),
+        filename=f"{data.node.name}{data.year}年三会一课开展情况.xlsx",
+    )
+
+
+def stars_xlsx(*, node, year: int, summary: dict, rows) -> HttpResponse:
+    headers = ["组织"] + [stars_label(s) for s in range(5, -1, -1)] + ["合计", "平均积分"]
+    lines = [
+        [r.org.name, *r.counts, r.total, float(r.average_points) if r.total else ""] for r in rows
+    ]
+    lines.append(["合计"] + [d["count"] for d in summary["distribution"]] + [summary["total"], ""])
+    lines += [(), ("末位党小组", summary["flagged_count"])]
+    lines += [
+        (
+            r.group.name,
+            r.scope_org.name,
+            f"{r.rank}/{r.group_count}",
+            float(r.score),
+            r.leader.name if r.leader else "",
+        )
+        for r in summary["flagged"]
+    ]
+    return table_xlsx(
+        title=f"{node.name} {year}年度评星定级分布",
+        headers=headers,
+        rows=lines,
+        widths=[22] + [10] * (len(headers) - 1),
+        filename=f"{node.name}{year}年度评星定级分布.xlsx",
+    )

@@ -1,0 +1,477 @@
+"""Reads of the report pages: one selector per report, returning rows and totals.
+
+The HTML page and its xlsx export both consume these, so their numbers
+cannot differ. Each aggregates in SQL per branch (or per organisation) and
+rolls the few thousand rows up to the node's children by materialized path
+in Python: a constant number of queries whatever the size of the tree.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+
+from activities.models import ActivityKind, ActivityTally, CadenceRule, Period
+from activities.periods import period_bounds, period_label
+from activities.selectors import committee_terms
+from branches.models import BranchCategory, Organization, OrgKind
+from branches.paths import PATH_STEP, subtree_q
+from members.choices import (
+    ETHNIC_GROUPS,
+    HAN,
+    TERTIARY_EDUCATION,
+    MemberCategory,
+    Occupation,
+    Sex,
+)
+from members.models import Membership
+
+# Age bands of the statistics bulletin, as (label, lowest age, highest age).
+AGE_BANDS = [
+    ("30岁及以下", 0, 30),
+    ("31至35岁", 31, 35),
+    ("36至40岁", 36, 40),
+    ("41至45岁", 41, 45),
+    ("46至50岁", 46, 50),
+    ("51至55岁", 51, 55),
+    ("56至60岁", 56, 60),
+    ("61岁及以上", 61, 200),
+]
+# When members joined, cut at the founding of the PRC, the Third Plenum of the
+# 11th Central Committee and the 18th Party Congress, as the bulletin does.
+ERA_BANDS = [
+    ("新中国成立前", None, datetime.date(1949, 10, 1)),
+    ("新中国成立至十一届三中全会前", datetime.date(1949, 10, 1), datetime.date(1978, 12, 18)),
+    ("十一届三中全会至十八大前", datetime.date(1978, 12, 18), datetime.date(2012, 11, 8)),
+    ("十八大以来", datetime.date(2012, 11, 8), None),
+]
+MINORITIES = [name for name in ETHNIC_GROUPS if name != HAN]
+
+
+def years_before(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def member_figures(on: datetime.date) -> list[tuple[str, str, Q]]:
+    """(key, label, condition on a membership row) for every member figure, as of *on*."""
+    m = "member__"
+    figures = [
+        ("total", "党员总数", Q()),
+        ("women", "女党员", Q(**{f"{m}sex": Sex.FEMALE})),
+        ("minority", "少数民族党员", Q(**{f"{m}ethnicity__in": MINORITIES})),
+        (
+            "probationary",
+            "预备党员",
+            Q(**{f"{m}full_member_on__gt": on})
+            | Q(
+                **{f"{m}category": MemberCategory.PROBATIONARY, f"{m}full_member_on__isnull": True}
+            ),
+        ),
+        ("tertiary", "大专及以上学历", Q(**{f"{m}education__in": TERTIARY_EDUCATION})),
+    ]
+    for index, (label, low, high) in enumerate(AGE_BANDS):
+        # Aged low..high on *on*: born after (on - (high + 1) years), on or before (on - low).
+        born = Q(**{f"{m}birth_date__lte": years_before(on, low)})
+        if high < 200:
+            born &= Q(**{f"{m}birth_date__gt": years_before(on, high + 1)})
+        figures.append((f"age{index}", label, born))
+    for index, (label, start, end) in enumerate(ERA_BANDS):
+        joined = Q(**{f"{m}joined_on__isnull": False})
+        if start:
+            joined &= Q(**{f"{m}joined_on__gte": start})
+        if end:
+            joined &= Q(**{f"{m}joined_on__lt": end})
+        figures.append((f"era{index}", label, joined))
+    for occupation in Occupation:
+        figures.append(
+            (f"job_{occupation.value}", occupation.label, Q(**{f"{m}occupation": occupation}))
+        )
+    figures += [
+        ("mobile", "流动党员", Q(**{f"{m}is_mobile": True})),
+        (
+            "lost",
+            "失联党员",
+            Q(**{f"{m}lost_contact": True})
+            & (Q(**{f"{m}lost_contact_on__isnull": True}) | Q(**{f"{m}lost_contact_on__lte": on})),
+        ),
+        (
+            "new",
+            f"{on.year}年新发展党员",
+            Q(**{f"{m}joined_on__gte": datetime.date(on.year, 1, 1), f"{m}joined_on__lte": on}),
+        ),
+    ]
+    return figures
+
+
+FIGURE_GROUPS = [
+    (
+        "基本情况",
+        ["total", "women", "minority", "probationary", "tertiary", "mobile", "lost", "new"],
+    ),
+    ("年龄", [f"age{i}" for i in range(len(AGE_BANDS))]),
+    ("入党时间", [f"era{i}" for i in range(len(ERA_BANDS))]),
+    ("职业", [f"job_{o.value}" for o in Occupation]),
+]
+NODE_KINDS = [OrgKind.TOWNSHIP, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH, OrgKind.GROUP]
+
+
+@dataclass
+class OverviewRow:
+    """The figures of one node (a child, or the node itself as the total)."""
+
+    org: Organization
+    members: Counter = field(default_factory=Counter)
+    kinds: Counter = field(default_factory=Counter)  # live nodes under it, by kind
+    categories: Counter = field(default_factory=Counter)  # branches by category
+
+
+@dataclass
+class Overview:
+    node: Organization
+    on: datetime.date
+    total: OverviewRow
+    children: list[OverviewRow]
+    labels: dict[str, str]
+
+    @property
+    def groups(self):
+        return [(title, [(k, self.labels[k]) for k in keys]) for title, keys in FIGURE_GROUPS]
+
+    @property
+    def figure_tables(self) -> list[tuple[str, list[tuple[str, int]]]]:
+        """The node's member figures as (title, [(label, count)]) tables."""
+        m = self.total.members
+        return [(title, [(label, m[key]) for key, label in rows]) for title, rows in self.groups]
+
+    @property
+    def category_counts(self) -> list[tuple[str, int]]:
+        return [(c.label, self.total.categories[c.value]) for c in BranchCategory]
+
+
+def _live_on(on: datetime.date) -> Q:
+    return (Q(founded_on__isnull=True) | Q(founded_on__lte=on)) & (
+        Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=on)
+    )
+
+
+def children_of(node: Organization, on: datetime.date) -> list[Organization]:
+    return list(Organization.objects.filter(_live_on(on), parent=node).order_by("path"))
+
+
+def overview(*, node: Organization, on: datetime.date) -> Overview:
+    """组织概况 of *node* and each of its children as of *on*: four queries.
+
+    Children, the live nodes under *node* (for the counts by kind and
+    category), one conditional count of memberships per branch (per group
+    under a branch), and the paths of those branches or groups.
+    """
+    figures = member_figures(on)
+    children = children_of(node, on)
+    width = len(node.path) + PATH_STEP
+    rows = {c.path: OverviewRow(org=c) for c in children}
+    total = OverviewRow(org=node)
+
+    def targets(path: str):
+        yield total
+        row = rows.get(path[:width])
+        if row is not None:
+            yield row
+
+    nodes = Organization.objects.filter(
+        _live_on(on), subtree_q(node.path, include_self=False)
+    ).values_list("path", "kind", "category")
+    for path, kind, category in nodes:
+        for row in targets(path):
+            row.kinds[kind] += 1
+            if kind == OrgKind.BRANCH:
+                row.categories[category] += 1
+    by = "group_id" if node.kind in (OrgKind.BRANCH, OrgKind.GROUP) else "branch_id"
+    counted = list(
+        Membership.objects.on(on)
+        .filter(subtree_q(node.path, prefix="branch__"))
+        .values(by)
+        .annotate(**{key: Count("pk", filter=condition) for key, condition in _conditions(figures)})
+        .order_by()
+    )
+    paths = dict(
+        Organization.objects.filter(pk__in=[r[by] for r in counted if r[by]]).values_list(
+            "pk", "path"
+        )
+    )
+    for counts in counted:
+        org_id = counts.pop(by)
+        for row in targets(paths.get(org_id, "")):
+            row.members.update(counts)
+    labels = {key: label for key, label, _ in figures}
+    return Overview(node, on, total, [rows[c.path] for c in children], labels)
+
+
+def _conditions(figures):
+    return [(key, condition) for key, _label, condition in figures]
+
+
+# --- 数据摘要 ---------------------------------------------------------------------
+
+CATEGORY_ORDER = [c.value for c in BranchCategory]
+
+
+def opening_word(node: Organization) -> str:
+    """全县 / 全旗 / 全区, 全乡 / 全镇 / 全街道, 全村 or 本支部, after the node."""
+    name = (node.short_name or node.name).removesuffix("党工委").removesuffix("党委")
+    name = name.removesuffix("委")
+    if node.kind in (OrgKind.CITY, OrgKind.COUNTY):
+        return "全" + (name[-1:] if name[-1:] in "市县旗区" else "县")
+    if node.kind == OrgKind.TOWNSHIP:
+        if name.endswith("街道"):
+            return "全街道"
+        return "全" + (name[-1:] if name[-1:] in "乡镇" else "乡")
+    if node.kind == OrgKind.BRANCH and node.category == BranchCategory.VILLAGE:
+        return "全村"
+    return {OrgKind.GENERAL_BRANCH: "本总支", OrgKind.GROUP: "本党小组"}.get(node.kind, "本支部")
+
+
+def summary_text(view: Overview) -> str:
+    """A paragraph for a work report, in its usual wording, drafted from the overview."""
+    row, node = view.total, view.node
+    parts = []
+    organisations = []
+    if row.kinds[OrgKind.TOWNSHIP]:
+        organisations.append(f"乡镇（街道）党委{row.kinds[OrgKind.TOWNSHIP]}个")
+    if row.kinds[OrgKind.GENERAL_BRANCH]:
+        organisations.append(f"党总支{row.kinds[OrgKind.GENERAL_BRANCH]}个")
+    branches = row.kinds[OrgKind.BRANCH]
+    if branches:
+        text = f"党支部{branches}个"
+        by_category = [
+            f"{BranchCategory(c).label}党支部{row.categories[c]}个"
+            for c in CATEGORY_ORDER
+            if row.categories[c]
+        ]
+        if by_category:
+            text += "，其中" + "、".join(by_category)
+        organisations.append(text)
+    elif row.kinds[OrgKind.GROUP]:
+        organisations.append(f"党小组{row.kinds[OrgKind.GROUP]}个")
+    if organisations:
+        parts.append("共有" + "、".join(organisations))
+    m = row.members
+    members = f"党员{m['total']}名"
+    details = [
+        f"{label}{m[key]}名"
+        for key, label in (
+            ("women", "女党员"),
+            ("minority", "少数民族党员"),
+            ("probationary", "预备党员"),
+            ("tertiary", "大专及以上学历党员"),
+        )
+        if m[key]
+    ]
+    if details:
+        members += "，其中" + "、".join(details)
+    parts.append(members)
+    young = m["age0"] + m["age1"]
+    if m["total"]:
+        parts.append(f"35岁及以下党员{young}名、61岁及以上党员{m['age7']}名")
+    if m["mobile"] or m["lost"]:
+        parts.append(f"流动党员{m['mobile']}名、失联党员{m['lost']}名")
+    if m["new"]:
+        parts.append(f"{view.on.year}年以来新发展党员{m['new']}名")
+    sentence = "；".join(parts)
+    return f"截至{view.on.year}年{view.on.month}月{view.on.day}日，{opening_word(node)}{sentence}。"
+
+
+# --- 三会一课 compliance ------------------------------------------------------------
+
+MISSING_SHOWN = 300
+
+
+@dataclass
+class Cell:
+    done: int = 0
+    due: int = 0
+
+    def add(self, done: bool) -> None:
+        self.due += 1
+        self.done += done
+
+    @property
+    def rate(self) -> float | None:
+        return self.done / self.due if self.due else None
+
+
+@dataclass
+class Column:
+    label: str
+    start: datetime.date
+    end: datetime.date
+
+
+@dataclass
+class ComplianceRow:
+    org: Organization
+    cells: list[Cell]
+    kinds: dict[str, Cell]
+    total: Cell = field(default_factory=Cell)
+    expected: int = 0
+    present: int = 0
+    kind_cells: list[Cell] = field(default_factory=list)
+
+    @property
+    def attendance_rate(self) -> float | None:
+        return self.present / self.expected if self.expected else None
+
+
+@dataclass
+class Missing:
+    org_id: int
+    org_name: str
+    kind: str
+    period_label: str
+
+    @property
+    def kind_label(self) -> str:
+        return ActivityKind(self.kind).label
+
+
+@dataclass
+class Compliance:
+    node: Organization
+    year: int
+    by: str
+    columns: list[Column]
+    kinds: list[tuple[str, str]]
+    total: ComplianceRow
+    children: list[ComplianceRow]
+    missing: list[Missing]
+    missing_count: int
+
+    def __post_init__(self) -> None:
+        # The per-kind cells in the order of the table's columns.
+        for row in [self.total, *self.children]:
+            row.kind_cells = [row.kinds[k] for k, _label in self.kinds]
+
+
+def _columns(year: int, by: str) -> list[Column]:
+    if by == "quarter":
+        return [
+            Column(
+                f"第{q + 1}季度",
+                datetime.date(year, q * 3 + 1, 1),
+                period_bounds(datetime.date(year, q * 3 + 1, 1), Period.QUARTER)[1],
+            )
+            for q in range(4)
+        ]
+    return [
+        Column(
+            f"{m}月",
+            datetime.date(year, m, 1),
+            period_bounds(datetime.date(year, m, 1), Period.MONTH)[1],
+        )
+        for m in range(1, 13)
+    ]
+
+
+def compliance(*, node: Organization, year: int, today: datetime.date, by: str) -> Compliance:
+    """Done / due per child, column (month or quarter) and kind for *year*: five queries.
+
+    Children, the branches and groups under *node*, their tallies for the
+    year, the committee posts and the cadence rules. An obligation counts as
+    due once its period has closed (or earlier, once it is met) and sits in
+    the column where its period ends; "missing" is a closed period without
+    the records the rule asks for, as on the worklist.
+    """
+    columns = _columns(year, by)
+    children = children_of(node, min(today, datetime.date(year, 12, 31)))
+    width = len(node.path) + PATH_STEP
+    all_kinds = [(k.value, k.label) for k in ActivityKind if k != ActivityKind.OTHER]
+
+    def new_row(org):
+        return ComplianceRow(org, [Cell() for _ in columns], {k: Cell() for k, _ in all_kinds})
+
+    rows = {c.path: new_row(c) for c in children}
+    total = new_row(node)
+    until = min(today, datetime.date(year, 12, 31))
+    orgs = list(
+        Organization.objects.filter(
+            subtree_q(node.path), kind__in=(OrgKind.BRANCH, OrgKind.GROUP)
+        ).values_list("pk", "path", "name", "kind", "founded_on", "dissolved_on")
+    )
+    row_of = {pk: rows.get(path[:width]) for pk, path, *_ in orgs}
+    counts: dict[tuple[int, str, int], int] = {}
+    tallies = ActivityTally.objects.filter(
+        subtree_q(node.path, prefix="org__"),
+        month__gte=datetime.date(year, 1, 1),
+        month__lte=until,
+    ).values_list("org_id", "kind", "month", "count", "expected", "present")
+    for org_id, kind, month, count, expected, present in tallies:
+        counts[(org_id, kind, month.month)] = count
+        for row in (total, row_of.get(org_id)):
+            if row is not None:
+                row.expected += expected
+                row.present += present
+    has_committee = committee_terms(
+        org_ids=[o[0] for o in orgs if o[3] == OrgKind.BRANCH],
+        start=datetime.date(year, 1, 1),
+        end=until,
+    )
+    by_kind: dict[str, list] = {OrgKind.BRANCH: [], OrgKind.GROUP: []}
+    for org in orgs:
+        by_kind[org[3]].append(org)
+    rules = list(CadenceRule.objects.all())
+    missing: list[Missing] = []
+    missing_count = 0
+    column_of = {m: (m - 1) // 3 if by == "quarter" else m - 1 for m in range(1, 13)}
+    for period in Period.values:
+        p_start = datetime.date(year, 1, 1)
+        while p_start <= until:
+            p_start, p_end = period_bounds(p_start, period)
+            closed = p_end < today
+            months = list(range(p_start.month, p_end.month + 1))
+            column = column_of[p_end.month]
+            for rule in rules:
+                if rule.period != period or not (
+                    rule.valid_from <= p_start
+                    and (rule.valid_to is None or rule.valid_to >= p_start)
+                ):
+                    continue
+                for pk, _path, name, _kind, founded, dissolved in by_kind[rule.org_kind]:
+                    if (founded and founded > p_end) or (dissolved and dissolved < p_start):
+                        continue
+                    if rule.kind == ActivityKind.COMMITTEE and not has_committee(
+                        pk, min(p_end, today)
+                    ):
+                        continue
+                    held = sum(counts.get((pk, rule.kind, m), 0) for m in months)
+                    done = held >= rule.times
+                    if not done and not closed:
+                        continue
+                    for row in (total, row_of.get(pk)):
+                        if row is not None:
+                            row.cells[column].add(done)
+                            row.kinds[rule.kind].add(done)
+                            row.total.add(done)
+                    if not done:
+                        missing_count += 1
+                        if len(missing) < MISSING_SHOWN:
+                            missing.append(
+                                Missing(pk, name, rule.kind, period_label(p_start, period))
+                            )
+            p_start = p_end + datetime.timedelta(days=1)
+    kinds = [(k, label) for k, label in all_kinds if total.kinds[k].due]
+    return Compliance(
+        node,
+        year,
+        by,
+        columns,
+        kinds,
+        total,
+        [rows[c.path] for c in children],
+        missing,
+        missing_count,
+    )

@@ -1,0 +1,148 @@
+"""The report pages for county staff and clerks: scope → selector → page or xlsx."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from activities import ratings
+from branches.models import Organization
+from branches.paths import PATH_STEP
+from branches.scoping import scoped_view
+from reports import exports, selectors
+
+# The report tabs, in order: (url name, title, permission needed).
+REPORTS = [
+    ("reports:overview", "组织概况", "members.view_member"),
+    ("reports:compliance", "三会一课", "activities.view_activity"),
+    ("reports:stars", "积分与评星", "activities.view_rating"),
+    ("reports:summary", "数据摘要", "members.view_member"),
+]
+
+
+def _node(request: HttpRequest, org_id: int) -> Organization:
+    return get_object_or_404(Organization.objects.visible_to(request.user), pk=org_id)
+
+
+def _on(request: HttpRequest) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(request.GET.get("on", ""))
+    except ValueError:
+        return timezone.localdate()
+
+
+def _year(request: HttpRequest) -> int:
+    value = request.GET.get("year", "")
+    return (
+        int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else timezone.localdate().year
+    )
+
+
+def _context(request: HttpRequest, node: Organization, current: str, **extra) -> dict:
+    """Breadcrumb (the node's ancestors the user may see), tabs and the printed date."""
+    ancestors = [node.path[:end] for end in range(PATH_STEP, len(node.path), PATH_STEP)]
+    crumbs = list(
+        Organization.objects.visible_to(request.user).filter(path__in=ancestors).order_by("path")
+    )
+    tabs = [(name, title) for name, title, perm in REPORTS if request.user.has_perm(perm)]
+    return {
+        "node": node,
+        "crumbs": crumbs,
+        "tabs": tabs,
+        "current": current,
+        "today": timezone.localdate(),
+        **extra,
+    }
+
+
+@require_GET
+@login_required
+def reports_home(request: HttpRequest) -> HttpResponse:
+    if request.user.org_id is None:
+        raise Http404("账号没有所属组织。")
+    return redirect("reports:overview", org_id=request.user.org_id)
+
+
+@scoped_view(Organization)
+@require_GET
+@login_required
+@permission_required("members.view_member", raise_exception=True)
+def overview_view(request: HttpRequest, org_id: int) -> HttpResponse:
+    """组织概况: nodes and members of a node and its children, as of a date."""
+    node, on = _node(request, org_id), _on(request)
+    data = selectors.overview(node=node, on=on)
+    if request.GET.get("format") == "xlsx":
+        return exports.overview_xlsx(data)
+    context = _context(request, node, "reports:overview", data=data, on=on)
+    context["chart"] = {
+        "labels": [row.org.name for row in data.children],
+        "values": [row.members["total"] for row in data.children],
+        "title": "党员人数",
+    }
+    return render(request, "reports/overview.html", context)
+
+
+@scoped_view(Organization)
+@require_GET
+@login_required
+@permission_required("members.view_member", raise_exception=True)
+def summary_view(request: HttpRequest, org_id: int) -> HttpResponse:
+    """数据摘要: a paragraph for the work report, drafted from the overview."""
+    node, on = _node(request, org_id), _on(request)
+    data = selectors.overview(node=node, on=on)
+    text = selectors.summary_text(data)
+    return render(
+        request,
+        "reports/summary.html",
+        _context(request, node, "reports:summary", text=text, on=on),
+    )
+
+
+@scoped_view(Organization)
+@require_GET
+@login_required
+@permission_required("activities.view_activity", raise_exception=True)
+def compliance_view(request: HttpRequest, org_id: int) -> HttpResponse:
+    """三会一课 compliance of a node's children by month or quarter, with what is missing."""
+    node, year = _node(request, org_id), _year(request)
+    by = "quarter" if request.GET.get("by") == "quarter" else "month"
+    data = selectors.compliance(node=node, year=year, today=timezone.localdate(), by=by)
+    if request.GET.get("format") == "xlsx":
+        return exports.compliance_xlsx(data)
+    context = _context(request, node, "reports:compliance", data=data, year=year, by=by)
+    context["chart"] = {
+        "labels": [c.label for c in data.columns],
+        "values": [
+            round(c.rate * 100, 1) if c.rate is not None else None for c in data.total.cells
+        ],
+        "title": "完成率（%）",
+    }
+    return render(request, "reports/compliance.html", context)
+
+
+@scoped_view(Organization)
+@require_GET
+@login_required
+@permission_required("activities.view_rating", raise_exception=True)
+def stars_view(request: HttpRequest, org_id: int) -> HttpResponse:
+    """积分与评星: the star distribution by child, the ranking's flagged groups."""
+    node, year = _node(request, org_id), _year(request)
+    publication = ratings.publication_covering(node=node, year=year)
+    summary = ratings.rating_summary(node=node, year=year, publication=publication)
+    rows = ratings.stars_by_child(node=node, year=year, publication=publication)
+    if request.GET.get("format") == "xlsx":
+        return exports.stars_xlsx(node=node, year=year, summary=summary, rows=rows)
+    context = _context(
+        request, node, "reports:stars", year=year, rows=rows, publication=publication, **summary
+    )
+    context["chart"] = {
+        "labels": [d["label"] for d in summary["distribution"]],
+        "values": [d["count"] for d in summary["distribution"]],
+        "title": "评星分布",
+    }
+    return render(request, "reports/stars.html", context)

@@ -1,0 +1,65 @@
+// Report pages: draw the chart described by the page's json_script data, and
+// copy the summary paragraph. The tables carry every figure; the chart only
+// illustrates them, so a page without script still says everything.
+(function () {
+  "use strict";
+
+  var COLORS = ["#b71c1c", "#e53935", "#fb8c00", "#fdd835", "#7cb342", "#90a4ae"];
+
+  function drawChart() {
+    var canvas = document.getElementById("report-chart");
+    var source = document.getElementById("chart-data");
+    if (!canvas || !source || typeof window.Chart === "undefined") {
+      return;
+    }
+    var data = JSON.parse(source.textContent);
+    var type = canvas.dataset.type || "bar";
+    var dataset = {
+      label: data.title,
+      data: data.values,
+      backgroundColor: type === "pie" ? COLORS : "#c62828",
+      borderColor: "#b71c1c",
+      spanGaps: true,
+      tension: 0.2
+    };
+    new window.Chart(canvas, {
+      type: type,
+      data: { labels: data.labels, datasets: [dataset] },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        plugins: { legend: { display: type === "pie", position: "right" } },
+        scales: type === "pie" ? {} : { y: { beginAtZero: true } }
+      }
+    });
+  }
+
+  function wireCopy() {
+    var button = document.getElementById("copy-summary");
+    var text = document.getElementById("summary-text");
+    if (!button || !text) {
+      return;
+    }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var done = function () { button.textContent = "已复制"; };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text.textContent.trim()).then(done);
+      } else {
+        var range = document.createRange();
+        range.selectNodeContents(text);
+        var selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+        document.execCommand("copy");
+        done();
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    drawChart();
+    wireCopy();
+  });
+})();

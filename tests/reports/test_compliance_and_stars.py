@@ -1,0 +1,141 @@
+"""三会一课 compliance and 积分与评星 reports: figures, agreement with the worklist, exports."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from activities import ratings
+from activities.models import ActivityKind
+from activities.selectors import obligations
+from branches.models import Organization, OrgKind
+from branches.paths import subtree_q
+from reports import selectors
+from tests.activities.conftest import beijing, clerk_of, frozen, log_meeting
+from tests.factories import BranchFactory, GroupFactory, MemberFactory
+
+TODAY = datetime.date(2026, 4, 15)
+
+
+@pytest.fixture
+def logged(tree):
+    clerk = clerk_of(tree.township_a)
+    for group in (tree.group_a1, tree.group_a2, tree.organ_a):
+        MemberFactory(group=group) if group.kind == OrgKind.GROUP else MemberFactory(branch=group)
+    for month in (1, 2, 3):
+        log_meeting(
+            org=tree.group_a1,
+            kind=ActivityKind.GROUP_MEETING,
+            held_on=datetime.date(2026, month, 8),
+            by=clerk,
+        )
+    log_meeting(
+        org=tree.group_a2,
+        kind=ActivityKind.GROUP_MEETING,
+        held_on=datetime.date(2026, 1, 9),
+        by=clerk,
+    )
+    log_meeting(
+        org=tree.village_a,
+        kind=ActivityKind.THEME_DAY,
+        held_on=datetime.date(2026, 1, 10),
+        by=clerk,
+    )
+    log_meeting(
+        org=tree.village_a,
+        kind=ActivityKind.GENERAL_MEETING,
+        held_on=datetime.date(2026, 2, 10),
+        by=clerk,
+    )
+    return clerk
+
+
+def test_it_counts_done_and_due_by_month_and_kind(tree, logged):
+    data = selectors.compliance(node=tree.township_a, year=2026, today=TODAY, by="month")
+    village, organ = data.children
+    assert [(c.done, c.due) for c in village.cells[:4]] == [(3, 3), (1, 3), (2, 5), (0, 0)]
+    assert [(c.done, c.due) for c in organ.cells[:3]] == [(0, 1), (0, 1), (0, 3)]
+    assert (data.total.total.done, data.total.total.due) == (6, 16)
+    assert village.kinds[ActivityKind.GROUP_MEETING].done == 4
+    assert village.attendance_rate == 1.0
+    assert data.missing_count == 10
+
+    by_quarter = selectors.compliance(node=tree.township_a, year=2026, today=TODAY, by="quarter")
+    assert [(c.done, c.due) for c in by_quarter.total.cells] == [(6, 16), (0, 0), (0, 0), (0, 0)]
+
+
+def test_it_agrees_with_the_worklist_on_what_is_missing(tree, logged):
+    orgs = list(
+        Organization.objects.filter(
+            subtree_q(tree.township_a.path), kind__in=(OrgKind.BRANCH, OrgKind.GROUP)
+        )
+    )
+    with frozen(beijing(2026, 4, 15)):
+        expected = sorted(
+            (o.org.name, o.kind, o.period_label)
+            for o in obligations(orgs=orgs, start=datetime.date(2026, 1, 1), today=TODAY)
+            if o.status == "missing"
+        )
+    data = selectors.compliance(node=tree.township_a, year=2026, today=TODAY, by="month")
+    assert sorted((m.org_name, m.kind, m.period_label) for m in data.missing) == expected
+
+
+def test_it_exports_the_compliance_table(tree, logged, county_client):
+    response = county_client.get(
+        reverse("reports:compliance", args=[tree.township_a.pk]), {"year": 2026, "format": "xlsx"}
+    )
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    header = rows[1]
+    total = dict(zip(header, next(r for r in rows if r[0] == "合计"), strict=False))
+    page = county_client.get(reverse("reports:compliance", args=[tree.township_a.pk]))
+    data = page.context["data"]
+    assert (total["全年已开展"], total["全年应开展"]) == (
+        data.total.total.done,
+        data.total.total.due,
+    )
+
+
+def _more_branches(tree, n):
+    clerk = clerk_of(tree.township_b)
+    for i in range(n):
+        branch = BranchFactory(parent=tree.township_b, name=f"新{i}村党支部", code=f"N{i}")
+        group = GroupFactory(parent=branch, name=f"新{i}村第一党小组", code=f"N{i}-G")
+        MemberFactory(group=group)
+        log_meeting(
+            org=group, kind=ActivityKind.GROUP_MEETING, held_on=datetime.date(2026, 1, 9), by=clerk
+        )
+    return clerk
+
+
+@pytest.mark.parametrize("children", [2, 20])
+def test_it_shows_compliance_in_a_constant_number_of_queries(
+    tree, county_client, children, django_assert_num_queries
+):
+    _more_branches(tree, children)
+    url = reverse("reports:compliance", args=[tree.township_b.pk])
+    # session + user (2), permissions (2), node (1), breadcrumb (1), children,
+    # branches and groups, tallies, committee posts, cadence rules (5), session save (3)
+    with django_assert_num_queries(14):
+        response = county_client.get(url, {"year": 2026})
+    assert len(response.context["data"].children) == children + 2
+
+
+@pytest.mark.parametrize("children", [2, 20])
+def test_it_shows_the_stars_in_a_constant_number_of_queries(
+    tree, county_client, children, django_assert_num_queries
+):
+    _more_branches(tree, children)
+    ratings.rating_draft_compute(node=tree.county, year=2026, today=TODAY)
+    url = reverse("reports:stars", args=[tree.township_b.pk])
+    # session + user (2), permissions (2), node (1), publication (1), star counts,
+    # flagged count and rows (3), children, counts per organisation, their paths (3),
+    # breadcrumb (1), session save (3)
+    with django_assert_num_queries(16):
+        response = county_client.get(url, {"year": 2026})
+    rows = response.context["rows"]
+    assert len(rows) == children + 2
+    assert sum(r.total for r in rows) == response.context["total"] == children + 0

@@ -1,0 +1,40 @@
+"""Who sees which report: scope, permissions, the entry point and the tabs."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+REPORTS = ["reports:overview", "reports:compliance", "reports:stars", "reports:summary"]
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_it_hides_another_townships_reports(tree, clerk_b_client, name):
+    assert clerk_b_client.get(reverse(name, args=[tree.township_a.pk])).status_code == 404
+    assert clerk_b_client.get(reverse(name, args=[tree.village_a.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_it_lets_county_staff_drill_down_to_a_group(tree, county_client, name):
+    assert county_client.get(reverse(name, args=[tree.county.pk])).status_code == 200
+    assert county_client.get(reverse(name, args=[tree.group_a1.pk])).status_code == 200
+
+
+def test_it_keeps_the_stars_report_from_branch_secretaries(tree, secretary_a_client):
+    url = reverse("reports:stars", args=[tree.village_a.pk])
+    assert secretary_a_client.get(url).status_code == 403
+    page = secretary_a_client.get(reverse("reports:overview", args=[tree.village_a.pk]))
+    assert page.status_code == 200
+    assert "积分与评星" not in [title for _name, title in page.context["tabs"]]
+
+
+def test_it_opens_the_reports_at_the_users_node(tree, clerk_a_client, client):
+    response = clerk_a_client.get(reverse("reports:home"))
+    assert response["Location"] == reverse("reports:overview", args=[tree.township_a.pk])
+    assert client.get(reverse("reports:home"))["Location"].startswith(reverse("login"))
+
+
+def test_it_shows_the_breadcrumb_within_the_users_scope(tree, clerk_a_client, county_client):
+    url = reverse("reports:overview", args=[tree.village_a.pk])
+    assert [c.name for c in clerk_a_client.get(url).context["crumbs"]] == ["甲镇党委"]
+    assert [c.name for c in county_client.get(url).context["crumbs"]] == ["县委", "甲镇党委"]
