@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -57,7 +58,10 @@ class CadenceRule(models.Model):
         choices=[(OrgKind.BRANCH, OrgKind.BRANCH.label), (OrgKind.GROUP, OrgKind.GROUP.label)],
     )
     period = models.CharField("周期", max_length=10, choices=Period.choices)
-    times = models.PositiveSmallIntegerField("每周期次数", default=1)
+    # Reports pack a month's count into four bits (reports.selectors.MONTH_BITS).
+    times = models.PositiveSmallIntegerField(
+        "每周期次数", default=1, validators=[MaxValueValidator(15)]
+    )
     valid_from = models.DateField("生效日期")
     valid_to = models.DateField(
         "失效日期", null=True, blank=True, help_text="含当日；留空为长期有效。"

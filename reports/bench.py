@@ -67,6 +67,14 @@ def _rating_draft_url() -> str:
     return reverse("activities:rating_draft", args=[county.pk])
 
 
+def _report_url(name: str) -> Callable[[], str]:
+    def url() -> str:
+        county = Organization.objects.filter(kind=OrgKind.COUNTY).order_by("path").first()
+        return reverse(name, args=[county.pk])
+
+    return url
+
+
 PAGES: list[BenchPage] = [
     BenchPage("admin_member_list", lambda: reverse("admin:members_member_changelist"), 300),
     BenchPage("admin_member_search", _member_search_url, 300),
@@ -86,4 +94,8 @@ PAGES: list[BenchPage] = [
     BenchPage("group_ranking_township", _group_ranking_url, 300, "clerk_a"),
     BenchPage("points_statement", _statement_url, 300, "clerk_a"),
     BenchPage("rating_draft_county", _rating_draft_url, 300, "county"),
+    BenchPage("report_overview_county", _report_url("reports:overview"), 300, "county"),
+    BenchPage("report_compliance_county", _report_url("reports:compliance"), 300, "county"),
+    BenchPage("report_stars_county", _report_url("reports:stars"), 300, "county"),
+    BenchPage("report_summary_county", _report_url("reports:summary"), 300, "county"),
 ]

@@ -114,7 +114,15 @@ def compliance_view(request: HttpRequest, org_id: int) -> HttpResponse:
     data = selectors.compliance(node=node, year=year, today=timezone.localdate(), by=by)
     if request.GET.get("format") == "xlsx":
         return exports.compliance_xlsx(data)
-    context = _context(request, node, "reports:compliance", data=data, year=year, by=by)
+    context = _context(
+        request,
+        node,
+        "reports:compliance",
+        data=data,
+        year=year,
+        by=by,
+        shown=f":{selectors.MISSING_SHOWN}",
+    )
     context["chart"] = {
         "labels": [c.label for c in data.columns],
         "values": [

@@ -30,7 +30,9 @@
         responsive: true,
         maintainAspectRatio: false,
         plugins: { legend: { display: type === "pie", position: "right" } },
-        scales: type === "pie" ? {} : { y: { beginAtZero: true } }
+        scales: type === "pie" ? {} : {
+          y: { beginAtZero: true, ticks: { precision: type === "bar" ? 0 : undefined } }
+        }
       }
     });
   }
