@@ -260,7 +260,7 @@ def summary_text(view: Overview) -> str:
     elif row.kinds[OrgKind.GROUP]:
         organisations.append(f"党小组{row.kinds[OrgKind.GROUP]}个")
     if organisations:
-        parts.append("共有" + "、".join(organisations))
+        parts.append("共有" + "，".join(organisations))
     m = row.members
     members = f"党员{m['total']}名"
     details = [

@@ -188,3 +188,12 @@ def test_it_shows_the_overview_in_a_constant_number_of_queries(
     with django_assert_num_queries(13):
         response = county_client.get(url)
     assert len(response.context["data"].children) == children + 2
+
+
+def test_it_lists_townships_and_branches_in_the_county_summary(tree):
+    MemberFactory(group=tree.group_a1)
+    text = selectors.summary_text(selectors.overview(node=tree.county, on=ON))
+    assert text.startswith(
+        "截至2026年6月30日，全县共有乡镇（街道）党委2个，党支部4个，"
+        "其中农村党支部2个、机关党支部2个；党员1名"
+    )
