@@ -15,7 +15,7 @@ from tests.factories import MemberFactory
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_it_lets_county_staff_drill_down_and_download(page, screenshot, tree):
+def test_it_lets_county_staff_drill_down_and_download(page, screenshot, tree, tmp_path):
     user_with_role("county", tree.county, Role.COUNTY)
     clerk = user_with_role("clerk_a", tree.township_a, Role.CLERK)
     for group, names in ((tree.group_a1, "王建国 李秀英 张志强"), (tree.group_a2, "刘桂兰 陈德明")):
@@ -50,7 +50,9 @@ def test_it_lets_county_staff_drill_down_and_download(page, screenshot, tree):
         page.get_by_role("link", name="下载 Excel").click()
     download = download_info.value
     assert download.suggested_filename.startswith("甲村党支部组织概况")
-    sheet = load_workbook(download.path()).active
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    sheet = load_workbook(saved).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[-1][0] == "合计" and 5 in rows[-1]
 
