@@ -193,9 +193,12 @@ def overview(*, node: Organization, on: datetime.date) -> Overview:
             if kind == OrgKind.BRANCH:
                 row.categories[category] += 1
     by = "group_id" if node.kind in (OrgKind.BRANCH, OrgKind.GROUP) else "branch_id"
+    # A membership names its branch and, inside it, its group: a group's members
+    # are found by the group's path, since the branch's path lies above it.
+    on_path = "group__" if node.kind == OrgKind.GROUP else "branch__"
     counted = list(
         Membership.objects.on(on)
-        .filter(subtree_q(node.path, prefix="branch__"))
+        .filter(subtree_q(node.path, prefix=on_path))
         .values(by)
         .annotate(**{key: Count("pk", filter=condition) for key, condition in _conditions(figures)})
         .order_by()
@@ -224,8 +227,12 @@ CATEGORY_ORDER = [c.value for c in BranchCategory]
 
 def opening_word(node: Organization) -> str:
     """全县 / 全旗 / 全区, 全乡 / 全镇 / 全街道, 全村 or 本支部, after the node."""
-    name = (node.short_name or node.name).removesuffix("党工委").removesuffix("党委")
-    name = name.removesuffix("委")
+    name = node.short_name or node.name
+    # Formal names (中共某某镇委员会) as well as the usual short ones (某某镇党委).
+    for suffix in ("工作委员会", "委员会", "党工委", "党委", "委"):
+        if name.endswith(suffix):
+            name = name.removesuffix(suffix)
+            break
     if node.kind in (OrgKind.CITY, OrgKind.COUNTY):
         return "全" + (name[-1:] if name[-1:] in "市县旗区" else "县")
     if node.kind == OrgKind.TOWNSHIP:

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from branches.models import BranchCategory
+from branches.models import BranchCategory, Organization, OrgKind
 from members.choices import MemberCategory, MembershipReason, Sex
 from members.idcard import make_id_number
 from members.models import Member, Membership
@@ -197,3 +197,29 @@ def test_it_lists_townships_and_branches_in_the_county_summary(tree):
         "截至2026年6月30日，全县共有乡镇（街道）党委2个，党支部4个，"
         "其中农村党支部2个、机关党支部2个；党员1名"
     )
+
+
+def test_it_counts_the_members_of_a_party_group(tree):
+    MemberFactory(group=tree.group_a1)
+    MemberFactory(group=tree.group_a1)
+    MemberFactory(group=tree.group_a2)
+    data = selectors.overview(node=tree.group_a1, on=ON)
+    assert data.total.members["total"] == 2
+    assert selectors.summary_text(data).startswith("截至2026年6月30日，本党小组党员2名")
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "expected"),
+    [
+        (OrgKind.COUNTY, "中共某某旗委员会", "全旗"),
+        (OrgKind.COUNTY, "某某区委", "全区"),
+        (OrgKind.COUNTY, "某某旗委", "全旗"),
+        (OrgKind.TOWNSHIP, "某某乡党委", "全乡"),
+        (OrgKind.TOWNSHIP, "某某镇党委", "全镇"),
+        (OrgKind.TOWNSHIP, "某某街道党工委", "全街道"),
+        (OrgKind.TOWNSHIP, "中共某某镇委员会", "全镇"),
+        (OrgKind.TOWNSHIP, "中共某某街道工作委员会", "全街道"),
+    ],
+)
+def test_it_opens_with_the_word_the_name_calls_for(kind, name, expected):
+    assert selectors.opening_word(Organization(kind=kind, name=name)) == expected
