@@ -139,3 +139,24 @@ def test_it_shows_the_stars_in_a_constant_number_of_queries(
     rows = response.context["rows"]
     assert len(rows) == children + 2
     assert sum(r.total for r in rows) == response.context["total"] == children + 0
+
+
+def test_it_exports_each_childs_months_as_the_page_shows_them(tree, logged, county_client):
+    url = reverse("reports:compliance", args=[tree.township_a.pk])
+    with frozen(beijing(2026, 4, 15)):
+        data = county_client.get(url, {"year": 2026}).context["data"]
+        response = county_client.get(url, {"year": 2026, "format": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    header = rows[1]
+    table = rows[2 : [r[0] for r in rows].index("合计") + 1]  # the missing list follows
+    exported = {row[0]: dict(zip(header, row, strict=True)) for row in table}
+    for row in [*data.children, data.total]:
+        line = exported[row.org.name if row is not data.total else "合计"]
+        for column, cell in zip(data.columns, row.cells, strict=True):
+            assert (line[f"{column.label}已开展"], line[f"{column.label}应开展"]) == (
+                cell.done,
+                cell.due,
+            )
+        assert (line["全年已开展"], line["全年应开展"]) == (row.total.done, row.total.due)
+    assert data.missing_count == 10
+    assert ("未按规定开展的组织生活（截至统计时）", 10) in [r[:2] for r in rows]

@@ -223,3 +223,29 @@ def test_it_counts_the_members_of_a_party_group(tree):
 )
 def test_it_opens_with_the_word_the_name_calls_for(kind, name, expected):
     assert selectors.opening_word(Organization(kind=kind, name=name)) == expected
+
+
+def test_it_exports_every_childs_figures_as_the_page_shows_them(township_644, county_client):
+    url = reverse("reports:overview", args=[township_644.pk])
+    data = county_client.get(url, {"on": ON.isoformat()}).context["data"]
+    response = county_client.get(url, {"on": ON.isoformat(), "format": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    exported = {row[0]: dict(zip(rows[2], row, strict=True)) for row in rows[3:]}
+    for row in [*data.children, data.total]:
+        line = exported[row.org.name if row is not data.total else "合计"]
+        assert line["党支部"] == row.kinds["branch"]
+        for key, label in data.labels.items():
+            assert line[label] == row.members[key], label
+
+
+@pytest.mark.parametrize("children", [2, 20])
+def test_it_drafts_the_summary_in_a_constant_number_of_queries(
+    tree, county_client, children, django_assert_num_queries
+):
+    _branches(tree, children)
+    url = reverse("reports:summary", args=[tree.township_a.pk])
+    # session + user (2), permissions (2), node (1), children, live nodes,
+    # member counts per branch, branch paths (4), breadcrumb (1), session save (3)
+    with django_assert_num_queries(13):
+        response = county_client.get(url)
+    assert f"党支部{children + 2}个" in response.context["text"]
