@@ -38,7 +38,7 @@ def overview_xlsx(data: Overview) -> HttpResponse:
             + [row.members[k] for k in keys]
         )
 
-    rows = [line(row, row.org.name) for row in data.children] + [line(data.total, "合计")]
+    rows = [line(row, row.name) for row in data.children] + [line(data.total, "合计")]
     return table_xlsx(
         title=f"{data.node.name} 组织概况",
         note=f"截至 {data.on:%Y-%m-%d}",
@@ -65,7 +65,7 @@ def compliance_xlsx(data: Compliance) -> HttpResponse:
         values.append(_percent(row.attendance_rate))
         return values
 
-    rows = [line(row, row.org.name) for row in data.children] + [line(data.total, "合计")]
+    rows = [line(row, row.name) for row in data.children] + [line(data.total, "合计")]
     rows += [(), ("未按规定开展的组织生活（截至统计时）", data.missing_count)]
     rows += [(m.org_name, m.kind_label, m.period_label) for m in data.missing]
     return table_xlsx(

@@ -130,6 +130,11 @@ class OverviewRow:
     members: Counter = field(default_factory=Counter)
     kinds: Counter = field(default_factory=Counter)  # live nodes under it, by kind
     categories: Counter = field(default_factory=Counter)  # branches by category
+    label: str = ""  # set for a row that is not a child (the node's own members)
+
+    @property
+    def name(self) -> str:
+        return self.label or self.org.name
 
 
 @dataclass
@@ -178,20 +183,15 @@ def overview(*, node: Organization, on: datetime.date) -> Overview:
     rows = {c.path: OverviewRow(org=c) for c in children}
     total = OverviewRow(org=node)
 
-    def targets(path: str):
-        yield total
-        row = rows.get(path[:width])
-        if row is not None:
-            yield row
-
     nodes = Organization.objects.filter(
         _live_on(on), subtree_q(node.path, include_self=False)
     ).values_list("path", "kind", "category")
     for path, kind, category in nodes:
-        for row in targets(path):
-            row.kinds[kind] += 1
-            if kind == OrgKind.BRANCH:
-                row.categories[category] += 1
+        for row in (total, rows.get(path[:width])):
+            if row is not None:
+                row.kinds[kind] += 1
+                if kind == OrgKind.BRANCH:
+                    row.categories[category] += 1
     by = "group_id" if node.kind in (OrgKind.BRANCH, OrgKind.GROUP) else "branch_id"
     # A membership names its branch and, inside it, its group: a group's members
     # are found by the group's path, since the branch's path lies above it.
@@ -208,12 +208,19 @@ def overview(*, node: Organization, on: datetime.date) -> Overview:
             "pk", "path"
         )
     )
+    # Under a branch the children are its groups; members in no group get a row of their own.
+    ungrouped = OverviewRow(org=node, label=f"{node.name}（未编入党小组）")
     for counts in counted:
         org_id = counts.pop(by)
-        for row in targets(paths.get(org_id, "")):
+        total.members.update(counts)
+        row = rows.get(paths[org_id][:width]) if org_id else ungrouped
+        if row is not None:
             row.members.update(counts)
     labels = {key: label for key, label, _ in figures}
-    return Overview(node, on, total, [rows[c.path] for c in children], labels)
+    listed = [rows[c.path] for c in children]
+    if ungrouped.members["total"]:
+        listed.append(ungrouped)
+    return Overview(node, on, total, listed, labels)
 
 
 def _conditions(figures):
@@ -325,6 +332,11 @@ class ComplianceRow:
     expected: int = 0
     present: int = 0
     kind_cells: list[Cell] = field(default_factory=list)
+    label: str = ""  # set for the node's own row (a branch's meetings beside its groups')
+
+    @property
+    def name(self) -> str:
+        return self.label or self.org.name
 
     @property
     def attendance_rate(self) -> float | None:
@@ -359,6 +371,22 @@ class Compliance:
         # The per-kind cells in the order of the table's columns.
         for row in [self.total, *self.children]:
             row.kind_cells = [row.kinds[k] for k, _label in self.kinds]
+
+    @property
+    def missing_lines(self) -> list[tuple[int, str, str, str]]:
+        """The first MISSING_SHOWN gaps, one line per organisation and kind: (organisation
+        id, its name, kind, its periods within the year, e.g. "1月、2月、第2季度")."""
+        lines: dict[tuple[int, str], list[str]] = {}
+        names = {}
+        year = f"{self.year}年"
+        for m in self.missing[:MISSING_SHOWN]:
+            names[m.org_id] = m.org_name
+            periods = lines.setdefault((m.org_id, m.kind_label), [])
+            periods.append(m.period_label.removeprefix(year) or "全年")
+        return [
+            (org_id, names[org_id], kind, "、".join(periods))
+            for (org_id, kind), periods in lines.items()
+        ]
 
 
 def _columns(year: int, by: str) -> list[Column]:
@@ -536,13 +564,17 @@ def compliance(*, node: Organization, year: int, today: datetime.date, by: str) 
         return row
 
     rows = [row_for(c, [i]) for i, c in enumerate(children)]
+    own = row_for(node, [outside])
+    own.label = f"{node.name}（本级）"
     total = row_for(node, range(outside + 1))
     for pk, path, *_ in orgs:
         expected, present = attendance.get(pk, (0, 0))
-        for row in (total, rows[index_of[path[:width]]] if path[:width] in index_of else None):
-            if row is not None:
-                row.expected += expected
-                row.present += present
+        index = index_of.get(path[:width])
+        for row in (total, own if index is None else rows[index]):
+            row.expected += expected
+            row.present += present
+    if own.total.due or own.expected:
+        rows.append(own)
     kinds = [(k, label) for k, label in all_kinds if total.kinds[k].due]
     missing.sort()
     listed = [

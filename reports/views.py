@@ -121,7 +121,7 @@ def compliance_view(request: HttpRequest, org_id: int) -> HttpResponse:
         data=data,
         year=year,
         by=by,
-        shown=f":{selectors.MISSING_SHOWN}",
+        shown=selectors.MISSING_SHOWN,
     )
     context["chart"] = {
         "labels": [c.label for c in data.columns],
@@ -129,6 +129,8 @@ def compliance_view(request: HttpRequest, org_id: int) -> HttpResponse:
             round(c.rate * 100, 1) if c.rate is not None else None for c in data.total.cells
         ],
         "title": "完成率（%）",
+        "unit": "%",
+        "max": 100,
     }
     return render(request, "reports/compliance.html", context)
 

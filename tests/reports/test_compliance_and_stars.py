@@ -160,3 +160,34 @@ def test_it_exports_each_childs_months_as_the_page_shows_them(tree, logged, coun
         assert (line["全年已开展"], line["全年应开展"]) == (row.total.done, row.total.due)
     assert data.missing_count == 10
     assert ("未按规定开展的组织生活（截至统计时）", 10) in [r[:2] for r in rows]
+
+
+def test_it_lists_the_gaps_once_per_organisation_and_kind(tree, logged):
+    data = selectors.compliance(node=tree.township_a, year=2026, today=TODAY, by="month")
+    lines = data.missing_lines
+    assert len({(org_id, kind) for org_id, _name, kind, _periods in lines}) == len(lines)
+    assert sum(len(periods.split("、")) for *_rest, periods in lines) == data.missing_count
+    assert (tree.village_a.pk, "甲村党支部", "主题党日", "2月、3月") in lines
+
+
+def test_it_says_when_the_page_lists_only_the_first_gaps(tree, logged, county_client, monkeypatch):
+    monkeypatch.setattr(selectors, "MISSING_SHOWN", 4)
+    url = reverse("reports:compliance", args=[tree.township_a.pk])
+    with frozen(beijing(2026, 4, 15)):
+        page = county_client.get(url, {"year": 2026})
+    body = page.content.decode()
+    assert "只列出前 4 项，全部见 Excel" in body
+    assert f'href="{reverse("activities:worklist")}?org={tree.village_a.pk}"' in body
+    lines = page.context["data"].missing_lines
+    assert sum(len(periods.split("、")) for *_rest, periods in lines) == 4
+
+
+def test_it_shows_a_branchs_own_meetings_beside_its_groups(tree, logged):
+    data = selectors.compliance(node=tree.village_a, year=2026, today=TODAY, by="month")
+    assert [r.name for r in data.children] == [
+        "甲村第一党小组",
+        "甲村第二党小组",
+        "甲村党支部（本级）",
+    ]
+    assert sum(r.total.due for r in data.children) == data.total.total.due == 11
+    assert sum(r.total.done for r in data.children) == data.total.total.done == 6

@@ -249,3 +249,15 @@ def test_it_drafts_the_summary_in_a_constant_number_of_queries(
     with django_assert_num_queries(13):
         response = county_client.get(url)
     assert f"党支部{children + 2}个" in response.context["text"]
+
+
+def test_it_gives_a_branchs_members_outside_any_group_a_row(tree):
+    MemberFactory(group=tree.group_a1)
+    MemberFactory(branch=tree.village_a)
+    data = selectors.overview(node=tree.village_a, on=ON)
+    assert [(r.name, r.members["total"]) for r in data.children] == [
+        ("甲村第一党小组", 1),
+        ("甲村第二党小组", 0),
+        ("甲村党支部（未编入党小组）", 1),
+    ]
+    assert data.total.members["total"] == 2
