@@ -20,9 +20,9 @@
       backgroundColor: type === "pie" ? COLORS : "#c62828",
       borderColor: "#b71c1c",
       spanGaps: true,
-      tension: 0.2
+      tension: 0
     };
-    new window.Chart(canvas, {
+    var chart = new window.Chart(canvas, {
       type: type,
       data: { labels: data.labels, datasets: [dataset] },
       options: {
@@ -31,10 +31,24 @@
         maintainAspectRatio: false,
         plugins: { legend: { display: type === "pie", position: "right" } },
         scales: type === "pie" ? {} : {
-          y: { beginAtZero: true, ticks: { precision: type === "bar" ? 0 : undefined } }
+          y: {
+            beginAtZero: true,
+            max: data.max,
+            ticks: {
+              precision: type === "bar" ? 0 : undefined,
+              callback: function (value) { return value + (data.unit || ""); }
+            }
+          }
         }
       }
     });
+    // A canvas keeps the size it was drawn at: redraw it at the paper's width.
+    var resize = function () { chart.resize(); };
+    window.addEventListener("beforeprint", resize);
+    window.addEventListener("afterprint", resize);
+    if (window.matchMedia) {
+      window.matchMedia("print").addEventListener("change", resize);
+    }
   }
 
   function wireCopy() {
