@@ -43,6 +43,13 @@ def _year(request: HttpRequest) -> int:
     )
 
 
+def usual_dates(today: datetime.date) -> list[datetime.date]:
+    """The latest 30 June and 31 December before *today*: the dates work reports count at."""
+    june = datetime.date(today.year if today.month > 6 else today.year - 1, 6, 30)
+    december = datetime.date(today.year - 1, 12, 31)
+    return sorted([june, december], reverse=True)
+
+
 def _context(request: HttpRequest, node: Organization, current: str, **extra) -> dict:
     """Breadcrumb (the node's ancestors the user may see), tabs and the printed date."""
     ancestors = [node.path[:end] for end in range(PATH_STEP, len(node.path), PATH_STEP)]
@@ -56,6 +63,7 @@ def _context(request: HttpRequest, node: Organization, current: str, **extra) ->
         "tabs": tabs,
         "current": current,
         "today": timezone.localdate(),
+        "usual_dates": usual_dates(timezone.localdate()),
         **extra,
     }
 

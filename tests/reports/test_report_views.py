@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.urls import reverse
+
+from reports import views
 
 REPORTS = ["reports:overview", "reports:compliance", "reports:stars", "reports:summary"]
 
@@ -38,3 +42,16 @@ def test_it_shows_the_breadcrumb_within_the_users_scope(tree, clerk_a_client, co
     url = reverse("reports:overview", args=[tree.village_a.pk])
     assert [c.name for c in clerk_a_client.get(url).context["crumbs"]] == ["甲镇党委"]
     assert [c.name for c in county_client.get(url).context["crumbs"]] == ["县委", "甲镇党委"]
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (datetime.date(2026, 4, 15), [datetime.date(2025, 12, 31), datetime.date(2025, 6, 30)]),
+        (datetime.date(2026, 6, 30), [datetime.date(2025, 12, 31), datetime.date(2025, 6, 30)]),
+        (datetime.date(2026, 7, 1), [datetime.date(2026, 6, 30), datetime.date(2025, 12, 31)]),
+        (datetime.date(2026, 12, 31), [datetime.date(2026, 6, 30), datetime.date(2025, 12, 31)]),
+    ],
+)
+def test_it_offers_the_latest_half_year_dates_that_have_passed(today, expected):
+    assert views.usual_dates(today) == expected
