@@ -18,8 +18,9 @@
       label: data.title,
       data: data.values,
       backgroundColor: type === "pie" ? COLORS : "#c62828",
-      // White between the slices: a red edge drew empty slices as a line.
+      // White between the slices; a single whole slice would show its seam.
       borderColor: type === "pie" ? "#fff" : "#b71c1c",
+      borderWidth: type === "pie" && data.values.filter(Boolean).length < 2 ? 0 : 2,
       spanGaps: true,
       tension: 0
     };
