@@ -252,6 +252,7 @@ def member_attendance_view(request: HttpRequest, member_id: int) -> HttpResponse
 # --- Points and star ratings ---------------------------------------------------------
 
 RATING_PAGE_SIZE = 100
+RANKING_PAGE_SIZE = 300
 
 
 def _node(request: HttpRequest, org_id: int) -> Organization:
@@ -294,11 +295,13 @@ def ratings_home(request: HttpRequest) -> HttpResponse:
 def group_ranking_view(request: HttpRequest, org_id: int) -> HttpResponse:
     """The party groups under a node ranked for the year (draft), for staff only."""
     node, year = _node(request, org_id), _year(request)
-    rows = list(ratings.group_ranking(node=node, year=year))
+    rows = ratings.group_ranking(node=node, year=year)
     if request.GET.get("format") == "xlsx":
-        return exports.ranking_xlsx(node=node, year=year, rows=rows)
+        return exports.ranking_xlsx(node=node, year=year, rows=rows.iterator(chunk_size=2000))
+    # A county ranks thousands of groups: a page at a time, the export holds them all.
+    page = Paginator(rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
-        request, "activities/group_ranking.html", {"node": node, "year": year, "rows": rows}
+        request, "activities/group_ranking.html", {"node": node, "year": year, "page": page}
     )
 
 
