@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from django.http import HttpResponse
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -35,22 +36,28 @@ def xlsx_response(workbook: Workbook, filename: str) -> HttpResponse:
     return response
 
 
+def _styled(sheet, value, font: Font) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.font = font
+    return cell
+
+
 def table_xlsx(
     *, title: str, headers: list[str], rows, widths, filename: str, note: str = ""
 ) -> HttpResponse:
-    """One sheet: a bold title line (and a note line), a header row and the rows."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "表1"
-    sheet.append([title])
-    sheet["A1"].font = Font(bold=True, size=14)
-    if note:
-        sheet.append([note])
-    sheet.append(headers)
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([safe_cell(v) for v in row])
+    """One sheet: a bold title line (and a note line), a header row and the rows.
+
+    Written in openpyxl's write-only mode: a county's 70,000 rows stream out
+    in a few seconds instead of building every cell object first.
+    """
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("表1")
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.append([_styled(sheet, title, Font(bold=True, size=14))])
+    if note:
+        sheet.append([note])
+    sheet.append([_styled(sheet, h, Font(bold=True)) for h in headers])
+    for row in rows:
+        sheet.append([safe_cell(v) for v in row])
     return xlsx_response(workbook, filename)
