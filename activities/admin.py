@@ -133,6 +133,15 @@ class AppraisalAdmin(AuditedAdmin):
 
     def save_model(self, request, obj, form, change):
         points.appraisal_save(appraisal=obj, by=request.user)
+        excellent, graded = points.excellent_share(branch_id=obj.branch_id, year=obj.year)
+        if excellent * 3 > graded:
+            # A guide, not a rule: grades are often entered one by one, so only warn.
+            self.message_user(
+                request,
+                f"{obj.branch.name}{obj.year}年度评为优秀的已有 {excellent} 人，"
+                f"占已评定 {graded} 人的三分之一以上，请核对（一般不超过三分之一）。",
+                messages.WARNING,
+            )
 
 
 class PointEntryForm(forms.ModelForm):

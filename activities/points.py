@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from activities.models import (
@@ -25,6 +25,7 @@ from activities.models import (
     Activity,
     ActivityKind,
     Appraisal,
+    AppraisalGrade,
     ApprovalLevel,
     Attendance,
     EntryStatus,
@@ -235,6 +236,14 @@ def appraisal_save(*, appraisal: Appraisal, by) -> Appraisal:
     appraisal.full_clean()
     appraisal.save()
     return appraisal
+
+
+def excellent_share(*, branch_id: int, year: int) -> tuple[int, int]:
+    """(优秀, graded) among a branch's appraisals of *year*: DOMAIN's guide is a third at most."""
+    counts = Appraisal.objects.filter(branch_id=branch_id, year=year).aggregate(
+        excellent=Count("pk", filter=Q(grade=AppraisalGrade.EXCELLENT)), graded=Count("pk")
+    )
+    return counts["excellent"], counts["graded"]
 
 
 def approval_level_allows(user, year: int) -> bool:

@@ -232,3 +232,23 @@ def test_it_refuses_to_grade_a_probationary_member(tree, clerk_a, client):
         {"member": member.pk, "year": 2026, "grade": "excellent"},
     )
     assert "预备党员：参加民主评议，但不评定等次" in response.content.decode()
+
+
+def test_it_warns_when_more_than_a_third_are_rated_excellent(tree, clerk_a, client):
+    members = [MemberFactory(group=tree.group_a1) for _ in range(3)]
+    client.force_login(clerk_a)
+    add = reverse("admin:activities_appraisal_add")
+    first = client.post(
+        add, {"member": members[0].pk, "year": 2026, "grade": "qualified"}, follow=True
+    )
+    assert "三分之一" not in first.content.decode()
+    client.post(add, {"member": members[1].pk, "year": 2026, "grade": "qualified"})
+    third = client.post(
+        add, {"member": members[2].pk, "year": 2026, "grade": "excellent"}, follow=True
+    )
+    assert "三分之一" not in third.content.decode()  # 1 of 3 is the limit, not over it
+    fourth_member = MemberFactory(group=tree.group_a2)
+    fourth = client.post(
+        add, {"member": fourth_member.pk, "year": 2026, "grade": "excellent"}, follow=True
+    )
+    assert "评为优秀的已有 2 人，占已评定 4 人的三分之一以上" in fourth.content.decode()
