@@ -22,6 +22,7 @@ from activities.selectors import (
     member_attendance,
     worklist,
 )
+from activities.tasks import compute_rating_draft
 from branches.models import Organization, OrgKind
 from branches.scoping import scoped_view
 from members.models import Member
@@ -340,11 +341,18 @@ def rating_compute(request: HttpRequest, org_id: int) -> HttpResponse:
     if not request.user.has_perm("activities.compute_rating"):
         raise PermissionDenied
     try:
-        draft = ratings.rating_draft_compute(node=node, year=year)
+        ratings.check_draft_node(node)
+        if node.kind == OrgKind.TOWNSHIP:
+            draft = ratings.rating_draft_compute(node=node, year=year)
+            messages.success(request, f"已重新计算 {len(draft.ratings)} 名党员的评星草稿。")
+        else:
+            # A county's draft takes seconds to a minute: the worker computes it.
+            compute_rating_draft.enqueue(node.pk, year)
+            messages.success(
+                request, "已在后台重新计算全县的评星草稿，约需一分钟，请稍后刷新本页查看计算时间。"
+            )
     except ValidationError as error:
         messages.error(request, error.messages[0])
-    else:
-        messages.success(request, f"已重新计算 {len(draft.ratings)} 名党员的评星草稿。")
     return redirect(f"{reverse('activities:rating_draft', args=[node.pk])}?year={year}")
 
 

@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 from openpyxl import load_workbook
 
 from activities import points, ratings, services
@@ -19,6 +20,7 @@ from activities.models import (
     Rating,
     RatingPublication,
 )
+from activities.tasks import compute_rating_draft
 from tests.activities.conftest import beijing, frozen, log_meeting
 from tests.factories import GroupFactory, MemberFactory
 
@@ -124,6 +126,17 @@ def test_it_recomputes_the_draft_on_request(tree, clerk, clerk_a_client):
     assert (
         clerk_a_client.get(url("activities:rating_compute", tree.township_a.pk)).status_code == 405
     )
+
+
+def test_it_queues_a_countys_draft_for_the_worker(tree, county_client):
+    member = MemberFactory(group=tree.group_b1)
+    response = county_client.post(url("activities:rating_compute", tree.county.pk), follow=True)
+    assert "已在后台重新计算全县的评星草稿" in response.content.decode()
+    task = DBTaskResult.objects.get()
+    assert task.args_kwargs["args"] == [tree.county.pk, 2026]
+    assert not Rating.objects.exists()
+    assert compute_rating_draft.call(tree.county.pk, 2026) == 1
+    assert Rating.objects.get(member=member).total == 60
 
 
 def test_it_exports_the_draft_with_its_caps_explained(tree, clerk, clerk_a_client):
