@@ -53,3 +53,8 @@ def period_label(start: datetime.date, period: str) -> str:
     if period == Period.QUARTER:
         return f"{start.year}年第{(start.month - 1) // 3 + 1}季度"
     return f"{start.year}年"
+
+
+def year_from(value: str, today: datetime.date) -> int:
+    """The year a page's ``?year=`` asks for, or this year when it is missing or absurd."""
+    return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else today.year

@@ -246,6 +246,12 @@ def excellent_share(*, branch_id: int, year: int) -> tuple[int, int]:
     return counts["excellent"], counts["graded"]
 
 
+def _allowed(cache: dict[int, bool], user, year: int) -> bool:
+    if year not in cache:
+        cache[year] = approval_level_allows(user, year)
+    return cache[year]
+
+
 def approval_level_allows(user, year: int) -> bool:
     """Whether *user*'s place in the tree is the level that approves manual entries."""
     if user.is_superuser:
@@ -274,13 +280,14 @@ def point_entries_decide(*, entries, by, approve: bool) -> int:
         .order_by("pk")
     )
     problems = []
+    allowed: dict[int, bool] = {}  # per year: the rule of the year says which level approves
     for entry in rows:
         label = f"{entry.member.name} {entry.date:%Y-%m-%d} {entry.get_source_display()}"
         if entry.status != EntryStatus.PENDING:
             problems.append(f"{label}：状态为「{entry.get_status_display()}」，不是待审批。")
         elif entry.entered_by_id == by.pk:
             problems.append(f"{label}：不能审批自己登记的积分，须由另一人审批。")
-        elif not approval_level_allows(by, entry.year):
+        elif not _allowed(allowed, by, entry.year):
             problems.append(f"{label}：按评星定级规则，手工积分由上级审批。")
     if problems:
         raise ValidationError(problems)

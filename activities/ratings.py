@@ -34,7 +34,7 @@ from activities.points import Scheme, member_sums, scheme_for, score, year_start
 from activities.selectors import obligations
 from branches.audit import acting_as
 from branches.models import Organization, OrgKind, Post, PostTitle
-from branches.paths import PATH_STEP, subtree_q
+from branches.paths import PATH_STEP, path_prefixes, subtree_q
 from members.models import Membership
 
 # Nodes a draft is computed for: a ranking within the township needs all its groups.
@@ -84,10 +84,9 @@ def _compliance(groups: list[Organization], year: int, today: datetime.date) -> 
 
 
 def _township_of(path: str, townships: dict[str, int]) -> int | None:
-    for end in range(PATH_STEP, len(path) + 1, PATH_STEP):
-        if path[:end] in townships:
-            return townships[path[:end]]
-    return None
+    return next(
+        (townships[p] for p in path_prefixes(path, include_self=True) if p in townships), None
+    )
 
 
 def rank_groups(
@@ -163,11 +162,11 @@ class Draft:
     ranks: list[GroupRank]
 
 
-def _rating_rows(*, places, sums, grades, last_groups, scheme: Scheme, year, now):
+def _rating_rows(*, places, scores, grades, last_groups, scheme: Scheme, year, now):
     rule = scheme.rating
     rows = []
     for member_id, branch_id, group_id in places:
-        result = score(sums.get(member_id, {}), scheme)
+        result = scores[member_id]
         points_stars = scheme.stars_for(result.total)
         stars, notes = points_stars, []
         grade = grades.get(member_id, "")
@@ -224,15 +223,16 @@ def rating_draft_compute(*, node: Organization, year: int, today=None) -> Draft:
             "member_id", "grade"
         )
     )
+    scores = {m: score(sums.get(m, {}), scheme) for m, _branch_id, _group_id in places}
     totals: dict[int, list[Decimal]] = defaultdict(list)
     for member_id, _branch_id, group_id in places:
         if group_id:
-            totals[group_id].append(score(sums.get(member_id, {}), scheme).total)
+            totals[group_id].append(scores[member_id].total)
     ranked = rank_groups(node=node, year=year, today=today, rule=scheme.rating, totals=totals)
     now = timezone.now()
     ratings = _rating_rows(
         places=places,
-        sums=sums,
+        scores=scores,
         grades=grades,
         last_groups={r.group.pk for r in ranked if r.is_last},
         scheme=scheme,
@@ -271,9 +271,10 @@ def rating_draft_compute(*, node: Organization, year: int, today=None) -> Draft:
 
 def publication_covering(*, node: Organization, year: int) -> RatingPublication | None:
     """The publication of *year* at *node* or one of its ancestors, if any."""
-    ancestors = [node.path[:end] for end in range(PATH_STEP, len(node.path) + 1, PATH_STEP)]
     return (
-        RatingPublication.objects.filter(year=year, org__path__in=ancestors)
+        RatingPublication.objects.filter(
+            year=year, org__path__in=path_prefixes(node.path, include_self=True)
+        )
         .select_related("org", "published_by")
         .first()
     )

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from activities import exports, points, ratings, services
 from activities.forms import ActivityForm, checklist, marks_from
 from activities.models import KINDS_FOR_ORG, Activity, ActivityKind, Attachment, stars_label
+from activities.periods import year_from
 from activities.selectors import (
     activity_attendance_rows,
     expected_attendees,
@@ -29,12 +30,7 @@ from members.models import Member
 
 
 def _year(request: HttpRequest) -> int:
-    value = request.GET.get("year", "")
-    return (
-        int(value)
-        if value.isdigit() and 2000 <= int(value) <= 2100
-        else (timezone.localdate().year)
-    )
+    return year_from(request.GET.get("year", ""), timezone.localdate())
 
 
 @require_GET

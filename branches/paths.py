@@ -26,6 +26,12 @@ def path_successor(path: str) -> str | None:
     return None if len(nxt) > len(path) else nxt.zfill(len(path))
 
 
+def path_prefixes(path: str, *, include_self: bool = False) -> list[str]:
+    """The paths of the ancestors of the node at *path*, root first (and its own, if asked)."""
+    end = len(path) + 1 if include_self else len(path)
+    return [path[:i] for i in range(PATH_STEP, end, PATH_STEP)]
+
+
 def path_segment(index: int) -> str:
     if not 1 <= index <= PATH_MAX_CHILDREN:
         raise ValidationError(f"同一上级组织下最多可设 {PATH_MAX_CHILDREN} 个下级组织。")

@@ -7,7 +7,7 @@ from collections import Counter
 from django.db.models import Count
 
 from branches.models import Organization, OrgKind
-from branches.paths import PATH_STEP
+from branches.paths import path_prefixes
 
 
 def member_counts_by_path(*, user) -> dict[str, int]:
@@ -36,8 +36,8 @@ def member_counts_by_path(*, user) -> dict[str, int]:
     )
     for branch_id, group_id, n in rows:
         path = paths[branch_id]
-        for end in range(PATH_STEP, len(path) + 1, PATH_STEP):
-            counts[path[:end]] += n
+        for prefix in path_prefixes(path, include_self=True):
+            counts[prefix] += n
         if group_id is not None:
             counts[paths[group_id]] += n
     return counts

@@ -24,7 +24,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from branches.audit import acting_as
 from branches.models import Organization, OrgKind
-from branches.paths import PATH_STEP
+from branches.paths import path_prefixes
 from members import roster_values as v
 from members.choices import MembershipReason, RosterStatus
 from members.idcard import IdCheckError, IdNumberError, parse_id_number
@@ -219,7 +219,7 @@ class BranchIndex:
         )
         # Only the ancestors of the user's own branches: their names make the
         # full paths written and read in the 所在党支部 column.
-        prefixes = {n.path[:end] for n in nodes for end in range(PATH_STEP, len(n.path), PATH_STEP)}
+        prefixes = {p for n in nodes for p in path_prefixes(n.path)}
         ancestors = Organization.objects.filter(path__in=prefixes).only(
             "path", "name", "short_name"
         )
@@ -236,8 +236,8 @@ class BranchIndex:
     def label(self, branch: Organization) -> str:
         """The full path as exports write it: 县委/乡镇党委/…/支部."""
         parts = [
-            sorted(self.names_by_path.get(branch.path[:end], {"?"}), key=len)[-1]
-            for end in range(PATH_STEP, len(branch.path), PATH_STEP)
+            sorted(self.names_by_path.get(p, {"?"}), key=len)[-1]
+            for p in path_prefixes(branch.path)
         ]
         return "/".join([*parts, branch.name])
 
@@ -269,8 +269,8 @@ class BranchIndex:
 
     def _path_matches(self, branch, given: list[str]) -> bool:
         chain = [
-            {normalise_header(n) for n in self.names_by_path.get(branch.path[:end], ())}
-            for end in range(PATH_STEP, len(branch.path), PATH_STEP)
+            {normalise_header(n) for n in self.names_by_path.get(p, ())}
+            for p in path_prefixes(branch.path)
         ]
         if len(given) > len(chain):
             return False

@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from activities import ratings
+from activities.periods import year_from
 from branches.models import Organization
-from branches.paths import PATH_STEP
+from branches.paths import path_prefixes
 from branches.scoping import scoped_view
 from reports import exports, selectors
 
@@ -37,10 +38,7 @@ def _on(request: HttpRequest) -> datetime.date:
 
 
 def _year(request: HttpRequest) -> int:
-    value = request.GET.get("year", "")
-    return (
-        int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else timezone.localdate().year
-    )
+    return year_from(request.GET.get("year", ""), timezone.localdate())
 
 
 def usual_dates(today: datetime.date) -> list[datetime.date]:
@@ -52,9 +50,10 @@ def usual_dates(today: datetime.date) -> list[datetime.date]:
 
 def _context(request: HttpRequest, node: Organization, current: str, **extra) -> dict:
     """Breadcrumb (the node's ancestors the user may see), tabs and the printed date."""
-    ancestors = [node.path[:end] for end in range(PATH_STEP, len(node.path), PATH_STEP)]
     crumbs = list(
-        Organization.objects.visible_to(request.user).filter(path__in=ancestors).order_by("path")
+        Organization.objects.visible_to(request.user)
+        .filter(path__in=path_prefixes(node.path))
+        .order_by("path")
     )
     tabs = [(name, title) for name, title, perm in REPORTS if request.user.has_perm(perm)]
     return {
