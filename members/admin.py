@@ -10,17 +10,13 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 from branches.models import Organization, OrgKind
 from branches.paths import subtree_q
 from branches.scoped_admin import AuditedAdmin, ScopedAdmin, ScopedTabularInline
-from members import services
+from members import pii, services
 from members.choices import MembershipReason
-from members.idcard import IdNumberError, clean_id_text, mask_phone, parse_id_number
+from members.idcard import IdNumberError, clean_id_text, parse_id_number
 from members.models import Member, Membership, PiiAccess
 
-# Fields shown whole only to holders of members.view_pii, masked for others.
-PII_FIELDS = {
-    "id_number": "id_number_masked",
-    "mobile_phone": "mobile_phone_masked",
-    "landline": "landline_masked",
-}
+# Without view_pii each personal-data field is replaced by its masked display.
+MASKED_DISPLAY = {field: f"masked_{field}" for field in pii.PII_FIELDS}
 
 
 def township_in_scope(request, value: str):
@@ -90,12 +86,9 @@ class MaskedHistoryHelper(HistoricalRecordContextHelper):
     """History changes with ID numbers and phones masked, for users without view_pii."""
 
     def prepare_delta_change_value(self, change, value):
-        value = super().prepare_delta_change_value(change, value)
-        if change.field == "id_number":
-            return Member(id_number=value or "").id_number_masked
-        if change.field in PII_FIELDS:
-            return mask_phone(value or "")
-        return value
+        if change.field in pii.PII_FIELDS:
+            return pii.masked(change.field, value)
+        return super().prepare_delta_change_value(change, value)
 
 
 @admin.register(PiiAccess)
@@ -123,7 +116,7 @@ class MemberAdmin(AuditedAdmin):
         "branch_label",
         "group",
         "category",
-        "masked_phone",
+        "masked_mobile_phone",
         "party_status",
         "roster_status",
     ]
@@ -139,7 +132,7 @@ class MemberAdmin(AuditedAdmin):
         "sex",
     ]
     search_fields = ["name"]
-    search_help_text = "按姓名、身份证号（15位或18位）或手机号查找"
+    search_help_text = "按姓名查找；有权查看个人信息的用户还可按身份证号（15位或18位）或手机号查找"
     autocomplete_fields = ["branch", "group"]
     list_per_page = 50
     inlines = [MembershipInline]
@@ -205,13 +198,23 @@ class MemberAdmin(AuditedAdmin):
         ("党费", {"fields": ["monthly_dues", "dues_paid_until"]}),
     ]
 
-    @admin.display(description="公民身份证号", ordering="id_number")
+    # No ordering on masked columns: sorting by the whole number would reveal
+    # the order of the hidden digits (the birth dates).
+    @admin.display(description="公民身份证号")
     def masked_id_number(self, obj):
-        return obj.id_number_masked
+        return pii.masked("id_number", obj.id_number)
+
+    @admin.display(description="出生日期")
+    def masked_birth_date(self, obj):
+        return pii.masked("birth_date", obj.birth_date)
 
     @admin.display(description="手机号")
-    def masked_phone(self, obj):
-        return obj.mobile_phone_masked
+    def masked_mobile_phone(self, obj):
+        return pii.masked("mobile_phone", obj.mobile_phone)
+
+    @admin.display(description="固定电话")
+    def masked_landline(self, obj):
+        return pii.masked("landline", obj.landline)
 
     @admin.display(description="所在党支部", ordering="branch__path")
     def branch_label(self, obj):
@@ -221,17 +224,39 @@ class MemberAdmin(AuditedAdmin):
         return f"{prefix} · {obj.branch.name}" if prefix else obj.branch.name
 
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        cleaned = clean_id_text(term)
+        # Searching by a whole number is a way of reading it: only holders of
+        # view_pii may, and each such search is logged. Others search by name.
+        if not pii.sees_pii(request.user):
+            return super().get_search_results(request, queryset, search_term)
+        cleaned = clean_id_text(search_term.strip())
         if len(cleaned) == 11 and cleaned.isdigit() and cleaned.startswith("1"):
-            return queryset.filter(mobile_phone=cleaned), False
-        if len(cleaned) in (15, 18):
+            found, what = queryset.filter(mobile_phone=cleaned), ("手机号", "mobile_phone", cleaned)
+        elif len(cleaned) in (15, 18):
             try:
                 number = parse_id_number(cleaned, allow_bad_check=True).number
             except IdNumberError:
                 number = cleaned
-            return queryset.filter(Q(id_number=number) | Q(id_number=cleaned)), False
-        return super().get_search_results(request, queryset, search_term)
+            found = queryset.filter(Q(id_number=number) | Q(id_number=cleaned))
+            what = ("身份证号", "id_number", number)
+        else:
+            return super().get_search_results(request, queryset, search_term)
+        label, field, value = what
+        services.pii_access_record(
+            user=request.user,
+            action=PiiAccess.Action.SEARCH,
+            detail=f"按{label}查找 {pii.masked(field, value)}，找到 {found.count()} 人",
+        )
+        return found, False
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The admin lets the query string filter on any field of the model
+        # (?id_number__startswith=…): without view_pii that would read the
+        # masked digits one at a time.
+        if lookup.split("__")[0] in pii.PII_FIELDS and not (
+            request is not None and pii.sees_pii(request.user)
+        ):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     @admin.display(description="参加组织生活情况")
     def attendance_link(self, obj):
@@ -240,32 +265,24 @@ class MemberAdmin(AuditedAdmin):
         url = reverse("activities:member_attendance", args=[obj.pk])
         return format_html('<a href="{}">查看本年度出席明细与出席率</a>', url)
 
-    @admin.display(description="固定电话")
-    def landline_masked(self, obj):
-        return mask_phone(obj.landline)
-
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if request.user.has_perm("members.view_pii"):
+        if pii.sees_pii(request.user):
             return fieldsets
         return [
-            (name, {**opts, "fields": [PII_FIELDS.get(f, f) for f in opts["fields"]]})
+            (name, {**opts, "fields": [MASKED_DISPLAY.get(f, f) for f in opts["fields"]]})
             for name, opts in fieldsets
         ]
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
-        if not request.user.has_perm("members.view_pii"):
-            readonly += PII_FIELDS.values()
+        if not pii.sees_pii(request.user):
+            readonly += MASKED_DISPLAY.values()
         return readonly
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
-        if (
-            request.method == "GET"
-            and response.status_code == 200
-            and request.user.has_perm("members.view_pii")
-        ):
+        if request.method == "GET" and response.status_code == 200 and pii.sees_pii(request.user):
             services.pii_access_record(
                 user=request.user,
                 action=PiiAccess.Action.VIEW,
@@ -276,14 +293,12 @@ class MemberAdmin(AuditedAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # A past version shows every field whole; without view_pii it is closed
         # (403 only in scope: out of scope stays "does not exist").
-        if not request.user.has_perm("members.view_pii") and not self.out_of_scope(
-            request, object_id
-        ):
+        if not pii.sees_pii(request.user) and not self.out_of_scope(request, object_id):
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def get_historical_record_context_helper(self, request, historical_record):
-        if request.user.has_perm("members.view_pii"):
+        if pii.sees_pii(request.user):
             return super().get_historical_record_context_helper(request, historical_record)
         return MaskedHistoryHelper(self.model, historical_record)
 

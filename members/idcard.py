@@ -1,4 +1,4 @@
-"""Citizen ID numbers (公民身份证号, GB 11643): checking, normalising, masking.
+"""Citizen ID numbers (公民身份证号, GB 11643): checking and normalising (masking: members.pii).
 
 An 18-character number is a 6-digit area code, the birth date YYYYMMDD, a
 3-digit sequence (odd for men, even for women) and a check character. Legacy
@@ -72,26 +72,6 @@ def parse_id_number(raw: str, *, allow_bad_check: bool = False) -> IdInfo:
         )
     sex = "M" if int(text[16]) % 2 else "F"
     return IdInfo(number=text, birth_date=birth, sex=sex, check_ok=check_ok)
-
-
-def mask_id_number(number: str) -> str:
-    """``110105********002X``: area code and the last four characters stay."""
-    if not number:
-        return ""
-    if len(number) <= 10:
-        return "*" * len(number)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
-
-
-def mask_phone(phone: str) -> str:
-    """``138****5678`` for mobile numbers; other numbers keep their last four."""
-    if not phone:
-        return ""
-    if len(phone) == 11 and phone.isdigit():
-        return phone[:3] + "****" + phone[-4:]
-    if len(phone) <= 4:
-        return "*" * len(phone)
-    return "*" * (len(phone) - 4) + phone[-4:]
 
 
 def make_id_number(area: str, birth: datetime.date, sequence: int) -> str:

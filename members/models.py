@@ -14,6 +14,7 @@ from django.utils import timezone
 from branches.audit import AuditedQuerySet, audit_history
 from branches.models import OrgKind
 from branches.scoping import ScopedQuerySet
+from members import pii
 from members.choices import (
     ETHNICITY_CHOICES,
     HAN,
@@ -25,7 +26,7 @@ from members.choices import (
     RosterStatus,
     Sex,
 )
-from members.idcard import IdNumberError, mask_id_number, mask_phone, parse_id_number
+from members.idcard import IdNumberError, parse_id_number
 
 
 class MemberQuerySet(ScopedQuerySet, AuditedQuerySet):
@@ -147,11 +148,11 @@ class Member(models.Model):
 
     @property
     def id_number_masked(self) -> str:
-        return mask_id_number(self.id_number)
+        return pii.masked("id_number", self.id_number)
 
     @property
     def mobile_phone_masked(self) -> str:
-        return mask_phone(self.mobile_phone)
+        return pii.masked("mobile_phone", self.mobile_phone)
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
@@ -314,7 +315,7 @@ class PiiAccessQuerySet(ScopedQuerySet):
 
 
 class PiiAccess(models.Model):
-    """One look at whole ID numbers and phones: a member's page opened, or an export.
+    """One look at whole ID numbers and phones: a member's page opened, a search, or an export.
 
     Kept so the department can answer who saw whose personal data, and when.
     Written by ``members.services.pii_access_record``; never edited.
@@ -322,6 +323,7 @@ class PiiAccess(models.Model):
 
     class Action(models.TextChoices):
         VIEW = "view", "查看完整信息"
+        SEARCH = "search", "按个人信息查找"
         EXPORT = "export", "导出个人信息"
 
     user = models.ForeignKey(

@@ -12,6 +12,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font
 
 from branches.spreadsheets import safe_cell, xlsx_response
+from members import pii
 from members.models import Member
 from members.roster_columns import COLUMNS
 from members.roster_import import BranchIndex
@@ -20,7 +21,7 @@ YES_NO = {True: "是", False: "否"}
 
 
 def roster_rows(*, members, user, mask: bool):
-    """Header and one row per member; *mask* hides whole ID numbers and phones."""
+    """Header and one row per member; *mask* shows personal data as ``members.pii`` masks it."""
     index = BranchIndex(user)
     labels = {b.pk: index.label(b) for b in index.branches}
     yield [c.header for c in COLUMNS]
@@ -33,11 +34,9 @@ def _value(member: Member, name: str, labels, mask: bool):
         return labels.get(member.branch_id, member.branch.name)
     if name == "group":
         return member.group.name if member.group_id else ""
-    if name == "id_number":
-        return member.id_number_masked if mask else member.id_number
-    if name == "mobile_phone" and mask:
-        return member.mobile_phone_masked
     value = getattr(member, name)
+    if name in pii.PII_FIELDS:
+        return pii.shown(name, value, mask=mask)
     if isinstance(value, bool):
         return YES_NO[value]
     if name in ("sex", "education", "category", "occupation", "party_status"):

@@ -341,6 +341,11 @@ def _parse(row: Row, mapping, headers, index: BranchIndex) -> None:
         try:
             if name in PARSERS:
                 values[name] = PARSERS[name](cell)
+            elif name == "birth_date" and re.fullmatch(r"\d{4}年?", v.text(cell)):
+                # The year alone, as masked exports show it: checked against the
+                # ID number, which gives the whole date.
+                values[name] = datetime.date(int(v.text(cell)[:4]), 1, 1)
+                month_precision[name] = "year"
             elif name in DATE_FIELDS:
                 parsed = v.parse_date(cell, month_ok=name in MONTH_FIELDS)
                 values[name] = parsed[0] if parsed else None
@@ -375,6 +380,13 @@ def _id_number(row, cell, month_precision, problem) -> None:
     values["id_number"] = info.number
     birth = values.get("birth_date")
     if birth is None:
+        values["birth_date"] = info.birth_date
+    elif month_precision.get("birth_date") == "year":
+        if birth.year != info.birth_date.year:
+            problem(
+                "birth_date",
+                f"出生年份 {birth.year} 与身份证号中的 {info.birth_date.year} 不一致。",
+            )
         values["birth_date"] = info.birth_date
     elif month_precision.get("birth_date"):
         if (birth.year, birth.month) != (info.birth_date.year, info.birth_date.month):

@@ -7,10 +7,9 @@ from members.idcard import (
     IdNumberError,
     check_char,
     make_id_number,
-    mask_id_number,
-    mask_phone,
     parse_id_number,
 )
+from members.pii import mask_id_number, mask_phone
 
 VALID = "11010519491231002X"
 

@@ -158,7 +158,11 @@ def test_it_masks_id_numbers_and_phones_for_a_user_without_view_pii(roster, secr
     row = next(r for r in rows if r[col("姓名")] == "张三")
     assert row[col("公民身份证号")] == full.id_number[:6] + "********" + full.id_number[-4:]
     assert row[col("手机号")] == "138****5678"
+    # The ID number's hidden digits are the birth date: the year alone is shown.
+    assert row[col("出生日期")] == f"{full.birth_date.year}年"
+    assert row[col("固定电话")] == "********4567"
     assert full.id_number not in str(rows) and "13812345678" not in str(rows)
+    assert "0351-1234567" not in str(rows)
     assert not PiiAccess.objects.exists()
 
 
@@ -168,6 +172,8 @@ def test_it_masks_the_csv_export_too(roster, secretary_a):
     row = next(r for r in rows if r[col("姓名")] == "张三")
     assert row[col("公民身份证号")] == roster["full"].id_number_masked
     assert row[col("手机号")] == "138****5678"
+    assert row[col("出生日期")] == f"{roster['full'].birth_date.year}年"
+    assert row[col("固定电话")] == "********4567"
 
 
 def test_it_refuses_to_import_a_masked_export(roster, secretary_a, clerk_a):

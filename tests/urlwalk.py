@@ -1,0 +1,280 @@
+"""Walking the whole site: every URL the resolver knows, filled with real objects.
+
+Shared by the site-wide checks (scope, writes, personal data, hostile
+parameters): a page added to the project is walked by all of them the day
+it is added. ``build_world`` makes township A's objects, one of each kind a
+URL can point at.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from django.contrib.admin.options import BaseModelAdmin
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from activities.models import (
+    Activity,
+    ActivityKind,
+    Appraisal,
+    Attachment,
+    Attendance,
+    PointEntry,
+    PointSource,
+    Rating,
+    RatingPublication,
+)
+from activities.points import appraisal_save, point_entry_create
+from activities.ratings import rating_draft_compute
+from activities.services import Mark, activity_log
+from branches.audit import acting_as
+from branches.models import Organization, Post, PostTitle, User
+from branches.services import post_assign
+from members.models import ImportRun, Member, Membership, PiiAccess
+from members.services import member_transfer, member_update, pii_access_record
+from tests.factories import MemberFactory
+
+ID_ARG = re.compile(r"(^|_)(id|pk)$")
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str  # namespaced, for reverse()
+    pattern: str
+    callback: object
+    id_args: tuple  # names of keyword id arguments, or ints for positional ones
+    other_args: tuple  # keyword arguments that are not ids (app_label)
+
+
+def _walk(resolver, namespace="", prefix=""):
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry, ns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield namespace + entry.name, prefix + str(entry.pattern), entry
+
+
+def _args(entry: URLPattern) -> tuple[tuple, tuple]:
+    regex = entry.pattern.regex
+    named = list(regex.groupindex)
+    if named:
+        ids = tuple(n for n in named if ID_ARG.search(n))
+        return ids, tuple(n for n in named if n not in ids)
+    return tuple(range(regex.groups)), ()
+
+
+def routes(*, every: bool = False) -> list[Route]:
+    """The routes that take an object id (*every*: all named routes)."""
+    found = []
+    for name, pattern, entry in _walk(get_resolver()):
+        ids, others = _args(entry)
+        if ids or every:
+            found.append(Route(name, pattern, entry.callback, ids, others))
+    return found
+
+
+def model_admin_of(callback):
+    """The ModelAdmin behind an admin view, through Django's and the admin's wrappers."""
+    view = callback
+    while view is not None:
+        if isinstance(getattr(view, "model_admin", None), BaseModelAdmin):
+            return view.model_admin
+        if isinstance(getattr(view, "__self__", None), BaseModelAdmin):
+            return view.__self__
+        view = getattr(view, "__wrapped__", None)
+    return None
+
+
+def declared(callback, attribute):
+    view = callback
+    while view is not None:
+        if hasattr(view, attribute):
+            return getattr(view, attribute)
+        view = getattr(view, "__wrapped__", None)
+    return None
+
+
+@dataclass
+class World:
+    """Township A's objects, one of each kind a URL can point at."""
+
+    objects: dict  # model -> list of instances
+    secrets: list  # strings that must never reach township B's clerk
+
+
+# The secret member's personal data, and an earlier mobile number its history keeps.
+MOBILE, OLD_MOBILE, LANDLINE = "13912345678", "13698765432", "0311-87654321"
+
+
+def build_world(tree, clerk_a) -> World:
+    member = MemberFactory(
+        group=tree.group_a1, name="甲村秘密党员", mobile_phone=OLD_MOBILE, landline=LANDLINE
+    )
+    member = member_update(member=member, mobile_phone=MOBILE)
+    moved = MemberFactory(group=tree.group_a2, name="甲村调动党员")
+    member_transfer(member=moved, branch=tree.organ_a, on=datetime.date(2025, 5, 1))
+    post = post_assign(
+        org=tree.village_a,
+        member=member,
+        title=PostTitle.SECRETARY,
+        started_on=datetime.date(2024, 1, 1),
+    )
+    log = pii_access_record(user=clerk_a, action=PiiAccess.Action.VIEW, member=member)
+    with acting_as(clerk_a):
+        activity = activity_log(
+            org=tree.group_a1,
+            kind=ActivityKind.GROUP_MEETING,
+            held_on=datetime.date(2025, 6, 3),
+            marks=[Mark(member.pk, "present")],
+            recorded_by=clerk_a,
+            topic="甲村秘密会议",
+        )
+    attachment = Attachment.objects.create(
+        activity=activity,
+        file=ContentFile(b"%PDF-1.4 secret", name="sheet.pdf"),
+        original_name="甲村签到表.pdf",
+        content_type="application/pdf",
+        size=15,
+        uploaded_by=clerk_a,
+    )
+    run = ImportRun.objects.create(
+        user=clerk_a,
+        file=ContentFile(
+            f"姓名,公民身份证号,所在党支部\n{member.name},{member.id_number},甲村党支部\n".encode(),
+            name="roster.csv",
+        ),
+        file_name="甲村秘密花名册.csv",
+        file_sha256="0" * 64,
+        status=ImportRun.Status.PREVIEWED,
+        rows_unchanged=1,
+    )
+    manual = point_entry_create(
+        member=member,
+        source=PointSource.VOLUNTEER,
+        date=datetime.date(2025, 6, 4),
+        points=None,
+        reason="甲村秘密志愿服务",
+        by=clerk_a,
+    )
+    with acting_as(clerk_a):
+        appraisal = appraisal_save(
+            appraisal=Appraisal(member=member, year=2025, grade="excellent"), by=clerk_a
+        )
+        rating_draft_compute(node=tree.township_a, year=2025, today=datetime.date(2025, 12, 31))
+        publication = RatingPublication.objects.create(
+            year=2025,
+            org=tree.township_a,
+            published_by=clerk_a,
+            published_at=timezone.now(),
+            member_count=2,
+        )
+    objects = {
+        Organization: [tree.township_a, tree.village_a, tree.group_a1],
+        PointEntry: list(PointEntry.objects.filter(member=member)),
+        Appraisal: [appraisal],
+        RatingPublication: [publication],
+        Member: [member, moved],
+        Membership: list(Membership.objects.filter(member__in=[member, moved])),
+        Post: [post],
+        User: [clerk_a],
+        PiiAccess: [log],
+        Activity: [activity],
+        Attachment: [attachment],
+        ImportRun: [run],
+    }
+    secrets = [
+        member.name,
+        member.id_number,
+        MOBILE,
+        OLD_MOBILE,
+        LANDLINE,
+        moved.name,
+        moved.id_number,
+        tree.village_a.name,
+        tree.group_a1.name,
+        tree.township_a.name,
+        clerk_a.username,
+        activity.topic,
+        attachment.original_name,
+        "secret",
+        run.file_name,
+        manual.reason,
+    ]
+    return World(objects=objects, secrets=secrets)
+
+
+def snapshot() -> dict:
+    return {
+        model._meta.label: sorted(map(repr, model.objects.order_by("pk").values_list()))
+        for model in (
+            Organization,
+            Member,
+            Membership,
+            Post,
+            User,
+            PiiAccess,
+            Activity,
+            Attendance,
+            Attachment,
+            ImportRun,
+            PointEntry,
+            Appraisal,
+            Rating,
+            RatingPublication,
+        )
+    }
+
+
+def urls_for(route: Route, model_admin, world: World) -> list[str]:
+    """Every URL of *route* filled with one of A's objects (and its history rows)."""
+    if model_admin is not None:
+        model = model_admin.model
+    else:
+        model = declared(route.callback, "scope_model")
+    if route.id_args == ("content_type_id", "object_id"):
+        return [
+            reverse(
+                route.name,
+                kwargs={
+                    "content_type_id": ContentType.objects.get_for_model(m).pk,
+                    "object_id": o.pk,
+                },
+            )
+            for m, objs in world.objects.items()
+            for o in objs
+        ]
+    urls = []
+    for obj in world.objects[model]:
+        values = [obj.pk]
+        if len(route.id_args) == 2:  # <object_id>/history/<version_id>/
+            values.append(obj.history.order_by("history_id").first().history_id)
+        if isinstance(route.id_args[0], int):
+            urls.append(reverse(route.name, args=values))
+        else:
+            urls.append(reverse(route.name, kwargs=dict(zip(route.id_args, values, strict=True))))
+    return urls
+
+
+def page_urls(world: World) -> list[str]:
+    """Every page of the site, objects filled in from *world*: what a user can open."""
+    from django.contrib import admin
+
+    urls = []
+    for route in routes(every=True):
+        model_admin = model_admin_of(route.callback)
+        if route.id_args:
+            model = model_admin.model if model_admin else declared(route.callback, "scope_model")
+            if model in world.objects or route.id_args == ("content_type_id", "object_id"):
+                urls += urls_for(route, model_admin, world)
+        elif route.other_args == ("app_label",):
+            labels = {m._meta.app_label for m in admin.site._registry}
+            urls += [reverse(route.name, kwargs={"app_label": label}) for label in labels]
+        elif not route.other_args:
+            urls.append(reverse(route.name))
+    return urls
