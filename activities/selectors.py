@@ -7,29 +7,17 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 
+from activities.cadence import COMMITTEE_TITLES, obligations_of
 from activities.models import (
     Activity,
     ActivityKind,
-    ActivityTally,
     Attendance,
     AttendanceStatus,
-    CadenceRule,
-    Period,
 )
-from activities.periods import months_between, period_bounds, period_label
-from branches.models import Organization, OrgKind, Post, PostTitle
+from activities.periods import period_label
+from branches.models import Organization, OrgKind, Post
 from members.models import Member
 from members.selectors import members_of_org_on
-
-COMMITTEE_TITLES = (
-    PostTitle.SECRETARY,
-    PostTitle.DEPUTY_SECRETARY,
-    PostTitle.ORGANIZATION,
-    PostTitle.PUBLICITY,
-    PostTitle.DISCIPLINE,
-)
-# A branch "has a committee" (支委会) when at least this many committee posts are held.
-COMMITTEE_MIN_POSTS = 3
 
 
 def open_posts_q(on: datetime.date, prefix: str = "") -> Q:
@@ -44,29 +32,6 @@ def expected_attendees(*, org: Organization, kind: str, on: datetime.date):
         posts = Post.objects.filter(open_posts_q(on), org=org, title__in=COMMITTEE_TITLES)
         return Member.objects.filter(pk__in=posts.values("member_id"))
     return members_of_org_on(org=org, on=on)
-
-
-def committee_terms(*, org_ids, start: datetime.date, end: datetime.date):
-    """Committee posts of *org_ids* held at some time in [start, end], one query.
-
-    Returns a function telling whether a branch had a committee (支委会) on
-    a date, so each period is judged by the committee it had then.
-    """
-    terms: dict[int, list[tuple[int, datetime.date, datetime.date | None]]] = {}
-    rows = Post.objects.filter(
-        Q(ended_on__isnull=True) | Q(ended_on__gt=start),
-        org_id__in=org_ids,
-        title__in=COMMITTEE_TITLES,
-        started_on__lte=end,
-    ).values_list("org_id", "member_id", "started_on", "ended_on")
-    for org_id, member_id, started_on, ended_on in rows:
-        terms.setdefault(org_id, []).append((member_id, started_on, ended_on))
-
-    def has_committee(org_id: int, on: datetime.date) -> bool:
-        held = {m for m, s, e in terms.get(org_id, ()) if s <= on and (e is None or e > on)}
-        return len(held) >= COMMITTEE_MIN_POSTS
-
-    return has_committee
 
 
 @dataclass
@@ -92,9 +57,6 @@ class Obligation:
         return period_label(self.start, self.period)
 
 
-ON_TIME_COLUMN = {Period.MONTH: 1, Period.QUARTER: 2, Period.YEAR: 3}
-
-
 def _status(required, done, on_time, end, today) -> str:
     if done >= required:
         return "done" if on_time >= required else "late"
@@ -102,78 +64,24 @@ def _status(required, done, on_time, end, today) -> str:
 
 
 def obligations(*, orgs: list[Organization], start: datetime.date, today: datetime.date):
-    """Every obligation of *orgs* for periods from *start* up to the one containing *today*.
-
-    Four queries whatever the number of organisations: rules, committees,
-    tallies (one row per organisation, kind and month) and nothing per row.
-    A period follows the rule valid on its first day.
-    """
-    org_ids = [o.pk for o in orgs]
-    # From the start of the widest period containing *start*: a year (or quarter)
-    # that began before *start* still counts the meetings held in it before then.
-    first_month = period_bounds(start, Period.YEAR)[0]
-    # (count, on time by month end, by quarter end, by year end) per org, kind and
-    # month, as plain tuples: thousands of rows at county level.
-    tallies: dict[tuple[int, str, datetime.date], tuple[int, int, int, int]] = {
-        (org_id, kind, month): tuple(counts)
-        for org_id, kind, month, *counts in ActivityTally.objects.filter(
-            org_id__in=org_ids, month__gte=first_month, month__lte=today
-        ).values_list(
-            "org_id", "kind", "month", "count", "on_time_month", "on_time_quarter", "on_time_year"
+    """Every obligation of *orgs* for periods from *start* up to the one containing *today*,
+    as ``activities.cadence`` decides them: three queries whatever the number of orgs."""
+    return [
+        Obligation(
+            org,
+            rule.kind,
+            span.period,
+            span.start,
+            span.end,
+            rule.times,
+            done,
+            on_time,
+            _status(rule.times, done, on_time, span.end, today),
         )
-    }
-    has_committee = committee_terms(org_ids=org_ids, start=first_month, end=today)
-    all_rules = list(CadenceRule.objects.all())
-    by_kind: dict[str, list[Organization]] = {}
-    for org in orgs:
-        by_kind.setdefault(org.kind, []).append(org)
-    result: list[Obligation] = []
-    for period in Period.values:
-        period_start, _ = period_bounds(start, period)
-        while period_start <= today:
-            p_start, p_end = period_bounds(period_start, period)
-            rules = [
-                r
-                for r in all_rules
-                if r.period == period
-                and r.valid_from <= p_start
-                and (r.valid_to is None or r.valid_to >= p_start)
-            ]
-            months = months_between(p_start, p_end)
-            column = ON_TIME_COLUMN[period]
-            for rule in rules:
-                for org in by_kind.get(rule.org_kind, ()):
-                    if not _live_during(org, p_start, p_end):
-                        continue
-                    # Judged by the committee the branch had at the period's end (or today).
-                    if rule.kind == ActivityKind.COMMITTEE and not has_committee(
-                        org.pk, min(p_end, today)
-                    ):
-                        continue
-                    rows = [tallies.get((org.pk, rule.kind, m)) for m in months]
-                    done = sum(t[0] for t in rows if t)
-                    on_time = sum(t[column] for t in rows if t)
-                    result.append(
-                        Obligation(
-                            org,
-                            rule.kind,
-                            period,
-                            p_start,
-                            p_end,
-                            rule.times,
-                            done,
-                            on_time,
-                            _status(rule.times, done, on_time, p_end, today),
-                        )
-                    )
-            period_start = p_end + datetime.timedelta(days=1)
-    return result
-
-
-def _live_during(org: Organization, start: datetime.date, end: datetime.date) -> bool:
-    if org.founded_on and org.founded_on > end:
-        return False
-    return not (org.dissolved_on and org.dissolved_on < start)
+        for org, rule, span, done, on_time in obligations_of(
+            orgs, start=start, until=today, today=today
+        )
+    ]
 
 
 @dataclass

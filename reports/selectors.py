@@ -12,12 +12,11 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import BigIntegerField, Case, Count, F, Q, Sum, Value, When
-from django.db.models.functions import Least
+from django.db.models import Count, Q
 
-from activities.models import ActivityKind, ActivityTally, CadenceRule, Period
+from activities.cadence import committee_terms, each_obligation, governed_spans, tallies
+from activities.models import ActivityKind, CadenceRule, Period
 from activities.periods import period_bounds, period_label
-from activities.selectors import committee_terms
 from branches.models import BranchCategory, Organization, OrgKind
 from branches.paths import PATH_STEP, subtree_q
 from members.choices import (
@@ -409,86 +408,15 @@ def _columns(year: int, by: str) -> list[Column]:
     ]
 
 
-# Records per month are packed four bits a month into one integer per organisation
-# and kind, so the database returns one small row per pair instead of one per
-# month: a month's count reads as (packed >> 4 * (month - 1)) & 15. Cadence rules
-# ask for at most 15 a month (validated on CadenceRule.times).
-MONTH_BITS = 4
-MONTH_MAX = 2**MONTH_BITS - 1
-
-
-def _month_counts(node: Organization, year: int, until: datetime.date):
-    """Per (organisation, kind) the packed monthly counts of *year*; per organisation
-    the expected and present sums. One grouped query."""
-    weight = Case(
-        *[
-            When(month=datetime.date(year, m, 1), then=Value(2 ** (MONTH_BITS * (m - 1))))
-            for m in range(1, 13)
-        ],
-        output_field=BigIntegerField(),
-    )
-    rows = (
-        ActivityTally.objects.filter(
-            subtree_q(node.path, prefix="org__"),
-            month__gte=datetime.date(year, 1, 1),
-            month__lte=until,
-        )
-        .values_list("org_id", "kind")
-        .annotate(
-            packed=Sum(Least(F("count"), Value(MONTH_MAX)) * weight),
-            expected=Sum("expected"),
-            present=Sum("present"),
-        )
-        .order_by()
-    )
-    counts: dict[tuple[int, str], int] = {}
-    attendance: dict[int, list[int]] = {}
-    for org_id, kind, packed, expected, present in rows:
-        counts[(org_id, kind)] = packed
-        sums = attendance.setdefault(org_id, [0, 0])
-        sums[0] += expected
-        sums[1] += present
-    return counts, attendance
-
-
-def _plans(rules, year: int, until, today, column_of, active: bool):
-    """Each rule with the periods of *year* up to *until* it governs (valid on their first day).
-
-    Yields (rule, [(start, end, month shifts, closed, column)]).
-    """
-    plans: dict[int, list] = {}
-    by_pk = {rule.pk: rule for rule in rules}
-    for period in Period.values if active else ():
-        p_start = datetime.date(year, 1, 1)
-        while p_start <= until:
-            p_start, p_end = period_bounds(p_start, period)
-            for rule in rules:
-                if (
-                    rule.period == period
-                    and rule.valid_from <= p_start
-                    and (rule.valid_to is None or rule.valid_to >= p_start)
-                ):
-                    months = tuple(
-                        MONTH_BITS * (m - 1) for m in range(p_start.month, p_end.month + 1)
-                    )
-                    plans.setdefault(rule.pk, []).append(
-                        (p_start, p_end, months, p_end < today, column_of[p_end.month])
-                    )
-            p_start = p_end + datetime.timedelta(days=1)
-    for pk, periods in plans.items():
-        yield by_pk[pk], periods
-
-
 def compliance(*, node: Organization, year: int, today: datetime.date, by: str) -> Compliance:
     """Done / due per child, column (month or quarter) and kind for *year*: five queries.
 
-    Children, the branches and groups under *node*, their records per month
-    (one grouped query), the committee posts and the cadence rules. An
-    obligation counts as due once its period has closed (or earlier, once it
-    is met) and sits in the column where its period ends; "missing" is a
-    closed period without the records the rule asks for, as on the worklist.
-    The loop over obligations keeps plain integers: at county level it runs
-    some 140,000 times.
+    Children, the branches and groups under *node*, their monthly tallies
+    (one grouped query), the committee posts and the cadence rules; what each
+    organisation owes comes from ``activities.cadence``, as on the worklist.
+    An obligation counts as due once its period has closed (or earlier, once
+    it is met) and sits in the column where its period ends; "missing" is a
+    closed period without the records the rule asks for.
     """
     columns = _columns(year, by)
     until = min(today, datetime.date(year, 12, 31))
@@ -500,20 +428,23 @@ def compliance(*, node: Organization, year: int, today: datetime.date, by: str) 
     orgs = list(
         Organization.objects.filter(
             subtree_q(node.path), kind__in=(OrgKind.BRANCH, OrgKind.GROUP)
-        ).values_list("pk", "path", "name", "kind", "founded_on", "dissolved_on")
+        ).values_list("pk", "path", "name", "kind", "founded_on", "dissolved_on", named=True)
     )
-    counts, attendance = _month_counts(node, year, until) if until.year == year else ({}, {})
+    bucket_of = {o.pk: index_of.get(o.path[:width], outside) for o in orgs}
+    in_year = until.year == year
+    packed = tallies(subtree_q(node.path, prefix="org__"), year=year, until=until)
+    spans = (
+        governed_spans(
+            CadenceRule.objects.all(), start=datetime.date(year, 1, 1), until=until, today=today
+        )
+        if in_year
+        else []
+    )
     has_committee = committee_terms(
-        org_ids=[o[0] for o in orgs if o[3] == OrgKind.BRANCH],
+        org_ids=[o.pk for o in orgs if o.kind == OrgKind.BRANCH],
         start=datetime.date(year, 1, 1),
         end=until,
     )
-    by_kind: dict[str, list] = {OrgKind.BRANCH: [], OrgKind.GROUP: []}
-    for pk, path, name, kind, founded, dissolved in orgs:
-        by_kind[kind].append(
-            (pk, path, name, index_of.get(path[:width], outside), founded, dissolved)
-        )
-    rules = list(CadenceRule.objects.all())
     column_of = {m: (m - 1) // 3 if by == "quarter" else m - 1 for m in range(1, 13)}
     # [bucket][column] and [bucket][kind] counters of (done, due)
     cell_done = [[0] * len(columns) for _ in range(outside + 1)]
@@ -521,34 +452,19 @@ def compliance(*, node: Organization, year: int, today: datetime.date, by: str) 
     kind_done: list[Counter] = [Counter() for _ in range(outside + 1)]
     kind_due: list[Counter] = [Counter() for _ in range(outside + 1)]
     missing: list[tuple] = []  # (path, period start, …): sorted by organisation, then period
-    until_ok = until.year == year
-    for rule, periods in _plans(rules, year, until, today, column_of, until_ok):
-        kind, times = rule.kind, rule.times
-        committee = kind == ActivityKind.COMMITTEE
-        for pk, path, name, bucket, founded, dissolved in by_kind[rule.org_kind]:
-            packed = counts.get((pk, kind), 0)
-            done_cells, due_cells = cell_done[bucket], cell_due[bucket]
-            done_n = due_n = 0
-            for p_start, p_end, months, closed, column in periods:
-                if (founded and founded > p_end) or (dissolved and dissolved < p_start):
-                    continue
-                if committee and not has_committee(pk, min(p_end, today)):
-                    continue
-                if len(months) == 1:
-                    n = (packed >> months[0]) & MONTH_MAX
-                else:
-                    n = sum((packed >> shift) & MONTH_MAX for shift in months)
-                if n >= times:
-                    done_cells[column] += 1
-                    done_n += 1
-                elif closed:
-                    missing.append((path, p_start, pk, name, kind, rule.period))
-                else:
-                    continue
-                due_cells[column] += 1
-                due_n += 1
-            kind_done[bucket][kind] += done_n
-            kind_due[bucket][kind] += due_n
+    for org, rule, span, done, _on_time in each_obligation(
+        orgs, spans=spans, counts=packed.counts, has_committee=has_committee, today=today
+    ):
+        bucket, column = bucket_of[org.pk], column_of[span.end.month]
+        if done >= rule.times:
+            cell_done[bucket][column] += 1
+            kind_done[bucket][rule.kind] += 1
+        elif span.closed:
+            missing.append((org.path, span.start, org.pk, org.name, rule.kind, span.period))
+        else:
+            continue  # an open period not yet met is not due yet
+        cell_due[bucket][column] += 1
+        kind_due[bucket][rule.kind] += 1
 
     def row_for(org, buckets) -> ComplianceRow:
         cells = [
@@ -567,9 +483,9 @@ def compliance(*, node: Organization, year: int, today: datetime.date, by: str) 
     own = row_for(node, [outside])
     own.label = f"{node.name}（本级）"
     total = row_for(node, range(outside + 1))
-    for pk, path, *_ in orgs:
-        expected, present = attendance.get(pk, (0, 0))
-        index = index_of.get(path[:width])
+    for org in orgs:
+        expected, present = packed.attendance.get(org.pk, (0, 0))
+        index = index_of.get(org.path[:width])
         for row in (total, own if index is None else rows[index]):
             row.expected += expected
             row.present += present

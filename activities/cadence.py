@@ -1,0 +1,200 @@
+"""Which meetings each organisation owes, period by period: the one rule behind the
+clerk's worklist, the compliance report and the party-group ranking.
+
+An organisation owes, for every cadence rule of its kind, the rule's number of
+records in each period (month, quarter, year) the rule governs: a period
+follows the rule valid on its first day. It owes nothing for a period it did
+not exist in (founded after its end, dissolved before its start), and a
+branch owes 支委会 meetings only while it has a committee (at least three
+committee posts held on the period's last day, or today for an open period).
+A record counts for the period of its meeting date; it was on time when
+logged before that period ended.
+
+Counts come from the monthly tallies (``ActivityTally``), packed four bits a
+month into one integer per organisation and kind so that a county's year is
+one small grouped query, and the loop over obligations works on plain
+integers: at county level it runs some 140,000 times.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.db.models import BigIntegerField, Case, F, Q, Sum, Value, When
+from django.db.models.functions import Least
+
+from activities.models import ActivityKind, ActivityTally, CadenceRule, Period
+from activities.periods import period_bounds
+from branches.models import Post, PostTitle
+
+COMMITTEE_TITLES = (
+    PostTitle.SECRETARY,
+    PostTitle.DEPUTY_SECRETARY,
+    PostTitle.ORGANIZATION,
+    PostTitle.PUBLICITY,
+    PostTitle.DISCIPLINE,
+)
+# A branch "has a committee" (支委会) when at least this many committee posts are held.
+COMMITTEE_MIN_POSTS = 3
+
+# Four bits a month: a month's count reads as (packed >> 4 * (month - 1)) & 15.
+# Cadence rules ask for at most 15 a month (validated on CadenceRule.times).
+MONTH_BITS = 4
+MONTH_MAX = 2**MONTH_BITS - 1
+# Which packed on-time count judges a period: logged before the month, quarter
+# or year ended (index into Tallies.counts values).
+ON_TIME = {Period.MONTH: 1, Period.QUARTER: 2, Period.YEAR: 3}
+NOTHING = (0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Span:
+    """One period a rule governs: its bounds, its months' bit shifts, whether it closed."""
+
+    period: str
+    start: datetime.date
+    end: datetime.date
+    shifts: tuple[int, ...]
+    closed: bool
+
+
+def governed_spans(
+    rules: Iterable[CadenceRule],
+    *,
+    start: datetime.date,
+    until: datetime.date,
+    today: datetime.date,
+) -> list[tuple[CadenceRule, list[Span]]]:
+    """Each rule with the periods of one year, from the one holding *start* to the one
+    holding *until*, that it governs (valid on their first day)."""
+    rules = list(rules)
+    found: dict[int, tuple[CadenceRule, list[Span]]] = {}
+    for period in Period.values:
+        p_start = period_bounds(start, period)[0]
+        while p_start <= until and p_start.year == start.year:
+            p_start, p_end = period_bounds(p_start, period)
+            shifts = tuple(MONTH_BITS * (m - 1) for m in range(p_start.month, p_end.month + 1))
+            span = Span(period, p_start, p_end, shifts, p_end < today)
+            for rule in rules:
+                if rule.period == period and _valid_on(rule, p_start):
+                    found.setdefault(rule.pk, (rule, []))[1].append(span)
+            p_start = p_end + datetime.timedelta(days=1)
+    return list(found.values())
+
+
+def _valid_on(rule: CadenceRule, day: datetime.date) -> bool:
+    return rule.valid_from <= day and (rule.valid_to is None or rule.valid_to >= day)
+
+
+@dataclass
+class Tallies:
+    """Per (organisation id, kind): packed (count, on time by month end, by quarter
+    end, by year end); per organisation id: [expected, present] attendance."""
+
+    counts: dict[tuple[int, str], tuple[int, int, int, int]]
+    attendance: dict[int, list[int]]
+
+
+def tallies(where: Q, *, year: int, until: datetime.date) -> Tallies:
+    """The monthly tallies of *year* up to *until* of the organisations *where* selects
+    (a Q on ``ActivityTally``), packed: one grouped query."""
+    weight = Case(
+        *[
+            When(month=datetime.date(year, m, 1), then=Value(2 ** (MONTH_BITS * (m - 1))))
+            for m in range(1, 13)
+        ],
+        output_field=BigIntegerField(),
+    )
+    columns = ("count", "on_time_month", "on_time_quarter", "on_time_year")
+    packed = {c: Sum(Least(F(c), Value(MONTH_MAX)) * weight) for c in columns}
+    rows = (
+        ActivityTally.objects.filter(where, month__gte=datetime.date(year, 1, 1), month__lte=until)
+        .values_list("org_id", "kind")
+        .annotate(**packed, expected=Sum("expected"), present=Sum("present"))
+        .order_by()
+    )
+    result = Tallies({}, {})
+    for org_id, kind, count, month, quarter, year_, expected, present in rows:
+        result.counts[(org_id, kind)] = (count, month, quarter, year_)
+        sums = result.attendance.setdefault(org_id, [0, 0])
+        sums[0] += expected
+        sums[1] += present
+    return result
+
+
+def committee_terms(*, org_ids, start: datetime.date, end: datetime.date):
+    """Committee posts of *org_ids* held at some time in [start, end], one query.
+
+    Returns a function telling whether a branch had a committee (支委会) on
+    a date, so each period is judged by the committee it had then.
+    """
+    terms: dict[int, list[tuple[int, datetime.date, datetime.date | None]]] = {}
+    rows = Post.objects.filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gt=start),
+        org_id__in=org_ids,
+        title__in=COMMITTEE_TITLES,
+        started_on__lte=end,
+    ).values_list("org_id", "member_id", "started_on", "ended_on")
+    for org_id, member_id, started_on, ended_on in rows:
+        terms.setdefault(org_id, []).append((member_id, started_on, ended_on))
+
+    def has_committee(org_id: int, on: datetime.date) -> bool:
+        held = {m for m, s, e in terms.get(org_id, ()) if s <= on and (e is None or e > on)}
+        return len(held) >= COMMITTEE_MIN_POSTS
+
+    return has_committee
+
+
+def unpack(packed: int, shifts: tuple[int, ...]) -> int:
+    if len(shifts) == 1:
+        return (packed >> shifts[0]) & MONTH_MAX
+    return sum((packed >> shift) & MONTH_MAX for shift in shifts)
+
+
+def each_obligation(
+    orgs,
+    *,
+    spans: list[tuple[CadenceRule, list[Span]]],
+    counts: dict[tuple[int, str], tuple[int, int, int, int]],
+    has_committee,
+    today: datetime.date,
+) -> Iterator[tuple]:
+    """Every (organisation, rule, span, done, on time) the organisations owe.
+
+    *orgs* are objects with ``pk``, ``kind``, ``founded_on`` and
+    ``dissolved_on`` (model instances or lighter named rows).
+    """
+    by_kind: dict[str, list] = {}
+    for org in orgs:
+        by_kind.setdefault(org.kind, []).append(org)
+    for rule, rule_spans in spans:
+        committee = rule.kind == ActivityKind.COMMITTEE
+        on_time_at = ON_TIME[rule.period]
+        for org in by_kind.get(rule.org_kind, ()):
+            packed = counts.get((org.pk, rule.kind), NOTHING)
+            founded, dissolved = org.founded_on, org.dissolved_on
+            for span in rule_spans:
+                if (founded and founded > span.end) or (dissolved and dissolved < span.start):
+                    continue
+                if committee and not has_committee(org.pk, min(span.end, today)):
+                    continue
+                done = unpack(packed[0], span.shifts)
+                yield org, rule, span, done, unpack(packed[on_time_at], span.shifts)
+
+
+def obligations_of(orgs: list, *, start: datetime.date, until: datetime.date, today):
+    """Every obligation of *orgs* for the periods of *start*'s year from the one holding
+    *start* to the one holding *until*: three queries (rules, tallies, committees)."""
+    year = start.year
+    until = min(until, datetime.date(year, 12, 31))
+    org_ids = [o.pk for o in orgs]
+    packed = tallies(Q(org_id__in=org_ids), year=year, until=until)
+    return each_obligation(
+        orgs,
+        spans=governed_spans(CadenceRule.objects.all(), start=start, until=until, today=today),
+        counts=packed.counts,
+        has_committee=committee_terms(org_ids=org_ids, start=datetime.date(year, 1, 1), end=until),
+        today=today,
+    )
