@@ -8,6 +8,7 @@ from openpyxl.styles import Alignment, Font
 
 from activities.models import AppraisalGrade, stars_label
 from activities.points import entry_reason
+from branches.labels import labelled
 from branches.spreadsheets import safe_cell, table_xlsx, xlsx_response
 
 LEDGER_HEADERS = [
@@ -109,7 +110,7 @@ def ranking_xlsx(*, node, year: int, rows) -> HttpResponse:
         (
             r.scope_org.name,
             r.rank,
-            r.group.name,
+            r.group.label,
             r.group_count,
             r.member_count,
             float(r.compliance * 100) if r.compliance is not None else "",
@@ -118,7 +119,7 @@ def ranking_xlsx(*, node, year: int, rows) -> HttpResponse:
             "末位" if r.is_last else "",
             r.leader.name if r.is_last and r.leader else "",
         )
-        for r in rows
+        for r in labelled(rows, org_of=lambda r: r.group)
     ]
     return table_xlsx(
         title=f"{node.name} {year}年度党小组排名",

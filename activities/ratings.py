@@ -33,6 +33,7 @@ from activities.models import (
 from activities.points import Scheme, member_sums, scheme_for, score, year_start
 from activities.selectors import obligations
 from branches.audit import acting_as
+from branches.labels import attach_labels
 from branches.models import Organization, OrgKind, Post, PostTitle
 from branches.paths import PATH_STEP, path_prefixes, subtree_q
 from members.models import Membership
@@ -366,6 +367,7 @@ def rating_summary(*, node: Organization, year: int, publication=None) -> dict:
             :FLAGGED_SHOWN
         ]
     )
+    attach_labels(r.group for r in shown)
     return {
         "distribution": distribution,
         "total": total,

@@ -15,6 +15,7 @@ from activities.models import (
     AttendanceStatus,
 )
 from activities.periods import period_label
+from branches.labels import attach_labels
 from branches.models import Organization, OrgKind, Post
 from members.models import Member
 from members.selectors import members_of_org_on
@@ -105,6 +106,7 @@ def worklist(*, user, root: Organization | None, today: datetime.date) -> Workli
     if root is not None:
         visible = visible.subtree(root)
     orgs = list(visible.filter(kind__in=(OrgKind.BRANCH, OrgKind.GROUP)).select_related("parent"))
+    attach_labels(orgs)
     year_start = datetime.date(today.year, 1, 1)
     all_items = obligations(orgs=orgs, start=year_start, today=today)
     open_items = [o for o in all_items if o.start <= today <= o.end]

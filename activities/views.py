@@ -24,6 +24,7 @@ from activities.selectors import (
     worklist,
 )
 from activities.tasks import compute_rating_draft
+from branches.labels import attach_labels
 from branches.models import Organization, OrgKind
 from branches.scoping import scoped_view
 from members.models import Member
@@ -297,6 +298,7 @@ def group_ranking_view(request: HttpRequest, org_id: int) -> HttpResponse:
         return exports.ranking_xlsx(node=node, year=year, rows=rows.iterator(chunk_size=2000))
     # A county ranks thousands of groups: a page at a time, the export holds them all.
     page = Paginator(rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+    attach_labels(r.group for r in page)
     return render(
         request, "activities/group_ranking.html", {"node": node, "year": year, "page": page}
     )

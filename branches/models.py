@@ -123,6 +123,15 @@ class Organization(models.Model):
     def is_live(self) -> bool:
         return self.dissolved_on is None
 
+    @property
+    def label(self) -> str:
+        """甲镇/甲村党支部/第一党小组: how lists name the node (``branches.labels``)."""
+        if not hasattr(self, "_label"):
+            from branches.labels import attach_labels
+
+            attach_labels([self])
+        return self._label
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         parent_kind = self.parent.kind if self.parent_id else None

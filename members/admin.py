@@ -1,12 +1,14 @@
 import datetime
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from branches.labels import attach_labels
 from branches.models import Organization, OrgKind
 from branches.paths import subtree_q
 from branches.scoped_admin import AuditedAdmin, ScopedAdmin, ScopedTabularInline
@@ -24,6 +26,14 @@ def township_in_scope(request, value: str):
     if not value.isdigit():
         return None
     return Organization.objects.visible_to(request.user).filter(pk=value).first()
+
+
+class LabelledChangeList(ChangeList):
+    """The member list with every row's branch labelled in one query."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        attach_labels(m.branch for m in self.result_list)
 
 
 class TownshipFilter(admin.SimpleListFilter):
@@ -120,7 +130,7 @@ class MemberAdmin(AuditedAdmin):
         "party_status",
         "roster_status",
     ]
-    list_select_related = ["branch__parent", "group"]
+    list_select_related = ["branch", "group"]
     list_filter = [
         TownshipFilter,
         BranchFilter,
@@ -218,10 +228,11 @@ class MemberAdmin(AuditedAdmin):
 
     @admin.display(description="所在党支部", ordering="branch__path")
     def branch_label(self, obj):
-        # Branch names repeat across townships; the parent tells them apart.
-        parent = obj.branch.parent
-        prefix = (parent.short_name or parent.name) if parent else ""
-        return f"{prefix} · {obj.branch.name}" if prefix else obj.branch.name
+        # Branch names repeat across townships: the label says which one.
+        return obj.branch.label
+
+    def get_changelist(self, request, **kwargs):
+        return LabelledChangeList
 
     def get_search_results(self, request, queryset, search_term):
         # Searching by a whole number is a way of reading it: only holders of

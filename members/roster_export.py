@@ -11,19 +11,23 @@ from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
 
+from branches.labels import labels_by_pk
+from branches.models import Organization, OrgKind
 from branches.spreadsheets import safe_cell, xlsx_response
 from members import pii
 from members.models import Member
 from members.roster_columns import COLUMNS
-from members.roster_import import BranchIndex
 
 YES_NO = {True: "是", False: "否"}
 
 
 def roster_rows(*, members, user, mask: bool):
     """Header and one row per member; *mask* shows personal data as ``members.pii`` masks it."""
-    index = BranchIndex(user)
-    labels = {b.pk: index.label(b) for b in index.branches}
+    # Every branch the user may see, labelled once (甲镇党委/甲村党支部): the
+    # import reads the same label back.
+    labels = labels_by_pk(
+        Organization.objects.visible_to(user).filter(kind=OrgKind.BRANCH).only("pk", "path", "name")
+    )
     yield [c.header for c in COLUMNS]
     for m in members:
         yield [_value(m, c.field, labels, mask) for c in COLUMNS]

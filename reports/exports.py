@@ -86,7 +86,7 @@ def stars_xlsx(*, node, year: int, summary: dict, rows) -> HttpResponse:
     lines += [(), ("末位党小组", summary["flagged_count"])]
     lines += [
         (
-            r.group.name,
+            r.group.label,
             r.scope_org.name,
             f"{r.rank}/{r.group_count}",
             float(r.score),

@@ -17,6 +17,7 @@ from django.db.models import Count, Q
 from activities.cadence import committee_terms, each_obligation, governed_spans, tallies
 from activities.models import ActivityKind, CadenceRule, Period
 from activities.periods import period_bounds, period_label
+from branches.labels import labels_by_pk
 from branches.models import BranchCategory, Organization, OrgKind
 from branches.paths import PATH_STEP, subtree_q
 from members.choices import (
@@ -345,7 +346,7 @@ class ComplianceRow:
 @dataclass
 class Missing:
     org_id: int
-    org_name: str
+    org_name: str  # its label: 甲镇/甲村党支部/第一党小组
     kind: str
     period_label: str
 
@@ -460,7 +461,7 @@ def compliance(*, node: Organization, year: int, today: datetime.date, by: str) 
             cell_done[bucket][column] += 1
             kind_done[bucket][rule.kind] += 1
         elif span.closed:
-            missing.append((org.path, span.start, org.pk, org.name, rule.kind, span.period))
+            missing.append((org.path, span.start, org.pk, rule.kind, span.period, org))
         else:
             continue  # an open period not yet met is not due yet
         cell_due[bucket][column] += 1
@@ -492,9 +493,10 @@ def compliance(*, node: Organization, year: int, today: datetime.date, by: str) 
     if own.total.due or own.expected:
         rows.append(own)
     kinds = [(k, label) for k, label in all_kinds if total.kinds[k].due]
-    missing.sort()
+    missing.sort(key=lambda m: m[:5])
+    labels = labels_by_pk({m[5] for m in missing})
     listed = [
-        Missing(pk, name, kind, period_label(start, period))
-        for _path, start, pk, name, kind, period in missing
+        Missing(pk, labels[pk], kind, period_label(start, period))
+        for _path, start, pk, kind, period, _org in missing
     ]
     return Compliance(node, year, by, columns, kinds, total, rows, listed, len(missing))

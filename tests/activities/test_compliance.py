@@ -374,9 +374,9 @@ def test_it_builds_a_worklist_in_a_constant_number_of_queries(
 ):
     _extra_branches(tree, clerk, extra)
 
-    # branches and groups in scope (with parents); tallies of the year; committee
-    # branches (posts grouped by branch); the cadence rules.
-    with django_assert_num_queries(4):
+    # branches and groups in scope (with parents); their ancestors for their labels;
+    # tallies of the year; committee branches (posts grouped by branch); the rules.
+    with django_assert_num_queries(5):
         work = worklist(user=clerk, root=tree.township_a, today=TODAY)
 
     assert len(work.current) == 2 + extra

@@ -98,8 +98,9 @@ def test_it_ranks_groups_in_a_bounded_number_of_queries(
 ):
     populate(tree, clerk, groups)
     # session + user (2), permissions (2), node (1), count and a page of ranking
-    # rows with groups, scopes and leaders (2), session save (3)
-    with django_assert_num_queries(10):
+    # rows with groups, scopes and leaders (2), the groups' ancestors for their
+    # labels (1), session save (3)
+    with django_assert_num_queries(11):
         response = clerk_a_client.get(url("activities:group_ranking", tree.township_a.pk))
     assert len(response.context["page"]) == groups
 
@@ -110,8 +111,9 @@ def test_it_shows_the_draft_in_a_bounded_number_of_queries(
 ):
     populate(tree, clerk, groups)
     # session + user (2), permissions (2), node (1), star counts, flagged groups,
-    # computed at (3), page count and rows (2), publication (1), session save (3)
-    with django_assert_num_queries(14):
+    # computed at (3), the flagged groups' ancestors for their labels (1), page count
+    # and rows (2), publication (1), session save (3)
+    with django_assert_num_queries(15):
         response = clerk_a_client.get(url("activities:rating_draft", tree.township_a.pk))
     assert response.context["total"] == groups * 2
     assert "重新计算草稿" in response.content.decode()

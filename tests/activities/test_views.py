@@ -183,10 +183,10 @@ def test_it_renders_the_worklist_in_a_constant_number_of_queries(
     client_a.get(WORKLIST)  # warm the content-type cache
 
     # session; user with their node; user's permissions + group permissions (2);
-    # worklist: branches and groups, tallies, committees, rules (4); the township
-    # picker in the template; session saved on every request (savepoint, update,
-    # release: 3).
-    with django_assert_num_queries(12):
+    # worklist: branches and groups, their ancestors for labels, tallies, committees,
+    # rules (5); the township picker in the template; session saved on every request
+    # (savepoint, update, release: 3).
+    with django_assert_num_queries(13):
         response = client_a.get(WORKLIST)
 
     assert response.status_code == 200

@@ -355,10 +355,10 @@ def test_it_lists_clerk_a_members_in_a_constant_number_of_queries(
 
     # 1 session, 2 user with its node, 3 the user's own permissions and
     # 4 its groups' permissions (has_perm), 5 townships for the filter,
-    # 6 count of the page's rows, 7 the page's members with branch, branch
-    # parent and group joined, 8-10 the session's new expiry (savepoint,
-    # update, release: idle timeout).
-    with django_assert_num_queries(10):
+    # 6 count of the page's rows, 7 the page's members with branch and group
+    # joined, 8 the branches' ancestors for their labels, 9-11 the session's
+    # new expiry (savepoint, update, release: idle timeout).
+    with django_assert_num_queries(11):
         response = clerk_a_client.get(url)
 
     assert response.status_code == 200

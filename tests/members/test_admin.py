@@ -111,9 +111,9 @@ def test_it_lists_members_in_a_constant_number_of_queries(
     url = reverse(CHANGELIST)
 
     # 1 session, 2 user, 3 townships for the filter, 4 count of the page's rows,
-    # 5 the page's members with branch, branch parent and group joined,
-    # 6-8 the session's new expiry (savepoint, update, release: idle timeout).
-    with django_assert_num_queries(8):
+    # 5 the page's members with branch and group joined, 6 the branches' ancestors
+    # for their labels, 7-9 the session's new expiry (savepoint, update, release).
+    with django_assert_num_queries(9):
         response = admin_client.get(url)
 
     assert response.status_code == 200
@@ -130,8 +130,9 @@ def test_it_filters_by_township_in_a_constant_number_of_queries(
     # 1 session, 2 user, 3 townships for the filter, 4 the chosen township for the
     # branch filter, 5 its branches, 6 the chosen township for the queryset,
     # 7 count of the page's rows, 8 the page's members with their places joined,
-    # 9-11 the session's new expiry (savepoint, update, release: idle timeout).
-    with django_assert_num_queries(11):
+    # 9 the branches' ancestors for their labels,
+    # 10-12 the session's new expiry (savepoint, update, release: idle timeout).
+    with django_assert_num_queries(12):
         response = admin_client.get(url, {"township": tree.township_a.pk})
 
     assert response.status_code == 200

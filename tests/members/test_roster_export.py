@@ -105,7 +105,7 @@ def test_it_exports_the_clerks_roster_in_the_import_columns(roster, clerk_a):
     assert {r[col("姓名")] for r in rows[1:]} == {"张三", "李四", "王五", "孙九"}  # not B's member
     full = next(r for r in rows if r[col("姓名")] == "张三")
     assert full[col("公民身份证号")] == roster["full"].id_number
-    assert full[col("所在党支部")] == "县委/甲镇党委/甲村党支部"
+    assert full[col("所在党支部")] == "甲镇党委/甲村党支部"
     assert full[col("所在党小组")] == "甲村第一党小组"
     assert full[col("学历")] == "大学专科"
     assert full[col("人员类别")] == "正式党员"
@@ -146,7 +146,7 @@ def test_it_imports_a_county_export_back_unchanged_with_branches_of_the_same_nam
     assert result.problems == []
     assert result.counts["unchanged"] == 6
     paths = {r[col("所在党支部")] for r in read_xlsx(response.content)[1:]}
-    assert {"县委/甲镇党委/甲村党支部", "县委/乙镇党委/甲村党支部"} <= paths
+    assert {"甲镇党委/甲村党支部", "乙镇党委/甲村党支部"} <= paths
 
 
 def test_it_masks_id_numbers_and_phones_for_a_user_without_view_pii(roster, secretary_a):
@@ -249,7 +249,7 @@ def test_it_writes_the_export_functions_for_any_queryset(roster, clerk_a):
     (csv_row,) = csv_rows(data)[1:]
     assert csv_row[col("公民身份证号")] == roster["plain"].id_number
     assert csv_row[col("出生日期")] == roster["plain"].birth_date.isoformat()
-    assert csv_row[col("所在党支部")] == "县委/甲镇党委/甲村党支部"
+    assert csv_row[col("所在党支部")] == "甲镇党委/甲村党支部"
 
 
 def test_it_offers_an_import_template_with_the_required_columns_and_one_example(tree, clerk_a):

@@ -71,16 +71,16 @@ def test_it_lists_every_closed_period_without_its_records(tree, logged):
 
     assert sorted((m.org_name, m.kind_label, m.period_label) for m in data.missing) == sorted(
         [
-            ("甲村第二党小组", "党小组会", "2026年2月"),
-            ("甲村第二党小组", "党小组会", "2026年3月"),
-            ("甲村党支部", "主题党日", "2026年2月"),
-            ("甲村党支部", "主题党日", "2026年3月"),
-            ("甲村党支部", "党课", "2026年第1季度"),
-            ("甲镇机关党支部", "主题党日", "2026年1月"),
-            ("甲镇机关党支部", "主题党日", "2026年2月"),
-            ("甲镇机关党支部", "主题党日", "2026年3月"),
-            ("甲镇机关党支部", "支部党员大会", "2026年第1季度"),
-            ("甲镇机关党支部", "党课", "2026年第1季度"),
+            ("甲镇党委/甲村党支部/甲村第二党小组", "党小组会", "2026年2月"),
+            ("甲镇党委/甲村党支部/甲村第二党小组", "党小组会", "2026年3月"),
+            ("甲镇党委/甲村党支部", "主题党日", "2026年2月"),
+            ("甲镇党委/甲村党支部", "主题党日", "2026年3月"),
+            ("甲镇党委/甲村党支部", "党课", "2026年第1季度"),
+            ("甲镇党委/甲镇机关党支部", "主题党日", "2026年1月"),
+            ("甲镇党委/甲镇机关党支部", "主题党日", "2026年2月"),
+            ("甲镇党委/甲镇机关党支部", "主题党日", "2026年3月"),
+            ("甲镇党委/甲镇机关党支部", "支部党员大会", "2026年第1季度"),
+            ("甲镇党委/甲镇机关党支部", "党课", "2026年第1季度"),
         ]
     )
 
@@ -119,8 +119,9 @@ def test_it_shows_compliance_in_a_constant_number_of_queries(
     _more_branches(tree, children)
     url = reverse("reports:compliance", args=[tree.township_b.pk])
     # session + user (2), permissions (2), node (1), breadcrumb (1), children,
-    # branches and groups, tallies, committee posts, cadence rules (5), session save (3)
-    with django_assert_num_queries(14):
+    # branches and groups, tallies, committee posts, cadence rules (5), the missing
+    # organisations' ancestors for their labels (1), session save (3)
+    with django_assert_num_queries(15):
         response = county_client.get(url, {"year": 2026})
     assert len(response.context["data"].children) == children + 2
 
@@ -168,7 +169,9 @@ def test_it_lists_the_gaps_once_per_organisation_and_kind(tree, logged):
     lines = data.missing_lines
     assert len({(org_id, kind) for org_id, _name, kind, _periods in lines}) == len(lines)
     assert sum(len(periods.split("、")) for *_rest, periods in lines) == data.missing_count
-    assert (tree.village_a.pk, "甲村党支部", "主题党日", "2月、3月") in lines
+    # Each organisation by its label: among a county's groups "第二党小组" says nothing.
+    assert (tree.village_a.pk, "甲镇党委/甲村党支部", "主题党日", "2月、3月") in lines
+    assert (tree.group_a2.pk, "甲镇党委/甲村党支部/甲村第二党小组", "党小组会", "2月、3月") in lines
 
 
 def test_it_says_when_the_page_lists_only_the_first_gaps(tree, logged, county_client, monkeypatch):
