@@ -8,12 +8,16 @@ Nothing here sleeps: threads meet at a barrier, and waits poll with a deadline.
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from collections.abc import Callable
 from importlib import import_module
+from unittest.mock import patch
 
+from django.core.management import call_command
 from django.db import connections
+from django_tasks_db.management.commands.db_worker import Worker
 
 THREAD_TIMEOUT = 60
 
@@ -68,3 +72,34 @@ def wait_until(condition: Callable[[], bool], *, timeout: float = 20, what: str 
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what or condition}"
         time.sleep(0.02)
+
+
+def _worker(worker_id: str) -> Callable[[], None]:
+    return lambda: call_command(
+        "run_worker",
+        batch=True,
+        interval=0,
+        startup_delay=False,
+        reload=False,
+        worker_id=worker_id,
+        stdout=io.StringIO(),
+    )
+
+
+def run_worker(worker_id: str = "worker-1") -> None:
+    """The project's worker, until the queue is empty (as ``make run`` starts it)."""
+    workers_at_once(worker_id)
+
+
+def workers_at_once(*worker_ids: str) -> None:
+    """One worker per id, each in its own thread with its own connection, until the queue is empty.
+
+    The worker installs signal handlers, which only the main thread may do;
+    they are left out (patched once here: patching in each thread would race).
+    """
+    with patch.object(Worker, "configure_signals"):
+        if len(worker_ids) == 1:
+            _worker(worker_ids[0])()
+            return
+        errors = [r for r in at_once(*map(_worker, worker_ids)) if isinstance(r, BaseException)]
+    assert not errors, errors
