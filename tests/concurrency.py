@@ -12,6 +12,7 @@ import io
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from importlib import import_module
 from unittest.mock import patch
 
@@ -64,6 +65,22 @@ def at_once(*calls: Callable[[], object]) -> list:
         thread.join(THREAD_TIMEOUT)
     assert not any(t.is_alive() for t in threads), "a thread did not finish in time"
     return results
+
+
+def in_thread(call: Callable[[], object]) -> Future:
+    """Start *call* in a new thread with its own connection; its result comes as a Future."""
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(call())
+        except BaseException as exc:  # handed back to the test
+            future.set_exception(exc)
+        finally:
+            connections.close_all()
+
+    threading.Thread(target=run, daemon=True).start()
+    return future
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float = 20, what: str = "") -> None:
