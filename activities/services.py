@@ -115,6 +115,7 @@ def activity_log(
     nothing when anything is wrong. A second record of the same
     organisation, kind and date needs ``confirm_duplicate``.
     """
+    _lock_orgs(org.pk, activity.org_id if activity else org.pk)
     today = timezone.localdate()
     expected = list(expected_attendees(org=org, kind=kind, on=held_on))
     errors = _validate(
@@ -162,8 +163,21 @@ def activity_log(
     return activity
 
 
+def _lock_orgs(*org_ids: int) -> None:
+    """Serialise the writes of an organisation's meetings until this transaction ends.
+
+    Without it two clerks saving the same meeting at once both pass the
+    duplicate check and both save. ``FOR NO KEY UPDATE`` leaves rows that
+    merely point at the organisation (members, meetings) free to be written.
+    SQLite ignores it: its IMMEDIATE transactions already let one writer in.
+    """
+    locked = Organization.objects.select_for_update(no_key=True).filter(pk__in=set(org_ids))
+    list(locked.order_by("pk").values_list("pk", flat=True))
+
+
 @transaction.atomic
 def activity_delete(*, activity: Activity) -> None:
+    _lock_orgs(activity.org_id)
     key = (activity.org_id, activity.kind, month_start(activity.held_on))
     activity.attendance.all().bulk_delete()
     activity.attachments.all().delete()
@@ -257,20 +271,29 @@ def _tally_values(month: datetime.date) -> dict:
 
 
 def tally_refresh(*, keys) -> None:
-    """Recompute the tallies of the given (org id, kind, month) keys from the activities."""
+    """Recompute the tallies of the given (org id, kind, month) keys from the activities.
+
+    Written in place (insert or update on the key), never deleted and
+    created again, so two transactions refreshing one key cannot collide on
+    the unique key; the callers' organisation lock keeps the counts right.
+    """
     for org_id, kind, month in keys:
         activities = Activity.objects.filter(
             org_id=org_id, kind=kind, held_on__gte=month, held_on__lt=add_months(month, 1)
         )
         values = activities.aggregate(**_tally_values(month))
-        ActivityTally.objects.filter(org_id=org_id, kind=kind, month=month).delete()
-        if values["count"]:
-            ActivityTally.objects.create(
-                org_id=org_id,
-                kind=kind,
-                month=month,
-                **{k: v or 0 for k, v in values.items()},
-            )
+        if not values["count"]:
+            ActivityTally.objects.filter(org_id=org_id, kind=kind, month=month).delete()
+            continue
+        tally = ActivityTally(
+            org_id=org_id, kind=kind, month=month, **{k: v or 0 for k, v in values.items()}
+        )
+        ActivityTally.objects.bulk_create(
+            [tally],
+            update_conflicts=True,
+            unique_fields=["org", "kind", "month"],
+            update_fields=list(values),
+        )
 
 
 @transaction.atomic

@@ -147,6 +147,9 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # Uploads larger than this are checked and written by the worker, with a progress bar.
 IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=256 * 1024)
+# A worker reports on the import it holds several times within this lease; one
+# silent for longer is presumed dead, and the import is offered again.
+TASK_LEASE_SECONDS = env.int("TASK_LEASE_SECONDS", default=60)
 
 # Audit trail: reverting from the history page would be a write outside the
 # services; changes go through the normal forms.

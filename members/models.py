@@ -6,10 +6,13 @@ import datetime
 import uuid
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from branches.audit import AuditedQuerySet, audit_history
 from branches.models import OrgKind
@@ -355,6 +358,29 @@ class PiiAccess(models.Model):
 class ImportRunQuerySet(ScopedQuerySet):
     scope_through = "user__org"
 
+    def _silent_since(self, cutoff: datetime.datetime) -> ImportRunQuerySet:
+        return self.filter(
+            Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+        )
+
+    def lease_expired(self, cutoff: datetime.datetime) -> ImportRunQuerySet:
+        """Runs a worker took but has not reported on since *cutoff*: that worker died."""
+        held = self.filter(status__in=ImportRun.HELD).exclude(lease_token="")
+        return held._silent_since(cutoff)
+
+    def abandoned(self, cutoff: datetime.datetime) -> ImportRunQuerySet:
+        """Runs waiting for a worker since *cutoff* whose task is gone, failed or orphaned.
+
+        A task claimed before *cutoff* whose run is still unclaimed lost its
+        worker between the two claims (they are milliseconds apart).
+        """
+        live = DBTaskResult.objects.filter(pk=OuterRef("task_id")).filter(
+            Q(status=TaskResultStatus.READY)
+            | Q(status=TaskResultStatus.RUNNING, started_at__gte=cutoff)
+        )
+        waiting = self.filter(status__in=ImportRun.WAITING, lease_token="")
+        return waiting._silent_since(cutoff).exclude(Exists(live))
+
 
 def import_file_path(instance, filename: str) -> str:
     # Uploaded rosters hold personal data: stored under a random name.
@@ -378,8 +404,9 @@ class ImportRun(models.Model):
         FAILED = "failed", "失败"
 
     ACTIVE = (Status.QUEUED, Status.CHECKING, Status.COMMITTING)
-    # Active work that has not reported for this long died with its worker.
-    STALL_AFTER = datetime.timedelta(minutes=5)
+    # Statuses a worker holds the run in (with a lease), and those that wait for one.
+    HELD = (Status.CHECKING, Status.COMMITTING)
+    WAITING = (Status.QUEUED, Status.COMMITTING)
 
     user = models.ForeignKey(
         "branches.User", verbose_name="导入人", on_delete=models.PROTECT, related_name="+"
@@ -401,6 +428,11 @@ class ImportRun(models.Model):
     progress_done = models.PositiveIntegerField("已处理行数", default=0)
     progress_total = models.PositiveIntegerField("总行数", default=0)
     heartbeat_at = models.DateTimeField("最近进度", null=True, blank=True)
+    # Who holds the run: a token per task execution, empty while it waits for a
+    # worker. Every write of the worker names it, so a worker that lost its
+    # lease (it was presumed dead) can no longer change the run.
+    lease_token = models.CharField("后台任务令牌", max_length=32, blank=True)
+    task_id = models.UUIDField("后台任务", null=True, blank=True)
     error = models.TextField("失败原因", blank=True)
 
     objects = ImportRunQuerySet.as_manager()
@@ -417,13 +449,18 @@ class ImportRun(models.Model):
     def is_active(self) -> bool:
         return self.status in self.ACTIVE and not self.is_stalled
 
+    @staticmethod
+    def lease() -> datetime.timedelta:
+        """How long a worker may stay silent before it is presumed dead."""
+        return datetime.timedelta(seconds=settings.TASK_LEASE_SECONDS)
+
     @property
     def is_stalled(self) -> bool:
-        """Started but silent for too long: the worker was stopped; nothing was written."""
-        if self.status not in (self.Status.CHECKING, self.Status.COMMITTING):
+        """Taken by a worker that went silent for longer than the lease: it was stopped."""
+        if self.status not in self.HELD or not self.lease_token:
             return False
         last = self.heartbeat_at or self.created_at
-        return timezone.now() - last > self.STALL_AFTER
+        return timezone.now() - last > self.lease()
 
     @property
     def percent(self) -> int:

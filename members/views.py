@@ -49,6 +49,8 @@ def _own_run(request, pk) -> ImportRun:
 @login_required
 @permission_required(IMPORT_PERMISSION, raise_exception=True)
 def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    # The page refreshes while a run is active: it also notices a worker that died.
+    services.import_runs_sweep()
     run = _own_run(request, pk)
     return render(request, "members/import_preview.html", {"run": run})
 

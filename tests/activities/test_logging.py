@@ -419,12 +419,12 @@ def test_it_logs_a_meeting_in_a_constant_number_of_queries(
         for i, m in enumerate(members)
     ]
 
-    # savepoint; expected attendees; duplicate check (exists); full_clean checks the
-    # org and logged_by foreign keys (2); insert activity + its history row (2);
-    # existing attendance rows; guest rows to replace (none yet: no delete);
-    # one bulk insert of all attendance + one of its history (2); tally: aggregate,
-    # delete, insert (3); points: delete and re-derive the meeting's entries (2);
-    # release savepoint.
+    # savepoint; the organisation's lock; expected attendees; duplicate check
+    # (exists); full_clean checks the org and logged_by foreign keys (2); insert
+    # activity + its history row (2); existing attendance rows; guest rows to replace
+    # (none yet: no delete); one bulk insert of all attendance + one of its history
+    # (2); tally: aggregate, upsert (2); points: delete and re-derive the meeting's
+    # entries (2); release savepoint.
     with frozen(TODAY), django_assert_num_queries(17):
         activity_log(
             org=tree.group_a1,
@@ -448,11 +448,11 @@ def test_it_edits_a_meeting_in_a_constant_number_of_queries(
     activity = _log(org=tree.group_a1, marks=_all_present(members), by=clerk)
     marks = [Mark(member_id=m.pk, status=ABSENT) for m in members]
 
-    # savepoint; expected attendees; duplicate check (exists); full_clean FKs (2);
-    # update activity + its history row (2); existing attendance rows; guest rows
-    # (none: no delete); one bulk update of the changed rows + one bulk insert of
-    # their history (2); tally: aggregate, delete, insert (3); points: delete and
-    # re-derive (2); release savepoint.
+    # savepoint; the organisation's lock; expected attendees; duplicate check
+    # (exists); full_clean FKs (2); update activity + its history row (2); existing
+    # attendance rows; guest rows (none: no delete); one bulk update of the changed
+    # rows + one bulk insert of their history (2); tally: aggregate, upsert (2);
+    # points: delete and re-derive (2); release savepoint.
     with frozen(TODAY), django_assert_num_queries(17):
         _log(org=tree.group_a1, marks=marks, by=clerk, activity=activity)
 
@@ -482,11 +482,11 @@ def test_it_replaces_guests_and_deletes_meetings_in_a_constant_number_of_queries
         "列席新"
     ]
 
-    # savepoint; attendance ids, their history, delete (3); attachments delete; the
-    # activity's delete collects its (now empty) attendance and attachments (2), deletes
-    # it and writes its history row (2), and its point entries go in one statement;
-    # tally: aggregate, delete (2); release savepoint.
-    with django_assert_num_queries(13):
+    # savepoint; the organisation's lock; attendance ids, their history, delete (3);
+    # attachments delete; the activity's delete collects its (now empty) attendance
+    # and attachments (2), deletes it and writes its history row (2), and its point
+    # entries go in one statement; tally: aggregate, delete (2); release savepoint.
+    with django_assert_num_queries(14):
         activity_delete(activity=activity)
 
     assert not Attendance.objects.exists()

@@ -5,10 +5,11 @@ Selenium with /usr/bin/chromedriver would be a change here alone.
 """
 
 import os
-from importlib import import_module
 from pathlib import Path
 
 import pytest
+
+from tests.concurrency import restore_roles
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM
 # refuses to run in such a thread unless told it is safe (it is: one thread).
@@ -41,16 +42,9 @@ def roles(transactional_db):
 
     Live-server tests flush the database after each test, and the flush
     drops the groups the migration made (serialized rollback does not
-    survive the live server's connection handling on SQLite). Re-run the
-    migration's own function rather than restating its grants.
+    survive the live server's connection handling on SQLite).
     """
-    from django.apps import apps
-    from django.contrib.auth.models import Group
-
-    if not Group.objects.exists():
-        import_module("branches.migrations.0004_roles").create_roles(apps, None)
-        import_module("activities.migrations.0002_defaults").forwards(apps, None)
-        import_module("activities.migrations.0004_points_defaults").forwards(apps, None)
+    restore_roles()
 
 
 @pytest.fixture

@@ -1,0 +1,47 @@
+"""The background worker to run beside the web server: ``db_worker`` plus the imports' sweep."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.db import DatabaseError, connections
+from django_tasks_db.management.commands import db_worker
+
+from members.models import ImportRun
+from members.services import import_runs_sweep
+
+logger = logging.getLogger(__name__)
+
+
+class Command(db_worker.Command):
+    help = (
+        "运行后台任务进程（与 db_worker 相同的参数）。启动时及运行期间每半个租约期，"
+        "把后台进程已停止的花名册导入标记为“处理中断”，可重新运行。"
+    )
+
+    def handle(self, *args, **options) -> None:
+        swept = import_runs_sweep()
+        if swept:
+            self.stdout.write(f"已将 {swept} 个中断的导入标记为失败，可重新运行。")
+        stop = threading.Event()
+        sweeper = threading.Thread(target=_sweep_until, args=(stop,), name="sweep", daemon=True)
+        sweeper.start()
+        try:
+            super().handle(*args, **options)
+        finally:
+            stop.set()
+            sweeper.join()
+
+
+def _sweep_until(stop: threading.Event) -> None:
+    # The library's loop has no hook: a thread with its own connection sweeps
+    # while the worker runs, so a sibling worker's death is noticed here too.
+    try:
+        while not stop.wait(ImportRun.lease().total_seconds() / 2):
+            try:
+                import_runs_sweep()
+            except DatabaseError:
+                logger.exception("sweeping interrupted imports failed; trying again later")
+    finally:
+        connections.close_all()
