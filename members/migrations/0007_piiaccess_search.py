@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0005_import_progress'),
+        ('members', '0006_import_lease'),
     ]
 
     operations = [
