@@ -433,7 +433,7 @@ def compliance(*, node: Organization, year: int, today: datetime.date, by: str) 
     )
     bucket_of = {o.pk: index_of.get(o.path[:width], outside) for o in orgs}
     in_year = until.year == year
-    packed = tallies(subtree_q(node.path, prefix="org__"), year=year, until=until)
+    packed = tallies(subtree_q(node.path, prefix="org__"), year=year, until=until, on_time=False)
     spans = (
         governed_spans(
             CadenceRule.objects.all(), start=datetime.date(year, 1, 1), until=until, today=today
@@ -453,8 +453,13 @@ def compliance(*, node: Organization, year: int, today: datetime.date, by: str) 
     kind_done: list[Counter] = [Counter() for _ in range(outside + 1)]
     kind_due: list[Counter] = [Counter() for _ in range(outside + 1)]
     missing: list[tuple] = []  # (path, period start, …): sorted by organisation, then period
-    for org, rule, span, done, _on_time in each_obligation(
-        orgs, spans=spans, counts=packed.counts, has_committee=has_committee, today=today
+    for org, rule, span, done, _ in each_obligation(
+        orgs,
+        spans=spans,
+        counts=packed.counts,
+        has_committee=has_committee,
+        today=today,
+        on_time=False,
     ):
         bucket, column = bucket_of[org.pk], column_of[span.end.month]
         if done >= rule.times:
