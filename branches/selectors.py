@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from branches.models import Organization, OrgKind
 from branches.paths import path_prefixes
@@ -13,31 +13,28 @@ from branches.paths import path_prefixes
 def member_counts_by_path(*, user) -> dict[str, int]:
     """Members on the roster under every node *user* may see, keyed by the node's path.
 
-    One count grouped by (branch, group) ids, which the (branch, status)
-    index answers without touching the tree, one read of the branch and group
-    paths, then a roll-up to every ancestor by path prefix: a few thousand
-    dictionary updates instead of one count query per node. Grouping by the
-    joined path instead is ten times slower on SQLite at city scale.
+    One count per branch and one per group, through the relations the roster
+    declares on the tree (``branch_members``, ``group_members``: branches sits
+    below members and does not import it), then a roll-up to every ancestor
+    by path prefix: a few thousand dictionary updates instead of one count
+    query per node.
     """
-    from members.models import Member  # members depends on branches, not the reverse
-
-    paths = dict(
-        Organization.objects.visible_to(user)
-        .filter(kind__in=(OrgKind.BRANCH, OrgKind.GROUP))
-        .values_list("pk", "path")
-    )
+    visible = Organization.objects.visible_to(user)
     counts: Counter[str] = Counter()
-    rows = (
-        Member.objects.visible_to(user)
-        .active()
-        .values_list("branch_id", "group_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for branch_id, group_id, n in rows:
-        path = paths[branch_id]
-        for prefix in path_prefixes(path, include_self=True):
-            counts[prefix] += n
-        if group_id is not None:
-            counts[paths[group_id]] += n
+    for kind, relation in ((OrgKind.BRANCH, "branch_members"), (OrgKind.GROUP, "group_members")):
+        on_roster = Q(**{f"{relation}__roster_status": "active"})
+        rows = (
+            visible.filter(kind=kind)
+            .values_list("path")
+            .annotate(n=Count(relation, filter=on_roster))
+            .order_by()
+        )
+        for path, n in rows:
+            if not n:
+                continue
+            if kind == OrgKind.GROUP:  # the branch above already counted its groups' members
+                counts[path] += n
+                continue
+            for prefix in path_prefixes(path, include_self=True):
+                counts[prefix] += n
     return counts

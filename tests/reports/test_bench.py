@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from reports.bench import PAGES
+from reports.bench.pages import PAGES
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 
 from branches.models import User
 from members.models import Member
-from reports.bench import PAGES
+from reports.bench.pages import PAGES
 from reports.demo import ensure_throwaway_database
 
 # Roughly how many members each scale's demo data holds, to tell them apart.

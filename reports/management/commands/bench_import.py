@@ -1,5 +1,3 @@
-import datetime
-import io
 import random
 import resource
 import time
@@ -7,16 +5,13 @@ from unittest.mock import patch
 
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
-from openpyxl import Workbook
 
-from branches.models import Organization, OrgKind, User
-from members.idcard import make_id_number
 from members.models import ImportRun, Member
-from members.roster_columns import COLUMNS
-from members.roster_import import BranchIndex, read_cells
+from members.roster_import import read_cells
 from members.services import import_run_request_commit, import_run_upload
 from members.tasks import check_import, commit_import_task
-from reports.demo import DemoBuilder, ensure_throwaway_database
+from reports.bench.roster import bench_roster, bench_tree_and_user
+from reports.demo import ensure_throwaway_database
 
 
 class Command(BaseCommand):
@@ -38,8 +33,8 @@ class Command(BaseCommand):
         ensure_throwaway_database(throwaway_db)
         if Member.objects.exists():
             raise CommandError("数据库里已有党员：请用一个空的、可丢弃的数据库测量导入。")
-        user = self._tree_and_user(seed)
-        data = self._roster(rows, user, random.Random(seed))
+        user = bench_tree_and_user(seed)
+        data = bench_roster(rows, user, random.Random(seed))
         self.stdout.write(f"生成 {rows} 行花名册（{len(data) / 1024 / 1024:.1f} MB），开始导入…")
 
         # The same path as the import page's background imports: the run is
@@ -74,58 +69,3 @@ class Command(BaseCommand):
     def captured_enqueues():
         """The tasks are run inline below, as the worker would: keep them off the queue."""
         return patch("django.db.transaction.on_commit", lambda callback: None)
-
-    def _tree_and_user(self, seed) -> User:
-        if not Organization.objects.filter(kind=OrgKind.BRANCH).exists():
-            builder = DemoBuilder(scale="city", seed=seed)
-            county = builder._org(None, 1, OrgKind.COUNTY, "安平县委", "安平县", "", "C001")
-            Organization.objects.bulk_create([county], audit=False)
-            builder._branches_and_groups(builder._townships(county))
-        user, _ = User.objects.get_or_create(
-            username="bench_import", defaults={"is_superuser": True}
-        )
-        return user
-
-    def _roster(self, rows: int, user, rng: random.Random) -> bytes:
-        index = BranchIndex(user)
-        branches = [(index.label(b), b) for b in index.branches]
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("花名册")
-        sheet.append(["某县党员花名册（基准测试）"])
-        headers = [c.header for c in COLUMNS][:19]
-        sheet.append(headers)
-        used = set()
-        for i in range(rows):
-            label, branch = branches[i % len(branches)]
-            birth = f"{rng.randint(1940, 2000)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-            while True:
-                seq = rng.randrange(1000)
-                number = make_id_number("131125", datetime.date.fromisoformat(birth), seq)
-                if number not in used:
-                    used.add(number)
-                    break
-            values = {
-                "name": f"党员{i:05d}",
-                "branch": label,
-                "id_number": number,
-                "sex": "男" if seq % 2 else "女",
-                "ethnicity": "汉族",
-                "birth_date": birth,
-                "education": "高中",
-                "category": "正式党员",
-                "joined_on": "2010-07-01",
-                "full_member_on": "2011-07-01",
-                "occupation": "农牧渔民",
-                "mobile_phone": f"138{i:08d}",
-                "landline": "",
-                "address": f"{branch.name}{i}号",
-                "party_status": "正常",
-                "lost_contact": "否",
-                "lost_contact_on": "",
-                "is_mobile": "否",
-                "mobile_destination": "",
-            }
-            sheet.append([values.get(c.field, "") for c in COLUMNS][:19])
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        return buffer.getvalue()

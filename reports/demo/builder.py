@@ -1,7 +1,5 @@
 """Deterministic demo data: a county's tree, members with valid ID numbers, posts.
 
-Lives in reports/ because it spans every app (tree, members and, later,
-activities), and reports is the one app that already depends on all of them.
 Written with ``bulk_create`` level by level: at city scale (70,000 members)
 per-row services would take far longer, and the generator produces only
 valid, consistent rows, so the services' checks are not needed here.
@@ -38,8 +36,8 @@ from members.choices import (
 )
 from members.idcard import make_id_number
 from members.models import Member, Membership
-from reports.demo_history import HistoryBuilder
-from reports.demo_points import build_points
+from reports.demo.history import HistoryBuilder
+from reports.demo.points import build_points
 
 DEMO_PASSWORD = "dangjian-demo"
 
