@@ -21,15 +21,18 @@ from branches import services
 from branches.audit import acting_as
 from branches.models import BranchCategory, Organization, OrgKind, Post, PostTitle
 from branches.paths import PATH_STEP
+from branches.spreadsheet_reader import read_rows
 from branches.spreadsheets import safe_cell, xlsx_response
 from members import roster_values as v
 from members.roster_columns import normalise_header
-from members.roster_import import Problem, RosterFileError, read_cells
+from members.roster_import import Problem, RosterFileError
 
 HEADERS = ["路径", "类别", "支部类型", "组织代码", "成立日期", "撤销日期", "书记"]
 KIND_BY_LABEL = {k.label: k.value for k in OrgKind}
 CATEGORY_BY_LABEL = {c.label: c.value for c in BranchCategory}
 SEPARATOR = "/"
+# A city's whole tree is a few thousand nodes.
+MAX_ROWS = 50_000
 
 
 def relative_paths(nodes: list[Organization]) -> dict[int, tuple[str, ...]]:
@@ -104,7 +107,7 @@ class TreePlan:
 
 
 def plan_tree_import(*, data: bytes, filename: str, user) -> TreePlan:
-    cells = read_cells(data, filename)
+    cells = read_rows(data, filename, max_rows=MAX_ROWS)
     header = next(
         (i for i, r in enumerate(cells[:20]) if "组织代码" in map(normalise_header, r)), None
     )
