@@ -22,7 +22,7 @@ from branches.audit import acting_as
 from branches.models import BranchCategory, Organization, OrgKind, Post, PostTitle
 from branches.paths import PATH_STEP
 from branches.spreadsheet_reader import read_rows
-from branches.spreadsheets import safe_cell, xlsx_response
+from branches.spreadsheets import safe_row, xlsx_response
 from members import roster_values as v
 from members.roster_columns import normalise_header
 from members.roster_import import Problem, RosterFileError
@@ -71,7 +71,7 @@ def tree_xlsx(*, user):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("组织树")
     for row in tree_rows(user=user):
-        sheet.append([safe_cell(c) for c in row])
+        sheet.append(safe_row(row))
     return xlsx_response(workbook, "组织树.xlsx")
 
 

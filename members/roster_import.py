@@ -547,14 +547,14 @@ def rejected_workbook(plan: Plan):
     """The rejected rows as they were, plus a column saying what is wrong with each."""
     from openpyxl import Workbook
 
-    from branches.spreadsheets import safe_cell
+    from branches.spreadsheets import safe_row
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("被拒绝的行")
-    sheet.append([*plan.headers, "错误说明"])
+    sheet.append(safe_row([*plan.headers, "错误说明"]))
     for row in plan.rows:
         if row.action == "rejected":
             problems = "；".join(f"「{p.column}」{p.message}" for p in row.problems)
-            cells = [safe_cell(c) for c in row.cells] + [""] * (len(plan.headers) - len(row.cells))
-            sheet.append([*cells[: len(plan.headers)], f"原第{row.number}行：{problems}"])
+            cells = [*row.cells, *[""] * (len(plan.headers) - len(row.cells))]
+            sheet.append(safe_row([*cells[: len(plan.headers)], f"原第{row.number}行：{problems}"]))
     return workbook
