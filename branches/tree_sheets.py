@@ -137,6 +137,10 @@ def _cell(raw, columns, name):
     return raw[index] if index is not None and index < len(raw) else None
 
 
+# The columns the import reads (书记 is shown, not imported).
+READ_COLUMNS = HEADERS[:-1]
+
+
 def _parse_row(number, raw, columns, by_code, taken) -> TreeRow:
     code = v.text(_cell(raw, columns, "组织代码"))
     path = [p.strip() for p in v.text(_cell(raw, columns, "路径")).split(SEPARATOR) if p.strip()]
@@ -144,6 +148,12 @@ def _parse_row(number, raw, columns, by_code, taken) -> TreeRow:
 
     def problem(column, message):
         row.problems.append(Problem(number, column, message))
+
+    for column in READ_COLUMNS:
+        if message := v.control_character_problem(_cell(raw, columns, column)):
+            problem(column, message)
+    if row.problems:
+        return row  # a cell's text is not what it shows; the rest waits until it is fixed
 
     if not code:
         problem("组织代码", "组织代码不能为空。")

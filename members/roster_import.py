@@ -284,6 +284,11 @@ def _parse(row: Row, mapping, headers, index: BranchIndex) -> None:
 
     values = row.values
     by_field = {f: _cell(row.cells, col) for col, f in mapping.items()}
+    for name, cell in by_field.items():
+        if message := v.control_character_problem(cell):
+            problem(name, message)
+    if row.problems:
+        return  # a cell's text is not what it shows; the rest waits until it is fixed
     values["name"] = v.parse_name(by_field.get("name"))
     if not values["name"]:
         problem("name", "姓名不能为空。")
