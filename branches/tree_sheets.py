@@ -154,6 +154,7 @@ def _parse_row(number, raw, columns, by_code, taken) -> TreeRow:
             problem(column, message)
     if row.problems:
         return row  # a cell's text is not what it shows; the rest waits until it is fixed
+    _check_lengths(row, problem)
 
     if not code:
         problem("组织代码", "组织代码不能为空。")
@@ -180,6 +181,17 @@ def _parse_row(number, raw, columns, by_code, taken) -> TreeRow:
             continue
         setattr(row, attribute, parsed[0] if parsed else None)
     return row
+
+
+def _check_lengths(row: TreeRow, problem) -> None:
+    """Organization's own limits, read from the model: refused here, not by the database."""
+    for column, value, attribute in (
+        ("路径", row.names[-1] if row.names else "", "name"),
+        ("组织代码", row.code, "code"),
+    ):
+        limit = Organization._meta.get_field(attribute).max_length
+        if len(value) > limit:
+            problem(column, f"「{value[:20]}…」太长：最多 {limit} 个字符，这里有 {len(value)} 个。")
 
 
 def _compare(rows: list[TreeRow], path_of: dict, user) -> None:

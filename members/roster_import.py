@@ -13,8 +13,11 @@ import datetime
 import hashlib
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import CharField
 from django.utils import timezone
 
 from branches.audit import acting_as
@@ -313,6 +316,7 @@ def _parse(row: Row, mapping, headers, index: BranchIndex) -> None:
     except ValueError as exc:
         problem("group" if "branch" in values else "branch", str(exc))
     _cross_checks(values, problem)
+    _model_limits(values, problem)
 
 
 def _id_number(row, cell, month_precision, problem) -> None:
@@ -366,6 +370,29 @@ def _cross_checks(values, problem) -> None:
         problem("lost_contact_on", "未失联的党员不填失去联系日期。")
     if values.get("mobile_destination") and not values.get("is_mobile", True):
         problem("mobile_destination", "只有流动党员填写外出流向。")
+
+
+# Member's own limits, read from the model so the preview refuses exactly what
+# the database would (on PostgreSQL a 10,000-character name failed only at the write).
+MAX_LENGTHS = {
+    f.name: f.max_length for f in Member._meta.concrete_fields if isinstance(f, CharField)
+}
+
+
+def _model_limits(values, problem) -> None:
+    for name, value in values.items():
+        if isinstance(value, str) and len(value) > MAX_LENGTHS.get(name, len(value)):
+            problem(name, f"最多 {MAX_LENGTHS[name]} 个字符，这里有 {len(value)} 个。")
+        elif isinstance(value, Decimal):
+            field = Member._meta.get_field(name)
+            try:
+                field.run_validators(value)
+            except ValidationError:
+                places = field.decimal_places
+                problem(
+                    name,
+                    f"「{value}」超出范围：最多 {field.max_digits - places} 位整数、{places} 位小数。",
+                )
 
 
 def _reject_duplicates(rows: list[Row], headers) -> None:

@@ -28,6 +28,14 @@ def tree_sheet(user, *extra) -> bytes:
             ["县委/甲镇党委/新支部", "党支部", "农村", "A-\x01NEW", "", "", ""],
             f"「组织代码」：{CONTROL}（U+0001），请删除后重新导入。",
         ),
+        (
+            ["县委/甲镇党委/" + "新" * 101, "党支部", "农村", "A-NEW", "", "", ""],
+            "「路径」：「新新新新新新新新新新新新新新新新新新新新…」太长：最多 100 个字符，这里有 101 个。",
+        ),
+        (
+            ["县委/甲镇党委/新支部", "党支部", "农村", "A" * 51, "", "", ""],
+            "「组织代码」：「AAAAAAAAAAAAAAAAAAAA…」太长：最多 50 个字符，这里有 51 个。",
+        ),
     ],
 )
 def test_the_tree_import_refuses_what_an_organisation_cannot_hold(tree, county_user, row, expected):

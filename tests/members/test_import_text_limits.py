@@ -13,8 +13,11 @@ import io
 import zipfile
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
-from tests.members.roster_helpers import HEADER, id_number, plan, problems, xlsx
+from members.models import ImportRun, Member
+from tests.members.roster_helpers import HEADER, csv_bytes, id_number, plan, problems, xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +90,66 @@ def plan_import_xlsx(user, data):
     from members.roster_import import plan_import
 
     return plan_import(data=data, filename="花名册.xlsx", user=user)
+
+
+# -- the model's limits (item 6) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"name": "张" * 10_000}, "第3行「姓名」：最多 50 个字符，这里有 10000 个。"),
+        ({"address": "东" * 201}, "第3行「家庭住址」：最多 200 个字符，这里有 201 个。"),
+        (
+            {"dues": "1234567.89"},
+            "第3行「月应缴纳党费(元)」：「1234567.89」超出范围：最多 6 位整数、2 位小数。",
+        ),
+    ],
+)
+def test_it_refuses_values_longer_or_larger_than_the_member_record_holds(
+    tree, clerk_a, changes, expected
+):
+    result = plan(clerk_a, roster(bad_row(**changes)))
+
+    assert problems(result) == [expected]
+    assert result.counts["rejected"] == 1
+
+
+def test_it_accepts_values_at_the_limits(tree, clerk_a):
+    row = bad_row(name="张" * 50, address="东" * 200, dues="999999.99")
+
+    result = plan(clerk_a, roster(row))
+
+    assert problems(result) == []
+    assert result.counts["new"] == 2
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"name": "张" * 10_000}, {"address": "东" * 201}, {"name": "张\x00三"}, {"dues": "12345678"}],
+)
+def test_the_import_page_rejects_it_in_the_preview_and_writes_nothing(
+    tree, clerk_a, client, settings, tmp_path, changes
+):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(clerk_a)
+    rows = roster(
+        *[bad_row(name=f"党员{i}", number=id_number(sequence=41 + 2 * i)) for i in range(13)]
+    )
+    rows.append(bad_row(**changes))
+
+    response = client.post(
+        reverse("members:import_upload"),
+        {"file": SimpleUploadedFile("花名册.csv", csv_bytes(rows))},
+        follow=True,
+    )
+
+    run = ImportRun.objects.get()
+    assert response.status_code == 200
+    assert (run.rows_new, run.rows_rejected) == (14, 1)
+    assert any(p.startswith("第16行「") for p in run.problems), run.problems
+    assert "\x00" not in "".join(run.problems)
+    confirm = client.post(reverse("members:import_confirm", args=[run.pk]), follow=True)
+    assert confirm.status_code == 200
+    assert "有被拒绝的行" in confirm.content.decode()
+    assert not Member.objects.exists()
