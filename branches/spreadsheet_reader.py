@@ -194,7 +194,7 @@ def _too_far(name: str, where: str, limits) -> Refused:
     return Refused(
         f"文件「{name}」的表格在 {where} 处还有内容，超出了可读取的范围"
         f"（最多 {max_columns} 列、{max_rows} 行），未读取：请删除表格以外的内容，"
-        "或只把花名册复制到一个新表格后重新上传。"
+        "或只把要导入的区域复制到一个新文件后重新上传。"
     )
 
 
