@@ -9,7 +9,7 @@ from openpyxl.styles import Alignment, Font
 from activities.models import AppraisalGrade, stars_label
 from activities.points import entry_reason
 from branches.labels import labelled
-from branches.spreadsheets import safe_cell, table_xlsx, xlsx_response
+from branches.spreadsheets import safe_row, table_xlsx, xlsx_response
 
 LEDGER_HEADERS = [
     "日期",
@@ -34,16 +34,15 @@ def ledger_xlsx(*, branch, year: int, activities) -> HttpResponse:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = f"{year}年台账"
-    sheet.append([f"{branch.name} {year}年组织生活台账"])
+    sheet.append(safe_row([f"{branch.name} {year}年组织生活台账"]))
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append(LEDGER_HEADERS)
+    sheet.append(safe_row(LEDGER_HEADERS))
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for a in activities:
         sheet.append(
-            [
-                safe_cell(v)
-                for v in (
+            safe_row(
+                (
                     a.held_on,
                     a.org.name,
                     a.get_kind_display(),
@@ -60,7 +59,7 @@ def ledger_xlsx(*, branch, year: int, activities) -> HttpResponse:
                     a.minutes,
                     a.resolutions,
                 )
-            ]
+            )
         )
     for row in sheet.iter_rows(min_row=3):
         row[0].number_format = "yyyy-mm-dd"

@@ -21,15 +21,18 @@ from branches import services
 from branches.audit import acting_as
 from branches.models import BranchCategory, Organization, OrgKind, Post, PostTitle
 from branches.paths import PATH_STEP
-from branches.spreadsheets import safe_cell, xlsx_response
+from branches.spreadsheet_reader import read_rows
+from branches.spreadsheets import safe_row, xlsx_response
 from members import roster_values as v
 from members.roster_columns import normalise_header
-from members.roster_import import Problem, RosterFileError, read_cells
+from members.roster_import import Problem, RosterFileError
 
 HEADERS = ["路径", "类别", "支部类型", "组织代码", "成立日期", "撤销日期", "书记"]
 KIND_BY_LABEL = {k.label: k.value for k in OrgKind}
 CATEGORY_BY_LABEL = {c.label: c.value for c in BranchCategory}
 SEPARATOR = "/"
+# A city's whole tree is a few thousand nodes.
+MAX_ROWS = 50_000
 
 
 def relative_paths(nodes: list[Organization]) -> dict[int, tuple[str, ...]]:
@@ -68,7 +71,7 @@ def tree_xlsx(*, user):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("组织树")
     for row in tree_rows(user=user):
-        sheet.append([safe_cell(c) for c in row])
+        sheet.append(safe_row(row))
     return xlsx_response(workbook, "组织树.xlsx")
 
 
@@ -104,7 +107,7 @@ class TreePlan:
 
 
 def plan_tree_import(*, data: bytes, filename: str, user) -> TreePlan:
-    cells = read_cells(data, filename)
+    cells = read_rows(data, filename, max_rows=MAX_ROWS)
     header = next(
         (i for i, r in enumerate(cells[:20]) if "组织代码" in map(normalise_header, r)), None
     )
@@ -134,6 +137,10 @@ def _cell(raw, columns, name):
     return raw[index] if index is not None and index < len(raw) else None
 
 
+# The columns the import reads (书记 is shown, not imported).
+READ_COLUMNS = HEADERS[:-1]
+
+
 def _parse_row(number, raw, columns, by_code, taken) -> TreeRow:
     code = v.text(_cell(raw, columns, "组织代码"))
     path = [p.strip() for p in v.text(_cell(raw, columns, "路径")).split(SEPARATOR) if p.strip()]
@@ -141,6 +148,13 @@ def _parse_row(number, raw, columns, by_code, taken) -> TreeRow:
 
     def problem(column, message):
         row.problems.append(Problem(number, column, message))
+
+    for column in READ_COLUMNS:
+        if message := v.control_character_problem(_cell(raw, columns, column)):
+            problem(column, message)
+    if row.problems:
+        return row  # a cell's text is not what it shows; the rest waits until it is fixed
+    _check_lengths(row, problem)
 
     if not code:
         problem("组织代码", "组织代码不能为空。")
@@ -167,6 +181,17 @@ def _parse_row(number, raw, columns, by_code, taken) -> TreeRow:
             continue
         setattr(row, attribute, parsed[0] if parsed else None)
     return row
+
+
+def _check_lengths(row: TreeRow, problem) -> None:
+    """Organization's own limits, read from the model: refused here, not by the database."""
+    for column, value, attribute in (
+        ("路径", row.names[-1] if row.names else "", "name"),
+        ("组织代码", row.code, "code"),
+    ):
+        limit = Organization._meta.get_field(attribute).max_length
+        if len(value) > limit:
+            problem(column, f"「{value[:20]}…」太长：最多 {limit} 个字符，这里有 {len(value)} 个。")
 
 
 def _compare(rows: list[TreeRow], path_of: dict, user) -> None:

@@ -14,8 +14,8 @@ from branches import tree_sheets
 from branches.models import Organization, OrgKind
 from branches.roles import role_of
 from branches.selectors import member_counts_by_path
+from branches.spreadsheet_reader import SpreadsheetError
 from members.forms import RosterUploadForm
-from members.roster_import import RosterFileError
 
 
 @login_required
@@ -70,7 +70,7 @@ def tree_import(request: HttpRequest) -> HttpResponse:
         data = upload.read()
         try:
             plan = tree_sheets.plan_tree_import(data=data, filename=upload.name, user=request.user)
-        except RosterFileError as exc:
+        except SpreadsheetError as exc:
             form.add_error("file", str(exc))
         else:
             token = uuid.uuid4().hex
@@ -97,7 +97,7 @@ def _tree_confirm(request, token, stored):
     try:
         plan = tree_sheets.plan_tree_import(data=data, filename=name, user=request.user)
         counts = tree_sheets.commit_tree_import(plan=plan, user=request.user)
-    except (RosterFileError, ValueError) as exc:
+    except (SpreadsheetError, ValueError) as exc:
         messages.error(request, f"未写入：{exc}")
     else:
         messages.success(

@@ -13,7 +13,7 @@ from openpyxl.styles import Font
 
 from branches.labels import labels_by_pk
 from branches.models import Organization, OrgKind
-from branches.spreadsheets import safe_cell, xlsx_response
+from branches.spreadsheets import safe_row, xlsx_response
 from members import pii
 from members.models import Member
 from members.roster_columns import COLUMNS
@@ -54,7 +54,7 @@ def roster_xlsx(*, members, user, mask: bool, filename: str):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("党员花名册")
     for row in roster_rows(members=members, user=user, mask=mask):
-        sheet.append([safe_cell(v) for v in row])
+        sheet.append(safe_row(row))
     return xlsx_response(workbook, filename)
 
 
@@ -63,9 +63,7 @@ def roster_csv(*, members, user, mask: bool) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in roster_rows(members=members, user=user, mask=mask):
-        writer.writerow(
-            [safe_cell(v.isoformat() if isinstance(v, datetime.date) else v) for v in row]
-        )
+        writer.writerow(safe_row(v.isoformat() if isinstance(v, datetime.date) else v for v in row))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -74,7 +72,7 @@ def template_xlsx():
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "党员花名册"
-    sheet.append([c.header + ("*" if c.required else "") for c in COLUMNS])
+    sheet.append(safe_row(c.header + ("*" if c.required else "") for c in COLUMNS))
     example = {
         "name": "张三",
         "branch": "城关镇党委/东庄村党支部",
@@ -93,7 +91,7 @@ def template_xlsx():
         "is_mobile": "否",
         "group": "第一党小组",
     }
-    sheet.append([example.get(c.field, "") for c in COLUMNS])
+    sheet.append(safe_row(example.get(c.field, "") for c in COLUMNS))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet["A1"].comment = Comment(

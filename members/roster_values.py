@@ -35,6 +35,21 @@ def is_blank(cell) -> bool:
     return text(cell) == ""
 
 
+# Invisible control characters: no record may hold them (PostgreSQL refuses NUL
+# outright, spreadsheets cannot hold the others). Tab and line breaks are text.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def control_character_problem(cell) -> str:
+    """A message naming the first control character of a text cell, or ""."""
+    if not isinstance(cell, str) or cell.isprintable():
+        return ""
+    found = CONTROL.search(cell)
+    if not found:
+        return ""
+    return f"含有不可见的控制字符（U+{ord(found.group()):04X}），请删除后重新导入。"
+
+
 def parse_name(cell) -> str:
     value = text(cell)
     # "张 三": people pad two-character names with a space; Chinese names

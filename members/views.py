@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from branches.scoping import scoped_view
-from branches.spreadsheets import xlsx_response
+from branches.spreadsheets import attachment, xlsx_response
 from members import services
 from members.forms import RosterUploadForm
 from members.models import ImportRun, Member, PiiAccess
@@ -139,8 +139,7 @@ def roster_export(request: HttpRequest) -> HttpResponse:
             roster_csv(members=members, user=request.user, mask=mask),
             content_type="text/csv; charset=utf-8",
         )
-        response["Content-Disposition"] = f"attachment; filename=roster-{stamp}.csv"
-        return response
+        return attachment(response, f"roster-{stamp}.csv")
     return roster_xlsx(
         members=members, user=request.user, mask=mask, filename=f"党员花名册-{stamp}.xlsx"
     )
