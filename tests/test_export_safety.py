@@ -130,7 +130,8 @@ def test_the_roster_csv_defuses_and_cleans_every_cell(tree, county_client, poiso
 
     cells = csv_cells(response)
     assert_safe(cells, "'@张\ufffd三", "姓名")
-    assert any(c.endswith("/'-甲村\ufffd党支部") or c.startswith("县委") for c in cells)
+    # The branch's label begins with the poisoned township: the whole cell is defused.
+    assert "'=甲镇\ufffd党委/-甲村\ufffd党支部" in cells
 
 
 def test_the_roster_export_defuses_each_formula_start(tree, county_client):
