@@ -1,0 +1,50 @@
+"""The models of activities/: meetings (三会一课), points (积分) and ratings (评星定级).
+
+Split by subject; every name is importable from ``activities.models`` as before.
+"""
+
+from activities.models.meetings import (  # noqa: F401
+    KINDS_FOR_ORG,
+    Activity,
+    ActivityKind,
+    ActivityQuerySet,
+    ActivityTally,
+    Attachment,
+    AttachmentQuerySet,
+    Attendance,
+    AttendanceQuerySet,
+    AttendanceStatus,
+    CadenceRule,
+    Period,
+    TallyQuerySet,
+    attachment_path,
+)
+from activities.models.points import (  # noqa: F401
+    COUNTED_STATUSES,
+    DEDUCTION_SOURCES,
+    DERIVED_SOURCES,
+    MANUAL_SOURCES,
+    DatedRule,
+    EntryStatus,
+    PointEntry,
+    PointEntryQuerySet,
+    PointRule,
+    PointSource,
+    in_force_q,
+)
+from activities.models.ratings import (  # noqa: F401
+    Appraisal,
+    AppraisalGrade,
+    AppraisalQuerySet,
+    ApprovalLevel,
+    GroupRank,
+    GroupRankQuerySet,
+    RankingScope,
+    Rating,
+    RatingPublication,
+    RatingPublicationQuerySet,
+    RatingQuerySet,
+    RatingRule,
+    StarBand,
+    stars_label,
+)
