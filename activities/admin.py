@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from activities import points, services
+from activities import services
 from activities.models import (
     MANUAL_SOURCES,
     Activity,
@@ -19,6 +19,13 @@ from activities.models import (
     RatingPublication,
     RatingRule,
     StarBand,
+)
+from activities.points.selectors import excellent_share
+from activities.points.services import (
+    appraisal_save,
+    point_entries_decide,
+    point_entry_create,
+    point_entry_errors,
 )
 from activities.tasks import recompute_points
 from branches.scoped_admin import AuditedAdmin, ScopedAdmin
@@ -132,8 +139,8 @@ class AppraisalAdmin(AuditedAdmin):
     show_full_result_count = False
 
     def save_model(self, request, obj, form, change):
-        points.appraisal_save(appraisal=obj, by=request.user)
-        excellent, graded = points.excellent_share(branch_id=obj.branch_id, year=obj.year)
+        appraisal_save(appraisal=obj, by=request.user)
+        excellent, graded = excellent_share(branch_id=obj.branch_id, year=obj.year)
         if excellent * 3 > graded:
             # A guide, not a rule: grades are often entered one by one, so only warn.
             self.message_user(
@@ -166,7 +173,7 @@ class PointEntryForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if {"source", "date", "reason"} <= set(data):
-            errors = points.point_entry_errors(
+            errors = point_entry_errors(
                 source=data["source"],
                 date=data["date"],
                 points=data.get("points"),
@@ -218,7 +225,7 @@ class PointEntryAdmin(ScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        saved = points.point_entry_create(
+        saved = point_entry_create(
             member=data["member"],
             source=data["source"],
             date=data["date"],
@@ -230,7 +237,7 @@ class PointEntryAdmin(ScopedAdmin):
 
     def _decide(self, request, queryset, approve: bool):
         try:
-            count = points.point_entries_decide(entries=queryset, by=request.user, approve=approve)
+            count = point_entries_decide(entries=queryset, by=request.user, approve=approve)
         except (ValidationError, PermissionDenied) as error:
             for message in getattr(error, "messages", [str(error)]):
                 self.message_user(request, message, level=messages.ERROR)

@@ -7,7 +7,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from activities.models import AppraisalGrade, stars_label
-from activities.points import entry_reason
+from activities.points.selectors import entry_reason
 from branches.labels import labelled
 from branches.spreadsheets import safe_row, table_xlsx, xlsx_response
 

@@ -22,7 +22,7 @@ from activities.models import (
     AttendanceStatus,
 )
 from activities.periods import add_months, local_midnight_after, month_start, period_bounds
-from activities.points import points_refresh_activity
+from activities.points.services import points_refresh_activity
 from activities.selectors import expected_attendees
 from branches.models import Organization
 from members.choices import MemberCategory

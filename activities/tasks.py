@@ -2,8 +2,8 @@
 
 from django_tasks import task
 
-from activities.points import points_recompute
-from activities.ratings import rating_draft_compute
+from activities.points.services import points_recompute
+from activities.ratings.services import rating_draft_compute
 from branches.models import Organization
 
 

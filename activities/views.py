@@ -12,10 +12,24 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from activities import exports, points, ratings, services
+from activities import exports, services
 from activities.forms import ActivityForm, checklist, marks_from
 from activities.models import KINDS_FOR_ORG, Activity, ActivityKind, Attachment, stars_label
 from activities.periods import year_from
+from activities.points.selectors import statement
+from activities.ratings import services as rating_services
+from activities.ratings.selectors import (
+    group_ranking,
+    publication_covering,
+    rating_differences,
+    rating_rows,
+    rating_summary,
+)
+from activities.ratings.services import (
+    DRAFT_NODE_KINDS,
+    check_draft_node,
+    rating_draft_compute,
+)
 from activities.selectors import (
     activity_attendance_rows,
     expected_attendees,
@@ -269,7 +283,7 @@ def points_statement_view(request: HttpRequest, member_id: int) -> HttpResponse:
         Member.objects.visible_to(request.user).select_related("branch", "group"), pk=member_id
     )
     year = _year(request)
-    data = points.statement(member=member, year=year)
+    data = statement(member=member, year=year)
     if request.GET.get("format") == "xlsx":
         return exports.statement_xlsx(member=member, year=year, data=data)
     context = {"member": member, "year": year, "stars_label": stars_label(data["stars"]), **data}
@@ -293,7 +307,7 @@ def ratings_home(request: HttpRequest) -> HttpResponse:
 def group_ranking_view(request: HttpRequest, org_id: int) -> HttpResponse:
     """The party groups under a node ranked for the year (draft), for staff only."""
     node, year = _node(request, org_id), _year(request)
-    rows = ratings.group_ranking(node=node, year=year)
+    rows = group_ranking(node=node, year=year)
     if request.GET.get("format") == "xlsx":
         return exports.ranking_xlsx(node=node, year=year, rows=rows.iterator(chunk_size=2000))
     # A county ranks thousands of groups: a page at a time, the export holds them all.
@@ -305,9 +319,9 @@ def group_ranking_view(request: HttpRequest, org_id: int) -> HttpResponse:
 
 
 def _rating_context(request, *, node, year, publication) -> dict:
-    summary = ratings.rating_summary(node=node, year=year, publication=publication)
+    summary = rating_summary(node=node, year=year, publication=publication)
     page = Paginator(
-        ratings.rating_rows(node=node, year=year, publication=publication), RATING_PAGE_SIZE
+        rating_rows(node=node, year=year, publication=publication), RATING_PAGE_SIZE
     ).get_page(request.GET.get("page"))
     return {"node": node, "year": year, "page": page, **summary}
 
@@ -320,13 +334,13 @@ def rating_draft_view(request: HttpRequest, org_id: int) -> HttpResponse:
     """The year's draft ratings under a node, with the caps and flags explained."""
     node, year = _node(request, org_id), _year(request)
     if request.GET.get("format") == "xlsx":
-        rows = ratings.rating_rows(node=node, year=year)
+        rows = rating_rows(node=node, year=year)
         return exports.ratings_xlsx(node=node, year=year, rows=rows, title="评星定级草稿")
     context = _rating_context(request, node=node, year=year, publication=None)
     context["can_compute"] = request.user.has_perm("activities.compute_rating") and (
-        node.kind in ratings.DRAFT_NODE_KINDS
+        node.kind in DRAFT_NODE_KINDS
     )
-    context["publication"] = ratings.publication_covering(node=node, year=year)
+    context["publication"] = publication_covering(node=node, year=year)
     return render(request, "activities/rating_draft.html", context)
 
 
@@ -339,9 +353,9 @@ def rating_compute(request: HttpRequest, org_id: int) -> HttpResponse:
     if not request.user.has_perm("activities.compute_rating"):
         raise PermissionDenied
     try:
-        ratings.check_draft_node(node)
+        check_draft_node(node)
         if node.kind == OrgKind.TOWNSHIP:
-            draft = ratings.rating_draft_compute(node=node, year=year)
+            draft = rating_draft_compute(node=node, year=year)
             messages.success(request, f"已重新计算 {len(draft.ratings)} 名党员的评星草稿。")
         else:
             # A county's draft takes seconds to a minute: the worker computes it.
@@ -361,23 +375,21 @@ def rating_compute(request: HttpRequest, org_id: int) -> HttpResponse:
 def rating_published_view(request: HttpRequest, org_id: int) -> HttpResponse:
     """The published (frozen) ratings covering a node, and how today's draft differs."""
     node, year = _node(request, org_id), _year(request)
-    publication = ratings.publication_covering(node=node, year=year)
+    publication = publication_covering(node=node, year=year)
     if publication is None:
         context = {
             "node": node,
             "year": year,
             "can_publish": request.user.has_perm("activities.publish_rating")
-            and node.kind in ratings.DRAFT_NODE_KINDS,
+            and node.kind in DRAFT_NODE_KINDS,
         }
         return render(request, "activities/rating_unpublished.html", context)
     if request.GET.get("format") == "xlsx":
-        rows = ratings.rating_rows(node=node, year=year, publication=publication)
+        rows = rating_rows(node=node, year=year, publication=publication)
         return exports.ratings_xlsx(node=node, year=year, rows=rows, title="评星定级结果")
     context = _rating_context(request, node=node, year=year, publication=publication)
     context["publication"] = publication
-    context["differences"] = ratings.rating_differences(
-        node=node, year=year, publication=publication
-    )
+    context["differences"] = rating_differences(node=node, year=year, publication=publication)
     return render(request, "activities/rating_published.html", context)
 
 
@@ -390,8 +402,8 @@ def rating_publish(request: HttpRequest, org_id: int) -> HttpResponse:
     if not request.user.has_perm("activities.publish_rating"):
         raise PermissionDenied
     try:
-        ratings.check_draft_node(node)
-        publication = ratings.rating_publish(node=node, year=year, by=request.user)
+        check_draft_node(node)
+        publication = rating_services.rating_publish(node=node, year=year, by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:

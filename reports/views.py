@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from activities import ratings
 from activities.periods import year_from
+from activities.ratings.selectors import publication_covering, rating_summary, stars_by_child
 from branches.models import Organization
 from branches.paths import path_prefixes
 from branches.scoping import scoped_view
@@ -149,9 +149,9 @@ def compliance_view(request: HttpRequest, org_id: int) -> HttpResponse:
 def stars_view(request: HttpRequest, org_id: int) -> HttpResponse:
     """积分与评星: the star distribution by child, the ranking's flagged groups."""
     node, year = _node(request, org_id), _year(request)
-    publication = ratings.publication_covering(node=node, year=year)
-    summary = ratings.rating_summary(node=node, year=year, publication=publication)
-    rows = ratings.stars_by_child(node=node, year=year, publication=publication)
+    publication = publication_covering(node=node, year=year)
+    summary = rating_summary(node=node, year=year, publication=publication)
+    rows = stars_by_child(node=node, year=year, publication=publication)
     if request.GET.get("format") == "xlsx":
         return exports.stars_xlsx(node=node, year=year, summary=summary, rows=rows)
     context = _context(

@@ -20,9 +20,9 @@ from django.http import HttpResponse
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from activities import ratings
 from activities.exports import statement_xlsx
 from activities.models import ActivityKind
+from activities.ratings.services import rating_draft_compute
 from branches.spreadsheets import attachment, safe_cell
 from members.models import Member
 from tests.activities.conftest import beijing, clerk_of, frozen, log_meeting
@@ -54,7 +54,7 @@ def poisoned(request, tree):
     member.save()  # as a bad import or an old row left it: no validation on the way
     clerk = clerk_of(tree.township_a)
     log_meeting(org=tree.group_a1, kind=ActivityKind.GROUP_MEETING, held_on=DAY, by=clerk)
-    ratings.rating_draft_compute(node=tree.township_a, year=2026, today=datetime.date(2026, 4, 1))
+    rating_draft_compute(node=tree.township_a, year=2026, today=datetime.date(2026, 4, 1))
     return member
 
 

@@ -29,8 +29,8 @@ from activities.models import (
     Rating,
     RatingPublication,
 )
-from activities.points import appraisal_save, point_entry_create
-from activities.ratings import rating_draft_compute
+from activities.points.services import appraisal_save, point_entry_create
+from activities.ratings.services import rating_draft_compute
 from activities.services import Mark, activity_log
 from branches.audit import acting_as
 from branches.models import Organization, Post, PostTitle, User

@@ -18,8 +18,9 @@ from activities.models import (
     PointSource,
     in_force_q,
 )
-from activities.points import points_recompute, year_start
-from activities.ratings import rating_draft_compute
+from activities.points.scheme import year_start
+from activities.points.services import points_recompute
+from activities.ratings.services import rating_draft_compute
 from members.choices import MemberCategory
 
 REASONS = {

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from activities import points, services
+from activities import services
 from activities.models import (
     ActivityKind,
     ApprovalLevel,
@@ -22,6 +22,8 @@ from activities.models import (
     PointSource,
     RatingRule,
 )
+from activities.points.selectors import statement
+from activities.points.services import point_entries_decide, point_entry_create, points_recompute
 from activities.tasks import recompute_points
 from tests.activities.conftest import beijing, clerk_of, frozen, log_meeting
 from tests.factories import MemberFactory
@@ -35,7 +37,7 @@ def people(tree):
 
 
 def total_of(member, year=2026):
-    return points.statement(member=member, year=year)["score"].total
+    return statement(member=member, year=year)["score"].total
 
 
 def ledger(year=2026):
@@ -75,7 +77,7 @@ def test_it_caps_each_kind_at_its_yearly_cap(tree, people, clerk):
     # A branch general meeting is capped separately (+2, cap 8).
     log_meeting(org=tree.village_a, kind=ActivityKind.GENERAL_MEETING, held_on=DAY, by=clerk)
     with frozen(beijing(2026, 11, 1)):
-        result = points.statement(member=a, year=2026)["score"]
+        result = statement(member=a, year=2026)["score"]
     assert result.additions == Decimal("14")
     assert result.capped == Decimal("2")
     assert result.total == Decimal("74")
@@ -124,13 +126,13 @@ def test_it_changes_nothing_when_recomputed_twice(tree, people, clerk):
         speaker="王书记",
     )
     before = ledger()
-    assert points.points_recompute(year=2026) == len(before) == 6
-    assert points.points_recompute(year=2026) == 6
+    assert points_recompute(year=2026) == len(before) == 6
+    assert points_recompute(year=2026) == 6
     assert ledger() == before
 
 
 def test_it_keeps_manual_entries_when_recomputing(tree, people, clerk):
-    entry = points.point_entry_create(
+    entry = point_entry_create(
         member=people[0],
         source=PointSource.VOLUNTEER,
         date=DAY,
@@ -138,7 +140,7 @@ def test_it_keeps_manual_entries_when_recomputing(tree, people, clerk):
         reason="参加防汛志愿服务",
         by=clerk,
     )
-    points.points_recompute(year=2026)
+    points_recompute(year=2026)
     assert PointEntry.objects.get() == entry
 
 
@@ -159,7 +161,7 @@ def manual(member, by, **kwargs):
     kwargs.setdefault("points", None)
     kwargs.setdefault("reason", "参加防汛志愿服务")
     with frozen(beijing(2026, 4, 1)):
-        return points.point_entry_create(member=member, by=by, **kwargs)
+        return point_entry_create(member=member, by=by, **kwargs)
 
 
 def test_it_counts_a_manual_entry_only_once_another_user_approves_it(
@@ -172,14 +174,12 @@ def test_it_counts_a_manual_entry_only_once_another_user_approves_it(
     assert total_of(a) == Decimal("60")
 
     with pytest.raises(ValidationError, match="不能审批自己登记的积分"):
-        points.point_entries_decide(
-            entries=PointEntry.objects.filter(pk=entry.pk), by=clerk, approve=True
-        )
+        point_entries_decide(entries=PointEntry.objects.filter(pk=entry.pk), by=clerk, approve=True)
     assert total_of(a) == Decimal("60")
 
     other_clerk = clerk_of(tree.township_a)
     assert (
-        points.point_entries_decide(
+        point_entries_decide(
             entries=PointEntry.objects.filter(pk=entry.pk), by=other_clerk, approve=True
         )
         == 1
@@ -194,14 +194,12 @@ def test_it_approves_many_entries_at_once_or_none(tree, people, clerk):
     own = manual(people[0], clerk_of(tree.township_a))
     approver = PointEntry.objects.get(pk=own.pk).entered_by
     with pytest.raises(ValidationError) as failure:
-        points.point_entries_decide(entries=PointEntry.objects.all(), by=approver, approve=True)
+        point_entries_decide(entries=PointEntry.objects.all(), by=approver, approve=True)
     assert "不能审批自己登记的积分" in str(failure.value)
     assert set(PointEntry.objects.values_list("status", flat=True)) == {EntryStatus.PENDING}
 
     ids = [e.pk for e in entries]
-    points.point_entries_decide(
-        entries=PointEntry.objects.filter(pk__in=ids), by=approver, approve=True
-    )
+    point_entries_decide(entries=PointEntry.objects.filter(pk__in=ids), by=approver, approve=True)
     assert all(total_of(m) == Decimal("62") for m in people[1:])
 
 
@@ -209,12 +207,12 @@ def test_it_leaves_approval_to_the_county_when_the_rule_says_so(tree, people, cl
     RatingRule.objects.update(approval_level=ApprovalLevel.COUNTY)
     entry = manual(people[0], clerk)
     with pytest.raises(ValidationError, match="由上级审批"):
-        points.point_entries_decide(
+        point_entries_decide(
             entries=PointEntry.objects.filter(pk=entry.pk),
             by=clerk_of(tree.township_a),
             approve=True,
         )
-    points.point_entries_decide(
+    point_entries_decide(
         entries=PointEntry.objects.filter(pk=entry.pk), by=county_user, approve=True
     )
     assert total_of(people[0]) == Decimal("62")
@@ -223,7 +221,7 @@ def test_it_leaves_approval_to_the_county_when_the_rule_says_so(tree, people, cl
 def test_it_refuses_approval_without_the_permission(tree, people, clerk, secretary_a):
     entry = manual(people[0], clerk)
     with pytest.raises(PermissionDenied):
-        points.point_entries_decide(
+        point_entries_decide(
             entries=PointEntry.objects.filter(pk=entry.pk), by=secretary_a, approve=True
         )
 
@@ -231,9 +229,7 @@ def test_it_refuses_approval_without_the_permission(tree, people, clerk, secreta
 def test_it_does_not_let_a_clerk_approve_another_townships_entries(tree, clerk, clerk_b):
     member = MemberFactory(group=tree.group_a1)
     entry = manual(member, clerk)
-    points.point_entries_decide(
-        entries=PointEntry.objects.filter(pk=entry.pk), by=clerk_b, approve=True
-    )
+    point_entries_decide(entries=PointEntry.objects.filter(pk=entry.pk), by=clerk_b, approve=True)
     entry.refresh_from_db()
     assert entry.status == EntryStatus.PENDING
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 from openpyxl import load_workbook
 
-from activities import points, ratings, services
+from activities import services
 from activities.models import (
     ActivityKind,
     AttendanceStatus,
@@ -20,6 +20,8 @@ from activities.models import (
     Rating,
     RatingPublication,
 )
+from activities.points.services import point_entry_create
+from activities.ratings.services import rating_draft_compute
 from activities.tasks import compute_rating_draft
 from tests.activities.conftest import beijing, frozen, log_meeting
 from tests.factories import GroupFactory, MemberFactory
@@ -47,7 +49,7 @@ def populate(tree, clerk, groups: int, per_group: int = 2):
     for group in made:
         members += [MemberFactory(group=group) for _ in range(per_group)]
         log_meeting(org=group, kind=ActivityKind.GROUP_MEETING, held_on=DAY, by=clerk)
-    ratings.rating_draft_compute(node=tree.township_a, year=2026, today=datetime.date(2026, 4, 1))
+    rating_draft_compute(node=tree.township_a, year=2026, today=datetime.date(2026, 4, 1))
     return members
 
 
@@ -61,7 +63,7 @@ def test_it_shows_a_members_statement_with_pending_entries_apart(tree, clerk, cl
         topic="学习新党章",
     )
     with frozen(beijing(2026, 4, 1)):
-        points.point_entry_create(
+        point_entry_create(
             member=member,
             source=PointSource.VOLUNTEER,
             date=DAY,
@@ -169,7 +171,7 @@ def test_it_publishes_and_then_lists_differences(tree, clerk, county_user, clien
             activity=activity,
             topic="改",
         )
-        ratings.rating_draft_compute(node=tree.county, year=2026)
+        rating_draft_compute(node=tree.county, year=2026)
         response = client.get(url("activities:rating_published", tree.township_a.pk))
     assert response.status_code == 200
     assert len(response.context["differences"]) == 2
@@ -190,7 +192,7 @@ def test_it_approves_manual_entries_in_bulk_from_the_admin(tree, clerk, clerk_a,
     members = [MemberFactory(group=tree.group_a1) for _ in range(3)]
     with frozen(beijing(2026, 4, 1)):
         for m in members:
-            points.point_entry_create(
+            point_entry_create(
                 member=m,
                 source=PointSource.DUTY,
                 date=DAY,

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from activities import ratings, services
+from activities import services
 from activities.models import (
     ActivityKind,
     Appraisal,
@@ -24,7 +24,9 @@ from activities.models import (
     RatingPublication,
     RatingRule,
 )
-from activities.points import scheme_for
+from activities.points.scheme import scheme_for
+from activities.ratings.selectors import rating_differences, rating_summary, stars_by_child
+from activities.ratings.services import rating_draft_compute, rating_publish
 from branches.models import PostTitle
 from branches.services import post_assign
 from tests.activities.conftest import beijing, frozen, log_meeting
@@ -50,7 +52,7 @@ def test_it_rates_the_band_edges(db, total, stars):
 def test_it_stores_the_stars_of_the_total_on_the_draft(tree, base, stars):
     set_base(base)
     member = MemberFactory(group=tree.group_a1)
-    ratings.rating_draft_compute(node=tree.township_a, year=2026, today=MARCH)
+    rating_draft_compute(node=tree.township_a, year=2026, today=MARCH)
     row = Rating.objects.get(member=member)
     assert (row.total, row.points_stars, row.stars) == (Decimal(base), stars, stars)
 
@@ -65,7 +67,7 @@ def test_it_rates_an_unqualified_appraisal_unqualified(tree, county_user):
         grade=AppraisalGrade.UNQUALIFIED,
         entered_by=county_user,
     )
-    ratings.rating_draft_compute(node=tree.township_a, year=2026, today=MARCH)
+    rating_draft_compute(node=tree.township_a, year=2026, today=MARCH)
     row = Rating.objects.get(member=member)
     assert (row.points_stars, row.stars, row.appraisal) == (5, 0, AppraisalGrade.UNQUALIFIED)
     assert "民主评议不合格" in row.note
@@ -95,7 +97,7 @@ def three_groups(tree, clerk):
 def test_it_caps_the_last_ranked_group_and_flags_its_leader(tree, three_groups):
     groups, members, leader = three_groups
     set_base(96)
-    ratings.rating_draft_compute(node=tree.township_a, year=2026, today=MARCH)
+    rating_draft_compute(node=tree.township_a, year=2026, today=MARCH)
 
     ranks = {r.group: r for r in GroupRank.objects.all()}
     assert [ranks[g].compliance for g in groups] == [Decimal("1"), Decimal("1"), Decimal("0")]
@@ -110,7 +112,7 @@ def test_it_caps_the_last_ranked_group_and_flags_its_leader(tree, three_groups):
         assert "排名末位" in row.note
     assert {Rating.objects.get(member=m).stars for m in members[groups[0]]} == {5}
 
-    summary = ratings.rating_summary(node=tree.township_a, year=2026)
+    summary = rating_summary(node=tree.township_a, year=2026)
     assert [r.group for r in summary["flagged"]] == [groups[2]]
 
 
@@ -118,14 +120,14 @@ def test_it_makes_every_group_tied_at_the_bottom_last(tree, clerk):
     groups = [tree.group_a1, tree.group_a2, GroupFactory(parent=tree.village_a)]
     for g in groups:
         MemberFactory(group=g)
-    ratings.rating_draft_compute(node=tree.township_a, year=2026, today=MARCH)
+    rating_draft_compute(node=tree.township_a, year=2026, today=MARCH)
     assert GroupRank.objects.filter(is_last=True).count() == 3
 
 
 def test_it_names_no_last_group_below_the_minimum_number(tree, clerk):
     for g in (tree.group_a1, tree.group_a2):
         MemberFactory(group=g)
-    ratings.rating_draft_compute(node=tree.township_a, year=2026, today=MARCH)
+    rating_draft_compute(node=tree.township_a, year=2026, today=MARCH)
     assert GroupRank.objects.count() == 2
     assert not GroupRank.objects.filter(is_last=True).exists()
 
@@ -133,19 +135,19 @@ def test_it_names_no_last_group_below_the_minimum_number(tree, clerk):
 def test_it_ranks_within_the_township_when_the_rule_says_so(tree, three_groups):
     groups, _members, _leader = three_groups
     RatingRule.objects.update(ranking_scope=RankingScope.TOWNSHIP, last_rank_enabled=False)
-    ratings.rating_draft_compute(node=tree.county, year=2026, today=MARCH)
+    rating_draft_compute(node=tree.county, year=2026, today=MARCH)
     assert {r.scope_org for r in GroupRank.objects.all()} == {tree.township_a}
     assert not GroupRank.objects.filter(is_last=True).exists()
 
 
 def test_it_computes_drafts_only_for_townships_and_above(tree):
     with pytest.raises(ValidationError, match="乡镇"):
-        ratings.rating_draft_compute(node=tree.village_a, year=2026, today=MARCH)
+        rating_draft_compute(node=tree.village_a, year=2026, today=MARCH)
 
 
 def test_it_recomputes_a_draft_in_place(tree, three_groups):
-    ratings.rating_draft_compute(node=tree.township_a, year=2026, today=MARCH)
-    ratings.rating_draft_compute(node=tree.county, year=2026, today=MARCH)
+    rating_draft_compute(node=tree.township_a, year=2026, today=MARCH)
+    rating_draft_compute(node=tree.county, year=2026, today=MARCH)
     assert Rating.objects.count() == 6
     assert GroupRank.objects.count() == 3
 
@@ -155,7 +157,7 @@ def test_it_keeps_a_published_year_unchanged_after_attendance_edits(
 ):
     groups, members, _leader = three_groups
     with frozen(beijing(2027, 1, 10)):
-        publication = ratings.rating_publish(node=tree.county, year=2026, by=county_user)
+        publication = rating_publish(node=tree.county, year=2026, by=county_user)
     assert publication.member_count == 6
     published = sorted(
         Rating.objects.filter(publication=publication).values_list("member_id", "total", "stars")
@@ -181,7 +183,7 @@ def test_it_keeps_a_published_year_unchanged_after_attendance_edits(
             activity=activity,
             topic=activity.topic,
         )
-        ratings.rating_draft_compute(node=tree.county, year=2026)
+        rating_draft_compute(node=tree.county, year=2026)
 
     assert (
         sorted(
@@ -191,7 +193,7 @@ def test_it_keeps_a_published_year_unchanged_after_attendance_edits(
         )
         == published
     )
-    differences = ratings.rating_differences(node=tree.county, year=2026, publication=publication)
+    differences = rating_differences(node=tree.county, year=2026, publication=publication)
     assert [(d["name"], d["published_total"], d["draft_total"]) for d in differences] == [
         (absent.name, Decimal("62"), Decimal("59"))
     ]
@@ -199,11 +201,11 @@ def test_it_keeps_a_published_year_unchanged_after_attendance_edits(
 
 def test_it_publishes_a_year_once(tree, three_groups, county_user):
     with frozen(beijing(2027, 1, 10)):
-        ratings.rating_publish(node=tree.county, year=2026, by=county_user)
+        rating_publish(node=tree.county, year=2026, by=county_user)
         with pytest.raises(ValidationError, match="不能重复发布"):
-            ratings.rating_publish(node=tree.township_a, year=2026, by=county_user)
+            rating_publish(node=tree.township_a, year=2026, by=county_user)
         with pytest.raises(ValidationError, match="尚未结束"):
-            ratings.rating_publish(node=tree.county, year=2027, by=county_user)
+            rating_publish(node=tree.county, year=2027, by=county_user)
     assert RatingPublication.objects.count() == 1
 
 
@@ -216,7 +218,7 @@ def _draft_queries(tree, clerk, groups: int) -> int:
             org=group, kind=ActivityKind.GROUP_MEETING, held_on=datetime.date(2026, 1, 9), by=clerk
         )
     with CaptureQueriesContext(connection) as queries:
-        ratings.rating_draft_compute(node=tree.county, year=2026, today=MARCH)
+        rating_draft_compute(node=tree.county, year=2026, today=MARCH)
     return len(queries)
 
 
@@ -241,15 +243,15 @@ def test_it_spreads_the_stars_over_the_children_of_a_node(tree, county_user):
         grade=AppraisalGrade.UNQUALIFIED,
         entered_by=county_user,
     )
-    ratings.rating_draft_compute(node=tree.county, year=2026, today=MARCH)
+    rating_draft_compute(node=tree.county, year=2026, today=MARCH)
 
-    rows = ratings.stars_by_child(node=tree.county, year=2026)
+    rows = stars_by_child(node=tree.county, year=2026)
     assert [(r.org, r.counts, r.total) for r in rows] == [
         (tree.township_a, [3, 0, 0, 0, 0, 0], 3),
         (tree.township_b, [0, 0, 0, 0, 0, 1], 1),
     ]
     assert rows[0].average_points == Decimal("96.0")
-    by_branch = ratings.stars_by_child(node=tree.township_a, year=2026)
+    by_branch = stars_by_child(node=tree.township_a, year=2026)
     assert [(r.org, r.total) for r in by_branch] == [(tree.village_a, 2), (tree.organ_a, 1)]
-    by_group = ratings.stars_by_child(node=tree.village_a, year=2026)
+    by_group = stars_by_child(node=tree.village_a, year=2026)
     assert [(r.org, r.total) for r in by_group] == [(tree.group_a1, 1), (tree.group_a2, 1)]

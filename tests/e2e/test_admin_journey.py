@@ -66,7 +66,7 @@ def test_it_lets_the_admin_log_in_and_find_a_member_by_id_number(
     rows = page.locator("#result_list tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("李秀英")
-    expect(rows.first).to_contain_text("城关镇 · 东庄村党支部")
+    expect(rows.first).to_contain_text("城关镇/东庄村党支部")
     screenshot("admin-member-search")
 
     rows.first.locator("th a").click()

@@ -4,8 +4,8 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from activities import ratings
 from activities.models import ActivityKind
+from activities.ratings.services import rating_draft_compute
 from branches.roles import Role
 from tests.activities.conftest import log_meeting
 from tests.e2e.conftest import SCREENSHOTS
@@ -29,7 +29,7 @@ def test_it_lets_county_staff_drill_down_and_download(page, screenshot, tree, tm
             held_on=datetime.date(2026, month, 8),
             by=clerk,
         )
-    ratings.rating_draft_compute(node=tree.county, year=2026)
+    rating_draft_compute(node=tree.county, year=2026)
 
     log_in(page, "county")
     page.get_by_role("link", name="统计报表").click()

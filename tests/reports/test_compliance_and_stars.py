@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from activities import ratings
 from activities.models import ActivityKind
+from activities.ratings.services import rating_draft_compute
 from branches.models import OrgKind
 from reports import selectors
 from tests.activities.conftest import beijing, clerk_of, frozen, log_meeting
@@ -131,7 +131,7 @@ def test_it_shows_the_stars_in_a_constant_number_of_queries(
     tree, county_client, children, django_assert_num_queries
 ):
     _more_branches(tree, children)
-    ratings.rating_draft_compute(node=tree.county, year=2026, today=TODAY)
+    rating_draft_compute(node=tree.county, year=2026, today=TODAY)
     url = reverse("reports:stars", args=[tree.township_b.pk])
     # session + user (2), permissions (2), node (1), publication (1), star counts,
     # flagged count and rows (3), children, counts per organisation, their paths (3),

@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from activities.points import points_recompute
-from activities.ratings import rating_draft_compute
+from activities.points.services import points_recompute
+from activities.ratings.services import rating_draft_compute
 from branches.models import Organization, OrgKind
 
 

@@ -1,31 +1,25 @@
-"""The points ledger (党员积分): entries derived from attendance, manual entries and their
-approval, and the scoring of a member's year that the statement and the ratings share.
+"""Writes of the points ledger (党员积分): entries derived from attendance, manual
+entries and their approval, and the 民主评议 appraisal.
 
 Derived entries are a function of the attendance rows: they are rewritten
 for a meeting whenever its attendance is saved, and for a whole year by
 ``points_recompute``, both with ``INSERT … SELECT`` so recomputing never
-double-counts and a city's year takes seconds, not a loop over members.
-"""
+double-counts and a city's year takes seconds, not a loop over members."""
 
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from activities.models import (
     DEDUCTION_SOURCES,
     MANUAL_SOURCES,
     Activity,
-    ActivityKind,
     Appraisal,
-    AppraisalGrade,
     ApprovalLevel,
     Attendance,
     EntryStatus,
@@ -33,87 +27,11 @@ from activities.models import (
     PointRule,
     PointSource,
     RatingRule,
-    StarBand,
     in_force_q,
 )
+from activities.points.scheme import year_start
 from branches.models import OrgKind
 from members.models import Member, Membership
-
-ZERO = Decimal("0")
-
-
-def year_start(year: int) -> datetime.date:
-    return datetime.date(year, 1, 1)
-
-
-# --- The scheme in force for a year -------------------------------------------------
-
-
-@dataclass
-class Scheme:
-    """The rules that govern one year: those in force on its 1 January."""
-
-    year: int
-    rules: dict[tuple[str, str], PointRule]
-    bands: list[tuple[Decimal, int]]  # (min points, stars), highest first
-    rating: RatingRule | None
-
-    @property
-    def base(self) -> Decimal:
-        rule = self.rules.get((PointSource.BASE, ""))
-        return rule.points if rule else ZERO
-
-    def cap(self, source: str, kind: str) -> Decimal | None:
-        rule = self.rules.get((source, kind))
-        return rule.yearly_cap if rule else None
-
-    def stars_for(self, total: Decimal) -> int:
-        return next((stars for low, stars in self.bands if total >= low), 0)
-
-
-def scheme_for(year: int) -> Scheme:
-    """Three queries: point rules, star bands and the rating rule of *year*."""
-    on = year_start(year)
-    rules = {(r.source, r.activity_kind): r for r in PointRule.objects.filter(in_force_q(on))}
-    bands = sorted(
-        ((b.min_points, b.stars) for b in StarBand.objects.filter(in_force_q(on))), reverse=True
-    )
-    return Scheme(year, rules, bands, RatingRule.objects.filter(in_force_q(on)).first())
-
-
-@dataclass
-class Score:
-    """A member's year from the ledger: base, additions and deductions after caps."""
-
-    base: Decimal
-    additions: Decimal = ZERO
-    deductions: Decimal = ZERO
-    capped: Decimal = ZERO
-    lines: list[dict] = field(default_factory=list)
-
-    @property
-    def total(self) -> Decimal:
-        return self.base + self.additions + self.deductions
-
-
-def score(sums: dict[tuple[str, str], Decimal], scheme: Scheme) -> Score:
-    """Apply the yearly caps to a member's sums per (source, kind) of counted entries."""
-    result = Score(base=scheme.base)
-    for (source, kind), raw in sorted(sums.items()):
-        cap = scheme.cap(source, kind)
-        counted = raw
-        if cap is not None:
-            counted = max(min(raw, cap), -cap)
-        result.capped += abs(raw - counted)
-        if counted < 0:
-            result.deductions += counted
-        else:
-            result.additions += counted
-        result.lines.append(
-            {"source": source, "kind": kind, "raw": raw, "cap": cap, "counted": counted}
-        )
-    return result
-
 
 # --- Derived entries ----------------------------------------------------------------
 
@@ -238,14 +156,6 @@ def appraisal_save(*, appraisal: Appraisal, by) -> Appraisal:
     return appraisal
 
 
-def excellent_share(*, branch_id: int, year: int) -> tuple[int, int]:
-    """(优秀, graded) among a branch's appraisals of *year*: DOMAIN's guide is a third at most."""
-    counts = Appraisal.objects.filter(branch_id=branch_id, year=year).aggregate(
-        excellent=Count("pk", filter=Q(grade=AppraisalGrade.EXCELLENT)), graded=Count("pk")
-    )
-    return counts["excellent"], counts["graded"]
-
-
 def _allowed(cache: dict[int, bool], user, year: int) -> bool:
     if year not in cache:
         cache[year] = approval_level_allows(user, year)
@@ -297,51 +207,3 @@ def point_entries_decide(*, entries, by, approve: bool) -> int:
         entry.decided_by, entry.decided_at = by, now
     PointEntry.objects.bulk_update(rows, ["status", "decided_by", "decided_at"])
     return len(rows)
-
-
-# --- Reads --------------------------------------------------------------------------
-
-
-def member_sums(*, member_ids, year: int) -> dict[int, dict[tuple[str, str], Decimal]]:
-    """Counted points per member and (source, kind) for *year*: one grouped query."""
-    sums: dict[int, dict[tuple[str, str], Decimal]] = defaultdict(dict)
-    rows = (
-        PointEntry.objects.counted()
-        .filter(year=year, member_id__in=member_ids)
-        .values_list("member_id", "source", "activity_kind")
-        .annotate(points=Sum("points"))
-        .order_by()
-    )
-    for member_id, source, kind, points in rows:
-        sums[member_id][(source, kind)] = points
-    return sums
-
-
-def statement(*, member: Member, year: int) -> dict:
-    """A member's points statement (积分明细) for *year*: every entry and the scored total."""
-    scheme = scheme_for(year)
-    entries = list(
-        PointEntry.objects.filter(member=member, year=year)
-        .select_related("activity", "org", "entered_by", "decided_by")
-        .order_by("date", "pk")
-    )
-    sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for entry in entries:
-        if entry.status in (EntryStatus.AUTO, EntryStatus.APPROVED):
-            sums[(entry.source, entry.activity_kind)] += entry.points
-    result = score(dict(sums), scheme)
-    for line in result.lines:
-        kind = ActivityKind(line["kind"]).label if line["kind"] else ""
-        line["label"] = f"{PointSource(line['source']).label}{'·' + kind if kind else ''}"
-    return {
-        "entries": entries,
-        "score": result,
-        "stars": scheme.stars_for(result.total),
-        "pending": sum(1 for e in entries if e.status == EntryStatus.PENDING),
-    }
-
-
-def entry_reason(entry: PointEntry) -> str:
-    if entry.activity_id:
-        return f"{entry.get_activity_kind_display()}：{entry.activity.topic}"
-    return entry.reason
