@@ -25,7 +25,7 @@ from branches.spreadsheet_reader import read_rows
 from branches.spreadsheets import safe_row, xlsx_response
 from members import roster_values as v
 from members.roster_columns import normalise_header
-from members.roster_import import Problem, RosterFileError
+from members.roster_parse import Problem, RosterFileError
 
 HEADERS = ["路径", "类别", "支部类型", "组织代码", "成立日期", "撤销日期", "书记"]
 KIND_BY_LABEL = {k.label: k.value for k in OrgKind}

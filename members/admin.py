@@ -1,10 +1,9 @@
-import datetime
-
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.template_utils import HistoricalRecordContextHelper
 
@@ -13,7 +12,6 @@ from branches.models import Organization, OrgKind
 from branches.paths import subtree_q
 from branches.scoped_admin import AuditedAdmin, ScopedAdmin, ScopedTabularInline
 from members import pii, services
-from members.choices import MembershipReason
 from members.idcard import IdNumberError, clean_id_text, parse_id_number
 from members.models import Member, Membership, PiiAccess
 
@@ -324,22 +322,18 @@ class MemberAdmin(AuditedAdmin):
                 id_number=obj.id_number,
                 branch=obj.branch,
                 group=obj.group,
-                started_on=obj.joined_on or datetime.date.today(),
+                started_on=obj.joined_on or timezone.localdate(),
                 **data,
             )
             obj.pk = created.pk
             return
-        place_changed = {"branch", "group"} & set(form.changed_data)
-        if place_changed:
-            original = Member.objects.get(pk=obj.pk)
+        if {"branch", "group"} & set(form.changed_data):
+            # The move service records 支部间转接 or 调整党小组 as the case is.
             services.member_transfer(
-                member=original,
+                member=Member.objects.get(pk=obj.pk),
                 branch=obj.branch,
                 group=obj.group,
-                on=datetime.date.today(),
-                reason=MembershipReason.TRANSFER
-                if "branch" in place_changed
-                else MembershipReason.REGROUP,
+                on=timezone.localdate(),
                 note=f"后台修改（{request.user.get_username()}）",
             )
         obj.save()

@@ -103,3 +103,16 @@ def template_xlsx():
     for column in "ABC":
         sheet.column_dimensions[column].width = 24
     return xlsx_response(workbook, "导入模板.xlsx")
+
+
+def rejected_workbook(plan):
+    """The rejected rows of a roster plan as they were, plus a column saying what is wrong."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("被拒绝的行")
+    sheet.append(safe_row([*plan.headers, "错误说明"]))
+    for row in plan.rows:
+        if row.action == "rejected":
+            problems = "；".join(f"「{p.column}」{p.message}" for p in row.problems)
+            cells = [*row.cells, *[""] * (len(plan.headers) - len(row.cells))]
+            sheet.append(safe_row([*cells[: len(plan.headers)], f"原第{row.number}行：{problems}"]))
+    return workbook

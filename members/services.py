@@ -4,30 +4,18 @@ member's current branch and group always equal their open membership row."""
 from __future__ import annotations
 
 import datetime
-import threading
-import uuid
-from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.db import OperationalError, connection, connections, transaction
+from django.db import transaction
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
+from branches.audit import acting_as
 from branches.models import Organization
 from members.choices import MembershipReason, RosterStatus
-from members.models import ImportRun, Member, Membership, PiiAccess
-from members.roster_import import (
-    Plan,
-    RosterFileError,
-    StalePreview,
-    commit_import,
-    compare_with_registry,
-    file_sha256,
-    plan_import,
-)
+from members.models import Member, Membership, PiiAccess
+from members.roster_plan import KEEP_WHEN_BLANK, Plan, Row, StalePreview
 
 # Roster statuses a member leaves to, with the membership end reason they record.
 LEAVE_REASONS = {
@@ -70,35 +58,90 @@ def member_update(*, member: Member, **fields: Any) -> Member:
     return member
 
 
+@dataclass(frozen=True)
+class Move:
+    """One member's new place: a branch and, inside it, a group (or none)."""
+
+    member: Member
+    branch_id: int
+    group_id: int | None = None
+
+
+def move_reason(*, old_branch_id: int, new_branch_id: int) -> str:
+    """支部间转接 when the branch changes, 调整党小组 when only the group does."""
+    if old_branch_id != new_branch_id:
+        return MembershipReason.TRANSFER
+    return MembershipReason.REGROUP
+
+
 @transaction.atomic
+def members_move(*, moves: list[Move], on: datetime.date, note: str = "") -> list[Membership]:
+    """Move members to new places from date *on*: the one way a member's place changes.
+
+    Each open membership row ends on *on* and the next starts that day, with
+    the reason ``move_reason`` gives; the members' current branch and group
+    follow. In bulk (a roster import moves thousands): a few queries whatever
+    the number. Nothing is written when any move is refused (a member not on
+    the roster, the same place, a date before the open row, a group outside
+    its branch); the ``ValidationError`` names each.
+    """
+    pks = [m.member.pk for m in moves]
+    members = {m.pk: m for m in Member.objects.select_for_update().filter(pk__in=pks)}
+    current = {r.member_id: r for r in Membership.objects.open().filter(member_id__in=pks)}
+    _check_moves(moves, members, current, on)
+    now, opened = timezone.now(), []
+    for move in moves:
+        member, row = members[move.member.pk], current[move.member.pk]
+        reason = move_reason(old_branch_id=row.branch_id, new_branch_id=move.branch_id)
+        row.ended_on, row.end_reason = on, reason
+        member.branch_id, member.group_id, member.updated_at = move.branch_id, move.group_id, now
+        opened.append(
+            Membership(
+                member=member,
+                branch_id=move.branch_id,
+                group_id=move.group_id,
+                started_on=on,
+                start_reason=reason,
+                note=note,
+            )
+        )
+    Membership.objects.bulk_update(list(current.values()), ["ended_on", "end_reason"])
+    Member.objects.bulk_update(list(members.values()), ["branch", "group", "updated_at"])
+    return Membership.objects.bulk_create(opened)
+
+
+def _check_moves(moves, members, current, on) -> None:
+    groups = dict(
+        Organization.objects.filter(pk__in={m.group_id for m in moves} - {None}).values_list(
+            "pk", "parent_id"
+        )
+    )
+    errors = []
+    for move in moves:
+        member, row = members[move.member.pk], current.get(move.member.pk)
+        if member.roster_status != RosterStatus.ACTIVE or row is None:
+            errors.append(f"{member.name}已不在册，不能转接组织关系。")
+        elif (row.branch_id, row.group_id) == (move.branch_id, move.group_id):
+            errors.append("新的党支部和党小组与现在相同。")
+        elif on < row.started_on:
+            errors.append(f"转接日期不能早于当前组织关系的起始日期 {row.started_on}。")
+        elif move.group_id is not None and groups.get(move.group_id) != move.branch_id:
+            errors.append(f"{member.name}：党小组不在所转入的党支部内。")
+    if errors:
+        raise ValidationError(errors)
+
+
 def member_transfer(
     *,
     member: Member,
     branch: Organization,
     group: Organization | None = None,
     on: datetime.date,
-    reason: str = MembershipReason.TRANSFER,
     note: str = "",
 ) -> Membership:
-    """Move *member* to *branch* / *group* from date *on*, closing the open row."""
-    member = Member.objects.select_for_update().get(pk=member.pk)
-    if member.roster_status != RosterStatus.ACTIVE:
-        raise ValidationError(f"{member.name}已不在册，不能转接组织关系。")
-    current = member.memberships.open().get()
-    if current.branch_id == branch.pk and current.group_id == (group.pk if group else None):
-        raise ValidationError("新的党支部和党小组与现在相同。")
-    if on < current.started_on:
-        raise ValidationError(
-            {"started_on": f"转接日期不能早于当前组织关系的起始日期 {current.started_on}。"}
-        )
-    member.branch, member.group = branch, group
-    member.full_clean()
-    member.save(update_fields=["branch", "group", "updated_at"])
-    current.ended_on, current.end_reason = on, reason
-    current.save(update_fields=["ended_on", "end_reason"])
-    return Membership.objects.create(
-        member=member, branch=branch, group=group, started_on=on, start_reason=reason, note=note
-    )
+    """Move one *member* to *branch* / *group* from date *on* (``members_move``)."""
+    move = Move(member, branch.pk, group.pk if group else None)
+    return members_move(moves=[move], on=on, note=note)[0]
 
 
 @transaction.atomic
@@ -125,351 +168,72 @@ def pii_access_record(*, user, action: str, member: Member | None = None, detail
     return PiiAccess.objects.create(user=user, action=action, member=member, detail=detail)
 
 
-def import_run_preview(*, user, data: bytes, file_name: str) -> tuple[ImportRun, Plan]:
-    """Check an uploaded roster and keep it, with its counts and problems, for confirmation."""
-    plan = plan_import(data=data, filename=file_name, user=user)
-    return import_run_record(user=user, data=data, file_name=file_name, plan=plan), plan
+# --- Writing a confirmed roster import --------------------------------------------
 
 
-def _preview_fields(plan: Plan) -> dict:
-    """What a checked plan leaves on its import run: the preview the user confirms."""
-    counts = plan.counts
-    return {
-        "status": ImportRun.Status.PREVIEWED,
-        "rows_new": counts["new"],
-        "rows_changed": counts["changed"],
-        "rows_unchanged": counts["unchanged"],
-        "rows_rejected": counts["rejected"],
-        "problems": [str(p) for p in plan.problems],
-        "fingerprint": plan.fingerprint,
+@transaction.atomic
+def roster_commit(
+    *,
+    plan: Plan,
+    user,
+    skip_invalid: bool,
+    expected_fingerprint: str | None = None,
+    reason: str = "",
+) -> dict:
+    """Write a checked roster plan's new and changed rows in bulk, all or nothing.
+
+    Rejected rows stop everything unless *skip_invalid*. With
+    *expected_fingerprint* (from the preview) any change to the matched
+    members since then aborts the write. Members whose branch or group
+    changed are moved through ``members_move``, on the import's date.
+    """
+    if plan.count("rejected") and not skip_invalid:
+        raise ValueError("有被拒绝的行；修改文件后重新导入，或明确选择只导入有效行。")
+    if expected_fingerprint is not None and expected_fingerprint != plan.fingerprint:
+        raise StalePreview("预览之后这些党员的数据已被修改，请重新上传并预览。")
+    today = timezone.localdate()
+    with acting_as(user, reason):
+        new_rows = [r for r in plan.rows if r.action == "new"]
+        members = [_new_member(r.values) for r in new_rows]
+        Member.objects.bulk_create(members, batch_size=1000)
+        Membership.objects.open_for_new_members(
+            [m.pk for m in members], since=today, reason=MembershipReason.JOINED, note="花名册导入"
+        )
+        changed = [r for r in plan.rows if r.action == "changed"]
+        _update_fields(changed)
+        moves = [_move(r) for r in changed if {"branch", "group"} & r.changes.keys()]
+        if moves:
+            members_move(moves=moves, on=today, note="花名册导入")
+    return plan.counts
+
+
+def _new_member(values: dict) -> Member:
+    fields = {
+        k: val
+        for k, val in values.items()
+        if (val is not None or k == "group") and not (k in KEEP_WHEN_BLANK and val == "")
     }
+    for flag in ("lost_contact", "is_mobile"):
+        fields.setdefault(flag, False)
+    return Member(roster_status=RosterStatus.ACTIVE, **fields)
 
 
-def import_run_record(*, user, data: bytes, file_name: str, plan: Plan) -> ImportRun:
-    """Keep the file of a checked import, who sent it, its hash, counts and problems."""
-    return ImportRun.objects.create(
-        user=user,
-        file=ContentFile(data, name=file_name),
-        file_name=file_name[:200],
-        file_sha256=file_sha256(data),
-        **_preview_fields(plan),
-    )
-
-
-def import_run_upload(*, user, data: bytes, file_name: str) -> ImportRun:
-    """Start an import: small files are checked at once, big ones by the worker.
-
-    A big file's run is saved as queued and handed to the worker by its id
-    once that row is committed, so the worker always finds it.
-    """
-    if len(data) <= settings.IMPORT_BACKGROUND_BYTES:
-        return import_run_preview(user=user, data=data, file_name=file_name)[0]
-    run = ImportRun.objects.create(
-        user=user,
-        file=ContentFile(data, name=file_name),
-        file_name=file_name[:200],
-        file_sha256=file_sha256(data),
-        status=ImportRun.Status.QUEUED,
-        in_background=True,
-        heartbeat_at=timezone.now(),
-    )
-    from members.tasks import check_import
-
-    _enqueue_after_commit(check_import, run)
-    return run
-
-
-# --- The worker's hold on a background run ----------------------------------------
-#
-# A task execution takes a run with a lease: a random token written by one
-# conditional update (so of two workers only one wins), kept alive by the
-# heartbeat and named by every later write of that worker. A worker silent
-# for longer than TASK_LEASE_SECONDS is presumed dead: import_runs_sweep marks
-# its run interrupted (it can be run again at once) and its task failed, and
-# the fenced writes keep a worker that was only slow from changing it after.
-
-INTERRUPTED = "后台处理中断（可能是服务重启），数据未作任何改动；可以重新运行这次导入。"
-ALREADY_DONE = "这次导入已经处理过了。"
-# The status a run waits in for each step of the worker.
-WAITS_IN = {
-    ImportRun.Status.CHECKING: ImportRun.Status.QUEUED,
-    ImportRun.Status.COMMITTING: ImportRun.Status.COMMITTING,
-}
-
-
-class WorkerLost(Exception):
-    """Recorded on a task whose worker stopped reporting: it will never finish."""
-
-
-def _enqueue_after_commit(task, run: ImportRun, *args) -> None:
-    """Queue *task* for the run once the run's row is committed; note the task on the run."""
-
-    def send() -> None:
-        result = task.enqueue(run.pk, *args)
-        ImportRun.objects.filter(pk=run.pk).update(task_id=result.id)
-
-    transaction.on_commit(send)
-
-
-def _held(run: ImportRun):
-    """The run, if this process still holds it (foreground runs: if no worker took it)."""
-    return ImportRun.objects.filter(pk=run.pk, lease_token=run.lease_token)
-
-
-def _is_locked(exc: OperationalError) -> bool:
-    return "locked" in str(exc)
-
-
-def import_run_claim(*, run_id: int, status: str) -> ImportRun | None:
-    """Take the run for one step (checking or committing) of this task execution.
-
-    None when it is not waiting for that step: another worker holds it, or a
-    second task of the same run (a double click, a retry) came too late.
-    """
-    token = uuid.uuid4().hex
-    fields = {"status": status, "lease_token": token, "heartbeat_at": timezone.now()}
-    if status == ImportRun.Status.CHECKING:
-        fields.update(progress_done=0, progress_total=0, error="")
-    waiting = ImportRun.objects.filter(pk=run_id, status=WAITS_IN[status], lease_token="")
-    if not waiting.update(**fields):
-        return None
-    return ImportRun.objects.select_related("user__org").get(pk=run_id)
-
-
-@contextmanager
-def import_run_heartbeat(run: ImportRun):
-    """Renew the run's lease from another thread while the block runs.
-
-    Progress reports renew it too, but a long commit reports nothing until
-    it ends. Not inside a transaction (the tests'): a second connection
-    could not see the run.
-    """
-    if connection.in_atomic_block:
-        yield
-        return
-    stop = threading.Event()
-    beat = threading.Thread(target=_beat, args=(run, stop), name=f"import-{run.pk}", daemon=True)
-    beat.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        beat.join()
-
-
-def _beat(run: ImportRun, stop: threading.Event) -> None:
-    interval = ImportRun.lease().total_seconds() / 4
-    try:
-        while not stop.wait(interval):
-            try:
-                _held(run).update(heartbeat_at=timezone.now())
-            except OperationalError as exc:
-                # SQLite: another writer kept the lock past the busy timeout; next beat.
-                if not _is_locked(exc):
-                    raise
-    finally:
-        connections.close_all()
-
-
-def import_run_progress(run: ImportRun, status: str, done: int = 0, total: int = 0) -> None:
-    """Progress written at once, outside any transaction, so the page sees it.
-
-    Advisory: skipped rather than failing the check when SQLite's write lock
-    stays taken past the busy timeout (another import writing).
-    """
-    try:
-        _held(run).update(
-            status=status, progress_done=done, progress_total=total, heartbeat_at=timezone.now()
+def _update_fields(rows: list[Row]) -> None:
+    """The changed rows' own fields, in bulk; their place moves separately."""
+    names = {n for r in rows for n in r.changes} - {"branch", "group"}
+    now = timezone.now()
+    for row in rows:
+        for name in names & row.changes.keys():
+            setattr(row.existing, name, row.changes[name][1])
+        row.existing.updated_at = now
+    if rows:
+        Member.objects.bulk_update(
+            [r.existing for r in rows], [*names, "updated_at"], batch_size=1000
         )
-    except OperationalError as exc:
-        if not _is_locked(exc):
-            raise
 
 
-def import_run_fail(run: ImportRun, message: str) -> None:
-    _held(run).update(
-        status=ImportRun.Status.FAILED,
-        error=message,
-        heartbeat_at=timezone.now(),
-        lease_token="",
-    )
-
-
-def import_runs_sweep() -> int:
-    """Mark the background runs whose worker died as interrupted, and fail their tasks.
-
-    Run when a worker starts, every half lease while it runs, and by the
-    import page. It reads first, so the usual case (nothing to do) never
-    waits for SQLite's write lock. Returns how many runs it marked.
-    """
-    cutoff = timezone.now() - ImportRun.lease()
-    swept = 0
-    for runs in (ImportRun.objects.lease_expired(cutoff), ImportRun.objects.abandoned(cutoff)):
-        if not runs.exists():
-            continue
-        try:
-            swept += _mark_interrupted(runs)
-        except OperationalError as exc:
-            # SQLite: a long import holds the write lock; the next sweep will see.
-            if not _is_locked(exc):
-                raise
-    return swept
-
-
-@transaction.atomic
-def _mark_interrupted(runs) -> int:
-    # skip_locked: a run whose commit is finishing right now is not dead.
-    found = list(runs.select_for_update(skip_locked=True).values_list("pk", "task_id"))
-    ImportRun.objects.filter(pk__in=[pk for pk, _ in found]).update(
-        status=ImportRun.Status.FAILED,
-        error=INTERRUPTED,
-        lease_token="",
-        heartbeat_at=timezone.now(),
-    )
-    orphans = DBTaskResult.objects.running().filter(pk__in=[t for _, t in found if t])
-    for orphan in orphans:
-        orphan.set_failed(WorkerLost("执行该任务的后台进程已停止（租约过期），任务不会再完成。"))
-    return len(found)
-
-
-# The worker keeps the last checked plans, so the confirmation writes them
-# without reading and parsing the file again; they are compared with the
-# registry afresh first. Another process (or a restart) simply re-reads.
-_checked_plans: dict[int, tuple[str, Plan]] = {}
-
-
-def _keep_checked_plan(run: ImportRun, plan: Plan) -> None:
-    while len(_checked_plans) >= 2:
-        # Tolerant pops: two worker threads of one process may evict at once.
-        _checked_plans.pop(next(iter(_checked_plans), None), None)
-    _checked_plans[run.pk] = (run.file_sha256, plan)
-
-
-def import_run_check(*, run: ImportRun) -> None:
-    """The worker's first step: read and check the stored file, then wait for confirmation."""
-    import_run_progress(run, ImportRun.Status.CHECKING)
-    try:
-        with run.file.open("rb") as handle:
-            data = handle.read()
-        plan = plan_import(
-            data=data,
-            filename=run.file_name,
-            user=run.user,
-            progress=lambda done, total: import_run_progress(
-                run, ImportRun.Status.CHECKING, done, total
-            ),
-        )
-    except RosterFileError as exc:
-        import_run_fail(run, str(exc))
-        return
-    checked = _held(run).update(
-        **_preview_fields(plan),
-        progress_done=len(plan.rows),
-        progress_total=len(plan.rows),
-        error="",
-        lease_token="",
-    )
-    if checked:
-        _keep_checked_plan(run, plan)
-
-
-def import_run_request_commit(*, run: ImportRun, skip_invalid: bool) -> None:
-    """Confirmation of a background run: the worker writes it (once, however often clicked)."""
-    if run.status != ImportRun.Status.PREVIEWED:
-        raise ValidationError(ALREADY_DONE)
-    if run.rows_rejected and not skip_invalid:
-        raise ValidationError("有被拒绝的行；修改文件后重新导入，或明确选择只导入有效行。")
-    confirmed = ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.PREVIEWED).update(
-        status=ImportRun.Status.COMMITTING,
-        progress_done=0,
-        progress_total=0,
-        heartbeat_at=timezone.now(),
-    )
-    if not confirmed:
-        raise ValidationError(ALREADY_DONE)
-    run.status = ImportRun.Status.COMMITTING
-    from members.tasks import commit_import_task
-
-    _enqueue_after_commit(commit_import_task, run, skip_invalid)
-
-
-def import_run_commit(*, run: ImportRun, skip_invalid: bool) -> None:
-    """The worker's second step. A failure leaves the registry as it was and the run failed."""
-    try:
-        import_run_confirm(run=run, skip_invalid=skip_invalid)
-    except (StalePreview, ValidationError, ValueError, RosterFileError) as exc:
-        message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
-        import_run_fail(run, message)
-    except Exception:
-        import_run_fail(run, "写入时出错，数据未作任何改动；可以重新运行这次导入。")
-        raise
-
-
-def import_run_retry(*, run: ImportRun) -> None:
-    """Check a failed or interrupted background run again from its stored file.
-
-    An interrupted run qualifies as soon as its worker's lease has expired.
-    """
-    import_runs_sweep()
-    queued = ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.FAILED).update(
-        status=ImportRun.Status.QUEUED,
-        error="",
-        lease_token="",
-        progress_done=0,
-        progress_total=0,
-        heartbeat_at=timezone.now(),
-    )
-    if not queued:
-        raise ValidationError("这次导入没有失败，不需要重新运行。")
-    run.status = ImportRun.Status.QUEUED
-    from members.tasks import check_import
-
-    _enqueue_after_commit(check_import, run)
-
-
-@transaction.atomic
-def import_run_confirm(*, run: ImportRun, skip_invalid: bool) -> ImportRun:
-    """Write a previewed import, all or nothing, if nothing changed since the preview."""
-    if run.status not in (ImportRun.Status.PREVIEWED, ImportRun.Status.COMMITTING):
-        raise ValidationError(ALREADY_DONE)
-    # One import writes at a time: every commit locks the roots of the tree, so
-    # two imports into overlapping scopes never interleave.
-    list(Organization.objects.select_for_update().filter(parent__isnull=True).values("pk"))
-    if not _held(run).filter(status=run.status).exists():
-        raise ValidationError(ALREADY_DONE)  # written by another request while this one waited
-    cached = _checked_plans.pop(run.pk, None)
-    if cached is not None and cached[0] == run.file_sha256:
-        plan = cached[1]
-        compare_with_registry(plan, run.user)
-    else:
-        with run.file.open("rb") as handle:
-            data = handle.read()
-        plan = plan_import(data=data, filename=run.file_name, user=run.user)
-    previewed = (run.rows_new, run.rows_changed, run.rows_unchanged, run.rows_rejected)
-    if tuple(plan.counts.values()) != previewed:
-        raise StalePreview("预览之后数据已发生变化，请重新上传并预览。")
-    commit_import(
-        plan=plan,
-        user=run.user,
-        skip_invalid=skip_invalid,
-        expected_fingerprint=run.fingerprint,
-        reason=f"花名册导入：{run.file_name}（导入记录 {run.pk}）",
-    )
-    _mark_committed(run, skip_invalid=skip_invalid)
-    return run
-
-
-def _mark_committed(run: ImportRun, *, skip_invalid: bool) -> None:
-    """The run's last write, fenced by its lease: a worker that lost it rolls its import back."""
-    committed_at, skipped = timezone.now(), skip_invalid and run.rows_rejected > 0
-    written = _held(run).update(
-        status=ImportRun.Status.COMMITTED,
-        committed_at=committed_at,
-        skipped_invalid=skipped,
-        error="",
-        lease_token="",
-    )
-    if not written:
-        raise ValidationError(ALREADY_DONE)
-    run.status, run.committed_at = ImportRun.Status.COMMITTED, committed_at
-    run.skipped_invalid, run.error, run.lease_token = skipped, "", ""
+def _move(row: Row) -> Move:
+    member, changes = row.existing, row.changes
+    branch_id = changes["branch"][1] if "branch" in changes else member.branch_id
+    group_id = changes["group"][1] if "group" in changes else member.group_id
+    return Move(member, branch_id, group_id)

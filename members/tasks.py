@@ -1,7 +1,7 @@
 """Background work of the member registry, run by ``manage.py run_worker`` (``db_worker``).
 
 Tasks take the import run's id only; everything else is read from its row.
-Each first takes the run (a lease, see ``members.services``): a task that
+Each first takes the run (a lease, see ``members.import_runs``): a task that
 finds the run held by another worker, or already past its step, does nothing.
 """
 
@@ -9,13 +9,13 @@ import logging
 
 from django_tasks import task
 
-from members.models import ImportRun
-from members.services import (
+from members.import_runs import (
     import_run_check,
     import_run_claim,
     import_run_commit,
     import_run_heartbeat,
 )
+from members.models import ImportRun
 
 logger = logging.getLogger(__name__)
 

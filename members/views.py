@@ -10,11 +10,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from branches.scoping import scoped_view
 from branches.spreadsheets import attachment, xlsx_response
-from members import services
+from members import import_runs, services
 from members.forms import RosterUploadForm
 from members.models import ImportRun, Member, PiiAccess
-from members.roster_export import roster_csv, roster_xlsx, template_xlsx
-from members.roster_import import RosterFileError, StalePreview, plan_import, rejected_workbook
+from members.roster_export import rejected_workbook, roster_csv, roster_xlsx, template_xlsx
+from members.roster_parse import RosterFileError
+from members.roster_plan import StalePreview, plan_import
 
 IMPORT_PERMISSION = "members.import_member"
 
@@ -28,7 +29,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            run = services.import_run_upload(
+            run = import_runs.import_run_upload(
                 user=request.user, data=upload.read(), file_name=upload.name
             )
         except RosterFileError as exc:
@@ -50,7 +51,7 @@ def _own_run(request, pk) -> ImportRun:
 @permission_required(IMPORT_PERMISSION, raise_exception=True)
 def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     # The page refreshes while a run is active: it also notices a worker that died.
-    services.import_runs_sweep()
+    import_runs.import_runs_sweep()
     run = _own_run(request, pk)
     return render(request, "members/import_preview.html", {"run": run})
 
@@ -64,9 +65,9 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     skip_invalid = request.POST.get("skip_invalid") == "1"
     try:
         if run.in_background:
-            services.import_run_request_commit(run=run, skip_invalid=skip_invalid)
+            import_runs.import_run_request_commit(run=run, skip_invalid=skip_invalid)
             return redirect("members:import_preview", pk=run.pk)
-        services.import_run_confirm(run=run, skip_invalid=skip_invalid)
+        import_runs.import_run_confirm(run=run, skip_invalid=skip_invalid)
     except (StalePreview, ValidationError, ValueError) as exc:
         message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
         messages.error(request, message)
@@ -88,7 +89,7 @@ def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
     """Run a failed or interrupted background import again from its stored file."""
     run = _own_run(request, pk)
     try:
-        services.import_run_retry(run=run)
+        import_runs.import_run_retry(run=run)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     return redirect("members:import_preview", pk=run.pk)

@@ -20,9 +20,9 @@ from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 
-from members import services
+from members import import_runs
 from members.models import ImportRun, Member
-from members.roster_import import commit_import
+from members.services import roster_commit
 from tests.concurrency import at_once, in_thread, restore_roles, run_worker
 from tests.conftest import logged_in
 from tests.members.roster_helpers import HEADER, id_number, xlsx
@@ -80,7 +80,7 @@ def _confirmations(client, runs, stop: threading.Event):
 
 def test_it_confirms_small_imports_while_six_clients_read_pages(clerk_a):
     runs = [
-        services.import_run_preview(user=clerk_a, data=_roster(i), file_name=f"{i}.xlsx")[0]
+        import_runs.import_run_preview(user=clerk_a, data=_roster(i), file_name=f"{i}.xlsx")[0]
         for i in range(CONFIRMATIONS)
     ]
     stop = threading.Event()
@@ -99,20 +99,20 @@ def test_it_confirms_small_imports_while_six_clients_read_pages(clerk_a):
 
 def test_it_serves_a_page_while_a_background_import_is_being_written(clerk_a, settings):
     settings.IMPORT_BACKGROUND_BYTES = 0
-    run = services.import_run_upload(user=clerk_a, data=_roster(1, 50), file_name="big.xlsx")
+    run = import_runs.import_run_upload(user=clerk_a, data=_roster(1, 50), file_name="big.xlsx")
     run_worker()
     run.refresh_from_db()
-    services.import_run_request_commit(run=run, skip_invalid=False)
+    import_runs.import_run_request_commit(run=run, skip_invalid=False)
     inside, release = threading.Event(), threading.Event()
 
     def held_commit(**kwargs):
-        written = commit_import(**kwargs)
+        written = roster_commit(**kwargs)
         inside.set()  # the commit's transaction holds the write lock until released
         assert release.wait(TIMEOUT)
         return written
 
     client = logged_in(clerk_a)
-    with patch("members.services.commit_import", side_effect=held_commit):
+    with patch("members.import_runs.roster_commit", side_effect=held_commit):
         worker = in_thread(run_worker)
         assert inside.wait(TIMEOUT)
         page = in_thread(lambda: client.get(reverse("members:import_preview", args=[run.pk])))

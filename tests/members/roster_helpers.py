@@ -16,7 +16,7 @@ import struct
 from openpyxl import Workbook, load_workbook
 
 from members.idcard import make_id_number
-from members.roster_import import plan_import
+from members.roster_plan import plan_import
 
 HEADER = ["姓名", "公民身份证号", "所在党支部"]
 

@@ -24,9 +24,10 @@ from django.urls import reverse
 from branches import spreadsheet_reader
 from branches.spreadsheet_reader import SpreadsheetError, read_csv, read_rows
 from branches.tree_sheets import plan_tree_import
-from members import services
+from members import import_runs
 from members.models import ImportRun, Member
-from members.roster_import import RosterFileError, plan_import
+from members.roster_parse import RosterFileError
+from members.roster_plan import plan_import
 from members.tasks import check_import
 from tests.members import roster_helpers
 from tests.members.roster_helpers import HEADER, id_number, xls, xlsx
@@ -275,7 +276,7 @@ def test_the_worker_fails_a_padded_hostile_file_and_stays_up(tree, clerk_a, sett
     data = make(pad=300 * 1024)
     assert len(data) > settings.IMPORT_BACKGROUND_BYTES
 
-    run = services.import_run_upload(user=clerk_a, data=data, file_name="padded.xlsx")
+    run = import_runs.import_run_upload(user=clerk_a, data=data, file_name="padded.xlsx")
     check_import.call(run.pk)
 
     run.refresh_from_db()

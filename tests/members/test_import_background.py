@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from openpyxl import Workbook
 
+from members import import_runs
 from members.idcard import make_id_number
 from members.models import ImportRun, Member, Membership
 from members.tasks import check_import, commit_import_task
@@ -99,12 +100,11 @@ def test_it_runs_the_queue_in_db_worker_to_the_preview_then_the_result(
 
 
 def test_it_leaves_the_registry_unchanged_and_the_run_failed_when_the_commit_breaks(tree, clerk_a):
-    from members import services
 
-    run = services.import_run_upload(user=clerk_a, data=roster(40), file_name="big.xlsx")
+    run = import_runs.import_run_upload(user=clerk_a, data=roster(40), file_name="big.xlsx")
     check_import.call(run.pk)
     run.refresh_from_db()
-    services.import_run_request_commit(run=run, skip_invalid=False)
+    import_runs.import_run_request_commit(run=run, skip_invalid=False)
     run.refresh_from_db()
 
     # Half-way: the members are inserted, then their membership rows fail.
@@ -122,10 +122,10 @@ def test_it_leaves_the_registry_unchanged_and_the_run_failed_when_the_commit_bre
     assert "数据未作任何改动" in run.error
     assert Member.objects.count() == 0 and Membership.objects.count() == 0
 
-    services.import_run_retry(run=run)
+    import_runs.import_run_retry(run=run)
     check_import.call(run.pk)
     run.refresh_from_db()
-    services.import_run_request_commit(run=run, skip_invalid=False)
+    import_runs.import_run_request_commit(run=run, skip_invalid=False)
     commit_import_task.call(run.pk, False)
     run.refresh_from_db()
     assert run.status == ImportRun.Status.COMMITTED
@@ -133,17 +133,16 @@ def test_it_leaves_the_registry_unchanged_and_the_run_failed_when_the_commit_bre
 
 
 def test_it_reports_progress_while_checking(tree, clerk_a):
-    from members import services
 
-    run = services.import_run_upload(user=clerk_a, data=roster(4500), file_name="big.xlsx")
+    run = import_runs.import_run_upload(user=clerk_a, data=roster(4500), file_name="big.xlsx")
     seen = []
-    original = services.import_run_progress
+    original = import_runs.import_run_progress
 
     def spy(run, status, done=0, total=0):
         seen.append((status, done, total))
         original(run, status, done, total)
 
-    with patch("members.services.import_run_progress", side_effect=spy):
+    with patch("members.import_runs.import_run_progress", side_effect=spy):
         check_import.call(run.pk)
 
     assert ("checking", 2000, 4500) in seen and ("checking", 4000, 4500) in seen
@@ -152,9 +151,8 @@ def test_it_reports_progress_while_checking(tree, clerk_a):
 
 
 def test_it_shows_an_interrupted_run_as_failed_and_offers_to_run_it_again(tree, clerk_a, client):
-    from members import services
 
-    run = services.import_run_upload(user=clerk_a, data=roster(5), file_name="big.xlsx")
+    run = import_runs.import_run_upload(user=clerk_a, data=roster(5), file_name="big.xlsx")
     ImportRun.objects.filter(pk=run.pk).update(
         status=ImportRun.Status.COMMITTING,
         heartbeat_at=timezone.now() - datetime.timedelta(minutes=10),
@@ -186,10 +184,11 @@ def test_it_refuses_a_zip_bomb_in_well_under_a_second(tree, clerk_a, client):
 
 
 def test_it_refuses_more_than_the_row_limit_before_checking_them(tree, clerk_a, settings):
-    from members import roster_import
-    from members.roster_import import RosterFileError, plan_import
+    from members import roster_plan
+    from members.roster_parse import RosterFileError
+    from members.roster_plan import plan_import
 
-    with patch.object(roster_import, "MAX_ROWS", 10), pytest.raises(RosterFileError, match="超过"):
+    with patch.object(roster_plan, "MAX_ROWS", 10), pytest.raises(RosterFileError, match="超过"):
         plan_import(data=roster(11), filename="big.xlsx", user=clerk_a)
 
 
@@ -204,14 +203,14 @@ def test_it_compares_a_kept_plan_with_the_registry_again_before_writing(tree, cl
     sheet.append([member.name, member.id_number, "甲村党支部", "13912345678"])
     buffer = io.BytesIO()
     workbook.save(buffer)
-    run = services.import_run_upload(user=clerk_a, data=buffer.getvalue(), file_name="a.xlsx")
+    run = import_runs.import_run_upload(user=clerk_a, data=buffer.getvalue(), file_name="a.xlsx")
     check_import.call(run.pk)
     run.refresh_from_db()
     assert run.rows_changed == 1
-    assert run.pk in services._checked_plans
+    assert run.pk in import_runs._checked_plans
 
     services.member_update(member=member, address="新地址")  # edited after the preview
-    services.import_run_request_commit(run=run, skip_invalid=False)
+    import_runs.import_run_request_commit(run=run, skip_invalid=False)
     commit_import_task.call(run.pk, False)
 
     run.refresh_from_db()
@@ -222,7 +221,7 @@ def test_it_compares_a_kept_plan_with_the_registry_again_before_writing(tree, cl
 
 
 def test_it_reads_a_sheet_with_a_million_formatted_blank_rows_quickly(tree, clerk_a):
-    from members.roster_import import plan_import
+    from members.roster_plan import plan_import
 
     workbook = Workbook()
     sheet = workbook.active
@@ -256,11 +255,9 @@ def test_it_locks_the_tree_while_an_import_writes(tree, clerk_a):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from members import services
-
-    run, _ = services.import_run_preview(user=clerk_a, data=roster(3), file_name="a.xlsx")
+    run, _ = import_runs.import_run_preview(user=clerk_a, data=roster(3), file_name="a.xlsx")
     with CaptureQueriesContext(connection) as queries:
-        services.import_run_confirm(run=run, skip_invalid=False)
+        import_runs.import_run_confirm(run=run, skip_invalid=False)
 
     lock = [
         q["sql"] for q in queries if "branches_organization" in q["sql"] and "IS NULL" in q["sql"]

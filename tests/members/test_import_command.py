@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from members.models import ImportRun, Member
-from members.roster_import import RosterFileError
+from members.roster_parse import RosterFileError
 from tests.factories import MemberFactory, UserFactory
 from tests.members.roster_helpers import HEADER, csv_bytes, id_number, xls, xlsx
 

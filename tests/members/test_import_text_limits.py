@@ -87,7 +87,7 @@ def test_it_keeps_tabs_and_line_breaks_as_text(tree, clerk_a):
 
 
 def plan_import_xlsx(user, data):
-    from members.roster_import import plan_import
+    from members.roster_plan import plan_import
 
     return plan_import(data=data, filename="花名册.xlsx", user=user)
 

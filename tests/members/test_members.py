@@ -221,14 +221,10 @@ def test_it_answers_who_belonged_where_around_a_transfer(tree):
 def test_it_keeps_a_regrouped_member_in_the_branch_every_day(tree):
     member = MemberFactory(group=tree.group_a1, started_on=JOINED)
 
-    member_transfer(
-        member=member,
-        branch=tree.village_a,
-        group=tree.group_a2,
-        on=TRANSFER_DAY,
-        reason=MembershipReason.REGROUP,
-    )
+    member_transfer(member=member, branch=tree.village_a, group=tree.group_a2, on=TRANSFER_DAY)
 
+    old_row, new_row = member.memberships.order_by("started_on", "id")
+    assert old_row.end_reason == new_row.start_reason == MembershipReason.REGROUP
     for date in (TRANSFER_DAY - DAY, TRANSFER_DAY, TRANSFER_DAY + DAY):
         assert _on(tree.village_a, date) == {member}
     assert _on(tree.group_a1, TRANSFER_DAY) == set()

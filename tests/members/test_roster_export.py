@@ -13,7 +13,7 @@ from members.idcard import make_id_number
 from members.models import Member, PiiAccess
 from members.roster_columns import COLUMNS
 from members.roster_export import roster_csv, roster_xlsx
-from members.roster_import import plan_import
+from members.roster_plan import plan_import
 from tests.conftest import logged_in
 from tests.factories import MemberFactory
 from tests.members.roster_helpers import read_xlsx

@@ -8,11 +8,13 @@ from unittest.mock import patch
 import pytest
 from django.utils import timezone
 
-from members import services
+from members import import_runs, services
 from members.choices import Education, MembershipReason, Occupation, Sex
 from members.models import ImportRun, Member, Membership
 from members.roster_columns import BY_FIELD
-from members.roster_import import RosterFileError, StalePreview, commit_import, plan_import
+from members.roster_parse import RosterFileError
+from members.roster_plan import StalePreview, plan_import
+from members.services import roster_commit
 from tests.factories import BranchFactory, MemberFactory
 from tests.members.roster_helpers import (
     HEADER,
@@ -174,7 +176,7 @@ def test_it_stops_before_reading_any_row_when_a_required_column_is_missing(tree,
     data = xlsx([["姓名", "所在党支部", "性别"], ["张三", "甲村党支部", "男"]])
 
     with (
-        patch("members.roster_import._parse", side_effect=AssertionError("a row was read")),
+        patch("members.roster_plan._parse", side_effect=AssertionError("a row was read")),
         pytest.raises(RosterFileError) as error,
     ):
         plan_import(data=data, filename="a.xlsx", user=clerk_a)
@@ -638,7 +640,7 @@ def test_it_refuses_an_id_number_on_the_roster_of_another_township_and_leaves_it
     result = plan(clerk_a, rows)
     before_history = Member.history.filter(id=theirs.pk).count()
 
-    commit_import(plan=result, user=clerk_a, skip_invalid=True)
+    roster_commit(plan=result, user=clerk_a, skip_invalid=True)
 
     assert problems(result) == [
         "第2行「公民身份证号」：该身份证号已登记在你管辖范围以外的组织，"
@@ -685,7 +687,7 @@ def test_it_writes_nothing_when_a_row_is_rejected_and_invalid_rows_are_not_skipp
     before = snapshot()
 
     with pytest.raises(ValueError, match="有被拒绝的行"):
-        commit_import(plan=result, user=clerk_a, skip_invalid=False)
+        roster_commit(plan=result, user=clerk_a, skip_invalid=False)
 
     assert snapshot() == before
     assert Member.objects.count() == 0
@@ -694,7 +696,7 @@ def test_it_writes_nothing_when_a_row_is_rejected_and_invalid_rows_are_not_skipp
 def test_it_writes_only_the_valid_rows_when_told_to_skip_the_invalid_ones(tree, clerk_a):
     result = plan(clerk_a, good_and_bad_rows())
 
-    counts = commit_import(plan=result, user=clerk_a, skip_invalid=True)
+    counts = roster_commit(plan=result, user=clerk_a, skip_invalid=True)
 
     assert counts == {"new": 2, "changed": 0, "unchanged": 0, "rejected": 1}
     assert sorted(Member.objects.values_list("name", "branch__name", "mobile_phone")) == [
@@ -717,7 +719,7 @@ def test_it_writes_every_column_of_a_new_member(tree, clerk_a):
     row = ["李四", OTHER, "甲村党支部", "甲村第一党小组", "正式党员", "2000-06-30", "2001-06-30"]
     row += ["139 1234 5678", "甲村3组", "是", "2023-03-01", "2024.6", "山西太原"]
 
-    commit_import(plan=plan(clerk_a, [headers, row]), user=clerk_a, skip_invalid=False)
+    roster_commit(plan=plan(clerk_a, [headers, row]), user=clerk_a, skip_invalid=False)
 
     member = Member.objects.get()
     assert (member.name, member.id_number, member.branch, member.group) == (
@@ -784,7 +786,7 @@ def test_it_refuses_rows_the_member_record_itself_would_refuse(
 @pytest.mark.parametrize(
     "target",
     [
-        "members.roster_import._apply_changes",
+        "members.services._update_fields",
         "members.models.MembershipQuerySet.open_for_new_members",
     ],
 )
@@ -802,7 +804,7 @@ def test_it_leaves_the_registry_as_it_was_when_the_write_fails_half_way(tree, cl
     before = snapshot()
 
     with patch(target, side_effect=RuntimeError("disk full")), pytest.raises(RuntimeError):
-        commit_import(plan=result, user=clerk_a, skip_invalid=False)
+        roster_commit(plan=result, user=clerk_a, skip_invalid=False)
 
     assert snapshot() == before
     member.refresh_from_db()
@@ -822,7 +824,7 @@ def test_it_leaves_a_transfer_undone_when_opening_the_new_membership_fails(tree,
         patch.object(Membership.objects, "bulk_create", side_effect=RuntimeError("disk full")),
         pytest.raises(RuntimeError),
     ):
-        commit_import(plan=result, user=clerk_a, skip_invalid=False)
+        roster_commit(plan=result, user=clerk_a, skip_invalid=False)
 
     assert snapshot() == before
     member.refresh_from_db()
@@ -840,12 +842,12 @@ def test_it_finds_nothing_to_do_when_the_same_file_is_imported_twice(tree, clerk
         ]
     )
     first = plan_import(data=data, filename="a.xlsx", user=clerk_a)
-    commit_import(plan=first, user=clerk_a, skip_invalid=False)
+    roster_commit(plan=first, user=clerk_a, skip_invalid=False)
     stamps = sorted(Member.objects.values_list("pk", "updated_at"))
     before = snapshot()
 
     second = plan_import(data=data, filename="a.xlsx", user=clerk_a)
-    counts = commit_import(plan=second, user=clerk_a, skip_invalid=False)
+    counts = roster_commit(plan=second, user=clerk_a, skip_invalid=False)
 
     assert counts == {"new": 0, "changed": 0, "unchanged": 2, "rejected": 0}
     assert all(r.changes == {} for r in second.rows)
@@ -870,7 +872,7 @@ def test_it_changes_only_the_field_that_differs(tree, clerk_a):
 
     assert [r.action for r in result.rows] == ["changed", "unchanged"]
     assert result.rows[0].changes == {"mobile_phone": ("13800000000", "13900000000")}
-    commit_import(plan=result, user=clerk_a, skip_invalid=False)
+    roster_commit(plan=result, user=clerk_a, skip_invalid=False)
 
     member.refresh_from_db()
     assert (member.mobile_phone, member.group) == ("13900000000", tree.group_a1)
@@ -903,7 +905,7 @@ def test_it_transfers_a_member_whose_branch_changed(tree, clerk_a):
         "group": (tree.group_a1.pk, None),
     }
 
-    commit_import(plan=result, user=clerk_a, skip_invalid=False)
+    roster_commit(plan=result, user=clerk_a, skip_invalid=False)
 
     today = timezone.localdate()
     member.refresh_from_db()
@@ -937,7 +939,7 @@ def test_it_leaves_the_old_group_behind_on_a_transfer_without_a_group_column(tre
     member = MemberFactory(group=tree.group_a1)
     result = plan(clerk_a, [HEADER, [member.name, member.id_number, "甲镇机关党支部"]])
 
-    commit_import(plan=result, user=clerk_a, skip_invalid=False)
+    roster_commit(plan=result, user=clerk_a, skip_invalid=False)
 
     member.refresh_from_db()
     assert (member.branch, member.group) == (tree.organ_a, None)
@@ -952,10 +954,13 @@ def test_it_moves_a_member_between_groups_of_the_same_branch(tree, clerk_a):
         [[*HEADER, "党小组"], [member.name, member.id_number, "甲村党支部", "甲村第二党小组"]],
     )
 
-    commit_import(plan=result, user=clerk_a, skip_invalid=False)
+    roster_commit(plan=result, user=clerk_a, skip_invalid=False)
 
     member.refresh_from_db()
     assert member.group == tree.group_a2
+    # A move inside the branch is 调整党小组, as the admin records it, not a transfer.
+    old, new = member.memberships.order_by("started_on", "pk")
+    assert old.end_reason == new.start_reason == MembershipReason.REGROUP
     assert member.memberships.open().get().group == tree.group_a2
 
 
@@ -971,7 +976,9 @@ def previewed_change(tree, clerk_a):
             ["李四", OTHER, "甲村党支部", "13900000001"],
         ]
     )
-    run, preview = services.import_run_preview(user=clerk_a, data=data, file_name="甲镇花名册.xlsx")
+    run, preview = import_runs.import_run_preview(
+        user=clerk_a, data=data, file_name="甲镇花名册.xlsx"
+    )
     return member, data, run, preview
 
 
@@ -982,7 +989,7 @@ def test_it_refuses_to_confirm_a_preview_of_members_changed_since(tree, clerk_a)
     before = snapshot()
 
     with pytest.raises(StalePreview, match="预览之后这些党员的数据已被修改"):
-        services.import_run_confirm(run=run, skip_invalid=False)
+        import_runs.import_run_confirm(run=run, skip_invalid=False)
 
     assert snapshot() == before
     member.refresh_from_db()
@@ -997,18 +1004,18 @@ def test_it_refuses_to_confirm_a_preview_whose_counts_no_longer_hold(tree, clerk
     before = snapshot()
 
     with pytest.raises(StalePreview, match="预览之后数据已发生变化"):
-        services.import_run_confirm(run=run, skip_invalid=False)
+        import_runs.import_run_confirm(run=run, skip_invalid=False)
 
     assert snapshot() == before
 
 
 def test_it_confirms_a_preview_once(tree, clerk_a):
     _, _, run, _ = previewed_change(tree, clerk_a)
-    services.import_run_confirm(run=run, skip_invalid=False)
+    import_runs.import_run_confirm(run=run, skip_invalid=False)
     before = snapshot()
 
     with pytest.raises(Exception, match="这次导入已经处理过了"):
-        services.import_run_confirm(run=run, skip_invalid=False)
+        import_runs.import_run_confirm(run=run, skip_invalid=False)
 
     assert snapshot() == before
 
@@ -1016,7 +1023,7 @@ def test_it_confirms_a_preview_once(tree, clerk_a):
 def test_it_records_who_imported_what_from_which_file_in_the_history(tree, clerk_a):
     member, data, run, _ = previewed_change(tree, clerk_a)
 
-    services.import_run_confirm(run=run, skip_invalid=False)
+    import_runs.import_run_confirm(run=run, skip_invalid=False)
 
     changed = Member.history.filter(id=member.pk).latest("history_date")
     assert (changed.history_type, changed.mobile_phone) == ("~", "13900000000")
@@ -1045,7 +1052,7 @@ def test_it_records_who_imported_what_from_which_file_in_the_history(tree, clerk
 
 
 def test_it_keeps_the_preview_problems_on_the_run(tree, clerk_a):
-    run, _ = services.import_run_preview(
+    run, _ = import_runs.import_run_preview(
         user=clerk_a, data=xlsx(good_and_bad_rows()), file_name="a.xlsx"
     )
 

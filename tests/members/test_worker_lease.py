@@ -28,10 +28,10 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from members import services
+from members import import_runs, services
+from members.import_runs import import_run_claim, import_runs_sweep
 from members.models import ImportRun, Member
-from members.roster_import import commit_import
-from members.services import import_run_claim, import_runs_sweep
+from members.services import roster_commit
 from members.tasks import check_import, commit_import_task
 from tests.concurrency import restore_roles, run_worker, wait_until, workers_at_once
 from tests.conftest import logged_in
@@ -57,14 +57,14 @@ def roster(count: int, first: int = 0) -> bytes:
 
 
 def upload(user, count: int = 5, first: int = 0) -> ImportRun:
-    return services.import_run_upload(user=user, data=roster(count, first), file_name="big.xlsx")
+    return import_runs.import_run_upload(user=user, data=roster(count, first), file_name="big.xlsx")
 
 
 def confirmed(run: ImportRun) -> ImportRun:
     """Checked by a worker and confirmed: its commit task waits in the queue."""
     run_worker()
     run.refresh_from_db()
-    services.import_run_request_commit(run=run, skip_invalid=False)
+    import_runs.import_run_request_commit(run=run, skip_invalid=False)
     run.refresh_from_db()
     return run
 
@@ -92,7 +92,7 @@ def test_it_offers_a_run_whose_worker_died_again_and_a_fresh_worker_completes_it
     assert (run.status, run.lease_token) == (ImportRun.Status.FAILED, "")
     task = DBTaskResult.objects.get(pk=run.task_id)
     assert task.status == TaskResultStatus.FAILED
-    assert task.exception_class_path == "members.services.WorkerLost"
+    assert task.exception_class_path == "members.import_runs.WorkerLost"
 
     client.post(reverse("members:import_retry", args=[run.pk]))
     confirmed(run)
@@ -109,7 +109,7 @@ def test_it_marks_a_dead_workers_run_when_a_worker_starts(clerk_a):
     run_worker()
 
     run.refresh_from_db()
-    assert (run.status, run.error) == (ImportRun.Status.FAILED, services.INTERRUPTED)
+    assert (run.status, run.error) == (ImportRun.Status.FAILED, import_runs.INTERRUPTED)
     assert not DBTaskResult.objects.running().exists()
 
 
@@ -147,7 +147,7 @@ def test_it_never_takes_a_run_whose_lease_is_live(clerk_a):
     check_import.enqueue(run.pk)
 
     with pytest.raises(services.ValidationError, match="没有失败"):
-        services.import_run_retry(run=held)
+        import_runs.import_run_retry(run=held)
     run_worker()
 
     run.refresh_from_db()
@@ -161,11 +161,11 @@ def test_it_rolls_back_the_commit_of_a_worker_that_lost_its_lease(clerk_a):
     assert import_runs_sweep() == 1
 
     # The worker was only slow, not dead: it goes on and tries to write.
-    services.import_run_commit(run=run, skip_invalid=False)
+    import_runs.import_run_commit(run=run, skip_invalid=False)
 
     assert not Member.objects.exists()
     run.refresh_from_db()
-    assert (run.status, run.error) == (ImportRun.Status.FAILED, services.INTERRUPTED)
+    assert (run.status, run.error) == (ImportRun.Status.FAILED, import_runs.INTERRUPTED)
 
 
 @pytest.mark.postgres  # SQLite's commit holds the one write lock: nobody can beat meanwhile
@@ -177,9 +177,9 @@ def test_it_renews_the_lease_while_a_long_commit_runs(clerk_a):
         # Holds the commit open until the heartbeat has renewed the lease twice.
         first = ImportRun.objects.get(pk=run.pk).heartbeat_at
         wait_until(lambda: _renewed(run, first, beats) >= 2, timeout=4 * LEASE, what="beats")
-        return commit_import(**kwargs)
+        return roster_commit(**kwargs)
 
-    with patch("members.services.commit_import", side_effect=slow_commit):
+    with patch("members.import_runs.roster_commit", side_effect=slow_commit):
         run_worker()
 
     run.refresh_from_db()
@@ -199,11 +199,11 @@ def test_two_workers_write_each_of_several_runs_exactly_once(clerk_a):
     for run in runs:
         run.refresh_from_db()
         assert run.status == ImportRun.Status.PREVIEWED, run.error
-        services.import_run_request_commit(run=run, skip_invalid=False)
+        import_runs.import_run_request_commit(run=run, skip_invalid=False)
         # A second commit task for each, as if the confirmation had been sent twice.
         commit_import_task.enqueue(run.pk, False)
 
-    with patch("members.services.commit_import", wraps=commit_import) as spy:
+    with patch("members.import_runs.roster_commit", wraps=roster_commit) as spy:
         workers_at_once("worker-1", "worker-2")
 
     written = Counter(c.kwargs["reason"] for c in spy.call_args_list)
@@ -240,16 +240,16 @@ import django
 
 django.setup()
 from django.core.management import call_command
-from members.roster_import import commit_import
+from members.services import roster_commit
 
 
 def stuck(**kwargs):
-    commit_import(**kwargs)  # the members are inserted, not committed
+    roster_commit(**kwargs)  # the members are inserted, not committed
     print("mid-commit", flush=True)
     threading.Event().wait()  # until killed
 
 
-with patch("members.services.commit_import", side_effect=stuck):
+with patch("members.import_runs.roster_commit", side_effect=stuck):
     call_command("run_worker", batch=True, interval=0, startup_delay=False, reload=False)
 """
 
@@ -289,7 +289,7 @@ def test_a_worker_killed_mid_commit_writes_nothing_and_its_run_is_offered_again(
             lambda: ImportRun.objects.get(pk=run.pk).heartbeat_at > claimed.heartbeat_at,
             what="a heartbeat during the commit",
         )
-        assert services.import_runs_sweep() == 0
+        assert import_runs.import_runs_sweep() == 0
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     finally:
@@ -299,11 +299,11 @@ def test_a_worker_killed_mid_commit_writes_nothing_and_its_run_is_offered_again(
     assert not Member.objects.exists()
     assert DBTaskResult.objects.get(pk=run.task_id).status == TaskResultStatus.RUNNING
     wait_until(lambda: ImportRun.objects.get(pk=run.pk).is_stalled, what="the lease to expire")
-    assert services.import_runs_sweep() == 1
+    assert import_runs.import_runs_sweep() == 1
     assert DBTaskResult.objects.get(pk=run.task_id).status == TaskResultStatus.FAILED
 
     run.refresh_from_db()
-    services.import_run_retry(run=run)
+    import_runs.import_run_retry(run=run)
     confirmed(run)
     run_worker()
     run.refresh_from_db()

@@ -4,8 +4,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from branches.models import User
-from members.roster_import import RosterFileError, commit_import, plan_import
-from members.services import import_run_fail, import_run_record
+from members.import_runs import import_run_fail, import_run_record
+from members.roster_parse import RosterFileError
+from members.roster_plan import plan_import
+from members.services import roster_commit
 
 
 class Command(BaseCommand):
@@ -55,7 +57,7 @@ class Command(BaseCommand):
             )
         run = import_run_record(user=account, data=data, file_name=path.name, plan=plan)
         try:
-            commit_import(
+            roster_commit(
                 plan=plan,
                 user=account,
                 skip_invalid=skip_invalid,

@@ -8,8 +8,8 @@ import threading
 from django.db import DatabaseError, connections
 from django_tasks_db.management.commands import db_worker
 
+from members.import_runs import import_runs_sweep
 from members.models import ImportRun
-from members.services import import_runs_sweep
 
 logger = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ from unittest.mock import patch
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
+from members.import_runs import import_run_request_commit, import_run_upload
 from members.models import ImportRun, Member
-from members.roster_import import read_cells
-from members.services import import_run_request_commit, import_run_upload
+from members.roster_parse import read_cells
 from members.tasks import check_import, commit_import_task
 from reports.bench.roster import bench_roster, bench_tree_and_user
 from reports.demo import ensure_throwaway_database

@@ -1,0 +1,258 @@
+"""Reading a roster file into rows of field values: the header found under title rows,
+filler and total lines skipped, every cell parsed and checked (``roster_values``), and
+each problem named by row and column as ``第{行}行「{列}」：{说明}``. Reads nothing from
+the registry but the user's branches (through the index ``roster_plan`` passes in)."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import CharField
+
+from branches.spreadsheet_reader import SpreadsheetError, read_rows
+from members import roster_values as v
+from members.idcard import IdCheckError, IdNumberError, parse_id_number
+from members.models import Member
+from members.roster_columns import HEADER_LOOKUP, REQUIRED, normalise_header
+
+MAX_ROWS = 100_000
+HEADER_SEARCH_ROWS = 20
+FILLER = re.compile(
+    r"^(填报单位|填表单位|制表人|填表人|审核人|联系电话|填报日期|单位（盖章）|说明)"
+)
+TOTALS = {"合计", "总计", "小计", "共计"}
+
+PARSERS = {
+    "sex": v.parse_sex,
+    "ethnicity": v.parse_ethnicity,
+    "education": v.parse_education,
+    "category": v.parse_category,
+    "occupation": v.parse_occupation,
+    "party_status": v.parse_party_status,
+    "mobile_phone": v.parse_phone,
+    "landline": v.parse_phone,
+    "address": v.text,
+    "mobile_destination": v.text,
+    "employer": v.text,
+    "native_place": v.text,
+    "monthly_dues": v.parse_decimal,
+    "lost_contact": v.parse_bool,
+    "is_mobile": v.parse_bool,
+}
+DATE_FIELDS = {"joined_on", "full_member_on", "lost_contact_on", "dues_paid_until", "birth_date"}
+MONTH_FIELDS = {"birth_date", "dues_paid_until"}
+
+
+class RosterFileError(SpreadsheetError):
+    """The file cannot be imported at all (unreadable, no header, a required column missing)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"第{self.row}行「{self.column}」：{self.message}"
+
+
+@dataclass
+class Row:
+    number: int  # as the spreadsheet shows it
+    cells: list
+    values: dict = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    existing: Member | None = None
+    action: str = ""  # new | changed | unchanged | rejected
+    changes: dict = field(default_factory=dict)
+    check_error: str = ""  # a wrong check character, allowed only where the record overrides it
+    file_problems: int | None = None  # how many problems the file itself had
+
+
+# -- reading ------------------------------------------------------------------
+
+
+def read_cells(data: bytes, filename: str) -> list[list]:
+    """The first sheet's cells, read by the one safe reader of every import."""
+    try:
+        return read_rows(data, filename, max_rows=MAX_ROWS + HEADER_SEARCH_ROWS)
+    except SpreadsheetError as exc:
+        raise RosterFileError(str(exc)) from None
+
+
+def find_header(cells: list[list]) -> tuple[int, dict[int, str], list[str]]:
+    """The header row's index, its columns' fields, and the headers not recognised."""
+    best = None
+    for index, row in enumerate(cells[:HEADER_SEARCH_ROWS]):
+        mapping = {}
+        for col, cell in enumerate(row):
+            key = normalise_header(cell)
+            if key in HEADER_LOOKUP and HEADER_LOOKUP[key] not in mapping.values():
+                mapping[col] = HEADER_LOOKUP[key]
+        if len(mapping) >= 2 and (best is None or len(mapping) > len(best[1])):
+            best = (index, mapping)
+    if best is None:
+        raise RosterFileError(
+            "在前20行中找不到表头：表头应包含“姓名”“公民身份证号”“所在党支部”等列名。"
+        )
+    index, mapping = best
+    missing = [c.header for c in REQUIRED if c.field not in mapping.values()]
+    if missing:
+        raise RosterFileError(
+            f"缺少必填列：{'、'.join(f'「{m}」' for m in missing)}，未读取任何数据行。"
+        )
+    unknown = [
+        v.text(cell)
+        for col, cell in enumerate(cells[index])
+        if col not in mapping and not v.is_blank(cell)
+    ]
+    return index, mapping, unknown
+
+
+def is_skippable(row: list) -> bool:
+    """Blank rows, filler lines (填报单位：…) and total rows (合计)."""
+    values = [t for t in (v.text(c) for c in row[:4]) if t]
+    if not values and any(c not in (None, "") for c in row):
+        values = [t for t in (v.text(c) for c in row) if t]
+    if not values:
+        return True
+    if FILLER.match(values[0]):
+        return True
+    return any(value.replace(" ", "") in TOTALS for value in values[:3])
+
+
+def _cell(raw, col):
+    return raw[col] if col < len(raw) else None
+
+
+def _parse(row: Row, mapping, headers, index) -> None:
+    """Parse *row*'s cells into values; *index* resolves the branch and group names."""
+
+    def problem(field_name, message):
+        row.problems.append(Problem(row.number, headers.get(field_name, field_name), message))
+
+    values = row.values
+    by_field = {f: _cell(row.cells, col) for col, f in mapping.items()}
+    for name, cell in by_field.items():
+        if message := v.control_character_problem(cell):
+            problem(name, message)
+    if row.problems:
+        return  # a cell's text is not what it shows; the rest waits until it is fixed
+    values["name"] = v.parse_name(by_field.get("name"))
+    if not values["name"]:
+        problem("name", "姓名不能为空。")
+    month_precision = {}
+    for name, cell in by_field.items():
+        try:
+            if name in PARSERS:
+                values[name] = PARSERS[name](cell)
+            elif name == "birth_date" and re.fullmatch(r"\d{4}年?", v.text(cell)):
+                # The year alone, as masked exports show it: checked against the
+                # ID number, which gives the whole date.
+                values[name] = datetime.date(int(v.text(cell)[:4]), 1, 1)
+                month_precision[name] = "year"
+            elif name in DATE_FIELDS:
+                parsed = v.parse_date(cell, month_ok=name in MONTH_FIELDS)
+                values[name] = parsed[0] if parsed else None
+                month_precision[name] = parsed is not None and not parsed[1]
+        except ValueError as exc:
+            problem(name, str(exc))
+    _id_number(row, by_field.get("id_number"), month_precision, problem)
+    try:
+        branch = index.branch(v.text(by_field.get("branch")))
+        values["branch"] = branch
+        # Without a 所在党小组 column the group is left as it is (see ``_changes``).
+        if "group" in by_field:
+            values["group"] = index.group(branch, v.text(by_field.get("group")))
+    except ValueError as exc:
+        problem("group" if "branch" in values else "branch", str(exc))
+    _cross_checks(values, problem)
+    _model_limits(values, problem)
+
+
+def _id_number(row, cell, month_precision, problem) -> None:
+    values = row.values
+    try:
+        raw = v.parse_id_cell(cell)
+        if not raw:
+            raise IdNumberError("身份证号不能为空。")
+        info = parse_id_number(raw)
+    except IdCheckError as exc:
+        info = parse_id_number(raw, allow_bad_check=True)
+        row.check_error = str(exc)  # decided by compare_with_registry, against the matched member
+    except (ValueError, IdNumberError) as exc:
+        problem("id_number", str(exc))
+        return
+    values["id_number"] = info.number
+    birth = values.get("birth_date")
+    if birth is None:
+        values["birth_date"] = info.birth_date
+    elif month_precision.get("birth_date") == "year":
+        if birth.year != info.birth_date.year:
+            problem(
+                "birth_date",
+                f"出生年份 {birth.year} 与身份证号中的 {info.birth_date.year} 不一致。",
+            )
+        values["birth_date"] = info.birth_date
+    elif month_precision.get("birth_date"):
+        if (birth.year, birth.month) != (info.birth_date.year, info.birth_date.month):
+            problem(
+                "birth_date",
+                f"出生年月 {birth:%Y-%m} 与身份证号中的 {info.birth_date:%Y-%m} 不一致。",
+            )
+        values["birth_date"] = info.birth_date
+    elif birth != info.birth_date:
+        problem(
+            "birth_date",
+            f"出生日期 {birth:%Y-%m-%d} 与身份证号中的 {info.birth_date:%Y-%m-%d} 不一致。",
+        )
+    sex = values.get("sex")
+    if not sex:
+        values["sex"] = info.sex
+    elif sex != info.sex:
+        problem("sex", "性别与身份证号（第17位奇数为男、偶数为女）不一致。")
+
+
+def _cross_checks(values, problem) -> None:
+    if values.get("category") == "probationary" and values.get("full_member_on"):
+        problem("full_member_on", "预备党员不应有转为正式党员日期。")
+    joined, birth = values.get("joined_on"), values.get("birth_date")
+    if joined and birth and joined < birth:
+        problem("joined_on", "加入党组织日期早于出生日期。")
+    full, joined = values.get("full_member_on"), values.get("joined_on")
+    if full and joined and full < joined:
+        problem("full_member_on", "转为正式党员日期早于加入党组织日期。")
+    if values.get("lost_contact") and not values.get("lost_contact_on"):
+        problem("lost_contact_on", "失联党员须填写失去联系日期。")
+    if values.get("lost_contact_on") and not values.get("lost_contact", True):
+        problem("lost_contact_on", "未失联的党员不填失去联系日期。")
+    if values.get("mobile_destination") and not values.get("is_mobile", True):
+        problem("mobile_destination", "只有流动党员填写外出流向。")
+
+
+# Member's own limits, read from the model so the preview refuses exactly what
+# the database would (on PostgreSQL a 10,000-character name failed only at the write).
+MAX_LENGTHS = {
+    f.name: f.max_length for f in Member._meta.concrete_fields if isinstance(f, CharField)
+}
+
+
+def _model_limits(values, problem) -> None:
+    for name, value in values.items():
+        if isinstance(value, str) and len(value) > MAX_LENGTHS.get(name, len(value)):
+            problem(name, f"最多 {MAX_LENGTHS[name]} 个字符，这里有 {len(value)} 个。")
+        elif isinstance(value, Decimal):
+            field = Member._meta.get_field(name)
+            try:
+                field.run_validators(value)
+            except ValidationError:
+                places = field.decimal_places
+                problem(
+                    name,
+                    f"「{value}」超出范围：最多 {field.max_digits - places} 位整数、{places} 位小数。",
+                )
