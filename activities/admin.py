@@ -13,9 +13,11 @@ from activities.models import (
     MANUAL_SOURCES,
     Activity,
     Appraisal,
+    Attendance,
     CadenceRule,
     PointEntry,
     PointRule,
+    Rating,
     RatingPublication,
     RatingRule,
     StarBand,
@@ -27,6 +29,7 @@ from activities.points.services import (
     point_entry_create,
     point_entry_errors,
 )
+from activities.resources import AttendanceResource
 from activities.tasks import recompute_points
 from branches.scoped_admin import AuditedAdmin, ScopedAdmin
 
@@ -274,3 +277,54 @@ class RatingPublicationAdmin(AuditedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyListAdmin(ScopedAdmin):
+    """A list to read and export: the rows are written by the services behind the pages."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Attendance)
+class AttendanceAdmin(ReadOnlyListAdmin):
+    """出席记录: every expected attendee of every meeting, as logged."""
+
+    resource_classes = [AttendanceResource]
+    list_display = ["held_on", "org", "kind", "member", "guest_name", "status", "reason"]
+    list_select_related = ["activity__org", "member"]
+    list_filter = ["status", "is_guest", "activity__kind"]
+    search_fields = ["member__name", "guest_name"]
+    # By id: the default ordering by meeting would sort a county's 1.8 million rows.
+    ordering = ["-id"]
+    list_per_page = 50
+
+    @admin.display(description="活动日期")
+    def held_on(self, obj):
+        return obj.activity.held_on
+
+    @admin.display(description="组织")
+    def org(self, obj):
+        return obj.activity.org
+
+    @admin.display(description="活动类型")
+    def kind(self, obj):
+        return obj.activity.get_kind_display()
+
+
+@admin.register(Rating)
+class RatingAdmin(ReadOnlyListAdmin):
+    """评星结果: each member's draft or published rating, as the rating pages store it."""
+
+    list_display = ["year", "member", "branch", "org", "total", "stars", "appraisal", "note"]
+    list_select_related = ["member", "branch", "org"]
+    list_filter = ["year", "stars", ("publication", admin.EmptyFieldListFilter)]
+    search_fields = ["member__name"]
+    ordering = ["-year", "branch__path", "member__name"]
+    list_per_page = 100

@@ -1,7 +1,8 @@
 """The admin base class every back-office page of the project uses.
 
-It routes every row the admin shows, every choice it offers and every
-object it looks up through ``visible_to(request.user)`` (branches.scoping),
+It routes every row the admin shows, every choice it offers, every object it
+looks up and every list it exports (``branches.admin_export``) through
+``visible_to(request.user)`` (branches.scoping),
 and answers an object outside the user's part of the tree with the admin's
 "does not exist" redirect before any permission check, so neither a 403 nor
 the history page confirms that the object exists.
@@ -14,6 +15,8 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed
 from simple_history.admin import SimpleHistoryAdmin
+
+from branches.admin_export import ListExportMixin
 
 
 def is_scoped_model(model) -> bool:
@@ -33,7 +36,7 @@ class ScopedRowsMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class ScopedAdmin(ScopedRowsMixin, admin.ModelAdmin):
+class ScopedAdmin(ScopedRowsMixin, ListExportMixin, admin.ModelAdmin):
     # The admin counts the whole table on every page unless told not to.
     show_full_result_count = False
     # Declared for the resolver-walking access test: this admin is scoped.

@@ -14,6 +14,7 @@ from branches.scoped_admin import AuditedAdmin, ScopedAdmin, ScopedTabularInline
 from members import pii, services
 from members.idcard import IdNumberError, clean_id_text, parse_id_number
 from members.models import Member, Membership, PiiAccess
+from members.resources import MemberResource
 
 # Without view_pii each personal-data field is replaced by its masked display.
 MASKED_DISPLAY = {field: f"masked_{field}" for field in pii.PII_FIELDS}
@@ -117,6 +118,9 @@ class PiiAccessAdmin(ScopedAdmin):
 
 @admin.register(Member)
 class MemberAdmin(AuditedAdmin):
+    resource_classes = [MemberResource]
+    # The member list keeps its own object tools (roster import and export).
+    change_list_template = "admin/members/member/change_list.html"
     list_display = [
         "name",
         "masked_id_number",

@@ -21,19 +21,24 @@ from members.roster_columns import COLUMNS
 YES_NO = {True: "是", False: "否"}
 
 
-def roster_rows(*, members, user, mask: bool):
-    """Header and one row per member; *mask* shows personal data as ``members.pii`` masks it."""
-    # Every branch the user may see, labelled once (甲镇党委/甲村党支部): the
-    # import reads the same label back.
-    labels = labels_by_pk(
+def branch_labels(user) -> dict[int, str]:
+    """Every branch *user* may see, labelled once (甲镇党委/甲村党支部): the import
+    reads the same label back."""
+    return labels_by_pk(
         Organization.objects.visible_to(user).filter(kind=OrgKind.BRANCH).only("pk", "path", "name")
     )
+
+
+def roster_rows(*, members, user, mask: bool):
+    """Header and one row per member; *mask* shows personal data as ``members.pii`` masks it."""
+    labels = branch_labels(user)
     yield [c.header for c in COLUMNS]
     for m in members:
-        yield [_value(m, c.field, labels, mask) for c in COLUMNS]
+        yield [roster_value(m, c.field, labels, mask) for c in COLUMNS]
 
 
-def _value(member: Member, name: str, labels, mask: bool):
+def roster_value(member: Member, name: str, labels, mask: bool):
+    """One roster column of *member*, as every roster export writes it."""
     if name == "branch":
         return labels.get(member.branch_id, member.branch.name)
     if name == "group":
