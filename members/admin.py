@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from branches.models import Organization, OrgKind
+from branches.params import id_or_none
 from branches.paths import subtree_q
 from branches.scoped_admin import AuditedAdmin, ScopedAdmin, ScopedTabularInline
 from members import services
@@ -25,9 +26,10 @@ PII_FIELDS = {
 
 def township_in_scope(request, value: str):
     # Ids come from the URL and list filters run unguarded: a garbled one finds nobody.
-    if not value.isdigit():
+    pk = id_or_none(value)
+    if pk is None:
         return None
-    return Organization.objects.visible_to(request.user).filter(pk=value).first()
+    return Organization.objects.visible_to(request.user).filter(pk=pk).first()
 
 
 class TownshipFilter(admin.SimpleListFilter):
@@ -68,7 +70,8 @@ class BranchFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        return queryset.filter(branch_id=value) if value.isdigit() else queryset.none()
+        pk = id_or_none(value)
+        return queryset.none() if pk is None else queryset.filter(branch_id=pk)
 
 
 class MembershipInline(ScopedTabularInline):
