@@ -30,6 +30,8 @@ HEADERS = ["路径", "类别", "支部类型", "组织代码", "成立日期", "
 KIND_BY_LABEL = {k.label: k.value for k in OrgKind}
 CATEGORY_BY_LABEL = {c.label: c.value for c in BranchCategory}
 SEPARATOR = "/"
+# Uploaded sheets wait here for confirmation (members.retention deletes them after a day).
+UPLOAD_DIR = "tree_imports"
 
 
 def relative_paths(nodes: list[Organization]) -> dict[int, tuple[str, ...]]:

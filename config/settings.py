@@ -173,6 +173,10 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # Uploads larger than this are checked and written by the worker, with a progress bar.
 IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=256 * 1024)
+# Uploaded rosters (full of ID numbers) are deleted this many days after their
+# import ended (committed or failed); the import record stays. Uploads nobody
+# confirmed go after one day (`manage.py purge_uploads`).
+IMPORT_RETENTION_DAYS = env.int("IMPORT_RETENTION_DAYS", default=7)
 
 # Audit trail: reverting from the history page would be a write outside the
 # services; changes go through the normal forms.
