@@ -25,6 +25,7 @@ from activities.tasks import compute_rating_draft
 from branches import params
 from branches.models import Organization, OrgKind
 from branches.scoping import scoped_view
+from branches.writes import write_permission
 from members.models import Member
 
 
@@ -77,6 +78,7 @@ def _form_context(*, org, kind, held_on, form, marks=None, activity=None, error=
     }
 
 
+@write_permission("activities.add_activity")
 @login_required
 @permission_required("activities.add_activity", raise_exception=True)
 @require_http_methods(["GET", "POST"])
@@ -145,6 +147,7 @@ def _save(request, *, org, kind, activity):
 
 
 @scoped_view(Activity)
+@write_permission("activities.change_activity")
 @login_required
 @permission_required("activities.change_activity", raise_exception=True)
 @require_http_methods(["GET", "POST"])
@@ -321,6 +324,7 @@ def rating_draft_view(request: HttpRequest, org_id: int) -> HttpResponse:
 
 
 @scoped_view(Organization)
+@write_permission("activities.compute_rating")
 @require_POST
 @login_required
 def rating_compute(request: HttpRequest, org_id: int) -> HttpResponse:
@@ -372,6 +376,7 @@ def rating_published_view(request: HttpRequest, org_id: int) -> HttpResponse:
 
 
 @scoped_view(Organization)
+@write_permission("activities.publish_rating")
 @require_POST
 @login_required
 def rating_publish(request: HttpRequest, org_id: int) -> HttpResponse:

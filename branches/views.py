@@ -14,10 +14,12 @@ from branches import tree_sheets
 from branches.models import Organization, OrgKind
 from branches.roles import role_of
 from branches.selectors import member_counts_by_path
+from branches.writes import write_permission
 from members.forms import RosterUploadForm
 from members.roster_import import RosterFileError
 
 
+@require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The landing page: the user's part of the tree, one level down, with counts.
@@ -55,6 +57,7 @@ def tree_export(request: HttpRequest) -> HttpResponse:
     return tree_sheets.tree_xlsx(user=request.user)
 
 
+@write_permission("branches.change_organization")
 @login_required
 @permission_required("branches.change_organization", raise_exception=True)
 @require_http_methods(["GET", "POST"])

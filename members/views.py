@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from branches.scoping import scoped_view
 from branches.spreadsheets import xlsx_response
+from branches.writes import write_permission
 from members import services
 from members.forms import RosterUploadForm
 from members.models import ImportRun, Member, PiiAccess
@@ -21,6 +22,7 @@ from members.roster_import import RosterFileError, StalePreview, plan_import, re
 IMPORT_PERMISSION = "members.import_member"
 
 
+@write_permission(IMPORT_PERMISSION)
 @login_required
 @permission_required(IMPORT_PERMISSION, raise_exception=True)
 @require_http_methods(["GET", "POST"])
@@ -65,6 +67,7 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @scoped_view(ImportRun)
+@write_permission(IMPORT_PERMISSION)
 @require_POST
 @login_required
 @permission_required(IMPORT_PERMISSION, raise_exception=True)
@@ -92,6 +95,7 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @scoped_view(ImportRun)
+@write_permission(IMPORT_PERMISSION)
 @require_POST
 @login_required
 @permission_required(IMPORT_PERMISSION, raise_exception=True)
