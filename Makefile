@@ -22,8 +22,9 @@ install: $(STAMP)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
-	@# The worker (big imports) runs beside the web server and stops with it.
-	$(PY) manage.py run_worker & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
+	@# The worker (big imports; it purges expired uploads first) runs beside
+	@# the web server and stops with it.
+	$(PY) manage.py worker & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:8000
 
 # Browser tests need Debian's Chromium; install it when missing and we can.

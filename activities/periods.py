@@ -7,6 +7,7 @@ import datetime
 from django.utils import timezone
 
 from activities.models import Period
+from branches.params import valid_year
 
 
 def month_start(day: datetime.date) -> datetime.date:
@@ -57,4 +58,5 @@ def period_label(start: datetime.date, period: str) -> str:
 
 def year_from(value: str, today: datetime.date) -> int:
     """The year a page's ``?year=`` asks for, or this year when it is missing or absurd."""
-    return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else today.year
+    year = valid_year(value)
+    return today.year if year is None else year

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -38,9 +36,11 @@ from activities.selectors import (
     worklist,
 )
 from activities.tasks import compute_rating_draft
+from branches import params
 from branches.labels import attach_labels
 from branches.models import Organization, OrgKind
 from branches.scoping import scoped_view
+from branches.writes import write_permission
 from members.models import Member
 
 
@@ -54,9 +54,9 @@ def _year(request: HttpRequest) -> int:
 def worklist_view(request: HttpRequest) -> HttpResponse:
     """This month's and quarter's obligations still open, under the user's node or one picked."""
     visible = Organization.objects.visible_to(request.user)
-    org_id = request.GET.get("org", "")
+    org_id = params.object_id(request.GET, "org")
     if org_id:
-        root = get_object_or_404(visible, pk=org_id if org_id.isdigit() else 0)
+        root = get_object_or_404(visible, pk=org_id)
     else:
         root = request.user.org
     pickable = visible.filter(kind__in=(OrgKind.TOWNSHIP, OrgKind.GENERAL_BRANCH)).live()
@@ -93,13 +93,7 @@ def _form_context(*, org, kind, held_on, form, marks=None, activity=None, error=
     }
 
 
-def _parse_date(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        return timezone.localdate()
-
-
+@write_permission("activities.add_activity")
 @login_required
 @permission_required("activities.add_activity", raise_exception=True)
 @require_http_methods(["GET", "POST"])
@@ -107,13 +101,13 @@ def activity_log(request: HttpRequest) -> HttpResponse:
     """Log a meeting: pick organisation, kind and date, then mark everyone expected."""
     org = get_object_or_404(
         Organization.objects.visible_to(request.user).live(),
-        pk=request.GET.get("org") or 0,
+        pk=params.object_id(request.GET, "org") or 0,
         kind__in=(OrgKind.BRANCH, OrgKind.GROUP),
     )
     kinds = KINDS_FOR_ORG[org.kind]
-    kind = request.GET.get("kind") if request.GET.get("kind") in kinds else kinds[0]
+    kind = params.choice_value(request.GET, "kind", kinds, default=kinds[0])
     if request.method == "GET":
-        held_on = _parse_date(request.GET.get("held_on", ""))
+        held_on = params.date_value(request.GET, "held_on", default=timezone.localdate())
         form = ActivityForm(initial={"held_on": held_on})
         return render(
             request,
@@ -125,7 +119,7 @@ def activity_log(request: HttpRequest) -> HttpResponse:
 
 def _save(request, *, org, kind, activity):
     form = ActivityForm(request.POST, request.FILES, instance=activity)
-    held_on = _parse_date(request.POST.get("held_on", ""))
+    held_on = params.date_value(request.POST, "held_on", default=timezone.localdate())
     members = list(expected_attendees(org=org, kind=kind, on=held_on))
     marks = marks_from(request.POST, members)
     if form.is_valid():
@@ -168,6 +162,7 @@ def _save(request, *, org, kind, activity):
 
 
 @scoped_view(Activity)
+@write_permission("activities.change_activity")
 @login_required
 @permission_required("activities.change_activity", raise_exception=True)
 @require_http_methods(["GET", "POST"])
@@ -311,7 +306,7 @@ def group_ranking_view(request: HttpRequest, org_id: int) -> HttpResponse:
     if request.GET.get("format") == "xlsx":
         return exports.ranking_xlsx(node=node, year=year, rows=rows.iterator(chunk_size=2000))
     # A county ranks thousands of groups: a page at a time, the export holds them all.
-    page = Paginator(rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rows, RANKING_PAGE_SIZE).get_page(params.page_number(request.GET))
     attach_labels(r.group for r in page)
     return render(
         request, "activities/group_ranking.html", {"node": node, "year": year, "page": page}
@@ -322,7 +317,7 @@ def _rating_context(request, *, node, year, publication) -> dict:
     summary = rating_summary(node=node, year=year, publication=publication)
     page = Paginator(
         rating_rows(node=node, year=year, publication=publication), RATING_PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    ).get_page(params.page_number(request.GET))
     return {"node": node, "year": year, "page": page, **summary}
 
 
@@ -345,6 +340,7 @@ def rating_draft_view(request: HttpRequest, org_id: int) -> HttpResponse:
 
 
 @scoped_view(Organization)
+@write_permission("activities.compute_rating")
 @require_POST
 @login_required
 def rating_compute(request: HttpRequest, org_id: int) -> HttpResponse:
@@ -394,6 +390,7 @@ def rating_published_view(request: HttpRequest, org_id: int) -> HttpResponse:
 
 
 @scoped_view(Organization)
+@write_permission("activities.publish_rating")
 @require_POST
 @login_required
 def rating_publish(request: HttpRequest, org_id: int) -> HttpResponse:

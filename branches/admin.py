@@ -1,3 +1,4 @@
+from axes import admin as axes_admin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
@@ -225,6 +226,21 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         if self.out_of_scope(request, unquote(id)):
             return self.not_found(request, id)
         return super().user_change_password(request, id, form_url)
+
+
+class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
+    @admin.action(description="清理已过期的登录失败记录")
+    def cleanup_expired_attempts(self, request, queryset):
+        # django-axes 8.3.1 reads request.axes_attempt_time, which only its
+        # login handling sets: from the admin the action was a server error.
+        # None means "now", which is what the clean-up wants.
+        request.axes_attempt_time = None
+        return super().cleanup_expired_attempts(request, queryset)
+
+
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+    admin.site.register(AccessAttempt, AccessAttemptAdmin)
 
 
 # Admin pages of models outside the tree (roles are global, lock-out records

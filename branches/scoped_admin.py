@@ -66,14 +66,25 @@ class ScopedAdmin(ScopedRowsMixin, ListExportMixin, admin.ModelAdmin):
         return super().history_view(request, object_id, extra_context)
 
 
-class AuditedAdmin(ScopedAdmin, SimpleHistoryAdmin):
+class ReadOnlyHistoryMixin:
+    """Past versions in simple-history's admin are for reading only.
+
+    simple-history saves a POSTed version form ("revert") for anyone who may
+    merely view the history, whatever SIMPLE_HISTORY_REVERT_DISABLED says:
+    a write past the services, the audit's own rules and the change
+    permission. Only GET reaches it.
+    """
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class AuditedAdmin(ReadOnlyHistoryMixin, ScopedAdmin, SimpleHistoryAdmin):
     """A scoped admin for an audited model: its history pages are scoped too."""
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # A POST here would "revert": a write past the services and the
-        # audit's own rules. Past versions are for reading only.
-        if request.method != "GET":
-            return HttpResponseNotAllowed(["GET"])
         if self.out_of_scope(request, object_id):
             return self.not_found(request, object_id)
         history = self.model.history.filter(**{self.opts.pk.attname: unquote(object_id)})

@@ -33,6 +33,8 @@ CATEGORY_BY_LABEL = {c.label: c.value for c in BranchCategory}
 SEPARATOR = "/"
 # A city's whole tree is a few thousand nodes.
 MAX_ROWS = 50_000
+# Uploaded sheets wait here for confirmation (members.retention deletes them after a day).
+UPLOAD_DIR = "tree_imports"
 
 
 def relative_paths(nodes: list[Organization]) -> dict[int, tuple[str, ...]]:

@@ -15,9 +15,11 @@ from branches.models import Organization, OrgKind
 from branches.roles import role_of
 from branches.selectors import member_counts_by_path
 from branches.spreadsheet_reader import SpreadsheetError
+from branches.writes import write_permission
 from members.forms import RosterUploadForm
 
 
+@require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The landing page: the user's part of the tree, one level down, with counts.
@@ -55,6 +57,7 @@ def tree_export(request: HttpRequest) -> HttpResponse:
     return tree_sheets.tree_xlsx(user=request.user)
 
 
+@write_permission("branches.change_organization")
 @login_required
 @permission_required("branches.change_organization", raise_exception=True)
 @require_http_methods(["GET", "POST"])
@@ -75,9 +78,9 @@ def tree_import(request: HttpRequest) -> HttpResponse:
         else:
             token = uuid.uuid4().hex
             name = default_storage.save(
-                f"tree_imports/{token}{Path(upload.name).suffix}", ContentFile(data)
+                f"{tree_sheets.UPLOAD_DIR}/{token}{Path(upload.name).suffix}", ContentFile(data)
             )
-            request.session["tree_imports"] = {**stored, token: name}
+            request.session["tree_imports"] = {**_waiting(stored), token: name}
             context = {
                 "plan": plan,
                 "counts": plan.counts,
@@ -88,11 +91,20 @@ def tree_import(request: HttpRequest) -> HttpResponse:
     return render(request, "branches/tree_import.html", {"form": form})
 
 
+def _waiting(stored: dict) -> dict:
+    """The session's uploads whose files are still there (the purge removes them after a day)."""
+    return {token: name for token, name in stored.items() if default_storage.exists(name)}
+
+
 def _tree_confirm(request, token, stored):
     name = stored.pop(token)
     request.session["tree_imports"] = stored
-    with default_storage.open(name, "rb") as handle:
-        data = handle.read()
+    try:
+        with default_storage.open(name, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        messages.error(request, "上传的文件已超过一天未确认，已被删除，请重新上传。")
+        return redirect("tree_import")
     default_storage.delete(name)
     try:
         plan = tree_sheets.plan_tree_import(data=data, filename=name, user=request.user)

@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -139,7 +140,32 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
+
+
+def client_address_settings(reverse_proxies: int) -> tuple[int | None, list[str]]:
+    """django-axes' AXES_IPWARE_PROXY_COUNT and AXES_IPWARE_META_PRECEDENCE_ORDER.
+
+    *reverse_proxies* is how many proxies stand in front of the app; 0 when
+    browsers reach it directly, and then a client's own X-Forwarded-For is
+    ignored, or anyone could pick the address their failures count against.
+    Each proxy appends the address it got the request from, so the header
+    ends with the client followed by the first N-1 proxies (the last one is
+    REMOTE_ADDR). django-ipware counts the proxies listed in the header and,
+    not strict, takes the address that many places from the right: whatever
+    a client writes into the header itself stays to the left of it.
+    """
+    if reverse_proxies <= 0:
+        return None, ["REMOTE_ADDR"]
+    # The header alone: with REMOTE_ADDR as a second choice django-ipware would
+    # prefer the proxy's address whenever it is public and the client's is not.
+    return reverse_proxies - 1, ["HTTP_X_FORWARDED_FOR"]
+
+
+# The environment's AXES_IPWARE_PROXY_COUNT is the number of reverse proxies.
+AXES_IPWARE_PROXY_COUNT, AXES_IPWARE_META_PRECEDENCE_ORDER = client_address_settings(
+    env.int("AXES_IPWARE_PROXY_COUNT", default=0)
+)
+IPWARE_STRICT = False
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 
 # Background work (big roster imports) runs in `manage.py db_worker`, with the
@@ -150,6 +176,10 @@ IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=256 * 1024)
 # A worker reports on the import it holds several times within this lease; one
 # silent for longer is presumed dead, and the import is offered again.
 TASK_LEASE_SECONDS = env.int("TASK_LEASE_SECONDS", default=60)
+# Uploaded rosters (full of ID numbers) are deleted this many days after their
+# import ended (committed or failed); the import record stays. Uploads nobody
+# confirmed go after one day (`manage.py purge_uploads`).
+IMPORT_RETENTION_DAYS = env.int("IMPORT_RETENTION_DAYS", default=7)
 
 # Audit trail: reverting from the history page would be a write outside the
 # services; changes go through the normal forms.

@@ -7,6 +7,7 @@ from django.shortcuts import redirect
 from django.urls import include, path, reverse
 
 from branches import views as branch_views
+from branches.writes import write_exempt
 
 admin.site.site_header = "党建台账"
 admin.site.site_title = "党建台账"
@@ -27,11 +28,21 @@ urlpatterns = [
     path("", branch_views.home, name="home"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        write_exempt("登录只写本人的会话和登录失败记录")(
+            auth_views.LoginView.as_view(redirect_authenticated_user=True)
+        ),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "accounts/logout/",
+        write_exempt("退出只结束本人的会话")(auth_views.LogoutView.as_view()),
+        name="logout",
+    ),
+    path(
+        "accounts/password/",
+        write_exempt("每个账号都可以修改自己的密码")(auth_views.PasswordChangeView.as_view()),
+        name="password_change",
+    ),
     path(
         "accounts/password/done/",
         auth_views.PasswordChangeDoneView.as_view(),

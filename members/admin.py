@@ -9,6 +9,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from branches.labels import attach_labels
 from branches.models import Organization, OrgKind
+from branches.params import id_or_none
 from branches.paths import subtree_q
 from branches.scoped_admin import AuditedAdmin, ScopedAdmin, ScopedTabularInline
 from members import pii, services
@@ -22,9 +23,10 @@ MASKED_DISPLAY = {field: f"masked_{field}" for field in pii.PII_FIELDS}
 
 def township_in_scope(request, value: str):
     # Ids come from the URL and list filters run unguarded: a garbled one finds nobody.
-    if not value.isdigit():
+    pk = id_or_none(value)
+    if pk is None:
         return None
-    return Organization.objects.visible_to(request.user).filter(pk=value).first()
+    return Organization.objects.visible_to(request.user).filter(pk=pk).first()
 
 
 class LabelledChangeList(ChangeList):
@@ -73,7 +75,8 @@ class BranchFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        return queryset.filter(branch_id=value) if value.isdigit() else queryset.none()
+        pk = id_or_none(value)
+        return queryset.none() if pk is None else queryset.filter(branch_id=pk)
 
 
 class MembershipInline(ScopedTabularInline):

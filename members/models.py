@@ -382,9 +382,12 @@ class ImportRunQuerySet(ScopedQuerySet):
         return waiting._silent_since(cutoff).exclude(Exists(live))
 
 
+IMPORT_UPLOAD_DIR = "imports"
+
+
 def import_file_path(instance, filename: str) -> str:
     # Uploaded rosters hold personal data: stored under a random name.
-    return f"imports/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+    return f"{IMPORT_UPLOAD_DIR}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
 
 
 class ImportRun(models.Model):

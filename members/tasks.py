@@ -1,4 +1,4 @@
-"""Background work of the member registry, run by ``manage.py run_worker`` (``db_worker``).
+"""Background work of the member registry, run by ``manage.py worker`` (``db_worker``).
 
 Tasks take the import run's id only; everything else is read from its row.
 Each first takes the run (a lease, see ``members.import_runs``): a task that

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
@@ -10,9 +11,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from branches.scoping import scoped_view
 from branches.spreadsheets import attachment, xlsx_response
+from branches.writes import write_permission
 from members import import_runs, services
 from members.forms import RosterUploadForm
 from members.models import ImportRun, Member, PiiAccess
+from members.retention import PURGED_MESSAGE
 from members.roster_export import rejected_workbook, roster_csv, roster_xlsx, template_xlsx
 from members.roster_parse import RosterFileError
 from members.roster_plan import StalePreview, plan_import
@@ -20,6 +23,7 @@ from members.roster_plan import StalePreview, plan_import
 IMPORT_PERMISSION = "members.import_member"
 
 
+@write_permission(IMPORT_PERMISSION)
 @login_required
 @permission_required(IMPORT_PERMISSION, raise_exception=True)
 @require_http_methods(["GET", "POST"])
@@ -45,6 +49,14 @@ def _own_run(request, pk) -> ImportRun:
     return get_object_or_404(runs, pk=pk)
 
 
+def _purged(request, run: ImportRun) -> bool:
+    """True, with a message for the user, when the run's file was deleted by the purge."""
+    if run.file:
+        return False
+    messages.error(request, PURGED_MESSAGE)
+    return True
+
+
 @scoped_view(ImportRun)
 @require_GET
 @login_required
@@ -53,15 +65,19 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     # The page refreshes while a run is active: it also notices a worker that died.
     import_runs.import_runs_sweep()
     run = _own_run(request, pk)
-    return render(request, "members/import_preview.html", {"run": run})
+    context = {"run": run, "retention_days": settings.IMPORT_RETENTION_DAYS}
+    return render(request, "members/import_preview.html", context)
 
 
 @scoped_view(ImportRun)
+@write_permission(IMPORT_PERMISSION)
 @require_POST
 @login_required
 @permission_required(IMPORT_PERMISSION, raise_exception=True)
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     run = _own_run(request, pk)
+    if _purged(request, run):
+        return redirect("members:import_preview", pk=run.pk)
     skip_invalid = request.POST.get("skip_invalid") == "1"
     try:
         if run.in_background:
@@ -82,12 +98,15 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @scoped_view(ImportRun)
+@write_permission(IMPORT_PERMISSION)
 @require_POST
 @login_required
 @permission_required(IMPORT_PERMISSION, raise_exception=True)
 def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
     """Run a failed or interrupted background import again from its stored file."""
     run = _own_run(request, pk)
+    if _purged(request, run):
+        return redirect("members:import_preview", pk=run.pk)
     try:
         import_runs.import_run_retry(run=run)
     except ValidationError as exc:
@@ -102,6 +121,8 @@ def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
 def import_rejected(request: HttpRequest, pk: int) -> HttpResponse:
     """The rejected rows with an error column, ready to fix and import again."""
     run = _own_run(request, pk)
+    if _purged(request, run):
+        return redirect("members:import_preview", pk=run.pk)
     with run.file.open("rb") as handle:
         plan = plan_import(data=handle.read(), filename=run.file_name, user=request.user)
     return xlsx_response(

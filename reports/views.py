@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from activities.periods import year_from
 from activities.ratings.selectors import publication_covering, rating_summary, stars_by_child
+from branches import params
 from branches.models import Organization
 from branches.paths import path_prefixes
 from branches.scoping import scoped_view
@@ -31,10 +32,7 @@ def _node(request: HttpRequest, org_id: int) -> Organization:
 
 
 def _on(request: HttpRequest) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(request.GET.get("on", ""))
-    except ValueError:
-        return timezone.localdate()
+    return params.date_value(request.GET, "on", default=timezone.localdate())
 
 
 def _year(request: HttpRequest) -> int:
@@ -117,7 +115,7 @@ def summary_view(request: HttpRequest, org_id: int) -> HttpResponse:
 def compliance_view(request: HttpRequest, org_id: int) -> HttpResponse:
     """三会一课 compliance of a node's children by month or quarter, with what is missing."""
     node, year = _node(request, org_id), _year(request)
-    by = "quarter" if request.GET.get("by") == "quarter" else "month"
+    by = params.choice_value(request.GET, "by", ("month", "quarter"), default="month")
     data = selectors.compliance(node=node, year=year, today=timezone.localdate(), by=by)
     if request.GET.get("format") == "xlsx":
         return exports.compliance_xlsx(data)

@@ -27,7 +27,8 @@ def admin_form_data(response, **overrides: Any) -> dict[str, Any]:
     """The main form's current values plus every inline's management form and rows."""
     data: dict[str, Any] = {}
     _add_form(data, response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
+    # simple-history's version page has no inlines.
+    for inline in response.context.get("inline_admin_formsets", []):
         formset = inline.formset
         _add_form(data, formset.management_form)
         for form in formset.forms:

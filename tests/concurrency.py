@@ -93,7 +93,7 @@ def wait_until(condition: Callable[[], bool], *, timeout: float = 20, what: str 
 
 def _worker(worker_id: str) -> Callable[[], None]:
     return lambda: call_command(
-        "run_worker",
+        "worker",
         batch=True,
         interval=0,
         startup_delay=False,

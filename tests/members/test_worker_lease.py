@@ -219,7 +219,7 @@ def test_the_worker_command_sweeps_and_says_so(clerk_a):
     die_holding(confirmed(upload(clerk_a)))
     out = io.StringIO()
     with patch("django_tasks_db.management.commands.db_worker.Worker.configure_signals"):
-        call_command("run_worker", batch=True, interval=0, startup_delay=False, stdout=out)
+        call_command("worker", batch=True, interval=0, startup_delay=False, stdout=out)
 
     assert "已将 1 个中断的导入标记为失败" in out.getvalue()
 
@@ -250,7 +250,7 @@ def stuck(**kwargs):
 
 
 with patch("members.import_runs.roster_commit", side_effect=stuck):
-    call_command("run_worker", batch=True, interval=0, startup_delay=False, reload=False)
+    call_command("worker", batch=True, interval=0, startup_delay=False, reload=False)
 """
 
 

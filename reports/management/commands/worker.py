@@ -1,10 +1,12 @@
-"""The background worker to run beside the web server: ``db_worker`` plus the imports' sweep."""
+"""The background worker to run beside the web server: ``db_worker`` with the project's
+housekeeping – uploads past their retention deleted, dead workers' imports offered again."""
 
 from __future__ import annotations
 
 import logging
 import threading
 
+from django.core.management import call_command
 from django.db import DatabaseError, connections
 from django_tasks_db.management.commands import db_worker
 
@@ -16,11 +18,15 @@ logger = logging.getLogger(__name__)
 
 class Command(db_worker.Command):
     help = (
-        "运行后台任务进程（与 db_worker 相同的参数）。启动时及运行期间每半个租约期，"
-        "把后台进程已停止的花名册导入标记为“处理中断”，可重新运行。"
+        "运行后台任务进程（参数与 db_worker 相同）。启动时先删除保存期限已到的上传文件"
+        "（purge_uploads）；启动时及运行期间每半个租约期，把后台进程已停止的花名册导入"
+        "标记为“处理中断”，可重新运行。"
     )
 
     def handle(self, *args, **options) -> None:
+        # Uploaded rosters must not outlive their retention while the site runs
+        # without cron: each start of the worker purges first.
+        call_command("purge_uploads", stdout=self.stdout, verbosity=options["verbosity"])
         swept = import_runs_sweep()
         if swept:
             self.stdout.write(f"已将 {swept} 个中断的导入标记为失败，可重新运行。")

@@ -1,0 +1,206 @@
+"""Every page of the site, the admin's included, with garbage in its query string.
+
+The URL list comes from Django's resolver, so a page is covered the day it
+is added. Each page is fetched with every parameter name the views read set
+to one hostile value at a time (letters, negative and huge numbers, dates
+out of range or impossible, a NUL byte), once with a real organisation in
+``org`` so the views get past it to their other parameters, and once asking
+for the xlsx download. A logged-in superuser and a township clerk must get
+an answer below 500 every time: a bad value is a 400 or the page's default.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.admin import SimpleListFilter
+from django.contrib.contenttypes.models import ContentType
+from django.http import QueryDict
+from django.urls import get_resolver, reverse
+from django.utils import timezone
+
+from branches import params
+from branches.models import Organization
+from members.models import Member
+from tests import test_access_matrix as access_matrix
+from tests.factories import UserFactory
+from tests.test_access_matrix import _walk, declared, model_admin_of
+
+# Township A's objects, one of each kind a URL can point at (a fixture).
+world = access_matrix.world
+
+# Every parameter name a view of the project reads, and the ones the issue named.
+VIEW_PARAMS = [
+    "org",
+    "kind",
+    "held_on",
+    "year",
+    "on",
+    "by",
+    "format",
+    "page",
+    "month",
+    "quarter",
+    "next",
+    "token",
+    "skip_invalid",
+    "field_name",
+    "model_name",
+    "app_label",
+    "term",
+    "township",
+    "branch",
+]
+# The admin's own: search, ordering, page, error flag, popups and kept filters.
+ADMIN_PARAMS = ["q", "o", "p", "e", "_to_field", "_popup", "_changelist_filters", "all"]
+HOSTILE = [
+    "x",
+    "-1",
+    "0",
+    "99999999999999999999",
+    "0001-01-01",
+    "9999-12-31",
+    "2026-02-30",
+    "-5",
+    "99999",
+    "abc",
+    "13",
+    "１２",  # full-width digits: int() reads them, a database id they are not
+    "²",  # str.isdigit() says yes, int() says no
+    "\x00",
+]
+
+
+def list_filter_params(model_admin) -> list[str]:
+    names = []
+    for entry in model_admin.list_filter:
+        if isinstance(entry, type) and issubclass(entry, SimpleListFilter):
+            names.append(entry.parameter_name)
+        elif isinstance(entry, str):
+            names += [f"{entry}__exact", f"{entry}__id__exact", f"{entry}__isnull"]
+    return names
+
+
+ROUTES = [(name, entry) for name, _pattern, entry in _walk(get_resolver())]
+
+
+def _objects_for(model, world, tree, *, admin: bool) -> list:
+    if model is Organization and not admin:
+        # A township for the report and rating pages, a branch for the ledger.
+        return [tree.township_a, tree.village_a]
+    if model in world.objects:
+        return world.objects[model][:1]
+    first = model._default_manager.order_by("pk").first()
+    return [first] if first is not None else []
+
+
+def urls_of(name: str, entry, world, tree) -> list[str]:
+    regex = entry.pattern.regex
+    model_admin = model_admin_of(entry.callback)
+    model = model_admin.model if model_admin else declared(entry.callback, "scope_model")
+    if regex.groups == 0:
+        return [reverse(name)]
+    if "app_label" in regex.groupindex:
+        return [reverse(name, kwargs={"app_label": "members"})]
+    if set(regex.groupindex) == {"content_type_id", "object_id"}:
+        member = world.objects[Member][0]
+        ct = ContentType.objects.get_for_model(member)
+        return [reverse(name, kwargs={"content_type_id": ct.pk, "object_id": member.pk})]
+    urls = []
+    for obj in _objects_for(model, world, tree, admin=model_admin is not None):
+        values = [obj.pk]
+        if regex.groups == 2 and not regex.groupindex:  # simple-history's version page
+            version = obj.history.order_by("history_id").first()
+            if version is None:  # rules made by a data migration have no history yet
+                continue
+            values.append(version.history_id)
+        names = list(regex.groupindex)
+        if names:
+            urls.append(reverse(name, kwargs=dict(zip(names, values, strict=True))))
+        else:
+            urls.append(reverse(name, args=values))
+    return urls
+
+
+def query_strings(entry, org_pk: int) -> list[dict]:
+    model_admin = model_admin_of(entry.callback)
+    names = VIEW_PARAMS
+    if model_admin is not None:
+        names = names + ADMIN_PARAMS + list_filter_params(model_admin)
+    queries = []
+    for value in HOSTILE:
+        every = dict.fromkeys(names, value)
+        queries.append(every)
+        if model_admin is None:
+            # Past a valid organisation to the other parameters, on the page and the download.
+            queries += [{**every, "org": org_pk}, {**every, "org": org_pk, "format": "xlsx"}]
+    return queries
+
+
+@pytest.fixture
+def superuser(tree):
+    return UserFactory(username="root", org=tree.county, is_superuser=True, is_staff=True)
+
+
+@pytest.mark.parametrize(("name", "entry"), ROUTES, ids=[name for name, _ in ROUTES])
+def test_it_answers_hostile_parameters_without_a_server_error(
+    name, entry, world, tree, superuser, clerk_a, client
+):
+    client.raise_request_exception = False
+    failures = []
+    for user in (superuser, clerk_a):
+        client.force_login(user)
+        for url in urls_of(name, entry, world, tree):
+            for query in query_strings(entry, tree.village_a.pk):
+                response = client.get(url, query)
+                if response.status_code >= 500:
+                    failures.append((user.username, url, query, response.status_code))
+    assert not failures, failures[:5]
+
+
+# The project's forms: its views' parameters and the meeting form's fields.
+POST_PARAMS = [*VIEW_PARAMS, "status_1", "reason_1", "guests", "topic", "confirm_duplicate"]
+SITE_ROUTES = [(n, e) for n, e in ROUTES if model_admin_of(e.callback) is None]
+
+
+@pytest.mark.parametrize(("name", "entry"), SITE_ROUTES, ids=[n for n, _ in SITE_ROUTES])
+def test_it_answers_hostile_form_values_without_a_server_error(
+    name, entry, world, tree, superuser, client
+):
+    """The same values posted to every page of the site (the admin's forms are Django's)."""
+    client.raise_request_exception = False
+    client.force_login(superuser)
+    failures = []
+    for url in urls_of(name, entry, world, tree):
+        for value in HOSTILE:
+            query = f"?org={tree.group_a1.pk}"
+            response = client.post(url + query, dict.fromkeys(POST_PARAMS, value))
+            if response.status_code >= 500:
+                failures.append((url, value, response.status_code))
+    assert not failures, failures[:5]
+
+
+def test_it_answers_a_garbled_organisation_with_400(clerk_a_client):
+    for value in ("x", "-1", "99999999999999999999", "²", "\x00"):
+        response = clerk_a_client.get(reverse("activities:activity_log"), {"org": value})
+        assert response.status_code == 400, value
+
+
+def test_it_shows_today_for_a_date_out_of_range(clerk_a_client, tree):
+    url = reverse("reports:overview", args=[tree.township_a.pk])
+    for value in ("0001-01-01", "9999-12-31", "2026-02-30"):
+        response = clerk_a_client.get(url, {"on": value})
+        assert response.status_code == 200, value
+        assert response.context["on"] == timezone.localdate()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("2025", 2025), ("", 2030), ("0", 2030), ("-5", 2030), ("99999", 2030), ("１２", 2030)],
+)
+def test_it_reads_a_year_within_range_or_the_default(value, expected):
+    assert params.year_value(QueryDict(f"year={value}"), default=2030) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [("3", 3), ("abc", 1), ("-1", 1), ("²", 1)])
+def test_it_reads_a_page_number_from_one(value, expected):
+    assert params.page_number(QueryDict(f"page={value}")) == expected

@@ -1,0 +1,536 @@
+"""Every view that writes, posted to by every role, against an object in the role's scope.
+
+The targets come from Django's resolver, the admin's included: every site
+URL whose view accepts POST, every admin add, change and delete page, each
+changelist action of every registered ModelAdmin, the version pages of the
+history and the admin's password form. What a target needs is declared:
+site views carry ``write_permission`` or ``write_exempt`` (branches.writes),
+a site view accepting POST with neither fails here; admin pages are declared
+by their ModelAdmin's ``has_*_permission`` and actions by their permissions.
+
+Each role (the four role groups) posts a plausible payload – one that does
+write when a superuser sends it – against an object in its own scope. A
+role holding the permission gets anything but a server error; a role
+without it is refused (403, or the admin's redirect / re-shown page without
+the action) and no row of any model changes. 支部书记 is read only
+(README): it holds no write permission at all.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from dataclasses import dataclass
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
+from django.contrib.sessions.models import Session
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client, RequestFactory
+from django.urls import URLPattern, get_resolver, reverse
+from django.utils import timezone
+from openpyxl import Workbook
+
+from activities.models import (
+    Activity,
+    ActivityKind,
+    Appraisal,
+    CadenceRule,
+    PointEntry,
+    PointRule,
+    RatingRule,
+    StarBand,
+)
+from activities.services import activity_log
+from branches.audit import acting_as
+from branches.models import Organization, User
+from branches.roles import Role, role_of
+from branches.tree_sheets import tree_rows
+from members.models import ImportRun, Member
+from members.services import import_run_preview
+from tests import test_access_matrix as access_matrix
+from tests.adminforms import admin_form_data
+from tests.factories import MemberFactory, UserFactory
+from tests.members.roster_helpers import HEADER, csv_bytes, id_number
+from tests.test_access_matrix import _walk, declared, model_admin_of
+
+# Township A's objects, one of each kind a URL can point at (a fixture).
+world = access_matrix.world
+
+DAY = datetime.timedelta(days=1)
+ROLES = ["county_user", "clerk_a", "secretary_a", "admin_role_user"]
+READ_ONLY_ROLES = {Role.SECRETARY}
+# The admin site's own pages (not a ModelAdmin's): reads, or the user's own session.
+ADMIN_SITE_VIEWS = {
+    "admin:index": "只读",
+    "admin:app_list": "只读",
+    "admin:login": "转到网站的登录页",
+    "admin:logout": "只结束本人的会话",
+    "admin:password_change": "每个账号都可以修改自己的密码",
+    "admin:password_change_done": "只读",
+    "admin:autocomplete": "只读",
+    "admin:jsi18n": "只读",
+    "admin:view_on_site": "只读（转到对象的页面）",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str  # test id
+    url_name: str
+    kind: str  # site | add | change | delete | action | version | password
+    callback: object = None
+    model_admin: object = None
+    action: str = ""
+
+
+def allowed_methods(callback) -> set[str] | None:
+    """The methods a view accepts, from Django's method decorators or a class view; None: any."""
+    view = callback
+    while view is not None:
+        cls = getattr(view, "view_class", None)
+        if cls is not None:
+            return {m.upper() for m in cls.http_method_names if hasattr(cls, m)}
+        code = getattr(view, "__code__", None)
+        if code is not None and "request_method_list" in code.co_freevars:
+            cell = view.__closure__[code.co_freevars.index("request_method_list")]
+            return set(cell.cell_contents)
+        view = getattr(view, "__wrapped__", None)
+    return None
+
+
+def _admin_targets(name: str, entry: URLPattern, model_admin) -> list[Target]:
+    if name.endswith("_changelist"):
+        return [
+            Target(f"{name}:{action}", name, "action", model_admin=model_admin, action=action)
+            for _func, action, _desc in model_admin._get_base_actions()
+        ]
+    for suffix, kind in [
+        ("_add", "add"),
+        ("_password_change", "password"),  # before "_change": the admin's password form
+        ("_change", "change"),
+        ("_delete", "delete"),
+        ("_simple_history", "version"),
+    ]:
+        if name.endswith(suffix):
+            return [Target(name, name, kind, model_admin=model_admin)]
+    assert name.endswith("_history"), f"{name}: an admin page this test does not know"
+    return []  # the history list: a read
+
+
+def targets() -> list[Target]:
+    found = []
+    for name, _pattern, entry in _walk(get_resolver()):
+        model_admin = model_admin_of(entry.callback)
+        if model_admin is not None:
+            found += _admin_targets(name, entry, model_admin)
+        elif name.startswith("admin:"):
+            assert name in ADMIN_SITE_VIEWS, f"{name}: an admin site page this test does not know"
+        elif "POST" in (allowed_methods(entry.callback) or {"POST"}):
+            found.append(Target(name, name, "site", callback=entry.callback))
+    return found
+
+
+TARGETS = targets()
+
+
+def snapshot() -> dict:
+    """Every row of every model (history, admin log, tasks, m2m tables), sessions aside."""
+    return {
+        model._meta.label: sorted(map(repr, model._base_manager.order_by("pk").values_list()))
+        for model in apps.get_models(include_auto_created=True)
+        if model is not Session
+    }
+
+
+# --- the objects each role posts against -----------------------------------------------------
+
+
+@pytest.fixture
+def cast(request, tree) -> dict[str, User]:
+    return {name: request.getfixturevalue(name) for name in ROLES}
+
+
+@pytest.fixture
+def superuser(tree):
+    return UserFactory(username="root", org=tree.county, is_superuser=True)
+
+
+def _run(user, status) -> ImportRun:
+    """A run of *user* previewed as the import page does; a failed one is marked so after."""
+    rows = [HEADER, ["新党员", id_number(datetime.date(1993, 5, 6), 57), "甲村党支部"]]
+    run, _plan = import_run_preview(user=user, data=csv_bytes(rows), file_name="花名册.csv")
+    if status == ImportRun.Status.FAILED:
+        ImportRun.objects.filter(pk=run.pk).update(status=status, error="写入时出错")
+        run.refresh_from_db()
+    return run
+
+
+@pytest.fixture
+def candidates(world, tree, cast, superuser) -> dict:
+    """Per model, objects deepest in the tree first, so one object is in every role's scope.
+
+    Besides the world's: a member and a meeting nothing else points at (the
+    ones that can be deleted), an account in the village, a first version
+    of each rule, lock-out records, and each user's own import runs.
+    """
+    for rule in (PointRule, StarBand, RatingRule):
+        rule.objects.order_by("pk").first().save()  # a first version for the version page
+    attempt = AccessAttempt.objects.create(
+        username="someone", ip_address="10.0.0.9", failures_since_start=1
+    )
+    # Expired, so the clean-up action has something to do.
+    AccessAttempt.objects.filter(pk=attempt.pk).update(attempt_time=timezone.now() - DAY)
+    AccessLog.objects.create(username="someone", ip_address="10.0.0.9")
+    AccessFailureLog.objects.create(username="someone", ip_address="10.0.0.9")
+    clerk = cast["clerk_a"]
+    with acting_as(clerk):
+        # Its members moved away in May: nobody was expected, so no points hang on it.
+        meeting = activity_log(
+            org=tree.group_a2,
+            kind=ActivityKind.GROUP_MEETING,
+            held_on=datetime.date(2025, 7, 1),
+            marks=[],
+            recorded_by=clerk,
+            topic="无人出席的会",
+        )
+    objects = {**world.objects}
+    objects[Organization] = [tree.group_a1, tree.village_a, tree.township_a]
+    objects[Member] = [MemberFactory(group=tree.group_a1, name="新来的党员"), *objects[Member]]
+    objects[Activity] = [meeting, *objects[Activity]]
+    objects[User] = [UserFactory(username="village_user", org=tree.village_a), *objects[User]]
+    objects[PointEntry] = sorted(objects[PointEntry], key=lambda e: e.status != "pending")
+    users = [*cast.values(), superuser]
+    objects[ImportRun] = [_run(u, status) for status in ("previewed", "failed") for u in users]
+    return objects
+
+
+# Where a view wants a particular kind of object: a township's ratings, a failed import.
+POOLS = {
+    "activities:rating_compute": lambda c: c[Organization][::-1],
+    "activities:rating_publish": lambda c: c[Organization][::-1],
+    "members:import_confirm": lambda c: [r for r in c[ImportRun] if r.status == "previewed"],
+    "members:import_retry": lambda c: [r for r in c[ImportRun] if r.status == "failed"],
+}
+
+
+def in_scope(target, model, user, candidates) -> object | None:
+    """The first candidate *user* may see (any for models outside the tree)."""
+    pool = POOLS[target.url_name](candidates) if target.url_name in POOLS else None
+    pool = pool or candidates.get(model) or list(model._default_manager.order_by("pk")[:1])
+    queryset = model._default_manager.all()
+    if hasattr(queryset, "visible_to"):
+        visible = set(queryset.visible_to(user).values_list("pk", flat=True))
+        pool = [obj for obj in pool if obj.pk in visible]
+    if model is ImportRun:  # a run is its uploader's alone
+        pool = [run for run in pool if run.user_id == user.pk]
+    return pool[0] if pool else None
+
+
+# --- what a target needs, and what it is sent ---------------------------------------------------
+
+
+def _admin_request(user):
+    request = RequestFactory().post("/")
+    request.user = user
+    return request
+
+
+def holds(target: Target, user, obj) -> bool:
+    """Whether *user* holds what *target* declares it needs (for *obj*)."""
+    if target.kind == "site":
+        return user.has_perms(declared(target.callback, "write_permission"))
+    model_admin, request = target.model_admin, _admin_request(user)
+    if target.kind == "add":
+        return model_admin.has_add_permission(request)
+    if target.kind in ("change", "password"):
+        return model_admin.has_change_permission(request, obj)
+    if target.kind == "delete":
+        return model_admin.has_delete_permission(request, obj)
+    if target.kind == "action":
+        return target.action in model_admin.get_actions(request)
+    return False  # a past version is never written back
+
+
+def target_model(target: Target):
+    if target.model_admin is not None:
+        return target.model_admin.model
+    if target.url_name == "tree_import":
+        return None
+    return declared(target.callback, "scope_model")
+
+
+def object_url(target: Target, obj) -> str:
+    if target.kind == "version":
+        version = obj.history.order_by("history_id").first()
+        return reverse(target.url_name, args=[obj.pk, version.history_id])
+    if target.kind in ("add", "action"):
+        return reverse(target.url_name)
+    return reverse(target.url_name, args=[obj.pk])
+
+
+def admin_payload(target: Target, obj, root_client, tree) -> dict:
+    """A payload taken from the superuser's own form, so it is one a person could send."""
+    if target.kind == "delete":
+        return {"post": "yes"}
+    if target.kind == "action":
+        return {"action": target.action, "_selected_action": [obj.pk], "index": 0, "post": "yes"}
+    if target.kind == "password":
+        return {
+            "usable_password": "true",
+            "password1": "Xin-mima-2026",
+            "password2": "Xin-mima-2026",
+        }
+    page = root_client.get(object_url(target, obj))
+    if page.status_code != 200:
+        return {}
+    data = admin_form_data(page) if "adminform" in page.context else {}
+    if target.kind == "add":
+        data.update(ADD_PAYLOADS.get(target.model_admin.model, dict)(tree))
+    return data
+
+
+# The default rules run from 2000 without end: a new rule may not overlap them.
+BEFORE_THE_DEFAULTS = {"valid_from": "1990-01-01", "valid_to": "1999-12-31"}
+ADD_PAYLOADS = {
+    Organization: lambda tree: {
+        "kind": "group",
+        "name": "甲村第三党小组",
+        "code": "A-V-G3",
+        "parent": tree.village_a.pk,
+        "sort_order": 0,
+    },
+    Member: lambda tree: {
+        "name": "新党员",
+        "id_number": id_number(datetime.date(1991, 2, 3), 33),
+        "sex": "M",
+        "ethnicity": "汉族",
+        "birth_date": "1991-02-03",
+        "education": "bachelor",
+        "branch": tree.village_a.pk,
+        "group": tree.group_a1.pk,
+        "category": "full",
+        "joined_on": "2015-07-01",
+        "full_member_on": "2016-07-01",
+        "party_status": "normal",
+        "occupation": "farmer",
+    },
+    User: lambda tree: {
+        "username": "new_clerk",
+        "usable_password": "true",
+        "password1": "Xin-mima-2026",
+        "password2": "Xin-mima-2026",
+        "first_name": "新人",
+        "org": tree.village_a.pk,
+        "groups": [],
+    },
+    Group: lambda tree: {"name": "新角色", "permissions": []},
+    # The issue's case: a 不合格 appraisal caps the member's stars.
+    Appraisal: lambda tree: {
+        "member": Member.objects.first().pk,
+        "year": 2024,
+        "grade": "unqualified",
+    },
+    PointEntry: lambda tree: {
+        "member": Member.objects.first().pk,
+        "date": "2025-07-01",
+        "source": "volunteer",
+        "points": "2",
+        "reason": "参加志愿服务",
+    },
+    CadenceRule: lambda tree: {
+        "kind": "lesson",
+        "org_kind": "branch",
+        "period": "quarter",
+        "times": 1,
+        **BEFORE_THE_DEFAULTS,
+    },
+    PointRule: lambda tree: {
+        "source": "volunteer",
+        "points": "3",
+        "yearly_cap": "10",
+        **BEFORE_THE_DEFAULTS,
+    },
+    StarBand: lambda tree: {"stars": 5, "min_points": 97, **BEFORE_THE_DEFAULTS},
+    RatingRule: lambda tree: {"min_groups": 3, **BEFORE_THE_DEFAULTS},
+}
+
+
+def _sheet(user, tree) -> bytes:
+    """The user's tree export with a new party group under the village branch."""
+    rows = [list(r) for r in tree_rows(user=user)]
+    village = next(r[0] for r in rows if r[3] == tree.village_a.code)
+    rows.append([f"{village}/甲村第三党小组", "党小组", "", "A-V-G3", "", "", ""])
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _tree_import(client, user, tree) -> tuple[str, dict]:
+    """The sheet; for one who may import, its preview's token, as the confirmation sends."""
+    url = reverse("tree_import")
+    upload = {"file": SimpleUploadedFile("tree.xlsx", _sheet(user, tree))}
+    if not user.has_perm("branches.change_organization"):
+        return url, upload
+    return url, {"token": client.post(url, upload).context["token"]}
+
+
+def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | None:
+    """URL and payload of a site view's write."""
+    name = target.url_name
+    if name == "tree_import":
+        return _tree_import(client, user, tree)
+    if name == "members:import_upload":
+        roster = csv_bytes(
+            [HEADER, ["新党员", id_number(datetime.date(1992, 4, 5), 55), "甲村党支部"]]
+        )
+        return reverse(name), {"file": SimpleUploadedFile("roster.csv", roster)}
+    if name == "activities:activity_log":
+        url = f"{reverse(name)}?org={tree.group_a1.pk}&kind={ActivityKind.GROUP_MEETING}"
+        marks = {f"status_{m.pk}": "present" for m in Member.objects.filter(group=tree.group_a1)}
+        return url, {"held_on": "2025-07-08", "topic": "学习党章", **marks}
+    if obj is None:
+        return None
+    url = reverse(name, args=[obj.pk])
+    if name == "activities:activity_edit":
+        return url, {"held_on": obj.held_on.isoformat(), "topic": "改过的议题"}
+    if name in ("activities:rating_compute", "activities:rating_publish"):
+        return f"{url}?year=2024", {}
+    return url, {"skip_invalid": "1"}
+
+
+def request_for(target, client, user, obj, root_client, tree):
+    if target.kind == "site":
+        return site_request(target, client, user, obj, tree)
+    if obj is None and target.kind != "add":
+        return None
+    return object_url(target, obj), admin_payload(target, obj, root_client, tree)
+
+
+# --- the walk ------------------------------------------------------------------------------------
+
+
+def refused(response, target: Target) -> bool:
+    """403; for the admin also its redirect to the login or back to the list, or the list again
+    without the action; a past version is never written back (405)."""
+    if target.kind == "version":
+        return response.status_code in (403, 405)
+    if response.status_code == 403:
+        return True
+    if target.kind == "site" or response.status_code not in (200, 302):
+        return False
+    if response.status_code == 302:
+        return response["Location"].startswith(("/accounts/login/", reverse(target.url_name)))
+    action_form = (response.context or {}).get("action_form")
+    offered = {v for v, _label in action_form.fields["action"].choices} if action_form else set()
+    return target.kind == "action" and target.action not in offered
+
+
+def post(client, url, data):
+    """POST inside a transaction that is rolled back: the next role finds the same rows."""
+    with transaction.atomic():
+        before = snapshot()
+        response = client.post(url, data)
+        after = snapshot()
+        transaction.set_rollback(True)
+    return response, before, after
+
+
+def assert_declared(target: Target) -> bool:
+    """A site view accepting POST declares what it needs; False when it is exempt."""
+    exempt = declared(target.callback, "write_exempt")
+    if exempt:
+        assert len(exempt) > 5, "an exemption says why"
+        return False
+    assert declared(target.callback, "write_permission"), (
+        f"{target.url_name} accepts POST but declares neither @write_permission nor @write_exempt"
+    )
+    return True
+
+
+def assert_plausible(target: Target, superuser, candidates, tree) -> None:
+    """The payload writes when a superuser sends it, or refusals below would prove nothing."""
+    client = Client()
+    client.force_login(superuser)
+    model = target_model(target)
+    obj = in_scope(target, model, superuser, candidates) if model else None
+    sent = request_for(target, client, superuser, obj, client, tree)
+    if sent is None or not holds(target, superuser, obj):
+        return
+    response, before, after = post(client, *sent)
+    assert response.status_code < 500, (target.name, response.status_code)
+    assert after != before, f"{target.name}: the payload writes nothing even for a superuser"
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.name)
+def test_it_lets_only_holders_of_the_permission_write(
+    target, cast, candidates, superuser, tree, client, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    if target.kind == "site" and not assert_declared(target):
+        return
+    assert_plausible(target, superuser, candidates, tree)
+    root_client = Client()
+    root_client.force_login(superuser)
+    model = target_model(target)
+    for name, user in cast.items():
+        client.force_login(user)
+        obj = in_scope(target, model, user, candidates) if model else None
+        sent = request_for(target, client, user, obj, root_client, tree)
+        if sent is None:
+            continue
+        allowed = holds(target, user, obj)
+        if role_of(user) in READ_ONLY_ROLES:
+            assert not allowed, f"{name} (read only) holds what {target.name} needs"
+        response, before, after = post(client, *sent)
+        assert response.status_code < 500, (name, target.name, response.status_code)
+        if not allowed:
+            assert refused(response, target), (name, target.name, response.status_code)
+            assert after == before, (name, target.name, "wrote although refused")
+
+
+# --- write buttons follow the permissions ------------------------------------------------------
+
+
+def _pages(tree, activity) -> list[str]:
+    return [
+        f"{reverse('activities:worklist')}?org={tree.village_a.pk}",
+        reverse("activities:activity_detail", args=[activity.pk]),
+        reverse("reports:compliance", args=[tree.village_a.pk]),
+    ]
+
+
+WRITE_LINKS = ("/activities/log/", "/edit/", "登记</a>", "补登</a>", "修改</a>", "补登请到")
+
+
+def test_it_shows_the_read_only_secretary_no_write_button(tree, world, secretary_a, client):
+    client.force_login(secretary_a)
+    activity = world.objects[Activity][0]
+
+    for url in _pages(tree, activity):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
+        assert not [link for link in WRITE_LINKS if link in body], url
+
+
+def test_it_shows_the_buttons_once_the_county_grants_logging(tree, world, secretary_a, client):
+    group = Group.objects.get(name=Role.SECRETARY.label)
+    group.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="activities", codename__in=["add_activity", "change_activity"]
+        )
+    )
+    client.force_login(secretary_a)
+    activity = world.objects[Activity][0]
+
+    worklist, detail, _report = (client.get(url).content.decode() for url in _pages(tree, activity))
+
+    assert "/activities/log/" in worklist and "登记</a>" in worklist
+    assert reverse("activities:activity_edit", args=[activity.pk]) in detail
