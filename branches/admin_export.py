@@ -15,6 +15,8 @@ nothing of the tree's scope.
 
 from __future__ import annotations
 
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import BadRequest
 from django.db.models import ForeignKey
 from django.utils import timezone
 from import_export import resources, widgets
@@ -109,6 +111,14 @@ class ListExportMixin(ExportActionMixin):
 
     def get_export_resource_kwargs(self, request, **kwargs):
         return {"user": request.user}
+
+    def get_export_queryset(self, request):
+        # The list's filters come from the query string: a garbled one is a 400,
+        # as the list itself answers, never a 500.
+        try:
+            return super().get_export_queryset(request)
+        except IncorrectLookupParameters:
+            raise BadRequest("筛选条件无效。") from None
 
     def get_valid_export_item_pks(self, request):
         return self.get_queryset(request).values_list("pk", flat=True)

@@ -23,7 +23,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from branches.models import BranchCategory, Organization
+from branches.models import BranchCategory, Organization, User
 from branches.roles import Role
 from tests.factories import (
     BranchFactory,
@@ -89,8 +89,7 @@ def _township(county: Organization, prefix: str, code: str) -> dict[str, Organiz
     return {"township": township, "village": village, "g1": group1, "g2": group2, "organ": organ}
 
 
-@pytest.fixture
-def tree(db) -> Tree:
+def build_tree() -> Tree:
     county = CountyFactory(name="县委", code="C")
     a = _township(county, "甲", "A")
     b = _township(county, "乙", "B")
@@ -109,6 +108,12 @@ def tree(db) -> Tree:
     )
 
 
+@pytest.fixture
+def tree(request, db) -> Tree:
+    shared = _shared(request)
+    return shared.tree if shared else build_tree()
+
+
 def with_role(user, role: Role):
     """Give *user* the group the data migration created for *role*."""
     user.groups.add(Group.objects.get(name=role.label))
@@ -121,29 +126,48 @@ def logged_in(user) -> Client:
     return client
 
 
-@pytest.fixture
-def county_user(tree):
-    return with_role(UserFactory(username="county", org=tree.county), Role.COUNTY)
+# (username, the node it sits at, its role) of each account of the cast.
+CAST = {
+    "county_user": ("county", "county", Role.COUNTY),
+    "clerk_a": ("clerk_a", "township_a", Role.CLERK),
+    "clerk_b": ("clerk_b", "township_b", Role.CLERK),
+    "secretary_a": ("secretary_a", "village_a", Role.SECRETARY),
+    "admin_role_user": ("admin_role", "county", Role.ADMIN),
+}
+
+
+def cast_member(request, tree: Tree, name: str):
+    shared = _shared(request)
+    if shared:
+        # A fresh copy for each test: permission caches must not outlive a test's rollback.
+        return User.objects.select_related("org").get(pk=shared.cast[name].pk)
+    username, node, role = CAST[name]
+    return with_role(UserFactory(username=username, org=getattr(tree, node)), role)
 
 
 @pytest.fixture
-def clerk_a(tree):
-    return with_role(UserFactory(username="clerk_a", org=tree.township_a), Role.CLERK)
+def county_user(request, tree):
+    return cast_member(request, tree, "county_user")
 
 
 @pytest.fixture
-def clerk_b(tree):
-    return with_role(UserFactory(username="clerk_b", org=tree.township_b), Role.CLERK)
+def clerk_a(request, tree):
+    return cast_member(request, tree, "clerk_a")
 
 
 @pytest.fixture
-def secretary_a(tree):
-    return with_role(UserFactory(username="secretary_a", org=tree.village_a), Role.SECRETARY)
+def clerk_b(request, tree):
+    return cast_member(request, tree, "clerk_b")
 
 
 @pytest.fixture
-def admin_role_user(tree):
-    return with_role(UserFactory(username="admin_role", org=tree.county), Role.ADMIN)
+def secretary_a(request, tree):
+    return cast_member(request, tree, "secretary_a")
+
+
+@pytest.fixture
+def admin_role_user(request, tree):
+    return cast_member(request, tree, "admin_role_user")
 
 
 @pytest.fixture
@@ -169,3 +193,68 @@ def secretary_a_client(secretary_a) -> Client:
 @pytest.fixture
 def admin_role_client(admin_role_user) -> Client:
     return logged_in(admin_role_user)
+
+
+@pytest.fixture
+def world(request, tree, clerk_a, settings, tmp_path):
+    """Township A's objects, one of each kind a URL can point at (the site walks' fixture)."""
+    from tests.urlwalk import build_world
+
+    shared = _shared(request)
+    if shared:
+        return shared.world
+    settings.MEDIA_ROOT = tmp_path
+    return build_world(tree, clerk_a)
+
+
+# --- One world for a whole module ----------------------------------------------------------------
+#
+# The site walks (access, writes, hostile parameters) run hundreds of tests over
+# the same tree, cast and objects. Tests marked
+# ``@pytest.mark.usefixtures("shared_world")`` build them once per module (the
+# mark sets it up before each test's own transaction; every test of the module
+# that uses the database must carry it): inside a transaction the module holds
+# open, each test runs
+# in a savepoint of it (as Django's ``setUpTestData`` does), and everything is
+# rolled back after the module's last test. The fixtures above then hand out
+# the shared rows instead of building their own.
+
+
+@dataclass(frozen=True)
+class Shared:
+    tree: Tree
+    cast: dict
+    world: object
+    media_root: str
+
+
+def _shared(request) -> Shared | None:
+    if "shared_world" not in request.fixturenames:
+        return None
+    return request.getfixturevalue("shared_world")
+
+
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    from django.db import transaction
+    from django.test import override_settings
+
+    from tests.urlwalk import build_world
+
+    media = tmp_path_factory.mktemp("media")
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=fast, MEDIA_ROOT=media):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            tree = build_tree()
+            cast = {}
+            for name, (username, node, role) in CAST.items():
+                cast[name] = with_role(
+                    UserFactory(username=username, org=getattr(tree, node)), role
+                )
+            world = build_world(tree, cast["clerk_a"])
+            yield Shared(tree, cast, world, str(media))
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)

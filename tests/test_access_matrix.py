@@ -25,13 +25,6 @@ from tests.urlwalk import (  # noqa: F401  (re-exported for the other site walks
     urls_for,
 )
 
-
-@pytest.fixture
-def world(tree, clerk_a, settings, tmp_path) -> World:
-    settings.MEDIA_ROOT = tmp_path
-    return build_world(tree, clerk_a)
-
-
 ROUTES = routes()
 
 
@@ -46,6 +39,8 @@ def test_it_finds_the_admin_object_urls():
     } <= names
 
 
+# The tree, cast and township A's objects are built once for the module (tests/conftest.py).
+@pytest.mark.usefixtures("shared_world")
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.name)
 def test_it_hides_township_a_from_the_clerk_of_township_b(route, world, clerk_b, client):
     model_admin = model_admin_of(route.callback)

@@ -5,8 +5,10 @@ is added. Each page is fetched with every parameter name the views read set
 to one hostile value at a time (letters, negative and huge numbers, dates
 out of range or impossible, a NUL byte), once with a real organisation in
 ``org`` so the views get past it to their other parameters, and once asking
-for the xlsx download. A logged-in superuser and a township clerk must get
-an answer below 500 every time: a bad value is a 400 or the page's default.
+for the xlsx download. A logged-in superuser (and a township clerk, on the
+site's pages and the admin's lists, where scope changes what parameters do)
+must get an answer below 500 every time: a bad value is a 400 or the page's
+default.
 """
 
 from __future__ import annotations
@@ -21,12 +23,8 @@ from django.utils import timezone
 from branches import params
 from branches.models import Organization
 from members.models import Member
-from tests import test_access_matrix as access_matrix
 from tests.factories import UserFactory
-from tests.test_access_matrix import _walk, declared, model_admin_of
-
-# Township A's objects, one of each kind a URL can point at (a fixture).
-world = access_matrix.world
+from tests.urlwalk import _walk, declared, model_admin_of
 
 # Every parameter name a view of the project reads, and the ones the issue named.
 VIEW_PARAMS = [
@@ -55,14 +53,10 @@ ADMIN_PARAMS = ["q", "o", "p", "e", "_to_field", "_popup", "_changelist_filters"
 HOSTILE = [
     "x",
     "-1",
-    "0",
     "99999999999999999999",
     "0001-01-01",
-    "9999-12-31",
     "2026-02-30",
-    "-5",
     "99999",
-    "abc",
     "13",
     "１２",  # full-width digits: int() reads them, a database id they are not
     "²",  # str.isdigit() says yes, int() says no
@@ -141,13 +135,18 @@ def superuser(tree):
     return UserFactory(username="root", org=tree.county, is_superuser=True, is_staff=True)
 
 
+# The tree, cast and township A's objects are built once for the module (tests/conftest.py).
+@pytest.mark.usefixtures("shared_world")
 @pytest.mark.parametrize(("name", "entry"), ROUTES, ids=[name for name, _ in ROUTES])
 def test_it_answers_hostile_parameters_without_a_server_error(
     name, entry, world, tree, superuser, clerk_a, client
 ):
     client.raise_request_exception = False
     failures = []
-    for user in (superuser, clerk_a):
+    # The clerk's scope changes what a site page or an admin list does with its
+    # parameters; the admin's other pages parse them the same way for everyone.
+    site_or_list = model_admin_of(entry.callback) is None or name.endswith("_changelist")
+    for user in (superuser, clerk_a) if site_or_list else (superuser,):
         client.force_login(user)
         for url in urls_of(name, entry, world, tree):
             for query in query_strings(entry, tree.village_a.pk):
@@ -162,6 +161,8 @@ POST_PARAMS = [*VIEW_PARAMS, "status_1", "reason_1", "guests", "topic", "confirm
 SITE_ROUTES = [(n, e) for n, e in ROUTES if model_admin_of(e.callback) is None]
 
 
+# The tree, cast and township A's objects are built once for the module (tests/conftest.py).
+@pytest.mark.usefixtures("shared_world")
 @pytest.mark.parametrize(("name", "entry"), SITE_ROUTES, ids=[n for n, _ in SITE_ROUTES])
 def test_it_answers_hostile_form_values_without_a_server_error(
     name, entry, world, tree, superuser, client
@@ -179,12 +180,14 @@ def test_it_answers_hostile_form_values_without_a_server_error(
     assert not failures, failures[:5]
 
 
+@pytest.mark.usefixtures("shared_world")
 def test_it_answers_a_garbled_organisation_with_400(clerk_a_client):
     for value in ("x", "-1", "99999999999999999999", "²", "\x00"):
         response = clerk_a_client.get(reverse("activities:activity_log"), {"org": value})
         assert response.status_code == 400, value
 
 
+@pytest.mark.usefixtures("shared_world")
 def test_it_shows_today_for_a_date_out_of_range(clerk_a_client, tree):
     url = reverse("reports:overview", args=[tree.township_a.pk])
     for value in ("0001-01-01", "9999-12-31", "2026-02-30"):

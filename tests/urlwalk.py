@@ -185,6 +185,8 @@ def build_world(tree, clerk_a) -> World:
         User: [clerk_a],
         PiiAccess: [log],
         Activity: [activity],
+        Attendance: list(Attendance.objects.filter(activity=activity)),
+        Rating: list(Rating.objects.filter(member=member)),
         Attachment: [attachment],
         ImportRun: [run],
     }
