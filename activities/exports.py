@@ -9,7 +9,7 @@ from openpyxl.styles import Alignment, Font
 from activities.models import AppraisalGrade, stars_label
 from activities.points.selectors import entry_reason
 from branches.labels import labelled
-from branches.spreadsheets import safe_row, table_xlsx, xlsx_response
+from branches.spreadsheets.writing import safe_row, table_xlsx, xlsx_response
 
 LEDGER_HEADERS = [
     "日期",

@@ -7,7 +7,6 @@ import datetime
 from django.utils import timezone
 
 from activities.models import Period
-from branches.params import valid_year
 
 
 def month_start(day: datetime.date) -> datetime.date:
@@ -54,9 +53,3 @@ def period_label(start: datetime.date, period: str) -> str:
     if period == Period.QUARTER:
         return f"{start.year}年第{(start.month - 1) // 3 + 1}季度"
     return f"{start.year}年"
-
-
-def year_from(value: str, today: datetime.date) -> int:
-    """The year a page's ``?year=`` asks for, or this year when it is missing or absurd."""
-    year = valid_year(value)
-    return today.year if year is None else year

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from activities import exports, services
 from activities.forms import ActivityForm, checklist, marks_from
 from activities.models import KINDS_FOR_ORG, Activity, ActivityKind, Attachment, stars_label
-from activities.periods import year_from
 from activities.points.selectors import statement
 from activities.ratings import services as rating_services
 from activities.ratings.selectors import (
@@ -40,12 +39,9 @@ from branches import params
 from branches.labels import attach_labels
 from branches.models import Organization, OrgKind
 from branches.scoping import scoped_view
+from branches.selectors import visible_node
 from branches.writes import write_permission
 from members.models import Member
-
-
-def _year(request: HttpRequest) -> int:
-    return year_from(request.GET.get("year", ""), timezone.localdate())
 
 
 @require_GET
@@ -228,7 +224,7 @@ def ledger_view(request: HttpRequest, org_id: int) -> HttpResponse:
     branch = get_object_or_404(
         Organization.objects.visible_to(request.user), pk=org_id, kind=OrgKind.BRANCH
     )
-    year = _year(request)
+    year = params.report_year(request)
     activities = list(ledger(branch=branch, year=year))
     if request.GET.get("format") == "xlsx":
         return exports.ledger_xlsx(branch=branch, year=year, activities=activities)
@@ -247,7 +243,7 @@ def member_attendance_view(request: HttpRequest, member_id: int) -> HttpResponse
     member = get_object_or_404(
         Member.objects.visible_to(request.user).select_related("branch"), pk=member_id
     )
-    year = _year(request)
+    year = params.report_year(request)
     rows, rates = member_attendance(member=member, year=year)
     return render(
         request,
@@ -262,12 +258,6 @@ RATING_PAGE_SIZE = 100
 RANKING_PAGE_SIZE = 300
 
 
-def _node(request: HttpRequest, org_id: int) -> Organization:
-    return get_object_or_404(
-        Organization.objects.visible_to(request.user).select_related("parent"), pk=org_id
-    )
-
-
 @scoped_view(Member)
 @require_GET
 @login_required
@@ -277,7 +267,7 @@ def points_statement_view(request: HttpRequest, member_id: int) -> HttpResponse:
     member = get_object_or_404(
         Member.objects.visible_to(request.user).select_related("branch", "group"), pk=member_id
     )
-    year = _year(request)
+    year = params.report_year(request)
     data = statement(member=member, year=year)
     if request.GET.get("format") == "xlsx":
         return exports.statement_xlsx(member=member, year=year, data=data)
@@ -301,7 +291,7 @@ def ratings_home(request: HttpRequest) -> HttpResponse:
 @permission_required("activities.view_grouprank", raise_exception=True)
 def group_ranking_view(request: HttpRequest, org_id: int) -> HttpResponse:
     """The party groups under a node ranked for the year (draft), for staff only."""
-    node, year = _node(request, org_id), _year(request)
+    node, year = visible_node(request.user, org_id), params.report_year(request)
     rows = group_ranking(node=node, year=year)
     if request.GET.get("format") == "xlsx":
         return exports.ranking_xlsx(node=node, year=year, rows=rows.iterator(chunk_size=2000))
@@ -327,7 +317,7 @@ def _rating_context(request, *, node, year, publication) -> dict:
 @permission_required("activities.view_rating", raise_exception=True)
 def rating_draft_view(request: HttpRequest, org_id: int) -> HttpResponse:
     """The year's draft ratings under a node, with the caps and flags explained."""
-    node, year = _node(request, org_id), _year(request)
+    node, year = visible_node(request.user, org_id), params.report_year(request)
     if request.GET.get("format") == "xlsx":
         rows = rating_rows(node=node, year=year)
         return exports.ratings_xlsx(node=node, year=year, rows=rows, title="评星定级草稿")
@@ -345,7 +335,7 @@ def rating_draft_view(request: HttpRequest, org_id: int) -> HttpResponse:
 @login_required
 def rating_compute(request: HttpRequest, org_id: int) -> HttpResponse:
     # Scope first: another township's node is a 404 whatever the permissions.
-    node, year = _node(request, org_id), _year(request)
+    node, year = visible_node(request.user, org_id), params.report_year(request)
     if not request.user.has_perm("activities.compute_rating"):
         raise PermissionDenied
     try:
@@ -370,7 +360,7 @@ def rating_compute(request: HttpRequest, org_id: int) -> HttpResponse:
 @permission_required("activities.view_rating", raise_exception=True)
 def rating_published_view(request: HttpRequest, org_id: int) -> HttpResponse:
     """The published (frozen) ratings covering a node, and how today's draft differs."""
-    node, year = _node(request, org_id), _year(request)
+    node, year = visible_node(request.user, org_id), params.report_year(request)
     publication = publication_covering(node=node, year=year)
     if publication is None:
         context = {
@@ -395,7 +385,7 @@ def rating_published_view(request: HttpRequest, org_id: int) -> HttpResponse:
 @login_required
 def rating_publish(request: HttpRequest, org_id: int) -> HttpResponse:
     # Scope first: another township's node is a 404 whatever the permissions.
-    node, year = _node(request, org_id), _year(request)
+    node, year = visible_node(request.user, org_id), params.report_year(request)
     if not request.user.has_perm("activities.publish_rating"):
         raise PermissionDenied
     try:

@@ -24,7 +24,7 @@ from import_export.admin import ExportActionMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ExportForm
 
-from branches.spreadsheets import attachment, safe_cell
+from branches.spreadsheets.writing import attachment, safe_cell
 
 YES_NO = {True: "是", False: "否"}
 

@@ -119,12 +119,16 @@ class AuditedQuerySet(models.QuerySet):
             raise TypeError(f"{self.model.__name__} has dependants: use delete()")
         pks = list(self.values_list("pk", flat=True))
         self._record_history(pks, "-")
+        connection = connections[self.db]
+        quote = connection.ops.quote_name
+        table, pk = quote(self.model._meta.db_table), quote(self.model._meta.pk.column)
         deleted = 0
-        for start in range(0, len(pks), 2000):
-            chunk = models.QuerySet(self.model, using=self.db).filter(
-                pk__in=pks[start : start + 2000]
-            )
-            deleted += chunk._raw_delete(self.db)
+        with connection.cursor() as cursor:
+            for start in range(0, len(pks), 2000):
+                chunk = pks[start : start + 2000]
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(f"DELETE FROM {table} WHERE {pk} IN ({marks})", chunk)
+                deleted += cursor.rowcount
         return deleted
 
     def update(self, **kwargs):

@@ -78,3 +78,10 @@ def page_number(data: QueryDict, name: str = "page") -> int:
     """A page number from 1 up (the paginator clamps it to the last page), else 1."""
     number = _int(data.get(name))
     return number if number is not None and number >= 1 else 1
+
+
+def report_year(request) -> int:
+    """The ``?year=`` a report or rating page asks for, else this year (Beijing time)."""
+    from django.utils import timezone
+
+    return year_value(request.GET, default=timezone.localdate().year)

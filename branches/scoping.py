@@ -23,8 +23,8 @@ NOTHING = Q(pk__in=[])
 def scope_q(user, *, prefix: str = "") -> Q:
     """A ``Q`` for the rows *user* may see; *prefix* leads to an ``Organization``.
 
-    ``prefix=""`` filters organisations themselves, ``"branch__"`` members,
-    ``"org__"`` posts and accounts. Superusers see everything; an account
+    ``prefix=""`` filters organisations themselves, ``"branch"`` members,
+    ``"org"`` posts and accounts (the relation's name, without ``__``). Superusers see everything; an account
     with no node, or an inactive or anonymous one, sees nothing.
     """
     if not getattr(user, "is_authenticated", False) or not user.is_active:

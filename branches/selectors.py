@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections import Counter
 
 from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
 
 from branches.models import Organization, OrgKind
 from branches.paths import path_prefixes
+
+
+def visible_node(user, pk: int) -> Organization:
+    """A node of *user*'s part of the tree (with its parent), or 404: another township's
+    node does not exist for them."""
+    return get_object_or_404(Organization.objects.visible_to(user).select_related("parent"), pk=pk)
 
 
 def member_counts_by_path(*, user) -> dict[str, int]:

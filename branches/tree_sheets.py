@@ -21,11 +21,11 @@ from branches import services
 from branches.audit import acting_as
 from branches.models import BranchCategory, Organization, OrgKind, Post, PostTitle
 from branches.paths import PATH_STEP
-from branches.spreadsheet_reader import read_rows
-from branches.spreadsheets import safe_row, xlsx_response
-from members import roster_values as v
-from members.roster_columns import normalise_header
-from members.roster_parse import Problem, RosterFileError
+from branches.scoping import scope_q
+from branches.spreadsheets import cells as v
+from branches.spreadsheets.cells import Problem, normalise_header
+from branches.spreadsheets.reading import SpreadsheetError, read_rows
+from branches.spreadsheets.writing import safe_row, xlsx_response
 
 HEADERS = ["路径", "类别", "支部类型", "组织代码", "成立日期", "撤销日期", "书记"]
 KIND_BY_LABEL = {k.label: k.value for k in OrgKind}
@@ -114,16 +114,15 @@ def plan_tree_import(*, data: bytes, filename: str, user) -> TreePlan:
         (i for i, r in enumerate(cells[:20]) if "组织代码" in map(normalise_header, r)), None
     )
     if header is None:
-        raise RosterFileError("找不到表头：组织树表格应包含“路径”“类别”“组织代码”等列。")
+        raise SpreadsheetError("找不到表头：组织树表格应包含“路径”“类别”“组织代码”等列。")
     columns = {normalise_header(c): i for i, c in enumerate(cells[header])}
     missing = [h for h in ("路径", "类别", "组织代码") if h not in columns]
     if missing:
-        raise RosterFileError(f"缺少必填列：{'、'.join(missing)}。")
+        raise SpreadsheetError(f"缺少必填列：{'、'.join(missing)}。")
     visible = list(Organization.objects.visible_to(user).order_by("path"))
     by_code = {n.code: n for n in visible}
-    taken = set(
-        Organization.objects.exclude(pk__in=[n.pk for n in visible]).values_list("code", flat=True)
-    )
+    # Codes outside the user's part of the tree are taken, without saying where.
+    taken = set(Organization.objects.exclude(scope_q(user)).values_list("code", flat=True))
     path_of = relative_paths(visible)
     rows = []
     for offset, raw in enumerate(cells[header + 1 :]):

@@ -14,9 +14,9 @@ from branches import tree_sheets
 from branches.models import Organization, OrgKind
 from branches.roles import role_of
 from branches.selectors import member_counts_by_path
-from branches.spreadsheet_reader import SpreadsheetError
+from branches.spreadsheets.forms import SpreadsheetUploadForm
+from branches.spreadsheets.reading import SpreadsheetError
 from branches.writes import write_permission
-from members.forms import RosterUploadForm
 
 
 @require_GET
@@ -63,7 +63,7 @@ def tree_export(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def tree_import(request: HttpRequest) -> HttpResponse:
     """Upload the tree sheet, see what it would do, confirm: one transaction."""
-    form = RosterUploadForm(request.POST or None, request.FILES or None)
+    form = SpreadsheetUploadForm(request.POST or None, request.FILES or None, label="组织树表格")
     token = request.POST.get("token", "")
     stored = request.session.get("tree_imports", {})
     if request.method == "POST" and token in stored:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from import_export.fields import Field
 
 from branches.admin_export import ListResource
-from branches.spreadsheets import safe_cell
+from branches.spreadsheets.writing import safe_cell
 from members import pii
 from members.models import Member, PiiAccess
 from members.roster_columns import COLUMNS

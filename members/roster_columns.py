@@ -4,9 +4,9 @@ so an exported roster imports back unchanged."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
+
+from branches.spreadsheets.cells import normalise_header
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,6 @@ COLUMNS: list[Column] = [
 ]
 BY_FIELD = {c.field: c for c in COLUMNS}
 REQUIRED = [c for c in COLUMNS if c.required]
-
-
-def normalise_header(text) -> str:
-    """Full-width to half-width, no spaces, no hint text in brackets, no asterisks."""
-    text = unicodedata.normalize("NFKC", str(text or ""))
-    text = re.sub(r"[(\[（【][^)\]）】]*[)\]）】]", "", text)
-    return re.sub(r"[\s*:：]", "", text)
 
 
 HEADER_LOOKUP: dict[str, str] = {}

@@ -13,7 +13,7 @@ from openpyxl.styles import Font
 
 from branches.labels import labels_by_pk
 from branches.models import Organization, OrgKind
-from branches.spreadsheets import safe_row, xlsx_response
+from branches.spreadsheets.writing import safe_row, xlsx_response
 from members import pii
 from members.models import Member
 from members.roster_columns import COLUMNS

@@ -13,11 +13,12 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db.models import CharField
 
-from branches.spreadsheet_reader import SpreadsheetError, read_rows
+from branches.spreadsheets.cells import Problem, normalise_header
+from branches.spreadsheets.reading import SpreadsheetError, read_rows
 from members import roster_values as v
 from members.idcard import IdCheckError, IdNumberError, parse_id_number
 from members.models import Member
-from members.roster_columns import HEADER_LOOKUP, REQUIRED, normalise_header
+from members.roster_columns import HEADER_LOOKUP, REQUIRED
 
 MAX_ROWS = 100_000
 HEADER_SEARCH_ROWS = 20
@@ -49,16 +50,6 @@ MONTH_FIELDS = {"birth_date", "dues_paid_until"}
 
 class RosterFileError(SpreadsheetError):
     """The file cannot be imported at all (unreadable, no header, a required column missing)."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    row: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"第{self.row}行「{self.column}」：{self.message}"
 
 
 @dataclass

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 from branches.models import Organization, OrgKind
 from branches.paths import path_prefixes
+from branches.spreadsheets.cells import normalise_header
 from members import roster_values as v
 from members.models import Member
-from members.roster_columns import normalise_header
 from members.roster_parse import (
     MAX_ROWS,
     Problem,

@@ -1,16 +1,18 @@
 """Turning the cells of real roster files into field values.
 
 Each parser takes a cell (str, number, date or None) and returns the value,
-or raises ``ValueError`` with a Chinese message saying what is wrong.
+or raises ``ValueError`` with a Chinese message saying what is wrong. What is
+not particular to rosters (text, blanks, control characters, dates) is
+``branches.spreadsheets.cells``, which the tree sheet reads with too; it is
+imported here so that a roster parser reads ``v.text`` like ``v.parse_sex``.
 """
 
 from __future__ import annotations
 
-import datetime
 import re
-import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from branches.spreadsheets.cells import control_character_problem, is_blank, parse_date, text
 from members.choices import (
     ETHNIC_GROUPS,
     Education,
@@ -20,34 +22,7 @@ from members.choices import (
     Sex,
 )
 
-EXCEL_EPOCH = datetime.date(1899, 12, 30)
-
-
-def text(cell) -> str:
-    if cell is None or cell == "":
-        return ""
-    if isinstance(cell, float) and cell.is_integer():
-        cell = int(cell)
-    return unicodedata.normalize("NFKC", str(cell)).strip()
-
-
-def is_blank(cell) -> bool:
-    return text(cell) == ""
-
-
-# Invisible control characters: no record may hold them (PostgreSQL refuses NUL
-# outright, spreadsheets cannot hold the others). Tab and line breaks are text.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-def control_character_problem(cell) -> str:
-    """A message naming the first control character of a text cell, or ""."""
-    if not isinstance(cell, str) or cell.isprintable():
-        return ""
-    found = CONTROL.search(cell)
-    if not found:
-        return ""
-    return f"含有不可见的控制字符（U+{ord(found.group()):04X}），请删除后重新导入。"
+__all__ = ["control_character_problem", "is_blank", "parse_date", "text"]
 
 
 def parse_name(cell) -> str:
@@ -70,39 +45,6 @@ def parse_id_cell(cell) -> str:
             f"身份证号「{value}」是科学计数法，后几位已丢失；请把该列设为“文本”后重新填写。"
         )
     return value
-
-
-def parse_date(cell, *, month_ok: bool = False) -> tuple[datetime.date, bool] | None:
-    """A date and whether it was given to the day (False: only year and month)."""
-    if cell is None or is_blank(cell):
-        return None
-    if isinstance(cell, datetime.datetime):
-        return cell.date(), True
-    if isinstance(cell, datetime.date):
-        return cell, True
-    if isinstance(cell, int | float):
-        if 1 <= cell < 100000:  # an Excel serial day number
-            return EXCEL_EPOCH + datetime.timedelta(days=int(cell)), True
-        cell = str(int(cell))
-    value = text(cell)
-    patterns = [
-        (r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", True),
-        (r"(\d{4})(\d{2})(\d{2})", True),
-        (r"(\d{4})[-/.年](\d{1,2})月?", False),
-        (r"(\d{4})(\d{2})", False),
-    ]
-    for pattern, to_day in patterns:
-        match = re.fullmatch(pattern, value)
-        if not match:
-            continue
-        if not to_day and not month_ok:
-            raise ValueError(f"日期「{value}」只有年月，这一列需要写到日，如 2018-07-01。")
-        parts = [int(p) for p in match.groups()] + ([] if to_day else [1])
-        try:
-            return datetime.date(*parts), to_day
-        except ValueError:
-            raise ValueError(f"日期「{value}」不存在。") from None
-    raise ValueError(f"无法识别的日期「{value}」，请写成 2018-07-01 或 2018年7月1日。")
 
 
 YES = {"是", "y", "yes", "true", "1", "√", "✓"}

@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from branches.scoping import scoped_view
-from branches.spreadsheets import attachment, xlsx_response
+from branches.spreadsheets.forms import SpreadsheetUploadForm
+from branches.spreadsheets.writing import attachment, xlsx_response
 from branches.writes import write_permission
 from members import import_runs, services
-from members.forms import RosterUploadForm
 from members.models import ImportRun, Member, PiiAccess
 from members.retention import PURGED_MESSAGE
 from members.roster_export import rejected_workbook, roster_csv, roster_xlsx, template_xlsx
@@ -29,7 +29,7 @@ IMPORT_PERMISSION = "members.import_member"
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
     """Upload a roster; it is checked and shown for confirmation, nothing is written yet."""
-    form = RosterUploadForm(request.POST or None, request.FILES or None)
+    form = SpreadsheetUploadForm(request.POST or None, request.FILES or None, label="花名册文件")
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:

@@ -6,7 +6,7 @@ from django.http import HttpResponse
 
 from activities.models import stars_label
 from branches.models import BranchCategory, OrgKind
-from branches.spreadsheets import table_xlsx
+from branches.spreadsheets.writing import table_xlsx
 from reports.selectors import NODE_KINDS, Compliance, Overview
 
 KIND_HEADERS = {

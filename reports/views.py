@@ -6,16 +6,16 @@ import datetime
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from activities.periods import year_from
 from activities.ratings.selectors import publication_covering, rating_summary, stars_by_child
 from branches import params
 from branches.models import Organization
 from branches.paths import path_prefixes
 from branches.scoping import scoped_view
+from branches.selectors import visible_node
 from reports import exports, selectors
 
 # The report tabs, in order: (url name, title, permission needed).
@@ -27,16 +27,8 @@ REPORTS = [
 ]
 
 
-def _node(request: HttpRequest, org_id: int) -> Organization:
-    return get_object_or_404(Organization.objects.visible_to(request.user), pk=org_id)
-
-
 def _on(request: HttpRequest) -> datetime.date:
     return params.date_value(request.GET, "on", default=timezone.localdate())
-
-
-def _year(request: HttpRequest) -> int:
-    return year_from(request.GET.get("year", ""), timezone.localdate())
 
 
 def usual_dates(today: datetime.date) -> list[datetime.date]:
@@ -79,7 +71,7 @@ def reports_home(request: HttpRequest) -> HttpResponse:
 @permission_required("members.view_member", raise_exception=True)
 def overview_view(request: HttpRequest, org_id: int) -> HttpResponse:
     """组织概况: nodes and members of a node and its children, as of a date."""
-    node, on = _node(request, org_id), _on(request)
+    node, on = visible_node(request.user, org_id), _on(request)
     data = selectors.overview(node=node, on=on)
     if request.GET.get("format") == "xlsx":
         return exports.overview_xlsx(data)
@@ -98,7 +90,7 @@ def overview_view(request: HttpRequest, org_id: int) -> HttpResponse:
 @permission_required("members.view_member", raise_exception=True)
 def summary_view(request: HttpRequest, org_id: int) -> HttpResponse:
     """数据摘要: a paragraph for the work report, drafted from the overview."""
-    node, on = _node(request, org_id), _on(request)
+    node, on = visible_node(request.user, org_id), _on(request)
     data = selectors.overview(node=node, on=on)
     text = selectors.summary_text(data)
     return render(
@@ -114,7 +106,7 @@ def summary_view(request: HttpRequest, org_id: int) -> HttpResponse:
 @permission_required("activities.view_activity", raise_exception=True)
 def compliance_view(request: HttpRequest, org_id: int) -> HttpResponse:
     """三会一课 compliance of a node's children by month or quarter, with what is missing."""
-    node, year = _node(request, org_id), _year(request)
+    node, year = visible_node(request.user, org_id), params.report_year(request)
     by = params.choice_value(request.GET, "by", ("month", "quarter"), default="month")
     data = selectors.compliance(node=node, year=year, today=timezone.localdate(), by=by)
     if request.GET.get("format") == "xlsx":
@@ -146,7 +138,7 @@ def compliance_view(request: HttpRequest, org_id: int) -> HttpResponse:
 @permission_required("activities.view_rating", raise_exception=True)
 def stars_view(request: HttpRequest, org_id: int) -> HttpResponse:
     """积分与评星: the star distribution by child, the ranking's flagged groups."""
-    node, year = _node(request, org_id), _year(request)
+    node, year = visible_node(request.user, org_id), params.report_year(request)
     publication = publication_covering(node=node, year=year)
     summary = rating_summary(node=node, year=year, publication=publication)
     rows = stars_by_child(node=node, year=year, publication=publication)

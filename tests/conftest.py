@@ -18,6 +18,7 @@ test clients logged in as them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -34,20 +35,30 @@ from tests.factories import (
 )
 
 
+def pytest_configure(config):
+    # The SQLite test database is a file under var/ (config/settings.py), which a
+    # fresh clone does not have yet.
+    from django.conf import settings
+
+    Path(settings.BASE_DIR, "var").mkdir(exist_ok=True)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Deselect (not skip) the tests that only make sense on PostgreSQL when running on SQLite.
+    """Deselect (not skip) the tests that only make sense on the other database.
 
     Row locks, concurrent writers and PostgreSQL's own errors cannot be shown on
-    SQLite; those tests carry the ``postgres`` marker and leave the SQLite run's
-    count rather than show as skipped.
+    SQLite, nor SQLite's locking settings on PostgreSQL: those tests carry the
+    ``postgres`` or ``sqlite`` marker and leave the other run's count rather
+    than show as skipped.
     """
     from django.conf import settings
 
-    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        return
+    other = (
+        "sqlite" if settings.DATABASES["default"]["ENGINE"].endswith("postgresql") else "postgres"
+    )
     keep, dropped = [], []
     for item in items:
-        (dropped if item.get_closest_marker("postgres") else keep).append(item)
+        (dropped if item.get_closest_marker(other) else keep).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep

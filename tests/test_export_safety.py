@@ -23,10 +23,10 @@ from openpyxl import load_workbook
 from activities.exports import statement_xlsx
 from activities.models import ActivityKind
 from activities.ratings.services import rating_draft_compute
-from branches.spreadsheets import attachment, safe_cell
+from branches.spreadsheets.writing import attachment, safe_cell
 from members.models import Member
-from tests.activities.conftest import beijing, clerk_of, frozen, log_meeting
 from tests.factories import MemberFactory
+from tests.helpers import beijing, clerk_of, frozen, log_meeting
 
 pytestmark = pytest.mark.django_db
 

@@ -40,9 +40,8 @@ def media(settings, tmp_path, transactional_db):
     settings.MEDIA_ROOT = tmp_path
 
 
+@pytest.mark.sqlite
 def test_the_sqlite_settings_take_the_write_lock_first_and_wait_for_it():
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite's settings")
     options = settings.DATABASES["default"]["OPTIONS"]
     assert options["transaction_mode"] == "IMMEDIATE"
     assert options["timeout"] >= 20

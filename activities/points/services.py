@@ -72,7 +72,8 @@ def _insert_derived(*, year: int, extra_sql: str = "", params: tuple = ()) -> in
 
 def points_refresh_activity(*, activity: Activity) -> None:
     """Rewrite the derived entries of one meeting from its attendance (two queries)."""
-    PointEntry.objects.filter(activity=activity)._raw_delete(connection.alias)
+    # Nothing points at an entry and no signal listens: one DELETE statement.
+    PointEntry.objects.filter(activity=activity).delete()
     _insert_derived(year=activity.held_on.year, extra_sql="AND act.id = %s", params=(activity.pk,))
 
 
@@ -83,7 +84,7 @@ def points_recompute(*, year: int) -> int:
     Needed after a point rule of the year changes; running it twice gives
     the same ledger.
     """
-    PointEntry.objects.filter(year=year, status=EntryStatus.AUTO)._raw_delete(connection.alias)
+    PointEntry.objects.filter(year=year, status=EntryStatus.AUTO).delete()
     return _insert_derived(year=year)
 
 

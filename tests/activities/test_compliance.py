@@ -11,8 +11,8 @@ from activities.models import ActivityKind, CadenceRule, Period
 from activities.selectors import obligations, worklist
 from branches.models import OrgKind, PostTitle
 from branches.services import org_dissolve, org_update, post_assign
-from tests.activities.conftest import beijing, log_meeting
 from tests.factories import BranchFactory, GroupFactory, MemberFactory
+from tests.helpers import beijing, log_meeting
 
 pytestmark = pytest.mark.django_db
 

@@ -17,9 +17,9 @@ from django.urls import reverse
 
 from activities.models import Activity, ActivityKind, ActivityTally
 from activities.services import Mark, activity_log, tally_rebuild
-from tests.activities.conftest import clerk_of
 from tests.concurrency import at_once, restore_roles
 from tests.factories import MemberFactory
+from tests.helpers import clerk_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -25,8 +25,8 @@ from branches.models import PostTitle
 from branches.services import org_dissolve, org_update, post_assign
 from members.choices import MemberCategory
 from members.services import member_transfer
-from tests.activities.conftest import beijing, frozen, log_meeting
 from tests.factories import MemberFactory
+from tests.helpers import beijing, frozen, log_meeting
 
 pytestmark = pytest.mark.django_db
 

@@ -25,8 +25,8 @@ from activities.models import (
 from activities.points.selectors import statement
 from activities.points.services import point_entries_decide, point_entry_create, points_recompute
 from activities.tasks import recompute_points
-from tests.activities.conftest import beijing, clerk_of, frozen, log_meeting
 from tests.factories import MemberFactory
+from tests.helpers import beijing, clerk_of, frozen, log_meeting
 
 DAY = datetime.date(2026, 3, 10)
 

@@ -23,8 +23,8 @@ from activities.models import (
 from activities.points.services import point_entry_create
 from activities.ratings.services import rating_draft_compute
 from activities.tasks import compute_rating_draft
-from tests.activities.conftest import beijing, frozen, log_meeting
 from tests.factories import GroupFactory, MemberFactory
+from tests.helpers import beijing, frozen, log_meeting
 
 DAY = datetime.date(2026, 3, 10)
 

@@ -29,8 +29,8 @@ from activities.ratings.selectors import rating_differences, rating_summary, sta
 from activities.ratings.services import rating_draft_compute, rating_publish
 from branches.models import PostTitle
 from branches.services import post_assign
-from tests.activities.conftest import beijing, frozen, log_meeting
 from tests.factories import GroupFactory, MemberFactory
+from tests.helpers import beijing, frozen, log_meeting
 
 MARCH = datetime.date(2026, 3, 15)
 NEXT_JANUARY = datetime.date(2027, 1, 10)

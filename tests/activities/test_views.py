@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 
 from activities.models import Activity, ActivityKind, Attachment, AttendanceStatus
 from activities.services import attachment_add
-from tests.activities.conftest import beijing, clerk_of, frozen, log_meeting
 from tests.factories import GroupFactory, MemberFactory, UserFactory
+from tests.helpers import beijing, clerk_of, frozen, log_meeting
 
 pytestmark = pytest.mark.django_db
 

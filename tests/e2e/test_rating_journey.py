@@ -9,9 +9,9 @@ from activities.models import ActivityKind, PointRule, PointSource, RatingPublic
 from branches.models import PostTitle
 from branches.roles import Role
 from branches.services import post_assign
-from tests.activities.conftest import log_meeting
 from tests.e2e.conftest import SCREENSHOTS
 from tests.factories import GroupFactory, MemberFactory, UserFactory
+from tests.helpers import log_meeting
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

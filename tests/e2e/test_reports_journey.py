@@ -7,10 +7,10 @@ from playwright.sync_api import expect
 from activities.models import ActivityKind
 from activities.ratings.services import rating_draft_compute
 from branches.roles import Role
-from tests.activities.conftest import log_meeting
 from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.test_rating_journey import log_in, user_with_role
 from tests.factories import MemberFactory
+from tests.helpers import log_meeting
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -21,8 +21,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from branches import spreadsheet_reader
-from branches.spreadsheet_reader import SpreadsheetError, read_csv, read_rows
+from branches.spreadsheets import reading as spreadsheet_reader
+from branches.spreadsheets.reading import SpreadsheetError, read_csv, read_rows
 from branches.tree_sheets import plan_tree_import
 from members import import_runs
 from members.models import ImportRun, Member

@@ -241,7 +241,7 @@ def test_it_reads_a_sheet_with_a_million_formatted_blank_rows_quickly(tree, cler
 
 
 def test_it_refuses_a_file_over_20_mb_before_reading_it(tree, clerk_a, client):
-    from members import forms
+    from branches.spreadsheets import forms
 
     client.force_login(clerk_a)
     with patch.object(forms, "MAX_UPLOAD_BYTES", 1000):

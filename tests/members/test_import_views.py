@@ -229,7 +229,7 @@ def test_it_refuses_an_unreadable_file_on_the_upload_page(tree, clerk_a):
 
 
 def test_it_refuses_a_file_over_the_size_limit(tree, clerk_a, monkeypatch):
-    monkeypatch.setattr("members.forms.MAX_UPLOAD_BYTES", 1000)
+    monkeypatch.setattr("branches.spreadsheets.forms.MAX_UPLOAD_BYTES", 1000)
     client = logged_in(clerk_a)
     data = xlsx(good_rows())
     assert len(data) > 1000

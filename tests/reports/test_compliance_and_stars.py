@@ -13,8 +13,8 @@ from activities.models import ActivityKind
 from activities.ratings.services import rating_draft_compute
 from branches.models import OrgKind
 from reports import selectors
-from tests.activities.conftest import beijing, clerk_of, frozen, log_meeting
 from tests.factories import BranchFactory, GroupFactory, MemberFactory
+from tests.helpers import beijing, clerk_of, frozen, log_meeting
 
 TODAY = datetime.date(2026, 4, 15)
 

@@ -20,8 +20,16 @@ def test_it_hides_another_townships_reports(tree, clerk_b_client, name):
 
 @pytest.mark.parametrize("name", REPORTS)
 def test_it_lets_county_staff_drill_down_to_a_group(tree, county_client, name):
-    assert county_client.get(reverse(name, args=[tree.county.pk])).status_code == 200
-    assert county_client.get(reverse(name, args=[tree.group_a1.pk])).status_code == 200
+    top = county_client.get(reverse(name, args=[tree.county.pk]))
+    group = county_client.get(reverse(name, args=[tree.group_a1.pk]))
+
+    assert top.status_code == group.status_code == 200
+    # The county's page links down to its townships; the group's breadcrumb leads back up.
+    assert reverse(name, args=[tree.township_a.pk]) in top.content.decode()
+    crumbs = group.content.decode()
+    for ancestor in (tree.county, tree.township_a, tree.village_a):
+        assert reverse(name, args=[ancestor.pk]) in crumbs
+    assert tree.group_a1.name in crumbs
 
 
 def test_it_keeps_the_stars_report_from_branch_secretaries(tree, secretary_a_client):

@@ -12,7 +12,7 @@ the web server down, and nothing in Python can catch it. Hence two defences:
    sheet wider than MAX_COLUMNS or longer than the caller's row limit is
    refused, naming the far cell.
 2. The file is read in a short-lived child process (``python -m
-   branches.spreadsheet_reader``) with a memory and a time limit, so what
+   branches.spreadsheets.reading``) with a memory and a time limit, so what
    gets past (1) – XML written in unusual ways, parser bugs – kills the
    child, never the web server or the worker.
 
@@ -47,7 +47,7 @@ MAX_COLUMNS = 200
 # in the child; a file that needs more is not a roster.
 READ_MEMORY_BYTES = 512 * 1024 * 1024
 READ_SECONDS = 120
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class SpreadsheetError(Exception):
