@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -250,3 +253,75 @@ class User(AbstractUser):
     class Meta(AbstractUser.Meta):
         verbose_name = "用户"
         verbose_name_plural = "用户"
+
+
+# --- Uploaded files -------------------------------------------------------------------------------
+
+
+class StoredFile(models.Model):
+    """The bytes of one stored file (an uploaded spreadsheet, a photo of a sign-in sheet).
+
+    Kept in the database, which every application process and worker shares
+    and the backups cover, rather than on one machine's disk: see
+    ``branches.storage.DatabaseStorage``, the project's default storage.
+    """
+
+    name = models.CharField("文件路径", max_length=255, unique=True)
+    content = models.BinaryField("内容")
+    size = models.PositiveBigIntegerField("大小（字节）", default=0)
+    created_at = models.DateTimeField("保存时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "存储文件"
+        verbose_name_plural = "存储文件"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UploadQuerySet(ScopedQuerySet):
+    # An upload belongs where the account that sent it belongs.
+    scope_through = "user__org"
+
+
+def upload_path(instance, filename: str) -> str:
+    # Uploaded spreadsheets hold personal data: stored under a random name.
+    return f"uploads/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+
+
+class Upload(models.Model):
+    """A spreadsheet a user sent for an import: the one way an upload is kept from its
+    preview to its confirmation, for the roster and the organisation tree alike.
+
+    Records who sent which file (name and hash) and when; the file itself is
+    deleted when its time is up (``members.retention``), the record stays.
+    Only the account that sent it may use it.
+    """
+
+    class Purpose(models.TextChoices):
+        ROSTER = "roster", "党员花名册"
+        TREE = "tree", "组织树表格"
+
+    user = models.ForeignKey(
+        User, verbose_name="上传人", on_delete=models.PROTECT, related_name="+"
+    )
+    purpose = models.CharField("用途", max_length=10, choices=Purpose.choices)
+    file = models.FileField("文件", upload_to=upload_path, blank=True)
+    file_name = models.CharField("文件名", max_length=200)
+    sha256 = models.CharField("文件SHA-256", max_length=64)
+    size = models.PositiveIntegerField("大小（字节）", default=0)
+    created_at = models.DateTimeField("上传时间", auto_now_add=True, db_index=True)
+
+    objects = UploadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "上传文件"
+        verbose_name_plural = "上传文件"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_purged(self) -> bool:
+        return not self.file

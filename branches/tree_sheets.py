@@ -21,7 +21,6 @@ from branches import services
 from branches.audit import acting_as
 from branches.models import BranchCategory, Organization, OrgKind, Post, PostTitle
 from branches.paths import PATH_STEP
-from branches.scoping import scope_q
 from branches.spreadsheets import cells as v
 from branches.spreadsheets.cells import Problem, normalise_header
 from branches.spreadsheets.reading import SpreadsheetError, read_rows
@@ -33,8 +32,6 @@ CATEGORY_BY_LABEL = {c.label: c.value for c in BranchCategory}
 SEPARATOR = "/"
 # A city's whole tree is a few thousand nodes.
 MAX_ROWS = 50_000
-# Uploaded sheets wait here for confirmation (members.retention deletes them after a day).
-UPLOAD_DIR = "tree_imports"
 
 
 def relative_paths(nodes: list[Organization]) -> dict[int, tuple[str, ...]]:
@@ -122,7 +119,10 @@ def plan_tree_import(*, data: bytes, filename: str, user) -> TreePlan:
     visible = list(Organization.objects.visible_to(user).order_by("path"))
     by_code = {n.code: n for n in visible}
     # Codes outside the user's part of the tree are taken, without saying where.
-    taken = set(Organization.objects.exclude(scope_q(user)).values_list("code", flat=True))
+    outside = Organization.objects.exclude(
+        pk__in=Organization.objects.visible_to(user).values("pk")
+    )
+    taken = set(outside.values_list("code", flat=True))
     path_of = relative_paths(visible)
     rows = []
     for offset, raw in enumerate(cells[header + 1 :]):

@@ -1,17 +1,12 @@
-import uuid
-from pathlib import Path
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from branches import tree_sheets
-from branches.models import Organization, OrgKind
+from branches import params, tree_sheets, uploads
+from branches.models import Organization, OrgKind, Upload
 from branches.roles import role_of
 from branches.selectors import member_counts_by_path
 from branches.spreadsheets.forms import SpreadsheetUploadForm
@@ -64,54 +59,39 @@ def tree_export(request: HttpRequest) -> HttpResponse:
 def tree_import(request: HttpRequest) -> HttpResponse:
     """Upload the tree sheet, see what it would do, confirm: one transaction."""
     form = SpreadsheetUploadForm(request.POST or None, request.FILES or None, label="组织树表格")
-    token = request.POST.get("token", "")
-    stored = request.session.get("tree_imports", {})
-    if request.method == "POST" and token in stored:
-        return _tree_confirm(request, token, stored)
+    if request.method == "POST" and "upload" in request.POST:
+        return _tree_confirm(request)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        data = upload.read()
+        sent = form.cleaned_data["file"]
+        data = sent.read()
         try:
-            plan = tree_sheets.plan_tree_import(data=data, filename=upload.name, user=request.user)
+            plan = tree_sheets.plan_tree_import(data=data, filename=sent.name, user=request.user)
         except SpreadsheetError as exc:
             form.add_error("file", str(exc))
         else:
-            token = uuid.uuid4().hex
-            name = default_storage.save(
-                f"{tree_sheets.UPLOAD_DIR}/{token}{Path(upload.name).suffix}", ContentFile(data)
+            upload = uploads.upload_keep(
+                user=request.user, purpose=Upload.Purpose.TREE, data=data, file_name=sent.name
             )
-            request.session["tree_imports"] = {**_waiting(stored), token: name}
-            context = {
-                "plan": plan,
-                "counts": plan.counts,
-                "token": token,
-                "file_name": upload.name,
-            }
+            context = {"plan": plan, "counts": plan.counts, "upload": upload}
             return render(request, "branches/tree_preview.html", context)
     return render(request, "branches/tree_import.html", {"form": form})
 
 
-def _waiting(stored: dict) -> dict:
-    """The session's uploads whose files are still there (the purge removes them after a day)."""
-    return {token: name for token, name in stored.items() if default_storage.exists(name)}
-
-
-def _tree_confirm(request, token, stored):
-    name = stored.pop(token)
-    request.session["tree_imports"] = stored
-    try:
-        with default_storage.open(name, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
+def _tree_confirm(request):
+    upload = uploads.own_upload(
+        request.user, params.object_id(request.POST, "upload"), purpose=Upload.Purpose.TREE
+    )
+    if upload is None:
         messages.error(request, "上传的文件已超过一天未确认，已被删除，请重新上传。")
         return redirect("tree_import")
-    default_storage.delete(name)
     try:
-        plan = tree_sheets.plan_tree_import(data=data, filename=name, user=request.user)
+        data = uploads.upload_read(upload)
+        plan = tree_sheets.plan_tree_import(data=data, filename=upload.file_name, user=request.user)
         counts = tree_sheets.commit_tree_import(plan=plan, user=request.user)
-    except (SpreadsheetError, ValueError) as exc:
+    except (uploads.UploadGone, SpreadsheetError, ValueError) as exc:
         messages.error(request, f"未写入：{exc}")
     else:
+        uploads.upload_discard(upload)
         messages.success(
             request, "组织树已更新：新增 {new} 个，修改 {changed} 个。".format(**counts)
         )

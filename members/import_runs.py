@@ -14,21 +14,15 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from branches.models import Organization
+from branches.models import Organization, Upload
+from branches.uploads import UploadGone, upload_keep, upload_read
 from members.models import ImportRun
 from members.roster_parse import RosterFileError
-from members.roster_plan import (
-    Plan,
-    StalePreview,
-    compare_with_registry,
-    file_sha256,
-    plan_import,
-)
+from members.roster_plan import Plan, StalePreview, compare_with_registry, plan_import
 from members.services import roster_commit
 
 
@@ -54,13 +48,8 @@ def _preview_fields(plan: Plan) -> dict:
 
 def import_run_record(*, user, data: bytes, file_name: str, plan: Plan) -> ImportRun:
     """Keep the file of a checked import, who sent it, its hash, counts and problems."""
-    return ImportRun.objects.create(
-        user=user,
-        file=ContentFile(data, name=file_name),
-        file_name=file_name[:200],
-        file_sha256=file_sha256(data),
-        **_preview_fields(plan),
-    )
+    upload = upload_keep(user=user, purpose=Upload.Purpose.ROSTER, data=data, file_name=file_name)
+    return ImportRun.objects.create(user=user, upload=upload, **_preview_fields(plan))
 
 
 def import_run_upload(*, user, data: bytes, file_name: str) -> ImportRun:
@@ -73,9 +62,9 @@ def import_run_upload(*, user, data: bytes, file_name: str) -> ImportRun:
         return import_run_preview(user=user, data=data, file_name=file_name)[0]
     run = ImportRun.objects.create(
         user=user,
-        file=ContentFile(data, name=file_name),
-        file_name=file_name[:200],
-        file_sha256=file_sha256(data),
+        upload=upload_keep(
+            user=user, purpose=Upload.Purpose.ROSTER, data=data, file_name=file_name
+        ),
         status=ImportRun.Status.QUEUED,
         in_background=True,
         heartbeat_at=timezone.now(),
@@ -140,7 +129,7 @@ def import_run_claim(*, run_id: int, status: str) -> ImportRun | None:
     waiting = ImportRun.objects.filter(pk=run_id, status=WAITS_IN[status], lease_token="")
     if not waiting.update(**fields):
         return None
-    return ImportRun.objects.select_related("user__org").get(pk=run_id)
+    return ImportRun.objects.select_related("user__org", "upload").get(pk=run_id)
 
 
 @contextmanager
@@ -249,24 +238,22 @@ def _keep_checked_plan(run: ImportRun, plan: Plan) -> None:
     while len(_checked_plans) >= 2:
         # Tolerant pops: two worker threads of one process may evict at once.
         _checked_plans.pop(next(iter(_checked_plans), None), None)
-    _checked_plans[run.pk] = (run.file_sha256, plan)
+    _checked_plans[run.pk] = (run.upload.sha256, plan)
 
 
 def import_run_check(*, run: ImportRun) -> None:
     """The worker's first step: read and check the stored file, then wait for confirmation."""
     import_run_progress(run, ImportRun.Status.CHECKING)
     try:
-        with run.file.open("rb") as handle:
-            data = handle.read()
         plan = plan_import(
-            data=data,
+            data=upload_read(run.upload),
             filename=run.file_name,
             user=run.user,
             progress=lambda done, total: import_run_progress(
                 run, ImportRun.Status.CHECKING, done, total
             ),
         )
-    except RosterFileError as exc:
+    except (RosterFileError, UploadGone) as exc:
         import_run_fail(run, str(exc))
         return
     checked = _held(run).update(
@@ -345,13 +332,11 @@ def import_run_confirm(*, run: ImportRun, skip_invalid: bool) -> ImportRun:
     if not _held(run).filter(status=run.status).exists():
         raise ValidationError(ALREADY_DONE)  # written by another request while this one waited
     cached = _checked_plans.pop(run.pk, None)
-    if cached is not None and cached[0] == run.file_sha256:
+    if cached is not None and cached[0] == run.upload.sha256:
         plan = cached[1]
         compare_with_registry(plan, run.user)
     else:
-        with run.file.open("rb") as handle:
-            data = handle.read()
-        plan = plan_import(data=data, filename=run.file_name, user=run.user)
+        plan = plan_import(data=upload_read(run.upload), filename=run.file_name, user=run.user)
     previewed = (run.rows_new, run.rows_changed, run.rows_unchanged, run.rows_rejected)
     if tuple(plan.counts.values()) != previewed:
         raise StalePreview("预览之后数据已发生变化，请重新上传并预览。")

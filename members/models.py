@@ -382,16 +382,13 @@ class ImportRunQuerySet(ScopedQuerySet):
         return waiting._silent_since(cutoff).exclude(Exists(live))
 
 
-IMPORT_UPLOAD_DIR = "imports"
-
-
 def import_file_path(instance, filename: str) -> str:
-    # Uploaded rosters hold personal data: stored under a random name.
-    return f"{IMPORT_UPLOAD_DIR}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+    """The upload path of migration 0004 (rosters now keep their file on an ``Upload``)."""
+    return f"imports/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
 
 
 class ImportRun(models.Model):
-    """One roster import: who, when, which file (name and hash), and what it did.
+    """One roster import: who, when, which file (its ``Upload``), and what it did.
 
     Created at upload with the preview's counts and problems; confirmed
     imports record what was written. The audit trail's rows of the members
@@ -416,9 +413,12 @@ class ImportRun(models.Model):
     )
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     committed_at = models.DateTimeField("导入时间", null=True, blank=True)
-    file = models.FileField("文件", upload_to=import_file_path)
-    file_name = models.CharField("文件名", max_length=200)
-    file_sha256 = models.CharField("文件SHA-256", max_length=64)
+    upload = models.OneToOneField(
+        "branches.Upload",
+        verbose_name="上传文件",
+        on_delete=models.PROTECT,
+        related_name="import_run",
+    )
     status = models.CharField("状态", max_length=12, choices=Status.choices)
     rows_new = models.PositiveIntegerField("新增", default=0)
     rows_changed = models.PositiveIntegerField("变更", default=0)
@@ -447,6 +447,15 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def file_name(self) -> str:
+        return self.upload.file_name
+
+    @property
+    def file(self):
+        """The uploaded file; empty once its time is up (``members.retention``)."""
+        return self.upload.file
 
     @property
     def is_active(self) -> bool:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from branches.scoping import scoped_view
 from branches.spreadsheets.forms import SpreadsheetUploadForm
 from branches.spreadsheets.writing import attachment, xlsx_response
+from branches.uploads import UploadGone, upload_read
 from branches.writes import write_permission
 from members import import_runs, services
 from members.models import ImportRun, Member, PiiAccess
@@ -45,7 +46,11 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 def _own_run(request, pk) -> ImportRun:
     # A run holds a file of personal data: only the person who uploaded it sees it.
-    runs = ImportRun.objects.visible_to(request.user).filter(user=request.user)
+    runs = (
+        ImportRun.objects.visible_to(request.user)
+        .filter(user=request.user)
+        .select_related("upload")
+    )
     return get_object_or_404(runs, pk=pk)
 
 
@@ -123,8 +128,12 @@ def import_rejected(request: HttpRequest, pk: int) -> HttpResponse:
     run = _own_run(request, pk)
     if _purged(request, run):
         return redirect("members:import_preview", pk=run.pk)
-    with run.file.open("rb") as handle:
-        plan = plan_import(data=handle.read(), filename=run.file_name, user=request.user)
+    try:
+        data = upload_read(run.upload)
+    except UploadGone as exc:
+        messages.error(request, str(exc))
+        return redirect("members:import_preview", pk=run.pk)
+    plan = plan_import(data=data, filename=run.file_name, user=request.user)
     return xlsx_response(
         rejected_workbook(plan), f"被拒绝的行-{run.file_name.rsplit('.', 1)[0]}.xlsx"
     )

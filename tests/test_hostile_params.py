@@ -39,7 +39,7 @@ VIEW_PARAMS = [
     "month",
     "quarter",
     "next",
-    "token",
+    "upload",
     "skip_invalid",
     "field_name",
     "model_name",

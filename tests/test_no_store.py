@@ -12,6 +12,7 @@ from django.urls import reverse
 from activities.models import ActivityKind, Attachment
 from activities.services import Mark, activity_log
 from branches.audit import acting_as
+from branches.uploads import upload_keep
 from members.models import ImportRun
 from tests.conftest import logged_in
 from tests.factories import MemberFactory
@@ -51,11 +52,10 @@ def test_it_keeps_exports_out_of_caches(clerk_a, member):
 
 def test_it_keeps_the_import_preview_out_of_caches(clerk_a, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
+    data = csv_bytes([HEADER, ["张三", id_number(), "甲村党支部"]])
     run = ImportRun.objects.create(
         user=clerk_a,
-        file=ContentFile(csv_bytes([HEADER, ["张三", id_number(), "甲村党支部"]]), name="r.csv"),
-        file_name="花名册.csv",
-        file_sha256="0" * 64,
+        upload=upload_keep(user=clerk_a, purpose="roster", data=data, file_name="花名册.csv"),
         status=ImportRun.Status.PREVIEWED,
         rows_new=1,
     )

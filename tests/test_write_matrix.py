@@ -404,12 +404,12 @@ def _sheet(user, tree) -> bytes:
 
 
 def _tree_import(client, user, tree) -> tuple[str, dict]:
-    """The sheet; for one who may import, its preview's token, as the confirmation sends."""
+    """The sheet; for one who may import, its preview's upload, as the confirmation sends."""
     url = reverse("tree_import")
     upload = {"file": SimpleUploadedFile("tree.xlsx", _sheet(user, tree))}
     if not user.has_perm("branches.change_organization"):
         return url, upload
-    return url, {"token": client.post(url, upload).context["token"]}
+    return url, {"upload": client.post(url, upload).context["upload"].pk}
 
 
 def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | None:

@@ -35,6 +35,7 @@ from activities.services import Mark, activity_log
 from branches.audit import acting_as
 from branches.models import Organization, Post, PostTitle, User
 from branches.services import post_assign
+from branches.uploads import upload_keep
 from members.models import ImportRun, Member, Membership, PiiAccess
 from members.services import member_transfer, member_update, pii_access_record
 from tests.factories import MemberFactory
@@ -143,14 +144,13 @@ def build_world(tree, clerk_a) -> World:
         size=15,
         uploaded_by=clerk_a,
     )
+    roster = f"姓名,公民身份证号,所在党支部\n{member.name},{member.id_number},甲村党支部\n"
+    upload = upload_keep(
+        user=clerk_a, purpose="roster", data=roster.encode(), file_name="甲村秘密花名册.csv"
+    )
     run = ImportRun.objects.create(
         user=clerk_a,
-        file=ContentFile(
-            f"姓名,公民身份证号,所在党支部\n{member.name},{member.id_number},甲村党支部\n".encode(),
-            name="roster.csv",
-        ),
-        file_name="甲村秘密花名册.csv",
-        file_sha256="0" * 64,
+        upload=upload,
         status=ImportRun.Status.PREVIEWED,
         rows_unchanged=1,
     )

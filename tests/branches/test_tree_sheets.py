@@ -7,6 +7,7 @@ from openpyxl import load_workbook
 
 from branches.models import Organization
 from branches.tree_sheets import commit_tree_import, plan_tree_import, tree_rows
+from tests.conftest import logged_in
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -108,12 +109,34 @@ def test_it_exports_and_imports_through_the_pages(tree, county_user, client):
     )
     assert preview.status_code == 200
     assert preview.context["counts"]["new"] == 1
-    token = preview.context["token"]
+    upload = preview.context["upload"]
 
-    done = client.post(reverse("tree_import"), {"token": token}, follow=True)
+    done = client.post(reverse("tree_import"), {"upload": upload.pk}, follow=True)
 
     assert "组织树已更新" in done.content.decode()
     assert Organization.objects.get(code="B-NEW").parent_id == tree.township_b.pk
+    # The sheet was kept as an upload of its sender until confirmed, then deleted.
+    upload.refresh_from_db()
+    assert (upload.user, upload.purpose, upload.file_name) == (county_user, "tree", "tree.xlsx")
+    assert upload.is_purged
+    again = client.post(reverse("tree_import"), {"upload": upload.pk}, follow=True)
+    assert "请重新上传" in again.content.decode()
+
+
+def test_it_confirms_only_the_senders_own_tree_sheet(tree, county_user, admin_role_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    sender, other = logged_in(county_user), logged_in(admin_role_user)
+    export = sender.get(reverse("tree_export")).content
+    upload = sender.post(
+        reverse("tree_import"), {"file": SimpleUploadedFile("tree.xlsx", export)}
+    ).context["upload"]
+
+    response = other.post(reverse("tree_import"), {"upload": upload.pk}, follow=True)
+
+    assert "请重新上传" in response.content.decode()
+    upload.refresh_from_db()
+    assert not upload.is_purged
 
 
 def test_it_lets_only_tree_editors_import(tree, clerk_a, client):

@@ -119,7 +119,7 @@ def test_it_writes_the_valid_rows_with_skip_invalid(tree, clerk_a, roster_file):
     assert member.memberships.open().get().branch == tree.village_a
     import_run = ImportRun.objects.get()
     assert (import_run.user, import_run.file_name) == (clerk_a, "甲镇花名册.xlsx")
-    assert import_run.file_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert import_run.upload.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert (import_run.rows_new, import_run.rows_rejected) == (1, 2)
     assert import_run.problems == PROBLEMS
     assert (import_run.status, import_run.skipped_invalid) == (ImportRun.Status.COMMITTED, True)

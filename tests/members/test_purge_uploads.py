@@ -1,20 +1,17 @@
 """Uploaded spreadsheets are deleted when their time is up; the import records stay.
 
-Time travel: the runs' dates (and the files' modification times) are set in
-the past, then ``purge_uploads`` runs at today's date.
+Time travel: the runs' and uploads' dates (and the stored files' times) are
+set in the past, then ``purge_uploads`` runs at today's date.
 """
 
 from __future__ import annotations
 
 import datetime
-import os
-from importlib import import_module
+import hashlib
 from io import StringIO
-from pathlib import Path
 from unittest.mock import patch
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -22,6 +19,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from branches.models import StoredFile, Upload
+from branches.uploads import upload_keep
 from members.models import ImportRun
 from tests.conftest import logged_in
 from tests.members.roster_helpers import HEADER, csv_bytes, id_number
@@ -33,8 +32,7 @@ ROSTER = csv_bytes([HEADER, ["张三", id_number(), "甲村党支部"], ["李四
 
 
 @pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def retention(settings):
     settings.IMPORT_RETENTION_DAYS = 7
 
 
@@ -43,11 +41,12 @@ def days_ago(days: float) -> datetime.datetime:
 
 
 def make_run(user, status, **dates) -> ImportRun:
+    upload = upload_keep(
+        user=user, purpose=Upload.Purpose.ROSTER, data=ROSTER, file_name="甲镇花名册.csv"
+    )
     run = ImportRun.objects.create(
         user=user,
-        file=ContentFile(ROSTER, name="roster.csv"),
-        file_name="甲镇花名册.csv",
-        file_sha256="a" * 64,
+        upload=upload,
         status=status,
         rows_new=1,
         rows_rejected=1,
@@ -70,8 +69,7 @@ def stored(run: ImportRun) -> bool:
 
 
 def age_file(name: str, days: float) -> None:
-    stamp = days_ago(days).timestamp()
-    os.utime(default_storage.path(name), (stamp, stamp))
+    StoredFile.objects.filter(name=name).update(created_at=days_ago(days))
 
 
 def test_it_deletes_a_committed_roster_after_the_retention_and_keeps_the_record(tree, clerk_a):
@@ -83,9 +81,9 @@ def test_it_deletes_a_committed_roster_after_the_retention_and_keeps_the_record(
 
     old.refresh_from_db()
     assert not old.file and not default_storage.exists(name)
-    assert (old.file_name, old.file_sha256, old.rows_new, old.user) == (
+    assert (old.file_name, old.upload.sha256, old.rows_new, old.user) == (
         "甲镇花名册.csv",
-        "a" * 64,
+        hashlib.sha256(ROSTER).hexdigest(),
         1,
         clerk_a,
     )
@@ -127,33 +125,28 @@ def test_it_follows_the_retention_setting(tree, clerk_a, settings):
     assert stored(run)
 
 
-def test_it_deletes_tree_sheets_after_one_day_and_stray_roster_files(tree, clerk_a):
+def tree_upload(user, days: float) -> Upload:
+    upload = upload_keep(user=user, purpose=Upload.Purpose.TREE, data=b"tree", file_name="树.xlsx")
+    Upload.objects.filter(pk=upload.pk).update(created_at=days_ago(days))
+    return upload
+
+
+def test_it_deletes_tree_sheets_after_one_day_and_stray_files(tree, clerk_a, county_user):
     kept_run = make_run(clerk_a, Status.COMMITTED, committed_at=days_ago(1))
     age_file(kept_run.file.name, 3)
-    old_tree = default_storage.save("tree_imports/old.xlsx", ContentFile(b"old"))
-    new_tree = default_storage.save("tree_imports/new.xlsx", ContentFile(b"new"))
-    stray = default_storage.save("imports/stray.csv", ContentFile(ROSTER))
-    for name in (old_tree, stray):
+    old_tree, new_tree = tree_upload(county_user, 2), tree_upload(county_user, 0.5)
+    stray = default_storage.save("uploads/stray.csv", ContentFile(ROSTER))
+    legacy = default_storage.save("imports/legacy.csv", ContentFile(ROSTER))
+    for name in (stray, legacy):
         age_file(name, 2)
 
     output = purge()
 
-    assert not default_storage.exists(old_tree) and not default_storage.exists(stray)
-    assert default_storage.exists(new_tree) and stored(kept_run)
-    assert "1 个组织树表格、1 个无记录的上传文件" in output
-
-
-def test_it_clears_expired_sessions_with_their_tree_tokens(tree):
-    store = import_module(django_settings.SESSION_ENGINE).SessionStore()
-    store["tree_imports"] = {"token": "tree_imports/token.xlsx"}
-    store.set_expiry(-1)
-    store.create()
-    key = store.session_key
-    store.save()
-
-    purge()
-
-    assert not store.exists(key)
+    old_tree.refresh_from_db()
+    assert old_tree.is_purged and old_tree.file_name == "树.xlsx"
+    assert not default_storage.exists(stray) and not default_storage.exists(legacy)
+    assert default_storage.exists(new_tree.file.name) and stored(kept_run)
+    assert "1 个组织树表格、2 个无记录的上传文件" in output
 
 
 # --- pages of a purged run -----------------------------------------------------------------
@@ -198,12 +191,11 @@ def test_it_answers_a_tree_sheet_deleted_before_confirmation(tree, county_user):
     client = logged_in(county_user)
     export = client.get(reverse("tree_export")).content
     preview = client.post(reverse("tree_import"), {"file": SimpleUploadedFile("tree.xlsx", export)})
-    token = preview.context["token"]
-    for name in default_storage.listdir("tree_imports")[1]:
-        age_file(f"tree_imports/{name}", 2)
+    upload = preview.context["upload"]
+    Upload.objects.filter(pk=upload.pk).update(created_at=days_ago(2))
     purge()
 
-    response = client.post(reverse("tree_import"), {"token": token}, follow=True)
+    response = client.post(reverse("tree_import"), {"upload": upload.pk}, follow=True)
 
     assert response.status_code == 200
     assert "已被删除，请重新上传" in response.content.decode()
@@ -221,5 +213,5 @@ def test_it_purges_when_the_worker_starts(tree, clerk_a):
     with patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
         call_command("worker", batch=True, interval=0.01, reload=False, stdout=out)
 
-    assert not Path(default_storage.path(name)).exists()
+    assert not default_storage.exists(name)
     assert "已删除 1 个花名册导入文件" in out.getvalue()

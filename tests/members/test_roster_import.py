@@ -1039,7 +1039,7 @@ def test_it_records_who_imported_what_from_which_file_in_the_history(tree, clerk
     assert "甲镇花名册.xlsx" in membership.history_change_reason
 
     run.refresh_from_db()
-    assert (run.user, run.file_name, run.file_sha256) == (
+    assert (run.user, run.file_name, run.upload.sha256) == (
         clerk_a,
         "甲镇花名册.xlsx",
         hashlib.sha256(data).hexdigest(),

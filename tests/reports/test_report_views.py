@@ -24,8 +24,10 @@ def test_it_lets_county_staff_drill_down_to_a_group(tree, county_client, name):
     group = county_client.get(reverse(name, args=[tree.group_a1.pk]))
 
     assert top.status_code == group.status_code == 200
-    # The county's page links down to its townships; the group's breadcrumb leads back up.
-    assert reverse(name, args=[tree.township_a.pk]) in top.content.decode()
+    # A table links down to the townships (the summary is a paragraph); the
+    # group's breadcrumb leads back up.
+    if name != "reports:summary":
+        assert reverse(name, args=[tree.township_a.pk]) in top.content.decode()
     crumbs = group.content.decode()
     for ancestor in (tree.county, tree.township_a, tree.village_a):
         assert reverse(name, args=[ancestor.pk]) in crumbs
