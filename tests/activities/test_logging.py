@@ -520,7 +520,7 @@ def test_it_stores_an_attachment_under_a_random_name(
     assert attachment.size == len(content)
     assert attachment.uploaded_by == clerk
     # Stored in the database every process shares, not on one machine's disk.
-    assert StoredFile.objects.get(name=attachment.file.name).content == content
+    assert bytes(StoredFile.objects.get(name=attachment.file.name).content) == content
 
 
 def test_it_gives_two_uploads_of_the_same_name_different_files(
