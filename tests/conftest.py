@@ -24,13 +24,10 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from branches.models import BranchCategory, Organization, User
+from branches.models import BranchCategory, Organization, OrgKind, User
+from branches.paths import PATH_STEP, path_segment
 from branches.roles import Role
 from tests.factories import (
-    BranchFactory,
-    CountyFactory,
-    GroupFactory,
-    TownshipFactory,
     UserFactory,
 )
 
@@ -86,36 +83,77 @@ class Tree:
     organ_b: Organization
 
 
-def _township(county: Organization, prefix: str, code: str) -> dict[str, Organization]:
-    township = TownshipFactory(parent=county, name=f"{prefix}镇党委", code=code)
-    village = BranchFactory(parent=township, name=f"{prefix}村党支部", code=f"{code}-V")
-    group1 = GroupFactory(parent=village, name=f"{prefix}村第一党小组", code=f"{code}-V-G1")
-    group2 = GroupFactory(parent=village, name=f"{prefix}村第二党小组", code=f"{code}-V-G2")
-    organ = BranchFactory(
-        parent=township,
-        name=f"{prefix}镇机关党支部",
-        code=f"{code}-O",
-        category=BranchCategory.ORGAN,
+def _node(parent, index: int, kind: str, name: str, code: str, category: str = ""):
+    path = (parent.path if parent else "") + path_segment(index)
+    return Organization(
+        kind=kind,
+        name=name,
+        code=code,
+        category=category,
+        parent=parent,
+        path=path,
+        depth=len(path) // PATH_STEP,
     )
-    return {"township": township, "village": village, "g1": group1, "g2": group2, "organ": organ}
 
 
 def build_tree() -> Tree:
-    county = CountyFactory(name="县委", code="C")
-    a = _township(county, "甲", "A")
-    b = _township(county, "乙", "B")
+    """The standard tree, written level by level in bulk (with its history rows).
+
+    Most tests start from it, so it is built the fast way, with the paths
+    ``branches.services.org_create`` would give; the services themselves are
+    tested in tests/branches.
+    """
+    county = Organization.objects.bulk_create([_node(None, 1, OrgKind.COUNTY, "县委", "C")])[0]
+    townships = Organization.objects.bulk_create(
+        [
+            _node(county, i, OrgKind.TOWNSHIP, f"{prefix}镇党委", code)
+            for i, (prefix, code) in enumerate((("甲", "A"), ("乙", "B")), start=1)
+        ]
+    )
+    branches = Organization.objects.bulk_create(
+        [
+            node
+            for township, prefix in zip(townships, "甲乙", strict=True)
+            for node in (
+                _node(
+                    township,
+                    1,
+                    OrgKind.BRANCH,
+                    f"{prefix}村党支部",
+                    f"{township.code}-V",
+                    BranchCategory.VILLAGE,
+                ),
+                _node(
+                    township,
+                    2,
+                    OrgKind.BRANCH,
+                    f"{prefix}镇机关党支部",
+                    f"{township.code}-O",
+                    BranchCategory.ORGAN,
+                ),
+            )
+        ]
+    )
+    villages = branches[0::2]
+    groups = Organization.objects.bulk_create(
+        [
+            _node(village, i, OrgKind.GROUP, f"{prefix}村第{ordinal}党小组", f"{village.code}-G{i}")
+            for village, prefix in zip(villages, "甲乙", strict=True)
+            for i, ordinal in ((1, "一"), (2, "二"))
+        ]
+    )
     return Tree(
         county=county,
-        township_a=a["township"],
-        village_a=a["village"],
-        group_a1=a["g1"],
-        group_a2=a["g2"],
-        organ_a=a["organ"],
-        township_b=b["township"],
-        village_b=b["village"],
-        group_b1=b["g1"],
-        group_b2=b["g2"],
-        organ_b=b["organ"],
+        township_a=townships[0],
+        village_a=branches[0],
+        group_a1=groups[0],
+        group_a2=groups[1],
+        organ_a=branches[1],
+        township_b=townships[1],
+        village_b=branches[2],
+        group_b1=groups[2],
+        group_b2=groups[3],
+        organ_b=branches[3],
     )
 
 
