@@ -31,7 +31,7 @@ from activities.points.services import (
 )
 from activities.resources import AttendanceResource
 from activities.tasks import recompute_points
-from branches.scoped_admin import AuditedAdmin, ReadOnlyHistoryMixin, ScopedAdmin
+from branches.scoped_admin import AuditedAdmin, ReadOnlyHistoryMixin, ReadOnlyMixin, ScopedAdmin
 
 
 @admin.register(CadenceRule)
@@ -262,38 +262,16 @@ class PointEntryAdmin(ScopedAdmin):
 
 
 @admin.register(RatingPublication)
-class RatingPublicationAdmin(AuditedAdmin):
+class RatingPublicationAdmin(ReadOnlyMixin, AuditedAdmin):
     """Publications are made on the rating pages; here they are read and audited."""
 
     list_display = ["year", "org", "published_by", "published_at", "member_count"]
     list_select_related = ["org", "published_by"]
     readonly_fields = [f.name for f in RatingPublication._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyListAdmin(ScopedAdmin):
-    """A list to read and export: the rows are written by the services behind the pages."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Attendance)
-class AttendanceAdmin(ReadOnlyListAdmin):
+class AttendanceAdmin(ReadOnlyMixin, ScopedAdmin):
     """出席记录: every expected attendee of every meeting, as logged."""
 
     resource_classes = [AttendanceResource]
@@ -319,7 +297,7 @@ class AttendanceAdmin(ReadOnlyListAdmin):
 
 
 @admin.register(Rating)
-class RatingAdmin(ReadOnlyListAdmin):
+class RatingAdmin(ReadOnlyMixin, ScopedAdmin):
     """评星结果: each member's draft or published rating, as the rating pages store it."""
 
     list_display = ["year", "member", "branch", "org", "total", "stars", "appraisal", "note"]

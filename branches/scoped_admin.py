@@ -97,5 +97,18 @@ class AuditedAdmin(ReadOnlyHistoryMixin, ScopedAdmin, SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
+class ReadOnlyMixin:
+    """A list to read and export: its rows are written by the services behind the pages."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ScopedTabularInline(ScopedRowsMixin, admin.TabularInline):
     """Inline rows and their choices, limited to the user's part of the tree."""

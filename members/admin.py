@@ -11,7 +11,7 @@ from branches.labels import attach_labels
 from branches.models import Organization, OrgKind
 from branches.params import id_or_none
 from branches.paths import subtree_q
-from branches.scoped_admin import AuditedAdmin, ScopedAdmin, ScopedTabularInline
+from branches.scoped_admin import AuditedAdmin, ReadOnlyMixin, ScopedAdmin, ScopedTabularInline
 from members import pii, services
 from members.idcard import IdNumberError, clean_id_text, parse_id_number
 from members.models import Member, Membership, PiiAccess
@@ -104,19 +104,10 @@ class MaskedHistoryHelper(HistoricalRecordContextHelper):
 
 
 @admin.register(PiiAccess)
-class PiiAccessAdmin(ScopedAdmin):
+class PiiAccessAdmin(ReadOnlyMixin, ScopedAdmin):
     list_display = ["at", "user", "action", "member", "detail"]
     list_select_related = ["user", "member"]
     list_filter = ["action"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Member)
