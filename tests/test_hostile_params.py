@@ -4,8 +4,9 @@ The URL list comes from Django's resolver, so a page is covered the day it
 is added. Each page is fetched with every parameter name the views read set
 to one hostile value at a time (letters, negative and huge numbers, dates
 out of range or impossible, a NUL byte), once with a real organisation in
-``org`` so the views get past it to their other parameters, and once asking
-for the xlsx download. A logged-in superuser (and a township clerk, on the
+``org`` so the views get past it to their other parameters, and (for two of
+the values) asking for the xlsx download. Values that only Python parses are
+walked on SQLite; those a database refuses in its own way on both. A logged-in superuser (and a township clerk, on the
 site's pages and the admin's lists, where scope changes what parameters do)
 must get an answer below 500 every time: a bad value is a 400 or the page's
 default.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.admin import SimpleListFilter
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.http import QueryDict
 from django.urls import get_resolver, reverse
 from django.utils import timezone
@@ -62,6 +64,16 @@ HOSTILE = [
     "²",  # str.isdigit() says yes, int() says no
     "\x00",
 ]
+# What a database refuses in its own way (PostgreSQL: no NUL in text, ids past
+# bigint), walked on both; the rest is parsed in Python before any query, the
+# same on both, and walked once, on SQLite.
+DATABASE_SENSITIVE = ["x", "99999999999999999999", "\x00"]
+# The download is built from the same parameters as the page: two values suffice.
+DOWNLOAD_VALUES = ["x", "0001-01-01"]
+
+
+def hostile_values() -> list[str]:
+    return DATABASE_SENSITIVE if connection.vendor == "postgresql" else HOSTILE
 
 
 def list_filter_params(model_admin) -> list[str]:
@@ -121,12 +133,14 @@ def query_strings(entry, org_pk: int) -> list[dict]:
     if model_admin is not None:
         names = names + ADMIN_PARAMS + list_filter_params(model_admin)
     queries = []
-    for value in HOSTILE:
+    for value in hostile_values():
         every = dict.fromkeys(names, value)
         queries.append(every)
         if model_admin is None:
             # Past a valid organisation to the other parameters, on the page and the download.
-            queries += [{**every, "org": org_pk}, {**every, "org": org_pk, "format": "xlsx"}]
+            queries.append({**every, "org": org_pk})
+            if value in DOWNLOAD_VALUES:
+                queries.append({**every, "org": org_pk, "format": "xlsx"})
     return queries
 
 
@@ -172,7 +186,7 @@ def test_it_answers_hostile_form_values_without_a_server_error(
     client.force_login(superuser)
     failures = []
     for url in urls_of(name, entry, world, tree):
-        for value in HOSTILE:
+        for value in hostile_values():
             query = f"?org={tree.group_a1.pk}"
             response = client.post(url + query, dict.fromkeys(POST_PARAMS, value))
             if response.status_code >= 500:
