@@ -14,7 +14,7 @@ from branches.paths import subtree_q
 from branches.scoped_admin import AuditedAdmin, ReadOnlyMixin, ScopedAdmin, ScopedTabularInline
 from members import pii, services
 from members.idcard import IdNumberError, clean_id_text, parse_id_number
-from members.models import Member, Membership, PiiAccess
+from members.models import Member, Membership, PiiAccess, needs_review_q
 from members.resources import MemberResource
 
 # Without view_pii each personal-data field is replaced by its masked display.
@@ -35,6 +35,25 @@ class LabelledChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
         attach_labels(m.branch for m in self.result_list)
+
+
+class NeedsReviewFilter(admin.SimpleListFilter):
+    """待规范: members whose 工作岗位, 学历 or 民族 a roster gave in words no code fits."""
+
+    title = "待规范"
+    parameter_name = "review"
+    FIELDS = {"occupation": "工作岗位", "education": "学历", "ethnicity": "民族"}
+
+    def lookups(self, request, model_admin):
+        return [("any", "任一项待规范"), *self.FIELDS.items()]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "any":
+            return queryset.filter(needs_review_q())
+        if value in self.FIELDS:
+            return queryset.exclude(**{f"{value}_as_written": ""})
+        return queryset
 
 
 class TownshipFilter(admin.SimpleListFilter):
@@ -129,6 +148,7 @@ class MemberAdmin(AuditedAdmin):
     list_select_related = ["branch", "group"]
     list_filter = [
         TownshipFilter,
+        NeedsReviewFilter,
         BranchFilter,
         "roster_status",
         "category",
@@ -154,9 +174,9 @@ class MemberAdmin(AuditedAdmin):
                     "id_check_override",
                     "id_check_override_reason",
                     "sex",
-                    "ethnicity",
+                    ("ethnicity", "ethnicity_as_written"),
                     "birth_date",
-                    "education",
+                    ("education", "education_as_written"),
                     "native_place",
                 ]
             },
@@ -168,8 +188,8 @@ class MemberAdmin(AuditedAdmin):
                     "branch",
                     "group",
                     "category",
-                    "joined_on",
-                    "full_member_on",
+                    ("joined_on", "joined_on_precision"),
+                    ("full_member_on", "full_member_on_precision"),
                     "party_status",
                     "roster_status",
                     "left_on",
@@ -182,7 +202,7 @@ class MemberAdmin(AuditedAdmin):
             "工作与联系",
             {
                 "fields": [
-                    "occupation",
+                    ("occupation", "occupation_as_written"),
                     "employer",
                     "mobile_phone",
                     "landline",
@@ -197,7 +217,7 @@ class MemberAdmin(AuditedAdmin):
                     "is_mobile",
                     "mobile_destination",
                     "lost_contact",
-                    "lost_contact_on",
+                    ("lost_contact_on", "lost_contact_on_precision"),
                 ]
             },
         ),

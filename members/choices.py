@@ -81,3 +81,10 @@ class MembershipReason(models.TextChoices):
     LEFT_PARTY = "left_party", "出党"
     DECEASED = "deceased", "去世"
     CORRECTION = "correction", "更正"
+
+
+class DatePrecision(models.TextChoices):
+    """How exactly a date was known: old rosters and files give joining dates to the month."""
+
+    DAY = "day", "日"
+    MONTH = "month", "月"

@@ -21,6 +21,7 @@ from members import pii
 from members.choices import (
     ETHNICITY_CHOICES,
     HAN,
+    DatePrecision,
     Education,
     MemberCategory,
     MembershipReason,
@@ -29,7 +30,16 @@ from members.choices import (
     RosterStatus,
     Sex,
 )
+from members.dates import MONTH_PRECISION_FIELDS, date_problems, stored
 from members.idcard import IdNumberError, parse_id_number
+
+# Coded columns that a roster may give in words no code fits: kept as written (待规范).
+DESCRIPTIVE_FIELDS = ("occupation", "education", "ethnicity")
+
+
+def needs_review_q() -> Q:
+    """Members with a description kept as written (待规范)."""
+    return ~Q(occupation_as_written="") | ~Q(education_as_written="") | ~Q(ethnicity_as_written="")
 
 
 class MemberQuerySet(ScopedQuerySet, AuditedQuerySet):
@@ -77,15 +87,36 @@ class Member(models.Model):
     sex = models.CharField(
         "性别", max_length=1, choices=Sex.choices, blank=True, help_text="留空则按身份证号填写。"
     )
-    ethnicity = models.CharField("民族", max_length=10, choices=ETHNICITY_CHOICES, default=HAN)
+    ethnicity = models.CharField(
+        "民族", max_length=10, choices=ETHNICITY_CHOICES, default=HAN, blank=True
+    )
     birth_date = models.DateField("出生日期", blank=True, help_text="留空则按身份证号填写。")
     education = models.CharField("学历", max_length=30, choices=Education.choices, blank=True)
     category = models.CharField(
         "人员类别", max_length=20, choices=MemberCategory.choices, default=MemberCategory.FULL
     )
     joined_on = models.DateField("加入党组织日期", null=True, blank=True)
+    joined_on_precision = models.CharField(
+        "加入党组织日期精确到",
+        max_length=5,
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+    )
     full_member_on = models.DateField("转为正式党员日期", null=True, blank=True)
+    full_member_on_precision = models.CharField(
+        "转为正式党员日期精确到",
+        max_length=5,
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+    )
     occupation = models.CharField("工作岗位", max_length=20, choices=Occupation.choices, blank=True)
+    # What a roster said where no code fits (待规范): kept as written, beside the
+    # empty code, until a clerk picks the code. Statistics count them as 未填.
+    occupation_as_written = models.CharField(
+        "工作岗位（原填写，待规范）", max_length=50, blank=True
+    )
+    education_as_written = models.CharField("学历（原填写，待规范）", max_length=50, blank=True)
+    ethnicity_as_written = models.CharField("民族（原填写，待规范）", max_length=50, blank=True)
     mobile_phone = models.CharField("手机号", max_length=20, blank=True, db_index=True)
     landline = models.CharField("固定电话", max_length=30, blank=True)
     address = models.CharField("家庭住址", max_length=200, blank=True)
@@ -94,6 +125,9 @@ class Member(models.Model):
     )
     lost_contact = models.BooleanField("是否为失联党员", default=False)
     lost_contact_on = models.DateField("失去联系日期", null=True, blank=True)
+    lost_contact_on_precision = models.CharField(
+        "失去联系日期精确到", max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
     is_mobile = models.BooleanField("是否为流动党员", default=False)
     mobile_destination = models.CharField("外出流向", max_length=200, blank=True)
     employer = models.CharField("工作单位及职务", max_length=200, blank=True)
@@ -172,10 +206,10 @@ class Member(models.Model):
                 )
         if self.category == MemberCategory.PROBATIONARY and self.full_member_on:
             errors["full_member_on"] = "预备党员不应有转为正式党员日期。"
-        if self.joined_on and self.birth_date and self.joined_on < self.birth_date:
-            errors["joined_on"] = "加入党组织日期早于出生日期。"
-        if self.full_member_on and self.joined_on and self.full_member_on < self.joined_on:
-            errors["full_member_on"] = "转为正式党员日期早于加入党组织日期。"
+        self._normalise_descriptions()
+        for field, message, decided in date_problems(lambda name: getattr(self, name)):
+            if decided:
+                errors.setdefault(field, message)
         if self.lost_contact != bool(self.lost_contact_on):
             errors["lost_contact_on"] = "失联党员须填写失去联系日期；未失联则不填。"
         if self.mobile_destination and not self.is_mobile:
@@ -184,6 +218,17 @@ class Member(models.Model):
             errors["id_check_override_reason"] = "身份证号校验位例外必须填写原因。"
         if errors:
             raise ValidationError(errors)
+
+    def _normalise_descriptions(self) -> None:
+        # A month-only date is kept as its month's last day (members.dates); a
+        # description picked from the code list replaces the text as written.
+        for name in MONTH_PRECISION_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, stored(value, getattr(self, f"{name}_precision")))
+        for name in DESCRIPTIVE_FIELDS:
+            if getattr(self, name):
+                setattr(self, f"{name}_as_written", "")
 
     def _clean_id_number(self, errors: dict[str, str]) -> None:
         try:
@@ -426,6 +471,11 @@ class ImportRun(models.Model):
     rows_rejected = models.PositiveIntegerField("拒绝", default=0)
     skipped_invalid = models.BooleanField("只导入有效行", default=False)
     problems = models.JSONField("问题", default=list, blank=True)
+    warnings = models.JSONField("警告（不影响导入）", default=list, blank=True)
+    # Organisations the file names that the tree does not have: one entry per
+    # organisation (the names as written, its kind, how many rows), so the
+    # preview says it once and a tree editor can create them in one step.
+    missing = models.JSONField("组织树中没有的组织", default=list, blank=True)
     fingerprint = models.CharField(max_length=64, blank=True)
     in_background = models.BooleanField("后台处理", default=False)
     progress_done = models.PositiveIntegerField("已处理行数", default=0)

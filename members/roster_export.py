@@ -14,8 +14,9 @@ from openpyxl.styles import Font
 from branches.labels import labels_by_pk
 from branches.models import Organization, OrgKind
 from branches.spreadsheets.writing import safe_row, xlsx_response
-from members import pii
-from members.models import Member
+from members import dates, pii
+from members.dates import MONTH_PRECISION_FIELDS
+from members.models import DESCRIPTIVE_FIELDS, Member
 from members.roster_columns import COLUMNS
 
 YES_NO = {True: "是", False: "否"}
@@ -46,6 +47,10 @@ def roster_value(member: Member, name: str, labels, mask: bool):
     value = getattr(member, name)
     if name in pii.PII_FIELDS:
         return pii.shown(name, value, mask=mask)
+    if name in MONTH_PRECISION_FIELDS and getattr(member, f"{name}_precision") == "month":
+        return dates.shown(value, "month")  # 2017年03月, which the import reads back as a month
+    if name in DESCRIPTIVE_FIELDS and not value:
+        return getattr(member, f"{name}_as_written")  # the words kept as written (待规范)
     if isinstance(value, bool):
         return YES_NO[value]
     if name in ("sex", "education", "category", "occupation", "party_status"):

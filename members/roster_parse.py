@@ -16,6 +16,8 @@ from django.db.models import CharField
 from branches.spreadsheets.cells import Problem, normalise_header
 from branches.spreadsheets.reading import SpreadsheetError, read_rows
 from members import roster_values as v
+from members.choices import DatePrecision
+from members.dates import MONTH_PRECISION_FIELDS, date_problems, stored
 from members.idcard import IdCheckError, IdNumberError, parse_id_number
 from members.models import Member
 from members.roster_columns import HEADER_LOOKUP, REQUIRED
@@ -27,12 +29,10 @@ FILLER = re.compile(
 )
 TOTALS = {"合计", "总计", "小计", "共计"}
 
+# Columns whose value a row cannot do without: a value they cannot hold refuses the row.
 PARSERS = {
     "sex": v.parse_sex,
-    "ethnicity": v.parse_ethnicity,
-    "education": v.parse_education,
     "category": v.parse_category,
-    "occupation": v.parse_occupation,
     "party_status": v.parse_party_status,
     "mobile_phone": v.parse_phone,
     "landline": v.parse_phone,
@@ -40,12 +40,20 @@ PARSERS = {
     "mobile_destination": v.text,
     "employer": v.text,
     "native_place": v.text,
+}
+# Optional columns: a value they cannot read is left out with a warning; the row imports.
+OPTIONAL_PARSERS = {
     "monthly_dues": v.parse_decimal,
     "lost_contact": v.parse_bool,
     "is_mobile": v.parse_bool,
 }
+# Descriptive coded columns: words no code fits are kept as written (待规范), with a warning.
+DESCRIBERS = {
+    "occupation": (v.describe_occupation, "工作岗位"),
+    "education": (v.describe_education, "学历"),
+    "ethnicity": (v.describe_ethnicity, "民族"),
+}
 DATE_FIELDS = {"joined_on", "full_member_on", "lost_contact_on", "dues_paid_until", "birth_date"}
-MONTH_FIELDS = {"birth_date", "dues_paid_until"}
 
 
 class RosterFileError(SpreadsheetError):
@@ -58,6 +66,7 @@ class Row:
     cells: list
     values: dict = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # noted; the row still imports
     existing: Member | None = None
     action: str = ""  # new | changed | unchanged | rejected
     changes: dict = field(default_factory=dict)
@@ -127,6 +136,9 @@ def _parse(row: Row, mapping, headers, index) -> None:
     def problem(field_name, message):
         row.problems.append(Problem(row.number, headers.get(field_name, field_name), message))
 
+    def warning(field_name, message):
+        row.warnings.append(Problem(row.number, headers.get(field_name, field_name), message))
+
     values = row.values
     by_field = {f: _cell(row.cells, col) for col, f in mapping.items()}
     for name, cell in by_field.items():
@@ -137,23 +149,18 @@ def _parse(row: Row, mapping, headers, index) -> None:
     values["name"] = v.parse_name(by_field.get("name"))
     if not values["name"]:
         problem("name", "姓名不能为空。")
-    month_precision = {}
+    precision = {}
     for name, cell in by_field.items():
         try:
             if name in PARSERS:
                 values[name] = PARSERS[name](cell)
-            elif name == "birth_date" and re.fullmatch(r"\d{4}年?", v.text(cell)):
-                # The year alone, as masked exports show it: checked against the
-                # ID number, which gives the whole date.
-                values[name] = datetime.date(int(v.text(cell)[:4]), 1, 1)
-                month_precision[name] = "year"
-            elif name in DATE_FIELDS:
-                parsed = v.parse_date(cell, month_ok=name in MONTH_FIELDS)
-                values[name] = parsed[0] if parsed else None
-                month_precision[name] = parsed is not None and not parsed[1]
+            elif name in DESCRIBERS:
+                _describe(values, name, cell, warning)
+            elif name in OPTIONAL_PARSERS or name in DATE_FIELDS:
+                _optional(values, precision, name, cell, warning)
         except ValueError as exc:
             problem(name, str(exc))
-    _id_number(row, by_field.get("id_number"), month_precision, problem)
+    _id_number(row, by_field.get("id_number"), precision, problem)
     try:
         branch = index.branch(v.text(by_field.get("branch")))
         values["branch"] = branch
@@ -162,11 +169,52 @@ def _parse(row: Row, mapping, headers, index) -> None:
             values["group"] = index.group(branch, v.text(by_field.get("group")))
     except ValueError as exc:
         problem("group" if "branch" in values else "branch", str(exc))
-    _cross_checks(values, problem)
+    _cross_checks(values, problem, warning)
     _model_limits(values, problem)
 
 
-def _id_number(row, cell, month_precision, problem) -> None:
+def _describe(values, name, cell, warning) -> None:
+    describe, label = DESCRIBERS[name]
+    code, as_written = describe(cell)
+    values[name], values[f"{name}_as_written"] = code, as_written
+    if as_written:
+        warning(
+            name,
+            f"「{as_written}」不在{label}的统计分类中，已原样保存并标为“待规范”，"
+            f"请在党员名单中按“待规范”筛选后选定{label}。",
+        )
+
+
+def _optional(values, precision, name, cell, warning) -> None:
+    """An optional value, or a warning and nothing (an existing record keeps its value)."""
+    try:
+        if name in OPTIONAL_PARSERS:
+            values[name] = OPTIONAL_PARSERS[name](cell)
+            return
+        if name == "birth_date" and re.fullmatch(r"\d{4}年?", v.text(cell)):
+            # The year alone, as masked exports show it: checked against the ID
+            # number, which gives the whole date.
+            values[name], precision[name] = datetime.date(int(v.text(cell)[:4]), 1, 1), "year"
+            return
+        parsed = v.parse_date(cell, month_ok=True)
+    except ValueError as exc:
+        warning(name, f"{exc}此项未导入。")
+        return
+    if parsed is None:
+        values[name] = None
+        if name in MONTH_PRECISION_FIELDS:
+            values[f"{name}_precision"] = DatePrecision.DAY
+        return
+    day, to_day = parsed
+    if name in MONTH_PRECISION_FIELDS:
+        exact = DatePrecision.DAY if to_day else DatePrecision.MONTH
+        values[name], values[f"{name}_precision"] = stored(day, exact), exact
+    else:
+        values[name] = day
+    precision[name] = to_day
+
+
+def _id_number(row, cell, precision, problem) -> None:
     values = row.values
     try:
         raw = v.parse_id_cell(cell)
@@ -183,14 +231,14 @@ def _id_number(row, cell, month_precision, problem) -> None:
     birth = values.get("birth_date")
     if birth is None:
         values["birth_date"] = info.birth_date
-    elif month_precision.get("birth_date") == "year":
+    elif precision.get("birth_date") == "year":
         if birth.year != info.birth_date.year:
             problem(
                 "birth_date",
                 f"出生年份 {birth.year} 与身份证号中的 {info.birth_date.year} 不一致。",
             )
         values["birth_date"] = info.birth_date
-    elif month_precision.get("birth_date"):
+    elif precision.get("birth_date") is False:  # given to the month
         if (birth.year, birth.month) != (info.birth_date.year, info.birth_date.month):
             problem(
                 "birth_date",
@@ -209,15 +257,11 @@ def _id_number(row, cell, month_precision, problem) -> None:
         problem("sex", "性别与身份证号（第17位奇数为男、偶数为女）不一致。")
 
 
-def _cross_checks(values, problem) -> None:
+def _cross_checks(values, problem, warning) -> None:
     if values.get("category") == "probationary" and values.get("full_member_on"):
         problem("full_member_on", "预备党员不应有转为正式党员日期。")
-    joined, birth = values.get("joined_on"), values.get("birth_date")
-    if joined and birth and joined < birth:
-        problem("joined_on", "加入党组织日期早于出生日期。")
-    full, joined = values.get("full_member_on"), values.get("joined_on")
-    if full and joined and full < joined:
-        problem("full_member_on", "转为正式党员日期早于加入党组织日期。")
+    for name, message, decided in date_problems(values.get):
+        (problem if decided else warning)(name, message)
     if values.get("lost_contact") and not values.get("lost_contact_on"):
         problem("lost_contact_on", "失联党员须填写失去联系日期。")
     if values.get("lost_contact_on") and not values.get("lost_contact", True):

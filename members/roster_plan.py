@@ -50,6 +50,11 @@ class Plan:
     def problems(self) -> list[Problem]:
         return [p for r in self.rows for p in r.problems]
 
+    @property
+    def warnings(self) -> list[Problem]:
+        """Noted on rows that import all the same (待规范 words, unreadable optional values)."""
+        return [p for r in self.rows if r.action != "rejected" for p in r.warnings]
+
 
 # -- resolving organisations --------------------------------------------------
 
@@ -241,10 +246,18 @@ def compare_with_registry(plan: Plan, user) -> None:
     plan.fingerprint = fingerprint.hexdigest()
 
 
+def left_as_is(values: dict, name: str) -> bool:
+    """A blank cell of a column that holds a default: the record keeps its value.
+
+    Not so for words no code fits: the code is emptied and the words kept (待规范).
+    """
+    return name in KEEP_WHEN_BLANK and values[name] == "" and not values.get(f"{name}_as_written")
+
+
 def _changes(member: Member, values: dict) -> dict:
     changes = {}
     for name, new in values.items():
-        if name == "id_number" or (name in KEEP_WHEN_BLANK and new == ""):
+        if name == "id_number" or left_as_is(values, name):
             continue
         if name in ("branch", "group"):
             old, new = getattr(member, f"{name}_id"), new.pk if new is not None else None

@@ -21,6 +21,7 @@ from members.choices import (
     PartyStatus,
     Sex,
 )
+from members.synonyms import EDUCATION_SYNONYMS, OCCUPATION_SYNONYMS
 
 __all__ = ["control_character_problem", "is_blank", "parse_date", "text"]
 
@@ -88,66 +89,42 @@ def parse_sex(cell) -> str:
     return _choice(cell, Sex.choices, SEX_ALIASES, "性别")
 
 
-def parse_ethnicity(cell) -> str:
-    value = text(cell).replace(" ", "")
+def _described(value: str, lookup: dict[str, str]) -> tuple[str, str]:
+    """(code, "") for a value the code list or its synonyms know, else ("", the value)."""
     if not value:
-        return ""
-    if value in ETHNIC_GROUPS or value == "其他":
-        return value
-    if value + "族" in ETHNIC_GROUPS:
-        return value + "族"
-    raise ValueError(f"「{value}」不是56个民族之一（其他情况请填“其他”）。")
+        return "", ""
+    return (lookup[value], "") if value in lookup else ("", value)
 
 
-EDUCATION_ALIASES = {
-    "博士": Education.DOCTORATE,
-    "研究生": Education.MASTER,
-    "硕士": Education.MASTER,
-    "本科": Education.BACHELOR,
-    "大学": Education.BACHELOR,
-    "大专": Education.JUNIOR_COLLEGE,
-    "专科": Education.JUNIOR_COLLEGE,
-    "中专": Education.SECONDARY_VOCATIONAL,
-    "中技": Education.SECONDARY_VOCATIONAL,
-    "技校": Education.SECONDARY_VOCATIONAL,
-    "高中": Education.HIGH_SCHOOL,
-    "职高": Education.HIGH_SCHOOL,
-    "初中": Education.JUNIOR_HIGH,
-    "初中及以下": Education.JUNIOR_HIGH,
-    "小学": Education.PRIMARY,
-    "文盲": Education.PRIMARY,
-}
+_ETHNICITY_LOOKUP = {name: name for name in ETHNIC_GROUPS} | {"其他": "其他"}
+_ETHNICITY_LOOKUP |= {name.removesuffix("族"): name for name in ETHNIC_GROUPS}
 
 
-def parse_education(cell) -> str:
-    return _choice(cell, Education.choices, EDUCATION_ALIASES, "学历")
+def describe_ethnicity(cell) -> tuple[str, str]:
+    return _described(text(cell).replace(" ", ""), _ETHNICITY_LOOKUP)
+
+
+def _code_lookup(choices, synonyms: dict[str, str]) -> dict[str, str]:
+    lookup = dict(synonyms)
+    for code, label in choices:
+        lookup[label] = lookup[code] = code
+    return lookup
+
+
+_EDUCATION_LOOKUP = _code_lookup(Education.choices, EDUCATION_SYNONYMS)
+_OCCUPATION_LOOKUP = _code_lookup(Occupation.choices, OCCUPATION_SYNONYMS)
+
+
+def describe_education(cell) -> tuple[str, str]:
+    return _described(text(cell).replace(" ", ""), _EDUCATION_LOOKUP)
+
+
+def describe_occupation(cell) -> tuple[str, str]:
+    return _described(text(cell).replace(" ", ""), _OCCUPATION_LOOKUP)
 
 
 def parse_category(cell) -> str:
     return _choice(cell, MemberCategory.choices, CATEGORY_ALIASES, "人员类别")
-
-
-OCCUPATION_ALIASES = {
-    "农民": Occupation.FARMER,
-    "牧民": Occupation.FARMER,
-    "渔民": Occupation.FARMER,
-    "离退休": Occupation.RETIRED,
-    "退休": Occupation.RETIRED,
-    "离休": Occupation.RETIRED,
-    "公务员": Occupation.OFFICIAL,
-    "机关干部": Occupation.OFFICIAL,
-    "企业管理人员": Occupation.MANAGER,
-    "专业技术": Occupation.PROFESSIONAL,
-    "教师": Occupation.PROFESSIONAL,
-    "医生": Occupation.PROFESSIONAL,
-    "学生": Occupation.STUDENT,
-    "工人": Occupation.WORKER,
-    "其他": Occupation.OTHER,
-}
-
-
-def parse_occupation(cell) -> str:
-    return _choice(cell, Occupation.choices, OCCUPATION_ALIASES, "工作岗位")
 
 
 PARTY_STATUS_ALIASES = {

@@ -15,7 +15,7 @@ from branches.audit import acting_as
 from branches.models import Organization
 from members.choices import MembershipReason, RosterStatus
 from members.models import Member, Membership, PiiAccess
-from members.roster_plan import KEEP_WHEN_BLANK, Plan, Row, StalePreview
+from members.roster_plan import Plan, Row, StalePreview, left_as_is
 
 # Roster statuses a member leaves to, with the membership end reason they record.
 LEAVE_REASONS = {
@@ -211,7 +211,7 @@ def _new_member(values: dict) -> Member:
     fields = {
         k: val
         for k, val in values.items()
-        if (val is not None or k == "group") and not (k in KEEP_WHEN_BLANK and val == "")
+        if (val is not None or k == "group") and not left_as_is(values, k)
     }
     for flag in ("lost_contact", "is_mobile"):
         fields.setdefault(flag, False)

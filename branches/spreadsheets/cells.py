@@ -15,6 +15,9 @@ class Problem:
     row: int
     column: str
     message: str
+    # What kind of problem, where a page groups them (e.g. "missing": an
+    # organisation the tree does not have, said once for all its rows).
+    kind: str = ""
 
     def __str__(self) -> str:
         return f"第{self.row}行「{self.column}」：{self.message}"

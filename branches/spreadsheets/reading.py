@@ -165,9 +165,92 @@ def read_file(data: bytes, request: dict) -> list[list]:
         return read_csv(data, name, limits)
     if suffix == ".xls":
         check_xls_extent(data, name, limits)
-    else:
-        check_xlsx_extent(data, name, limits)
-    return _calamine_rows(data, name)
+        return _calamine_rows(data, name)
+    check_xlsx_extent(data, name, limits)
+    rows = _calamine_rows(data, name)
+    _show_months(rows, month_cells(_open_zip(data, name), name))
+    return rows
+
+
+# -- dates shown to the month ----------------------------------------------------------------
+#
+# A roster may hold whole dates in cells formatted to show the year and month
+# alone (2017年3月): what the clerk meant is the month. Such cells are handed
+# on as the text "2017年03月", which the import reads as a date known to the
+# month. Built-in formats: 17 is mmm-yy, 57 is yyyy"年"m"月" in Chinese Excel.
+MONTH_BUILTINS = {"17", "57"}
+
+
+def month_format(code: str) -> bool:
+    """Whether an Excel number format shows a year and a month but no day (nor time)."""
+    code = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code).lower()
+    return "y" in code and "m" in code and not re.search(r"[dhs]", code)
+
+
+def _month_styles(archive: zipfile.ZipFile) -> set[str]:
+    """The s="" indices of the cell formats that show a date to the month."""
+    custom = {
+        attrib.get("numFmtId"): attrib.get("formatCode", "")
+        for tag, attrib in _xml_elements(archive, "xl/styles.xml")
+        if tag == "numFmt"
+    }
+    months = {i for i, code in custom.items() if month_format(code)} | MONTH_BUILTINS
+    return {
+        str(index) for index, xf in enumerate(_cell_xfs(archive)) if xf.get("numFmtId") in months
+    }
+
+
+def _cell_xfs(archive: zipfile.ZipFile):
+    """The attributes of the <xf> of <cellXfs>, in order (a cell's s="" is the position)."""
+    from defusedxml.ElementTree import iterparse
+
+    entries = [i for i in archive.infolist() if _normal(i.filename) == "xl/styles.xml"]
+    if not entries:
+        return
+    inside = False
+    with archive.open(entries[-1]) as stream:
+        for event, element in iterparse(stream, events=("start", "end")):
+            tag = element.tag.rpartition("}")[2]
+            if tag == "cellXfs":
+                inside = event == "start"
+            elif tag == "xf" and inside and event == "end":
+                yield dict(element.attrib)
+            if event == "end":
+                element.clear()
+
+
+CELL_STYLE = re.compile(rb'<c r="([A-Z]+)(\d+)" s="(\d+)"')
+
+
+def month_cells(archive: zipfile.ZipFile, name: str) -> set[tuple[int, int]]:
+    """(row, column) from 0 of the first sheet's cells in a format showing the month alone."""
+    styles = _month_styles(archive)
+    if not styles:
+        return set()
+    wanted = {s.encode() for s in styles}
+    found = set()
+    for part in _first_sheet_parts(archive, name):
+        with archive.open(part) as stream:
+            content = stream.read()
+        for letters, number, style in CELL_STYLE.findall(content):
+            if style in wanted:
+                found.add((int(number) - 1, _column_number(letters.decode()) - 1))
+    return found
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+def _show_months(rows: list[list], cells: set[tuple[int, int]]) -> None:
+    for row, column in cells:
+        if row < len(rows) and column < len(rows[row]):
+            value = rows[row][column]
+            if isinstance(value, datetime.date):
+                rows[row][column] = f"{value.year}年{value.month:02d}月"
 
 
 def _calamine_rows(data: bytes, name: str) -> list[list]:

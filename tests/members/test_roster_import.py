@@ -261,22 +261,50 @@ def test_it_reads_an_excel_date_cell_as_a_date_not_a_number(tree, clerk_a):
     assert row.values["joined_on"] == datetime.date(2018, 7, 1)
 
 
-@pytest.mark.parametrize(("cell", "shown"), [("2018.7", "2018.7"), ("201807", "201807")])
-def test_it_refuses_a_joining_date_given_only_to_the_month(tree, clerk_a, cell, shown):
-    result = plan(clerk_a, [[*HEADER, "加入党组织日期"], ["张三", NUMBER, "甲村党支部", cell]])
-
-    assert problems(result) == [
-        f"第2行「加入党组织日期」：日期「{shown}」只有年月，这一列需要写到日，如 2018-07-01。"
-    ]
-    assert result.rows[0].action == "rejected"
+MONTH_FORMS = ["2017.03", "2017.3", "2017-3", "201703", "2017年3月", "2017/03", 201703]
 
 
-def test_it_refuses_a_month_only_number_in_the_joining_date_column(tree, clerk_a):
-    result = plan(clerk_a, [[*HEADER, "入党时间"], ["张三", NUMBER, "甲村党支部", 201807]])
+@pytest.mark.parametrize("column", ["加入党组织日期", "转为正式党员日期", "失去联系日期"])
+@pytest.mark.parametrize("cell", MONTH_FORMS)
+def test_it_keeps_a_date_given_only_to_the_month(tree, clerk_a, column, cell):
+    extra = ["是否为失联党员"] if column == "失去联系日期" else []
+    joined = ["加入党组织日期"] if column == "转为正式党员日期" else []
+    row_cells = [cell, *(["是"] if extra else []), *(["2016-03-01"] if joined else [])]
+    result = plan(
+        clerk_a, [[*HEADER, column, *extra, *joined], ["张三", NUMBER, "甲村党支部", *row_cells]]
+    )
 
-    assert problems(result) == [
-        "第2行「入党时间」：日期「201807」只有年月，这一列需要写到日，如 2018-07-01。"
-    ]
+    (row,) = result.rows
+    name = {"加入党组织日期": "joined_on", "转为正式党员日期": "full_member_on"}.get(
+        column, "lost_contact_on"
+    )
+    assert row.problems == [] and row.action == "new"
+    # Stored as the month's last day: every comparison counts it so.
+    assert row.values[name] == datetime.date(2017, 3, 31)
+    assert row.values[f"{name}_precision"] == "month"
+
+
+@pytest.mark.parametrize("number_format", ["yyyy-mm", 'yyyy"年"m"月"', "mmm-yy"])
+def test_it_reads_an_excel_date_cell_shown_to_the_month_as_a_month(tree, clerk_a, number_format):
+    data = xlsx(
+        [
+            [*HEADER, "入党时间", "转正时间"],
+            ["张三", NUMBER, "甲村党支部", datetime.date(2017, 3, 1), datetime.date(2018, 3, 5)],
+        ],
+        number_formats={(2, 4): number_format, (2, 5): "yyyy-mm-dd"},
+    )
+
+    (row,) = plan_import(data=data, filename="a.xlsx", user=clerk_a).rows
+
+    # What the clerk sees is the month; a cell shown to the day keeps its day.
+    assert (row.values["joined_on"], row.values["joined_on_precision"]) == (
+        datetime.date(2017, 3, 31),
+        "month",
+    )
+    assert (row.values["full_member_on"], row.values["full_member_on_precision"]) == (
+        datetime.date(2018, 3, 5),
+        "day",
+    )
 
 
 @pytest.mark.parametrize("cell", ["2024.6", "202406", "2024年6月", "2024-06", 202406])
@@ -320,10 +348,13 @@ def test_it_refuses_a_birth_date_that_contradicts_the_id_number(tree, clerk_a):
         ("去年七月", "无法识别的日期「去年七月」，请写成 2018-07-01 或 2018年7月1日。"),
     ],
 )
-def test_it_refuses_dates_that_do_not_exist_or_cannot_be_read(tree, clerk_a, cell, message):
+def test_it_warns_of_dates_that_do_not_exist_or_cannot_be_read(tree, clerk_a, cell, message):
     result = plan(clerk_a, [[*HEADER, "加入党组织日期"], ["张三", NUMBER, "甲村党支部", cell]])
 
-    assert problems(result) == [f"第2行「加入党组织日期」：{message}"]
+    # An optional date it cannot read is left out: the row still imports.
+    assert problems(result) == []
+    assert [str(w) for w in result.warnings] == [f"第2行「加入党组织日期」：{message}此项未导入。"]
+    assert "joined_on" not in result.rows[0].values and result.rows[0].action == "new"
 
 
 # -- values ---------------------------------------------------------------------
@@ -368,16 +399,30 @@ def test_it_reads_yes_no_sex_and_other_choices(tree, clerk_a):
 @pytest.mark.parametrize(
     ("column", "cell", "message"),
     [
-        ("是否为流动党员", "有", "「有」应填“是”或“否”。"),
         ("性别", "未知", "无法识别的性别「未知」，可填：男、女。"),
-        ("民族", "火星族", "「火星族」不是56个民族之一（其他情况请填“其他”）。"),
-        ("月交党费", "五元", "「五元」不是金额。"),
+        ("人员类别", "积极分子", "无法识别的人员类别「积极分子」，可填：正式党员、预备党员。"),
     ],
 )
-def test_it_refuses_values_it_cannot_read(tree, clerk_a, column, cell, message):
+def test_it_refuses_values_a_member_cannot_do_without(tree, clerk_a, column, cell, message):
     result = plan(clerk_a, [[*HEADER, column], ["张三", NUMBER, "甲村党支部", cell]])
 
     assert problems(result) == [f"第2行「{column}」：{message}"]
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "message"),
+    [
+        ("是否为流动党员", "有", "「有」应填“是”或“否”。此项未导入。"),
+        ("月交党费", "五元", "「五元」不是金额。此项未导入。"),
+    ],
+)
+def test_it_leaves_out_optional_values_it_cannot_read_with_a_warning(
+    tree, clerk_a, column, cell, message
+):
+    result = plan(clerk_a, [[*HEADER, column], ["张三", NUMBER, "甲村党支部", cell]])
+
+    assert problems(result) == [] and result.rows[0].action == "new"
+    assert [str(w) for w in result.warnings] == [f"第2行「{column}」：{message}"]
 
 
 def test_it_refuses_a_sex_that_contradicts_the_id_number(tree, clerk_a):

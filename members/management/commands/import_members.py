@@ -40,6 +40,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         for problem in plan.problems:
             self.stdout.write(str(problem))
+        for warning in plan.warnings:
+            self.stdout.write(f"警告 {warning}")
         for column in plan.unknown_columns:
             self.stdout.write(f"忽略无法识别的列「{column}」。")
         counts = plan.counts
