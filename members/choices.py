@@ -74,6 +74,9 @@ class RosterStatus(models.TextChoices):
 
 class MembershipReason(models.TextChoices):
     JOINED = "joined", "入党/首次登记"
+    # A member first brought in by a roster: the row starts on 加入党组织日期, as
+    # the roster says, so reports for past dates count them.
+    ROSTER = "roster", "花名册登记（自入党日期）"
     TRANSFER_IN = "transfer_in", "转入"
     TRANSFER = "transfer", "支部间转接"
     REGROUP = "regroup", "调整党小组"

@@ -18,7 +18,9 @@ from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from branches.missing import NewNode, organisations_create
 from branches.models import Organization, Upload
+from branches.spreadsheets.cells import grouped
 from branches.uploads import UploadGone, upload_keep, upload_read
 from members.models import ImportRun
 from members.roster_parse import RosterFileError
@@ -34,14 +36,19 @@ def import_run_preview(*, user, data: bytes, file_name: str) -> tuple[ImportRun,
 
 def _preview_fields(plan: Plan) -> dict:
     """What a checked plan leaves on its import run: the preview the user confirms."""
-    counts = plan.counts
+    counts, warnings = plan.counts, plan.warnings
     return {
         "status": ImportRun.Status.PREVIEWED,
         "rows_new": counts["new"],
         "rows_changed": counts["changed"],
         "rows_unchanged": counts["unchanged"],
         "rows_rejected": counts["rejected"],
-        "problems": [str(p) for p in plan.problems],
+        # An organisation the tree lacks is said once for all its rows; so is a
+        # word kept as written (待规范).
+        "problems": grouped(plan.problems),
+        "warnings": grouped(warnings, kinds=("review",)),
+        "warning_count": len(warnings),
+        "missing": plan.missing,
         "fingerprint": plan.fingerprint,
     }
 
@@ -319,6 +326,45 @@ def import_run_retry(*, run: ImportRun) -> None:
     from members.tasks import check_import
 
     _enqueue_after_commit(check_import, run)
+
+
+def import_run_recheck(*, run: ImportRun) -> None:
+    """Check a previewed run again from its stored file: the tree has changed.
+
+    A small file is checked at once; a big one goes back to the worker.
+    """
+    if run.status != ImportRun.Status.PREVIEWED:
+        raise ValidationError(ALREADY_DONE)
+    _checked_plans.pop(run.pk, None)  # checked against the tree as it was
+    if not run.in_background:
+        plan = plan_import(data=upload_read(run.upload), filename=run.file_name, user=run.user)
+        ImportRun.objects.filter(pk=run.pk).update(**_preview_fields(plan))
+        return
+    queued = ImportRun.objects.filter(
+        pk=run.pk, status=ImportRun.Status.PREVIEWED, lease_token=""
+    ).update(
+        status=ImportRun.Status.QUEUED,
+        progress_done=0,
+        progress_total=0,
+        heartbeat_at=timezone.now(),
+    )
+    if not queued:
+        raise ValidationError(ALREADY_DONE)
+    run.status = ImportRun.Status.QUEUED
+    from members.tasks import check_import
+
+    _enqueue_after_commit(check_import, run)
+
+
+@transaction.atomic
+def import_run_create_missing(*, run: ImportRun, user, nodes: list[NewNode]) -> list:
+    """Create the organisations the run's file names and the tree lacks, then check it again.
+
+    All or nothing: a node the tree refuses leaves the tree and the run as they were.
+    """
+    created = organisations_create(nodes=nodes, user=user)
+    import_run_recheck(run=run)
+    return created
 
 
 @transaction.atomic

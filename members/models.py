@@ -471,7 +471,10 @@ class ImportRun(models.Model):
     rows_rejected = models.PositiveIntegerField("拒绝", default=0)
     skipped_invalid = models.BooleanField("只导入有效行", default=False)
     problems = models.JSONField("问题", default=list, blank=True)
+    # Warnings as the page shows them (a 待规范 word said once for all its rows)
+    # and how many there were, row by row.
     warnings = models.JSONField("警告（不影响导入）", default=list, blank=True)
+    warning_count = models.PositiveIntegerField("警告条数", default=0)
     # Organisations the file names that the tree does not have: one entry per
     # organisation (the names as written, its kind, how many rows), so the
     # preview says it once and a tree editor can create them in one step.

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db.models import CharField
 
+from branches.missing import MissingOrganisation
 from branches.spreadsheets.cells import Problem, normalise_header
 from branches.spreadsheets.reading import SpreadsheetError, read_rows
 from members import roster_values as v
@@ -72,6 +73,7 @@ class Row:
     changes: dict = field(default_factory=dict)
     check_error: str = ""  # a wrong check character, allowed only where the record overrides it
     file_problems: int | None = None  # how many problems the file itself had
+    missing: MissingOrganisation | None = None  # a branch or group the tree lacks
 
 
 # -- reading ------------------------------------------------------------------
@@ -133,11 +135,13 @@ def _cell(raw, col):
 def _parse(row: Row, mapping, headers, index) -> None:
     """Parse *row*'s cells into values; *index* resolves the branch and group names."""
 
-    def problem(field_name, message):
-        row.problems.append(Problem(row.number, headers.get(field_name, field_name), message))
+    def problem(field_name, message, kind=""):
+        column = headers.get(field_name, field_name)
+        row.problems.append(Problem(row.number, column, message, kind))
 
-    def warning(field_name, message):
-        row.warnings.append(Problem(row.number, headers.get(field_name, field_name), message))
+    def warning(field_name, message, kind=""):
+        column = headers.get(field_name, field_name)
+        row.warnings.append(Problem(row.number, column, message, kind))
 
     values = row.values
     by_field = {f: _cell(row.cells, col) for col, f in mapping.items()}
@@ -167,6 +171,10 @@ def _parse(row: Row, mapping, headers, index) -> None:
         # Without a 所在党小组 column the group is left as it is (see ``_changes``).
         if "group" in by_field:
             values["group"] = index.group(branch, v.text(by_field.get("group")))
+    except MissingOrganisation as exc:
+        group = v.text(by_field.get("group"))
+        row.missing = exc.under(group) if "branch" not in values and group else exc
+        problem("group" if "branch" in values else "branch", str(exc), "missing")
     except ValueError as exc:
         problem("group" if "branch" in values else "branch", str(exc))
     _cross_checks(values, problem, warning)
@@ -182,6 +190,7 @@ def _describe(values, name, cell, warning) -> None:
             name,
             f"「{as_written}」不在{label}的统计分类中，已原样保存并标为“待规范”，"
             f"请在党员名单中按“待规范”筛选后选定{label}。",
+            "review",
         )
 
 

@@ -10,9 +10,10 @@ roster outside that scope is refused without saying where it is."""
 from __future__ import annotations
 
 import hashlib
-import re
+from collections import Counter
 from dataclasses import dataclass, field
 
+from branches.missing import MissingOrganisation, written_names
 from branches.models import Organization, OrgKind
 from branches.paths import path_prefixes
 from branches.spreadsheets.cells import normalise_header
@@ -54,6 +55,15 @@ class Plan:
     def warnings(self) -> list[Problem]:
         """Noted on rows that import all the same (待规范 words, unreadable optional values)."""
         return [p for r in self.rows if r.action != "rejected" for p in r.warnings]
+
+    @property
+    def missing(self) -> list[dict]:
+        """The organisations rows name that the tree lacks, most rows first, once each."""
+        counts = Counter(r.missing.key for r in self.rows if r.missing is not None)
+        return [
+            {"names": list(names), "leaf": leaf, "parent": parent, "rows": rows}
+            for (names, leaf, parent), rows in counts.most_common()
+        ]
 
 
 # -- resolving organisations --------------------------------------------------
@@ -106,7 +116,8 @@ class BranchIndex:
         return found
 
     def _branch(self, value: str) -> Organization:
-        parts = [normalise_header(p) for p in re.split(r"[/／>＞]", value) if p.strip()]
+        written = written_names(value)
+        parts = [normalise_header(p) for p in written]
         if not parts:
             raise ValueError("未填写所在党支部。")
         candidates = self.by_name.get(parts[-1], [])
@@ -115,7 +126,9 @@ class BranchIndex:
         if len(candidates) == 1:
             return candidates[0]
         if not candidates:
-            raise ValueError(f"在你管辖的范围内找不到未撤销的党支部「{value}」。")
+            raise MissingOrganisation(
+                f"在你管辖的范围内找不到未撤销的党支部「{value}」。", names=written, leaf="branch"
+            )
         names = "、".join(self.label(b) for b in candidates)
         raise ValueError(f"「{value}」有 {len(candidates)} 个同名党支部：{names}；请写成完整路径。")
 
@@ -133,7 +146,12 @@ class BranchIndex:
             return None
         group = self.groups.get((branch.pk, normalise_header(value)))
         if group is None:
-            raise ValueError(f"党支部「{branch.name}」下没有党小组「{value}」。")
+            raise MissingOrganisation(
+                f"党支部「{branch.name}」下没有党小组「{value}」。",
+                names=[" ".join(value.split())],
+                leaf="group",
+                parent=branch.pk,
+            )
         return group
 
 

@@ -197,7 +197,7 @@ def roster_commit(
         members = [_new_member(r.values) for r in new_rows]
         Member.objects.bulk_create(members, batch_size=1000)
         Membership.objects.open_for_new_members(
-            [m.pk for m in members], since=today, reason=MembershipReason.JOINED, note="花名册导入"
+            [m.pk for m in members], since=today, reason=MembershipReason.ROSTER, note="花名册导入"
         )
         changed = [r for r in plan.rows if r.action == "changed"]
         _update_fields(changed)

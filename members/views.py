@@ -3,15 +3,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from branches.missing import nodes_choose, planned, who_may_create
+from branches.models import BranchCategory
 from branches.scoping import scoped_view
 from branches.spreadsheets.forms import SpreadsheetUploadForm
-from branches.spreadsheets.writing import attachment, xlsx_response
+from branches.spreadsheets.writing import attachment, table_xlsx, xlsx_response
 from branches.uploads import UploadGone, upload_read
 from branches.writes import write_permission
 from members import import_runs, services
@@ -22,6 +24,7 @@ from members.roster_parse import RosterFileError
 from members.roster_plan import StalePreview, plan_import
 
 IMPORT_PERMISSION = "members.import_member"
+CREATE_ORG_PERMISSION = "branches.add_organization"
 
 
 @write_permission(IMPORT_PERMISSION)
@@ -71,7 +74,82 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     import_runs.import_runs_sweep()
     run = _own_run(request, pk)
     context = {"run": run, "retention_days": settings.IMPORT_RETENTION_DAYS}
+    if run.missing and run.status == ImportRun.Status.PREVIEWED:
+        context.update(_missing_context(request, run))
     return render(request, "members/import_preview.html", context)
+
+
+def _missing_context(request, run: ImportRun) -> dict:
+    """The organisations the file names that the tree lacks, and who may create them."""
+    may_create = request.user.has_perm(CREATE_ORG_PERMISSION)
+    return {
+        "nodes": planned(run.missing, request.user),
+        "missing_rows": sum(entry["rows"] for entry in run.missing),
+        "may_create": may_create,
+        "ask": [] if may_create else who_may_create(request.user),
+    }
+
+
+@scoped_view(ImportRun)
+@write_permission(IMPORT_PERMISSION, CREATE_ORG_PERMISSION)
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required(IMPORT_PERMISSION, raise_exception=True)
+def import_missing(request: HttpRequest, pk: int) -> HttpResponse:
+    """Create, after one confirmation, the organisations a roster names that the tree lacks.
+
+    Lists each new node (kind, category, parent); where the file gives no
+    parent the user picks it. Then the roster is checked again.
+    """
+    run = _own_run(request, pk)
+    if request.method == "POST" and not request.user.has_perm(CREATE_ORG_PERMISSION):
+        raise PermissionDenied
+    if not run.missing or run.status != ImportRun.Status.PREVIEWED or _purged(request, run):
+        return redirect("members:import_preview", pk=run.pk)
+    context = {
+        "run": run,
+        **_missing_context(request, run),
+        "errors": [],
+        "categories": BranchCategory.choices,
+    }
+    if request.method == "POST":
+        nodes = context["nodes"]
+        errors = nodes_choose(nodes, request.POST)
+        if not errors:
+            try:
+                created = import_runs.import_run_create_missing(
+                    run=run, user=request.user, nodes=nodes
+                )
+            except (ValidationError, UploadGone) as exc:
+                errors = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            else:
+                messages.success(
+                    request,
+                    f"已新建 {len(created)} 个组织："
+                    + "、".join(o.name for o in created)
+                    + "。花名册已按新的组织树重新检查。",
+                )
+                return redirect("members:import_preview", pk=run.pk)
+        context.update(_missing_context(request, run), errors=errors)  # the list read afresh
+    return render(request, "members/import_missing.html", context)
+
+
+@scoped_view(ImportRun)
+@require_GET
+@login_required
+@permission_required(IMPORT_PERMISSION, raise_exception=True)
+def import_missing_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """The organisations to create, as a sheet to hand to whoever keeps the tree."""
+    run = _own_run(request, pk)
+    nodes = planned(run.missing, request.user)
+    return table_xlsx(
+        title=f"组织树中没有的组织（{run.file_name}）",
+        note="花名册中写到、但组织树中还没有的组织；请维护组织树的人员核实后新建。",
+        headers=["组织名称", "组织类型", "支部类型", "上级组织", "涉及行数"],
+        rows=([n.name, n.kind_label, n.category_label, n.parent_label, n.rows] for n in nodes),
+        widths=[28, 10, 10, 36, 10],
+        filename=f"待新建的组织-{run.file_name.rsplit('.', 1)[0]}.xlsx",
+    )
 
 
 @scoped_view(ImportRun)

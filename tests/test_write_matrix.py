@@ -191,9 +191,9 @@ def candidates(module_objects) -> dict:
     return module_objects[1]
 
 
-def _run(user, status) -> ImportRun:
+def _run(user, status, branch="甲村党支部") -> ImportRun:
     """A run of *user* previewed as the import page does; a failed one is marked so after."""
-    rows = [HEADER, ["新党员", id_number(datetime.date(1993, 5, 6), 57), "甲村党支部"]]
+    rows = [HEADER, ["新党员", id_number(datetime.date(1993, 5, 6), 57), branch]]
     run, _plan = import_run_preview(user=user, data=csv_bytes(rows), file_name="花名册.csv")
     if status == ImportRun.Status.FAILED:
         ImportRun.objects.filter(pk=run.pk).update(status=status, error="写入时出错")
@@ -236,6 +236,8 @@ def build_candidates(world, tree, cast, superuser) -> dict:
     objects[PointEntry] = sorted(objects[PointEntry], key=lambda e: e.status != "pending")
     users = [*cast.values(), superuser]
     objects[ImportRun] = [_run(u, status) for status in ("previewed", "failed") for u in users]
+    # Runs naming a branch the tree lacks, for the page that creates it.
+    objects[ImportRun] += [_run(u, "previewed", "甲镇党委/青山村党支部") for u in users]
     return objects
 
 
@@ -244,6 +246,7 @@ POOLS = {
     "activities:rating_compute": lambda c: c[Organization][::-1],
     "activities:rating_publish": lambda c: c[Organization][::-1],
     "members:import_confirm": lambda c: [r for r in c[ImportRun] if r.status == "previewed"],
+    "members:import_missing": lambda c: [r for r in c[ImportRun] if r.missing],
     "members:import_retry": lambda c: [r for r in c[ImportRun] if r.status == "failed"],
 }
 
@@ -433,6 +436,8 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
         return url, {"held_on": obj.held_on.isoformat(), "topic": "改过的议题"}
     if name in ("activities:rating_compute", "activities:rating_publish"):
         return f"{url}?year=2024", {}
+    if name == "members:import_missing":
+        return url, {"confirm": "1"}
     return url, {"skip_invalid": "1"}
 
 

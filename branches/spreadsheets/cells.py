@@ -23,6 +23,33 @@ class Problem:
         return f"第{self.row}行「{self.column}」：{self.message}"
 
 
+def grouped(problems: list[Problem], *, kinds=("missing",), shown: int = 5) -> list[str]:
+    """The problems as lines, those of *kinds* said once for every row they share.
+
+    An unknown branch named by 300 rows is one line, ``第5、6、7、8、9行等「所在党支部」：…
+    （共 300 行）``, where the first of them stood; every other problem keeps its line.
+    """
+    lines: list[str | list[Problem]] = []
+    same: dict[tuple[str, str], list[Problem]] = {}
+    for p in problems:
+        if p.kind not in kinds:
+            lines.append(str(p))
+        elif (p.column, p.message) in same:
+            same[p.column, p.message].append(p)
+        else:
+            lines.append(same.setdefault((p.column, p.message), [p]))
+    return [line if isinstance(line, str) else _one_line(line, shown) for line in lines]
+
+
+def _one_line(problems: list[Problem], shown: int) -> str:
+    if len(problems) == 1:
+        return str(problems[0])
+    rows = "、".join(str(p.row) for p in problems[:shown])
+    more = "等" if len(problems) > shown else ""
+    first = problems[0]
+    return f"第{rows}行{more}「{first.column}」：{first.message}（共 {len(problems)} 行）"
+
+
 def normalise_header(text) -> str:
     """Full-width to half-width, no spaces, no hint text in brackets, no asterisks."""
     text = unicodedata.normalize("NFKC", str(text or ""))

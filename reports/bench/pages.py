@@ -6,6 +6,7 @@ account that requests it and a time budget for its median at city scale.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -75,6 +76,28 @@ def _report_url(name: str) -> Callable[[], str]:
     return url
 
 
+def _missing_run_url(username: str) -> Callable[[], str]:
+    """A roster naming 20 branches the tree lacks, previewed for *username*: the page
+    that creates them (for a tree editor) or lists them (for a clerk)."""
+
+    def url() -> str:
+        from branches.models import User
+        from members.idcard import make_id_number
+        from members.import_runs import import_run_preview
+
+        user = User.objects.select_related("org").get(username=username)
+        township = user.org if user.org.kind == OrgKind.TOWNSHIP else _first_township()
+        lines = ["姓名,公民身份证号,所在党支部"]
+        for i in range(20):
+            number = make_id_number("131125", datetime.date(1960, 1, 1 + i), 21)
+            lines.append(f"党员{i},{number},{township.name}/新设{i}村党支部")
+        data = "\n".join(lines).encode()
+        run, _plan = import_run_preview(user=user, data=data, file_name="bench.csv")
+        return reverse("members:import_missing", args=[run.pk])
+
+    return url
+
+
 PAGES: list[BenchPage] = [
     BenchPage("admin_member_list", lambda: reverse("admin:members_member_changelist"), 300),
     BenchPage("admin_member_search", _member_search_url, 300),
@@ -98,4 +121,6 @@ PAGES: list[BenchPage] = [
     BenchPage("report_compliance_county", _report_url("reports:compliance"), 300, "county"),
     BenchPage("report_stars_county", _report_url("reports:stars"), 300, "county"),
     BenchPage("report_summary_county", _report_url("reports:summary"), 300, "county"),
+    BenchPage("import_missing_admin", _missing_run_url("admin"), 300),
+    BenchPage("import_missing_clerk", _missing_run_url("clerk_a"), 300, "clerk_a"),
 ]

@@ -754,7 +754,7 @@ def test_it_writes_only_the_valid_rows_when_told_to_skip_the_invalid_ones(tree, 
         assert (row.branch_id, row.ended_on, row.start_reason) == (
             member.branch_id,
             None,
-            MembershipReason.JOINED,
+            MembershipReason.ROSTER,
         )
 
 
