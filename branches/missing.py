@@ -160,9 +160,12 @@ def planned(entries: list[dict], user) -> list[NewNode]:
     """
     tree = TreeNames(user)
     nodes: dict[str, NewNode] = {}
+    made_since = _groups_of({e["parent"] for e in entries if e.get("parent")})
     for entry in entries:
         names, leaf = entry["names"], entry["leaf"]
         if entry.get("parent") in tree.by_pk:
+            if (entry["parent"], normalise_header(names[0])) in made_since:
+                continue  # created since the file was checked
             start, parent = 0, tree.by_pk[entry["parent"]]
         else:
             start, parent = _deepest_existing(names, tree)
@@ -174,6 +177,14 @@ def planned(entries: list[dict], user) -> list[NewNode]:
             above = nodes.setdefault(node.key, node)
             above.rows += entry["rows"]
     return list(nodes.values())
+
+
+def _groups_of(branch_pks: set[int]) -> set[tuple[int, str]]:
+    """The live groups of these branches, as (branch, name): one query, only if any."""
+    if not branch_pks:
+        return set()
+    groups = Organization.objects.live().filter(parent_id__in=branch_pks, kind=OrgKind.GROUP)
+    return {(p, normalise_header(n)) for p, n in groups.values_list("parent_id", "name")}
 
 
 def _deepest_existing(names: list[str], tree: TreeNames) -> tuple[int, Organization | None]:

@@ -361,7 +361,12 @@ def import_run_create_missing(*, run: ImportRun, user, nodes: list[NewNode]) -> 
     """Create the organisations the run's file names and the tree lacks, then check it again.
 
     All or nothing: a node the tree refuses leaves the tree and the run as they were.
+    The run is locked first: a second click, or a second tab, finds the
+    organisations made and the run checked again, and creates nothing twice.
     """
+    locked = ImportRun.objects.select_for_update().get(pk=run.pk)
+    if locked.missing != run.missing or locked.status != ImportRun.Status.PREVIEWED:
+        raise ValidationError("这次导入的预览已经更新（可能已新建了这些组织），请查看最新的预览。")
     created = organisations_create(nodes=nodes, user=user)
     import_run_recheck(run=run)
     return created

@@ -39,7 +39,9 @@ def bench_roster(rows: int, user, rng: random.Random) -> bytes:
     used = set()
     for i in range(rows):
         label, branch = branches[i % len(branches)]
-        birth = f"{rng.randint(1940, 2000)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        year = rng.randint(1940, 2000)
+        birth = f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        joined = max(2010, year + 19)  # of age when they joined
         while True:
             seq = rng.randrange(1000)
             number = make_id_number("131125", datetime.date.fromisoformat(birth), seq)
@@ -55,8 +57,8 @@ def bench_roster(rows: int, user, rng: random.Random) -> bytes:
             "birth_date": birth,
             "education": "高中",
             "category": "正式党员",
-            "joined_on": "2010-07-01",
-            "full_member_on": "2011-07-01",
+            "joined_on": f"{joined}-07-01",
+            "full_member_on": f"{joined + 1}-07-01",
             "occupation": "农牧渔民",
             "mobile_phone": f"138{i:08d}",
             "landline": "",

@@ -12,6 +12,7 @@ import datetime
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -224,3 +225,31 @@ def test_the_pages_run_as_many_queries_for_20_missing_branches_as_for_2(request,
             ]
         )
     assert counts[0] == counts[1]
+
+
+def test_a_second_click_creates_nothing_twice(tree, admin_role_user):
+    run, _plan = import_run_preview(
+        user=admin_role_user,
+        data=csv_bytes([HEADER, person(1, "丙镇党委/青山村党支部")]),
+        file_name="a.csv",
+    )
+    nodes = planned(run.missing, admin_role_user)
+    import_runs.import_run_create_missing(run=run, user=admin_role_user, nodes=nodes)
+    # The same page, still open in another tab, is sent again.
+    with pytest.raises(ValidationError, match="预览已经更新"):
+        import_runs.import_run_create_missing(run=run, user=admin_role_user, nodes=nodes)
+    assert Organization.objects.filter(name="青山村党支部").count() == 1
+
+
+def test_a_group_made_since_the_check_is_not_offered_again(tree, admin_role_user):
+    rows = [[*HEADER, "所在党小组"], person(1, "甲村党支部", "甲村第三党小组")]
+    run, _plan = import_run_preview(user=admin_role_user, data=csv_bytes(rows), file_name="a.csv")
+    Organization.objects.create(
+        kind=OrgKind.GROUP,
+        name="甲村第三党小组",
+        code="A-V-G3",
+        parent=tree.village_a,
+        path=tree.village_a.path + "0003",
+        depth=tree.village_a.depth + 1,
+    )
+    assert planned(run.missing, admin_role_user) == []
