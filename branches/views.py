@@ -72,7 +72,12 @@ def tree_import(request: HttpRequest) -> HttpResponse:
             upload = uploads.upload_keep(
                 user=request.user, purpose=Upload.Purpose.TREE, data=data, file_name=sent.name
             )
-            context = {"plan": plan, "counts": plan.counts, "upload": upload}
+            context = {
+                "plan": plan,
+                "counts": plan.counts,
+                "lines": plan.lines,
+                "upload": upload,
+            }
             return render(request, "branches/tree_preview.html", context)
     return render(request, "branches/tree_import.html", {"form": form})
 
