@@ -38,7 +38,7 @@ class PostInline(ScopedTabularInline):
 @admin.register(Organization)
 class OrganizationAdmin(AuditedAdmin):
     list_display = ["indented_name", "kind", "category", "code", "member_total", "status"]
-    list_filter = ["kind", "category", LiveFilter]
+    list_filter = ["kind", "category", LiveFilter, "founded_on"]
     search_fields = ["name", "short_name", "code"]
     autocomplete_fields = ["parent"]
     readonly_fields = ["path", "depth", "created_at"]

@@ -1,4 +1,5 @@
-"""The tree sheet's preview lists every node the import founds, renames, moves or dissolves."""
+"""The tree import page: its preview lists every node the import founds, renames, moves
+or dissolves; the page lists the nodes still without a 成立日期."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from branches.roles import Role
+from branches.selectors import orgs_without_founding
+from branches.services import org_update
 from branches.tree_sheets import plan_tree_import
 from tests.branches.test_tree_sheets import exported, sheet
+from tests.conftest import with_role
+from tests.factories import BranchFactory, UserFactory
+from tests.helpers import beijing
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +150,74 @@ def test_it_previews_in_a_constant_number_of_queries(
         page = client.post(reverse("tree_import"), {"file": SimpleUploadedFile("t.xlsx", data)})
 
     assert len(page.context["lines"]) == n
+
+
+# --- organisations without a 成立日期, listed on the tree page ------------------------------
+
+
+@pytest.fixture
+def keeper_a(tree):
+    """One who keeps township A's part of the tree (the county role, at the township)."""
+    return with_role(UserFactory(org=tree.township_a), Role.COUNTY)
+
+
+def test_it_lists_the_users_nodes_without_founding_date_with_their_admin_pages(
+    tree, keeper_a, client
+):
+    org_update(org=tree.village_a, founded_on=datetime.date(1998, 7, 1))
+    entered = BranchFactory(
+        parent=tree.township_a, name="甲镇新村党支部", created_at=beijing(2026, 3, 1, 9, 5)
+    )
+    client.force_login(keeper_a)
+
+    page = client.get(reverse("tree_import"))
+
+    listed = page.context["unfounded"]
+    assert [o.pk for o in listed] == [
+        tree.township_a.pk,
+        tree.group_a1.pk,  # 甲村党支部 has its date; its groups do not
+        tree.group_a2.pk,
+        tree.organ_a.pk,
+        entered.pk,
+    ]
+    assert page.context["unfounded_total"] == 5
+    html = page.content.decode()
+    change = reverse("admin:branches_organization_change", args=[entered.pk])
+    assert f'<a href="{change}">甲镇党委/甲镇新村党支部</a>' in html
+    assert "2026-03-01 09:05" in html  # 录入时间, in Beijing time
+    assert "乙" not in "".join(o.label for o in listed)
+
+
+def test_it_counts_all_but_lists_the_first_nodes_without_founding_date(tree, county_user):
+    shown, total = orgs_without_founding(user=county_user, limit=3)
+    assert ([o.name for o in shown], total) == (["县委", "甲镇党委", "甲村党支部"], 11)
+
+
+@pytest.mark.parametrize("n", [2, 20])
+def test_it_renders_the_tree_page_in_a_constant_number_of_queries(
+    tree, keeper_a, client, django_assert_num_queries, n
+):
+    for i in range(n):
+        BranchFactory(parent=tree.township_a, name=f"新{i}村党支部", code=f"N{i}")
+    BranchFactory(parent=tree.township_b, code="B-N")
+    client.force_login(keeper_a)
+
+    # 1 session, 2 user with its node, 3-4 permissions (own, groups'), 5 the nodes
+    # without a 成立日期, 6 their ancestors for the labels, 7-9 the session's new
+    # expiry (savepoint, update, release).
+    with django_assert_num_queries(9):
+        page = client.get(reverse("tree_import"))
+
+    assert page.context["unfounded_total"] == n + 5  # 甲镇党委 and its four nodes
+
+
+def test_the_admin_lists_every_node_without_founding_date(tree, keeper_a, client):
+    org_update(org=tree.organ_a, founded_on=datetime.date(1998, 7, 1))
+    client.force_login(keeper_a)
+
+    page = client.get(
+        reverse("admin:branches_organization_changelist"), {"founded_on__isnull": "True"}
+    )
+
+    assert page.status_code == 200
+    assert page.context["cl"].result_count == 4  # 甲镇党委, 甲村党支部 and its two groups
