@@ -4,7 +4,9 @@ clerk's worklist, the compliance report and the party-group ranking.
 An organisation owes, for every cadence rule of its kind, the rule's number of
 records in each period (month, quarter, year) the rule governs: a period
 follows the rule valid on its first day. It owes nothing for a period it did
-not exist in (founded after its end, dissolved before its start), and a
+not exist in (founded after its end, dissolved before its start) – without a
+成立日期 it counts as founded on the day it was entered here (``created_at``),
+so a node entered today owes nothing for the months before – and a
 branch owes 支委会 meetings only while it has a committee (at least three
 committee posts held on the period's last day, or today for an open period).
 A record counts for the period of its meeting date; it was on time when
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 
 from django.db.models import BigIntegerField, Case, F, Q, Sum, Value, When
 from django.db.models.functions import Least
+from django.utils import timezone
 
 from activities.models import ActivityKind, ActivityTally, CadenceRule, Period
 from activities.periods import period_bounds
@@ -158,6 +161,11 @@ def unpack(packed: int, shifts: tuple[int, ...]) -> int:
     return sum((packed >> shift) & MONTH_MAX for shift in shifts)
 
 
+def owes_from(org) -> datetime.date:
+    """The first day *org* owes meetings: its 成立日期, else the local day it was entered."""
+    return org.founded_on or timezone.localdate(org.created_at)
+
+
 def each_obligation(
     orgs,
     *,
@@ -169,23 +177,24 @@ def each_obligation(
 ) -> Iterator[tuple]:
     """Every (organisation, rule, span, done, on time) the organisations owe.
 
-    *orgs* are objects with ``pk``, ``kind``, ``founded_on`` and
-    ``dissolved_on`` (model instances or lighter named rows). Without
+    *orgs* are objects with ``pk``, ``kind``, ``founded_on``, ``created_at``
+    and ``dissolved_on`` (model instances or lighter named rows). Without
     *on_time* the last item is None (the report does not need it, and at
     county level the loop is the page's cost).
     """
     by_kind: dict[str, list] = {}
     for org in orgs:
-        by_kind.setdefault(org.kind, []).append(org)
+        # Once per organisation, not once per rule: the time zone lookup is not free.
+        by_kind.setdefault(org.kind, []).append((org, owes_from(org)))
     for rule, rule_spans in spans:
         committee = rule.kind == ActivityKind.COMMITTEE
         on_time_at = ON_TIME[rule.period]
         single = all(len(span.shifts) == 1 for span in rule_spans)
-        for org in by_kind.get(rule.org_kind, ()):
+        for org, founded in by_kind.get(rule.org_kind, ()):
             packed = counts.get((org.pk, rule.kind), NOTHING)
-            count, founded, dissolved = packed[0], org.founded_on, org.dissolved_on
+            count, dissolved = packed[0], org.dissolved_on
             for span in rule_spans:
-                if (founded and founded > span.end) or (dissolved and dissolved < span.start):
+                if founded > span.end or (dissolved and dissolved < span.start):
                     continue
                 if committee and not has_committee(org.pk, min(span.end, today)):
                     continue

@@ -38,15 +38,15 @@ class PostInline(ScopedTabularInline):
 @admin.register(Organization)
 class OrganizationAdmin(AuditedAdmin):
     list_display = ["indented_name", "kind", "category", "code", "member_total", "status"]
-    list_filter = ["kind", "category", LiveFilter]
+    list_filter = ["kind", "category", LiveFilter, "founded_on"]
     search_fields = ["name", "short_name", "code"]
     autocomplete_fields = ["parent"]
-    readonly_fields = ["path", "depth"]
+    readonly_fields = ["path", "depth", "created_at"]
     list_per_page = 100
     inlines = [PostInline]
     fieldsets = [
         (None, {"fields": ["kind", "name", "short_name", "code", "category", "parent"]}),
-        ("日期", {"fields": ["founded_on", "dissolved_on"]}),
+        ("日期", {"fields": ["founded_on", "dissolved_on", "created_at"]}),
         ("联系方式", {"fields": ["phone", "address", "sort_order"]}),
         ("树结构", {"fields": ["path", "depth"], "classes": ["collapse"]}),
     ]

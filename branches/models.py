@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from branches.audit import AuditedQuerySet, audit_history
 from branches.paths import subtree_q
@@ -91,12 +92,16 @@ class Organization(models.Model):
     depth = models.PositiveSmallIntegerField("层级", editable=False, default=1)
     founded_on = models.DateField("成立日期", null=True, blank=True)
     dissolved_on = models.DateField("撤销日期", null=True, blank=True)
+    # When the node was entered here: where an organisation without a 成立日期
+    # starts owing meetings (activities.cadence), so it owes none from before.
+    created_at = models.DateTimeField("录入时间", default=timezone.now, editable=False)
     phone = models.CharField("联系电话", max_length=30, blank=True)
     address = models.CharField("地址", max_length=200, blank=True)
     sort_order = models.PositiveIntegerField("排序", default=0)
 
     objects = OrganizationQuerySet.as_manager()
-    history = audit_history(excluded_fields=["path", "depth"])
+    # created_at never changes after the first history row, which records it anyway.
+    history = audit_history(excluded_fields=["path", "depth", "created_at"])
 
     class Meta:
         verbose_name = "党组织"

@@ -7,6 +7,7 @@ from collections import Counter
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 
+from branches.labels import attach_labels
 from branches.models import Organization, OrgKind
 from branches.paths import path_prefixes
 
@@ -45,3 +46,21 @@ def member_counts_by_path(*, user) -> dict[str, int]:
             for prefix in path_prefixes(path, include_self=True):
                 counts[prefix] += n
     return counts
+
+
+def orgs_without_founding(*, user, limit: int = 100) -> tuple[list[Organization], int]:
+    """The nodes of *user*'s part of the tree without a 成立日期, in tree order, labelled.
+
+    They owe meetings only from the day they were entered (``created_at``,
+    ``activities.cadence.owes_from``), so whoever keeps the tree fills the date
+    in. The first *limit* and how many there are: two queries and the labels'.
+    """
+    missing = (
+        Organization.objects.visible_to(user)
+        .filter(founded_on__isnull=True)
+        .only("pk", "kind", "name", "path", "created_at", "dissolved_on")
+        .order_by("path")
+    )
+    shown = list(missing[:limit])
+    total = missing.count() if len(shown) == limit else len(shown)
+    return attach_labels(shown), total

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Concat, Substr
+from django.db import models, transaction
+from django.db.models import F, Min, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce, Concat, Substr
 
 from branches.models import (
     Organization,
@@ -132,3 +132,25 @@ def post_assign(
     post.full_clean()
     post.save()
     return post
+
+
+def orgs_backfill_created_at(*, organization_model, history_model) -> int:
+    """Give every organisation the time of its first history record as 录入时间.
+
+    Called by the migration that added ``created_at`` (with its own historical
+    models, hence the arguments); rows without history keep the value they
+    have, the migration's time. One ``UPDATE`` with a correlated subquery,
+    the same on SQLite and PostgreSQL, whatever the number of rows.
+    """
+    first = (
+        history_model.objects.filter(id=OuterRef("pk"))
+        .order_by()
+        .values("id")
+        .annotate(first=Min("history_date"))
+        .values("first")
+    )
+    # A plain queryset: the audited one refuses update(), and 录入时间 is read
+    # from the history itself, so writing it leaves nothing to record.
+    return models.QuerySet(organization_model).update(
+        created_at=Coalesce(Subquery(first), F("created_at"))
+    )

@@ -87,6 +87,51 @@ class TreeRow:
     action: str = ""  # new | changed | unchanged | rejected
     changes: dict = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # An existing node's 路径 now, and the live nodes under it that a move or a
+    # dissolution takes along (their 路径), read from the rows the plan loaded.
+    old_names: tuple[str, ...] = ()
+    subtree: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One cell of the preview: its value now and after the import (equal if unchanged)."""
+
+    old: str
+    new: str
+
+    @property
+    def changed(self) -> bool:
+        return self.old != self.new
+
+    def __str__(self) -> str:
+        if self.changed:
+            return f"{self.old or '—'} → {self.new or '—'}"
+        return self.new or "—"
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    """What the import will do to one node, as the preview lists it before confirmation."""
+
+    number: int
+    code: str
+    operations: list[str]
+    kind: str
+    name: Shown
+    parent: Shown
+    category: Shown
+    founded_on: Shown
+    dissolved_on: Shown
+    subtree: list[str]
+
+    @property
+    def subtree_note(self) -> str:
+        if not self.subtree:
+            return ""
+        if "撤销" in self.operations:
+            return f"同时撤销 {len(self.subtree)} 个下级组织：{'、'.join(self.subtree)}"
+        return f"连同 {len(self.subtree)} 个下级组织一起迁移"
 
 
 @dataclass
@@ -103,6 +148,68 @@ class TreePlan:
     @property
     def problems(self) -> list[Problem]:
         return [p for r in self.rows for p in r.problems]
+
+    @property
+    def lines(self) -> list[PreviewLine]:
+        """Every node the import founds or changes, in the sheet's order: no query."""
+        return [preview_line(r) for r in self.rows if r.action in ("new", "changed")]
+
+
+def _date(value: datetime.date | None) -> str:
+    return f"{value:%Y-%m-%d}" if value else ""
+
+
+def _operations(row: TreeRow) -> list[str]:
+    if row.action == "new":
+        return ["新设"]
+    changes, node = row.changes, row.node
+    found = ["改名"] if "name" in changes else []
+    found += ["迁移"] if "parent" in changes else []
+    if "dissolved_on" in changes:
+        if node.dissolved_on is None:
+            found.append("撤销")
+        else:
+            found.append("恢复" if changes["dissolved_on"] is None else "改撤销日期")
+    found += ["改支部类型"] if "category" in changes else []
+    found += ["改成立日期"] if "founded_on" in changes else []
+    return found
+
+
+def preview_line(row: TreeRow) -> PreviewLine:
+    """*row* as the preview shows it: for an existing node, each value now and after."""
+    new = (
+        row.names[-1],
+        SEPARATOR.join(row.names[:-1]),
+        BranchCategory(row.category).label if row.category else "",
+        _date(row.founded_on),
+        _date(row.dissolved_on),
+    )
+    node = row.node
+    if row.action == "new" or node is None:
+        old = new
+    else:
+        old = (
+            node.name,
+            SEPARATOR.join(row.old_names[:-1]),
+            node.get_category_display() if node.category else "",
+            _date(node.founded_on),
+            _date(node.dissolved_on),
+        )
+    name, parent, category, founded_on, dissolved_on = (
+        Shown(o, n) for o, n in zip(old, new, strict=True)
+    )
+    return PreviewLine(
+        number=row.number,
+        code=row.code,
+        operations=_operations(row),
+        kind=OrgKind(row.kind).label,
+        name=name,
+        parent=parent,
+        category=category,
+        founded_on=founded_on,
+        dissolved_on=dissolved_on,
+        subtree=row.subtree,
+    )
 
 
 def plan_tree_import(*, data: bytes, filename: str, user) -> TreePlan:
@@ -130,7 +237,29 @@ def plan_tree_import(*, data: bytes, filename: str, user) -> TreePlan:
             continue
         rows.append(_parse_row(header + offset + 2, raw, columns, by_code, taken))
     _compare(rows, path_of, user)
+    _attach_subtrees(rows, visible, path_of)
     return TreePlan(rows)
+
+
+def _attach_subtrees(rows: list[TreeRow], visible: list[Organization], path_of: dict) -> None:
+    """Name the live nodes each move or dissolution takes along, from the rows in hand.
+
+    *visible* is in path order, so a node's subtree is the run of rows after it
+    whose paths start with its own.
+    """
+    index = {node.pk: i for i, node in enumerate(visible)}
+    for row in rows:
+        dissolves = row.action == "changed" and bool(row.changes.get("dissolved_on"))
+        if not dissolves and not (row.action == "changed" and "parent" in row.changes):
+            continue
+        start = index[row.node.pk]
+        prefix = visible[start].path
+        for node in visible[start + 1 :]:
+            if not node.path.startswith(prefix):
+                break
+            # Dissolving reaches the live nodes only; a move takes every one.
+            if not dissolves or node.dissolved_on is None:
+                row.subtree.append(SEPARATOR.join(path_of[node.pk]))
 
 
 def _cell(raw, columns, name):
@@ -229,6 +358,7 @@ def _compare(rows: list[TreeRow], path_of: dict, user) -> None:
             row.action = "new"
             continue
         node = row.node
+        row.old_names = path_of[node.pk]
         changes = {}
         if row.names[-1] != node.name:
             changes["name"] = row.names[-1]

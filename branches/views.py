@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from branches import params, tree_sheets, uploads
 from branches.models import Organization, OrgKind, Upload
 from branches.roles import role_of
-from branches.selectors import member_counts_by_path
+from branches.selectors import member_counts_by_path, orgs_without_founding
 from branches.spreadsheets.forms import SpreadsheetUploadForm
 from branches.spreadsheets.reading import SpreadsheetError
 from branches.writes import write_permission
@@ -72,9 +72,19 @@ def tree_import(request: HttpRequest) -> HttpResponse:
             upload = uploads.upload_keep(
                 user=request.user, purpose=Upload.Purpose.TREE, data=data, file_name=sent.name
             )
-            context = {"plan": plan, "counts": plan.counts, "upload": upload}
+            context = {
+                "plan": plan,
+                "counts": plan.counts,
+                "lines": plan.lines,
+                "upload": upload,
+            }
             return render(request, "branches/tree_preview.html", context)
-    return render(request, "branches/tree_import.html", {"form": form})
+    unfounded, unfounded_total = orgs_without_founding(user=request.user)
+    return render(
+        request,
+        "branches/tree_import.html",
+        {"form": form, "unfounded": unfounded, "unfounded_total": unfounded_total},
+    )
 
 
 def _tree_confirm(request):

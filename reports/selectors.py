@@ -429,7 +429,9 @@ def compliance(*, node: Organization, year: int, today: datetime.date, by: str) 
     orgs = list(
         Organization.objects.filter(
             subtree_q(node.path), kind__in=(OrgKind.BRANCH, OrgKind.GROUP)
-        ).values_list("pk", "path", "name", "kind", "founded_on", "dissolved_on", named=True)
+        ).values_list(
+            "pk", "path", "name", "kind", "founded_on", "created_at", "dissolved_on", named=True
+        )
     )
     bucket_of = {o.pk: index_of.get(o.path[:width], outside) for o in orgs}
     in_year = until.year == year

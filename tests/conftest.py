@@ -28,6 +28,7 @@ from branches.models import BranchCategory, Organization, OrgKind, User
 from branches.paths import PATH_STEP, path_segment
 from branches.roles import Role
 from tests.factories import (
+    ENTERED_AT,
     UserFactory,
 )
 
@@ -93,6 +94,9 @@ def _node(parent, index: int, kind: str, name: str, code: str, category: str = "
         parent=parent,
         path=path,
         depth=len(path) // PATH_STEP,
+        # No 成立日期, so what it owes runs from when it was entered: years
+        # before any date the tests use, like a county keeping its records here.
+        created_at=ENTERED_AT,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 
 import factory
+from django.db.models import QuerySet
 
 from branches.models import BranchCategory, Organization, OrgKind, User
 from branches.services import org_create
@@ -14,6 +15,7 @@ from members.models import Member
 from members.services import member_create
 
 DEFAULT_STARTED_ON = datetime.date(2020, 1, 1)
+ENTERED_AT = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):
@@ -25,10 +27,19 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"ORG{n:06d}")
     parent = None
     category = ""
+    # Entered long before the dates tests use, as the standard tree is: a node
+    # without 成立日期 owes meetings from when it was entered (activities.cadence).
+    created_at = ENTERED_AT
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        return org_create(**kwargs)
+        created_at = kwargs.pop("created_at")
+        org = org_create(**kwargs)
+        # org_create stamps the present; a plain queryset because the audited one
+        # refuses update(), and 录入时间 is not part of the history.
+        QuerySet(Organization).filter(pk=org.pk).update(created_at=created_at)
+        org.created_at = created_at
+        return org
 
 
 class CountyFactory(OrganizationFactory):

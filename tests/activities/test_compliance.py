@@ -400,3 +400,39 @@ def test_it_judges_each_month_by_the_committee_the_branch_had_then(tree):
 
     months = {o.start.month: o.status for o in items if o.kind == COMMITTEE}
     assert months == {3: "missing"}
+
+
+# 00:30 in Beijing on 1 March is still 28 February in UTC: the local day counts.
+ENTERED_IN_MARCH = beijing(2026, 3, 1, hour=0, minute=30)
+
+
+def test_it_asks_nothing_before_the_month_an_organisation_without_founding_date_was_entered(
+    tree, clerk
+):
+    group = GroupFactory(parent=tree.village_a, name="甲村第三党小组", created_at=ENTERED_IN_MARCH)
+
+    items = obligations(orgs=[group], start=D(2026, 1, 1), today=D(2026, 4, 15))
+    work = worklist(user=clerk, root=tree.township_a, today=D(2026, 4, 15))
+
+    assert {o.start for o in items} == {D(2026, 3, 1), D(2026, 4, 1)}
+    assert {(g.start, g.kind) for g in work.gaps if g.org == group} == {
+        (D(2026, 3, 1), GROUP_MEETING)
+    }
+    assert {(i.start, i.kind) for w in work.current for i in w.items if i.org == group} == {
+        (D(2026, 4, 1), GROUP_MEETING)
+    }
+
+
+@pytest.mark.parametrize(
+    ("founded_on", "months"),
+    [
+        (D(2026, 1, 20), {1, 2, 3, 4}),  # founded before it was entered here
+        (D(2026, 4, 2), {4}),  # entered ahead of its founding
+    ],
+)
+def test_it_counts_from_the_founding_date_when_there_is_one(tree, founded_on, months):
+    group = GroupFactory(parent=tree.village_a, created_at=ENTERED_IN_MARCH, founded_on=founded_on)
+
+    items = obligations(orgs=[group], start=D(2026, 1, 1), today=D(2026, 4, 15))
+
+    assert {o.start.month for o in items} == months

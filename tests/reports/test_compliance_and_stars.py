@@ -66,6 +66,19 @@ def test_it_counts_done_and_due_by_month_and_kind(tree, logged):
     assert [(c.done, c.due) for c in by_quarter.total.cells] == [(6, 16), (0, 0), (0, 0), (0, 0)]
 
 
+def test_it_counts_an_organisation_without_founding_date_from_the_month_it_was_entered(tree):
+    group = GroupFactory(
+        parent=tree.village_a,
+        name="甲村第三党小组",
+        created_at=beijing(2026, 3, 1, hour=0, minute=30),
+    )
+
+    data = selectors.compliance(node=tree.township_a, year=2026, today=TODAY, by="month")
+
+    missing = [m.period_label for m in data.missing if m.org_name.endswith(group.name)]
+    assert missing == ["2026年3月"]  # not January or February; April is still open
+
+
 def test_it_lists_every_closed_period_without_its_records(tree, logged):
     data = selectors.compliance(node=tree.township_a, year=2026, today=TODAY, by="month")
 
