@@ -31,7 +31,13 @@ from activities.points.services import (
 )
 from activities.resources import AttendanceResource
 from activities.tasks import recompute_points
-from branches.scoped_admin import AuditedAdmin, ReadOnlyHistoryMixin, ReadOnlyMixin, ScopedAdmin
+from branches.scoped_admin import (
+    AuditedAdmin,
+    HistoryValuesMixin,
+    ReadOnlyHistoryMixin,
+    ReadOnlyMixin,
+    ScopedAdmin,
+)
 
 
 @admin.register(CadenceRule)
@@ -83,7 +89,7 @@ class ActivityAdmin(AuditedAdmin):
             services.activity_delete(activity=activity)
 
 
-class DatedRuleAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin):
+class DatedRuleAdmin(HistoryValuesMixin, ReadOnlyHistoryMixin, SimpleHistoryAdmin):
     """Scheme rows are the same for the whole county: not part of the tree, but audited."""
 
     scope_exempt = "积分和评星规则全县统一，不属于组织树"

@@ -1,10 +1,14 @@
 from axes import admin as axes_admin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
 from django.contrib.auth.models import Group, Permission
 from django.utils.html import format_html
+from django.utils.text import format_lazy
 from django_tasks_db.models import DBTaskResult
 
 from branches import services
@@ -177,8 +181,57 @@ def grantable_groups(user):
     return groups.filter(pk__in=allowed)
 
 
+PERMISSION_VERBS = {"add": "添加", "change": "修改", "delete": "删除", "view": "查看"}
+
+
+def permission_label(perm: Permission) -> str:
+    """A permission as the role and account pages list it: "党员管理 | 党员 | 修改党员".
+
+    migrate writes the default permissions' names once, in English ("Can add
+    党员"), and no catalogue reaches them; the verb and the model's name are
+    put together here instead. Custom permissions keep the name they declare.
+    """
+    model = perm.content_type.model_class()
+    action, _, model_name = perm.codename.partition("_")
+    if model is not None and action in PERMISSION_VERBS and model_name == model._meta.model_name:
+        name = f"{PERMISSION_VERBS[action]}{model._meta.verbose_name}"
+    else:
+        name = perm.name
+    return f"{perm.content_type} | {name}"
+
+
+class PermissionsField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return permission_label(obj)
+
+
+class PermissionLabelsMixin:
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.remote_field.model is Permission:
+            kwargs["form_class"] = PermissionsField
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class GroupAdmin(PermissionLabelsMixin, DjangoGroupAdmin):
+    pass
+
+
+admin.site.unregister(Group)
+admin.site.register(Group, GroupAdmin)
+
+
+class PasswordChangeForm(AdminPasswordChangeForm):
+    # Django writes the warning under "usable password" in English, outside any catalogue.
+    usable_password_help_text = format_lazy(
+        "{}{}",
+        SetUnusablePasswordMixin.usable_password_help_text,
+        '<ul id="id_unusable_warning" class="messagelist"><li class="warning">'
+        "如果禁用，该用户当前的密码将失效。</li></ul>",
+    )
+
+
 @admin.register(User)
-class UserAdmin(ScopedAdmin, DjangoUserAdmin):
+class UserAdmin(PermissionLabelsMixin, ScopedAdmin, DjangoUserAdmin):
     """Accounts under the user's node; nobody grants more than their own node or rights."""
 
     list_display = ["username", "first_name", "org", "roles", "is_active", "last_login"]
@@ -197,6 +250,7 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         ("所属组织与角色", {"fields": ["first_name", "org", "groups"]}),
     ]
     readonly_fields = ["last_login", "date_joined"]
+    change_password_form = PasswordChangeForm
 
     @admin.display(description="角色")
     def roles(self, obj):

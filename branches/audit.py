@@ -20,6 +20,7 @@ from contextvars import ContextVar
 
 from django.db import connections, models
 from django.utils import timezone
+from django.utils.text import format_lazy
 from simple_history.models import HistoricalRecords
 
 _actor: ContextVar = ContextVar("audit_actor", default=None)
@@ -50,6 +51,16 @@ class AuditedRecords(HistoricalRecords):
     def get_change_reason_for_object(self, instance, history_type, using):
         reason = super().get_change_reason_for_object(instance, history_type, using)
         return reason or _reason.get()[:100] or None
+
+    def get_meta_options(self, model):
+        # simple-history names the history model "historical <name>" outside any
+        # catalogue; the admin shows it in breadcrumbs and the permission lists.
+        options = super().get_meta_options(model)
+        options["verbose_name"] = format_lazy("{}（历史版本）", model._meta.verbose_name)
+        options["verbose_name_plural"] = format_lazy(
+            "{}（历史版本）", model._meta.verbose_name_plural
+        )
+        return options
 
 
 def audit_history(**kwargs) -> HistoricalRecords:

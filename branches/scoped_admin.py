@@ -11,10 +11,12 @@ the history page confirms that the object exists.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import display_for_field, unquote
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import DeletedObject
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from branches.admin_export import ListExportMixin
 
@@ -81,7 +83,30 @@ class ReadOnlyHistoryMixin:
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
-class AuditedAdmin(ReadOnlyHistoryMixin, ScopedAdmin, SimpleHistoryAdmin):
+class HistoryValues(HistoricalRecordContextHelper):
+    """The old and new values of a history page's changes, shown as the admin shows fields.
+
+    simple-history prints the raw Python value (None, True, a choice's key)
+    and an emptied foreign key as "Deleted <model> (pk=None)", in English.
+    """
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if field.many_to_many:
+            return super().prepare_delta_change_value(change, value)
+        if isinstance(value, DeletedObject):
+            if value.pk is not None:
+                return f"已删除的{value.model._meta.verbose_name}（编号 {value.pk}）"
+            value = None
+        return display_for_field(value, field, "-")
+
+
+class HistoryValuesMixin:
+    def get_historical_record_context_helper(self, request, historical_record):
+        return HistoryValues(self.model, historical_record)
+
+
+class AuditedAdmin(HistoryValuesMixin, ReadOnlyHistoryMixin, ScopedAdmin, SimpleHistoryAdmin):
     """A scoped admin for an audited model: its history pages are scoped too."""
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):

@@ -39,10 +39,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "import_export",
     "simple_history",
-    "axes",
+    "config.apps.AxesConfig",
     "csp",
     "django_tasks",
-    "django_tasks_db",
+    "config.apps.TasksDatabaseConfig",
     "branches",
     "members",
     "activities",
@@ -119,6 +119,10 @@ LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+
+# The project's own translations come first: strings Django and the pinned packages
+# leave in English in zh_Hans (locale/zh_Hans/LC_MESSAGES/django.po).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
