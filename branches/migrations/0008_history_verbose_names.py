@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('branches', '0006_uploads_in_database'),
+        ('branches', '0007_org_created_at'),
     ]
 
     operations = [
