@@ -280,18 +280,9 @@ def import_run_request_commit(*, run: ImportRun, skip_invalid: bool) -> None:
         raise ValidationError(ALREADY_DONE)
     if run.rows_rejected and not skip_invalid:
         raise ValidationError("有被拒绝的行；修改文件后重新导入，或明确选择只导入有效行。")
-    confirmed = ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.PREVIEWED).update(
-        status=ImportRun.Status.COMMITTING,
-        progress_done=0,
-        progress_total=0,
-        heartbeat_at=timezone.now(),
-    )
-    if not confirmed:
-        raise ValidationError(ALREADY_DONE)
-    run.status = ImportRun.Status.COMMITTING
     from members.tasks import commit_import_task
 
-    _enqueue_after_commit(commit_import_task, run, skip_invalid)
+    _hand_to_worker(run, ImportRun.Status.COMMITTING, commit_import_task, skip_invalid, waiting={})
 
 
 def import_run_commit(*, run: ImportRun, skip_invalid: bool) -> None:
@@ -312,20 +303,35 @@ def import_run_retry(*, run: ImportRun) -> None:
     An interrupted run qualifies as soon as its worker's lease has expired.
     """
     import_runs_sweep()
-    queued = ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.FAILED).update(
-        status=ImportRun.Status.QUEUED,
-        error="",
-        lease_token="",
-        progress_done=0,
-        progress_total=0,
-        heartbeat_at=timezone.now(),
-    )
-    if not queued:
-        raise ValidationError("这次导入没有失败，不需要重新运行。")
-    run.status = ImportRun.Status.QUEUED
     from members.tasks import check_import
 
-    _enqueue_after_commit(check_import, run)
+    _hand_to_worker(
+        run,
+        ImportRun.Status.QUEUED,
+        check_import,
+        waiting={"status": ImportRun.Status.FAILED},
+        refused="这次导入没有失败，不需要重新运行。",
+        error="",
+        lease_token="",
+    )
+
+
+def _hand_to_worker(
+    run: ImportRun, status: str, task, *args, waiting: dict, refused=ALREADY_DONE, **fields
+) -> None:
+    """Move the run to *status* and queue *task* for it, once however often it is asked.
+
+    One conditional update (the run still *waiting*, by default previewed):
+    a second click, tab or request finds it moved and is *refused*.
+    """
+    waiting = {"status": ImportRun.Status.PREVIEWED, **waiting}
+    moved = ImportRun.objects.filter(pk=run.pk, **waiting).update(
+        status=status, progress_done=0, progress_total=0, heartbeat_at=timezone.now(), **fields
+    )
+    if not moved:
+        raise ValidationError(refused)
+    run.status = status
+    _enqueue_after_commit(task, run, *args)
 
 
 def import_run_recheck(*, run: ImportRun) -> None:
@@ -340,20 +346,9 @@ def import_run_recheck(*, run: ImportRun) -> None:
         plan = plan_import(data=upload_read(run.upload), filename=run.file_name, user=run.user)
         ImportRun.objects.filter(pk=run.pk).update(**_preview_fields(plan))
         return
-    queued = ImportRun.objects.filter(
-        pk=run.pk, status=ImportRun.Status.PREVIEWED, lease_token=""
-    ).update(
-        status=ImportRun.Status.QUEUED,
-        progress_done=0,
-        progress_total=0,
-        heartbeat_at=timezone.now(),
-    )
-    if not queued:
-        raise ValidationError(ALREADY_DONE)
-    run.status = ImportRun.Status.QUEUED
     from members.tasks import check_import
 
-    _enqueue_after_commit(check_import, run)
+    _hand_to_worker(run, ImportRun.Status.QUEUED, check_import, waiting={"lease_token": ""})
 
 
 @transaction.atomic

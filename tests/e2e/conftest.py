@@ -8,8 +8,10 @@ import os
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
 
 from tests.concurrency import restore_roles
+from tests.factories import UserFactory
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM
 # refuses to run in such a thread unless told it is safe (it is: one thread).
@@ -24,6 +26,23 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+PASSWORD = "a-long-pass-phrase"
+
+
+def account(username: str, org, role, **fields):
+    """An account at *org* holding *role*, with the journeys' password."""
+    user = UserFactory(username=username, org=org, **fields)
+    user.set_password(PASSWORD)
+    user.save()
+    user.groups.add(Group.objects.get(name=role.label))
+    return user
+
+
+def log_in(page, username: str) -> None:
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
 
 
 @pytest.fixture(scope="session")

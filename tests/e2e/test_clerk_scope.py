@@ -1,20 +1,16 @@
 import pytest
-from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from branches.roles import Role
-from tests.factories import MemberFactory, UserFactory
+from tests.e2e.conftest import PASSWORD, account
+from tests.factories import MemberFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def clerk(tree):
-    user = UserFactory(username="clerk_a", org=tree.township_a, first_name="甲镇专干")
-    user.set_password("a-long-pass-phrase")
-    user.save()
-    user.groups.add(Group.objects.get(name=Role.CLERK.label))
-    return user
+    return account("clerk_a", tree.township_a, Role.CLERK, first_name="甲镇专干")
 
 
 def test_it_shows_the_clerk_of_township_a_only_township_a(page, screenshot, tree, clerk):
@@ -25,7 +21,7 @@ def test_it_shows_the_clerk_of_township_a_only_township_a(page, screenshot, tree
     expect(page.locator("h1")).to_contain_text("登录党建台账")
     screenshot("login")
     page.fill("#id_username", "clerk_a")
-    page.fill("#id_password", "a-long-pass-phrase")
+    page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     expect(page.locator("h1")).to_contain_text("甲镇党委")
     expect(page.locator("table.grid")).to_contain_text("甲村党支部")

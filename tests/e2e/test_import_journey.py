@@ -2,14 +2,13 @@ import datetime
 import io
 
 import pytest
-from django.contrib.auth.models import Group
 from openpyxl import Workbook, load_workbook
 from playwright.sync_api import expect
 
 from branches.roles import Role
 from members.idcard import make_id_number
 from members.models import Member
-from tests.factories import UserFactory
+from tests.e2e.conftest import account, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -33,15 +32,8 @@ def test_it_lets_a_clerk_import_only_the_valid_rows_after_seeing_the_problems(
     page, screenshot, tree, tmp_path, settings
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
-    clerk = UserFactory(username="clerk_a", org=tree.township_a)
-    clerk.set_password("a-long-pass-phrase")
-    clerk.save()
-    clerk.groups.add(Group.objects.get(name=Role.CLERK.label))
-
-    page.goto("/accounts/login/")
-    page.fill("#id_username", "clerk_a")
-    page.fill("#id_password", "a-long-pass-phrase")
-    page.click("button[type=submit]")
+    account("clerk_a", tree.township_a, Role.CLERK)
+    log_in(page, "clerk_a")
     page.click("text=花名册导入")
     page.set_input_files("#id_file", str(roster_file(tmp_path)))
     page.click("button.primary")

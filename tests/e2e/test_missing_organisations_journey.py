@@ -4,7 +4,6 @@ upload, create the township and its branches from the preview, import every vali
 import datetime
 
 import pytest
-from django.contrib.auth.models import Group
 from openpyxl import Workbook
 from playwright.sync_api import expect
 
@@ -12,7 +11,7 @@ from branches.models import Organization, OrgKind
 from branches.roles import Role
 from members.idcard import make_id_number
 from members.models import Member
-from tests.factories import UserFactory
+from tests.e2e.conftest import account, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -42,15 +41,8 @@ def roster_file(tmp_path):
 def test_an_admin_creates_the_missing_township_from_the_preview_and_imports_every_row(
     page, screenshot, tree, tmp_path
 ):
-    admin = UserFactory(username="county_admin", org=tree.county, first_name="县委组织部管理员")
-    admin.set_password("a-long-pass-phrase")
-    admin.save()
-    admin.groups.add(Group.objects.get(name=Role.ADMIN.label))
-
-    page.goto("/accounts/login/")
-    page.fill("#id_username", "county_admin")
-    page.fill("#id_password", "a-long-pass-phrase")
-    page.click("button[type=submit]")
+    account("county_admin", tree.county, Role.ADMIN, first_name="县委组织部管理员")
+    log_in(page, "county_admin")
     page.click("text=花名册导入")
     page.set_input_files("#id_file", str(roster_file(tmp_path)))
     page.click("button.primary")

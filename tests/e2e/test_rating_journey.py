@@ -1,7 +1,6 @@
 import datetime
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from playwright.sync_api import expect
 
@@ -9,35 +8,18 @@ from activities.models import ActivityKind, PointRule, PointSource, RatingPublic
 from branches.models import PostTitle
 from branches.roles import Role
 from branches.services import post_assign
-from tests.e2e.conftest import SCREENSHOTS
-from tests.factories import GroupFactory, MemberFactory, UserFactory
+from tests.e2e.conftest import SCREENSHOTS, account, log_in
+from tests.factories import GroupFactory, MemberFactory
 from tests.helpers import log_meeting
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "a-long-pass-phrase"
-
-
-def user_with_role(username, org, role):
-    user = UserFactory(username=username, org=org)
-    user.set_password(PASSWORD)
-    user.save()
-    user.groups.add(Group.objects.get(name=role.label))
-    return user
-
-
-def log_in(page, username):
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
 
 
 def test_it_lets_county_staff_rate_the_year_and_publish_it(page, screenshot, tree):
     # A generous base, so the third group's members would earn five stars but for the rule.
     PointRule.objects.filter(source=PointSource.BASE).update(points=96)
-    user_with_role("county", tree.county, Role.COUNTY)
-    clerk = user_with_role("clerk_a", tree.township_a, Role.CLERK)
+    account("county", tree.county, Role.COUNTY)
+    clerk = account("clerk_a", tree.township_a, Role.CLERK)
     third = GroupFactory(parent=tree.village_a, name="甲村第三党小组")
     groups = [tree.group_a1, tree.group_a2, third]
     names = iter(["王建国", "李秀英", "张志强", "刘桂兰", "陈德明", "赵淑珍"])

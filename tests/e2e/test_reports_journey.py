@@ -7,8 +7,7 @@ from playwright.sync_api import expect
 from activities.models import ActivityKind
 from activities.ratings.services import rating_draft_compute
 from branches.roles import Role
-from tests.e2e.conftest import SCREENSHOTS
-from tests.e2e.test_rating_journey import log_in, user_with_role
+from tests.e2e.conftest import SCREENSHOTS, account, log_in
 from tests.factories import MemberFactory
 from tests.helpers import log_meeting
 
@@ -16,8 +15,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_it_lets_county_staff_drill_down_and_download(page, screenshot, tree, tmp_path):
-    user_with_role("county", tree.county, Role.COUNTY)
-    clerk = user_with_role("clerk_a", tree.township_a, Role.CLERK)
+    account("county", tree.county, Role.COUNTY)
+    clerk = account("clerk_a", tree.township_a, Role.CLERK)
     for group, names in ((tree.group_a1, "王建国 李秀英 张志强"), (tree.group_a2, "刘桂兰 陈德明")):
         for name in names.split():
             MemberFactory(group=group, name=name)

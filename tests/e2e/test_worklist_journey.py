@@ -1,29 +1,16 @@
 import pytest
-from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from activities.models import Activity, AttendanceStatus
 from branches.roles import Role
-from tests.factories import MemberFactory, UserFactory
+from tests.e2e.conftest import account, log_in
+from tests.factories import MemberFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "a-long-pass-phrase"
-
 
 def clerk(username, township):
-    user = UserFactory(username=username, org=township)
-    user.set_password(PASSWORD)
-    user.save()
-    user.groups.add(Group.objects.get(name=Role.CLERK.label))
-    return user
-
-
-def log_in(page, username):
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    return account(username, township, Role.CLERK)
 
 
 def test_it_lets_a_clerk_log_a_group_meeting_from_the_worklist(
