@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from branches.models import User
+from branches.spreadsheets.cells import grouped
 from members.import_runs import import_run_fail, import_run_record
 from members.roster_parse import RosterFileError
 from members.roster_plan import plan_import
@@ -38,10 +39,12 @@ class Command(BaseCommand):
             plan = plan_import(data=data, filename=path.name, user=account)
         except RosterFileError as exc:
             raise CommandError(str(exc)) from None
-        for problem in plan.problems:
-            self.stdout.write(str(problem))
-        for warning in plan.warnings:
-            self.stdout.write(f"警告 {warning}")
+        # As the import page says them: an organisation the tree lacks, or a
+        # word kept as written, once for all its rows.
+        for line in grouped(plan.problems):
+            self.stdout.write(line)
+        for line in grouped(plan.warnings, kinds=("review",)):
+            self.stdout.write(f"警告 {line}")
         for column in plan.unknown_columns:
             self.stdout.write(f"忽略无法识别的列「{column}」。")
         counts = plan.counts
