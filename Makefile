@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SCALE ?= small
 export DEBUG ?= 1
 
-.PHONY: run test bench lint install chromium clean
+.PHONY: run serve test bench loadtest restore-drill lint install chromium clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ run: install
 	$(PY) manage.py worker & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:8000
 
+# The app as production runs it, on this machine: DEBUG off, PostgreSQL from
+# DATABASE_URL, SECRET_KEY and ALLOWED_HOSTS from the environment or .env
+# (it refuses to start without them), gunicorn and two task workers.
+serve: install
+	config/deploy/serve.sh
+
 # Browser tests need Debian's Chromium; install it when missing and we can.
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
@@ -44,6 +50,19 @@ test: install chromium
 bench: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py bench --scale $(SCALE)
+
+LOAD_STAMP := $(VENV)/.installed-load
+$(LOAD_STAMP): pyproject.toml | $(STAMP)
+	$(PY) -m pip install --quiet -e ".[dev,load]"
+	touch $(LOAD_STAMP)
+
+# Locust against `make serve` with the city-scale demo (README, "Deploying").
+loadtest: $(LOAD_STAMP)
+	config/load/run.sh
+
+# Dump the database of DATABASE_URL, restore it into a scratch database and compare counts.
+restore-drill: install
+	$(PY) manage.py restore_drill
 
 lint: install
 	$(VENV)/bin/ruff check .

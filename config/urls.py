@@ -8,6 +8,7 @@ from django.urls import include, path, reverse
 
 from branches import views as branch_views
 from branches.writes import write_exempt
+from config.health import health
 
 admin.site.site_header = "党建台账"
 admin.site.site_title = "党建台账"
@@ -54,4 +55,5 @@ urlpatterns = [
     path("members/", include("members.urls")),
     path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
+    path("health/", health, name="health"),
 ]

@@ -39,6 +39,8 @@ def pytest_configure(config):
     from django.conf import settings
 
     Path(settings.BASE_DIR, "var").mkdir(exist_ok=True)
+    # WhiteNoise looks for collected static files there, and warns when it is missing.
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -4,6 +4,8 @@ housekeeping – uploads past their retention deleted, dead workers' imports off
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 
 from django.core.management import call_command
@@ -12,6 +14,7 @@ from django_tasks_db.management.commands import db_worker
 
 from members.import_runs import import_runs_sweep
 from members.models import ImportRun
+from reports.models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -27,11 +30,15 @@ class Command(db_worker.Command):
         # Uploaded rosters must not outlive their retention while the site runs
         # without cron: each start of the worker purges first.
         call_command("purge_uploads", stdout=self.stdout, verbosity=options["verbosity"])
+        name = f"{socket.gethostname()}:{os.getpid()}"
+        WorkerHeartbeat.beat(name)
         swept = import_runs_sweep()
         if swept:
             self.stdout.write(f"已将 {swept} 个中断的导入标记为失败，可重新运行。")
         stop = threading.Event()
-        sweeper = threading.Thread(target=_sweep_until, args=(stop,), name="sweep", daemon=True)
+        sweeper = threading.Thread(
+            target=_sweep_until, args=(stop, name), name="sweep", daemon=True
+        )
         sweeper.start()
         try:
             super().handle(*args, **options)
@@ -40,12 +47,14 @@ class Command(db_worker.Command):
             sweeper.join()
 
 
-def _sweep_until(stop: threading.Event) -> None:
+def _sweep_until(stop: threading.Event, name: str) -> None:
     # The library's loop has no hook: a thread with its own connection sweeps
-    # while the worker runs, so a sibling worker's death is noticed here too.
+    # while the worker runs, so a sibling worker's death is noticed here too,
+    # and reports this worker alive for /health/.
     try:
         while not stop.wait(ImportRun.lease().total_seconds() / 2):
             try:
+                WorkerHeartbeat.beat(name)
                 import_runs_sweep()
             except DatabaseError:
                 logger.exception("sweeping interrupted imports failed; trying again later")
