@@ -20,6 +20,7 @@ from activities.ratings.selectors import (
     DRAFT_NODE_KINDS,
     decision_applied,
     draft_fingerprint,
+    draft_node_of,
     group_ranking,
     publication_covering,
     publish_refusals,
@@ -502,4 +503,5 @@ def rating_tie_decide(request: HttpRequest, org_id: int) -> HttpResponse:
                 request,
                 "已记录决定，但重新计算后并列末位的党小组已有变化，决定没有适用：请重新决定。",
             )
-    return redirect(_rating_page(unit, year, "rating_ties"))
+    # Back to the township's list of ties, where the others (if any) wait too.
+    return redirect(_rating_page(draft_node_of(unit) or unit, year, "rating_ties"))

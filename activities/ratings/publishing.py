@@ -19,15 +19,14 @@ from django.utils import timezone
 
 from activities.models import GroupRank, LastRankDecision, Rating, RatingPublication
 from activities.ratings.selectors import (
-    DRAFT_NODE_KINDS,
     draft_fingerprint,
+    draft_node_of,
     publication_covering,
     publish_refusals,
 )
 from activities.ratings.services import rating_draft_compute
 from branches.audit import acting_as
 from branches.models import Organization
-from branches.paths import path_prefixes
 
 REASON_MAX = 200
 
@@ -138,14 +137,6 @@ def rating_withdraw(*, node: Organization, year: int, by, reason: str) -> Rating
     return publication
 
 
-def _draft_node_of(unit: Organization) -> Organization:
-    """The nearest node at or above *unit* whose draft is computed (its township)."""
-    nodes = Organization.objects.filter(
-        path__in=path_prefixes(unit.path, include_self=True), kind__in=DRAFT_NODE_KINDS
-    )
-    return nodes.order_by("-path").first()
-
-
 @transaction.atomic
 def last_rank_decide(
     *,
@@ -195,5 +186,5 @@ def last_rank_decide(
             decided_by=by,
             decided_at=timezone.now(),
         )
-    rating_draft_compute(node=_draft_node_of(unit), year=year, today=today)
+    rating_draft_compute(node=draft_node_of(unit), year=year, today=today)
     return decision

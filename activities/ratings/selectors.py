@@ -224,6 +224,18 @@ class Tie:
         """The decision the draft applies (the latest made for exactly these groups)."""
         return self.ranks[0].decision if self.ranks else None
 
+    @property
+    def last_names(self) -> str:
+        return "、".join(r.group.name for r in self.ranks if r.is_last)
+
+
+def draft_node_of(unit: Organization) -> Organization:
+    """The nearest node at or above *unit* whose draft is computed (its township)."""
+    nodes = Organization.objects.filter(
+        path__in=path_prefixes(unit.path, include_self=True), kind__in=DRAFT_NODE_KINDS
+    )
+    return nodes.order_by("-path").first()
+
 
 def ties_of(*, node: Organization, year: int) -> list[Tie]:
     """The ties at the bottom of the draft rankings under *node*, each with the decisions
