@@ -113,7 +113,11 @@ def rating_withdraw(*, node: Organization, year: int, by, reason: str) -> Rating
     reason = _reason(reason, what="撤回理由")
     # Locked, so two withdrawals (or a withdrawal and a re-publication) cannot interleave.
     publication = (
-        RatingPublication.objects.in_force().select_for_update().filter(year=year, org=node).first()
+        RatingPublication.objects.in_force()
+        .select_for_update(of=("self",))
+        .filter(year=year, org=node)
+        .order_by("pk")  # not the default ordering's join to the tree, which would lock it too
+        .first()
     )
     if publication is None:
         covering = publication_covering(node=node, year=year)
