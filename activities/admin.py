@@ -271,7 +271,15 @@ class PointEntryAdmin(ScopedAdmin):
 class RatingPublicationAdmin(ReadOnlyMixin, AuditedAdmin):
     """Publications are made on the rating pages; here they are read and audited."""
 
-    list_display = ["year", "org", "published_by", "published_at", "member_count"]
+    list_display = [
+        "year",
+        "org",
+        "published_by",
+        "published_at",
+        "member_count",
+        "withdrawn_at",
+        "withdraw_reason",
+    ]
     list_select_related = ["org", "published_by"]
     readonly_fields = [f.name for f in RatingPublication._meta.fields]
 

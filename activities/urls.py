@@ -19,4 +19,7 @@ urlpatterns = [
     path("ratings/<int:org_id>/ranking/", views.group_ranking_view, name="group_ranking"),
     path("ratings/<int:org_id>/published/", views.rating_published_view, name="rating_published"),
     path("ratings/<int:org_id>/publish/", views.rating_publish, name="rating_publish"),
+    path("ratings/<int:org_id>/withdraw/", views.rating_withdraw, name="rating_withdraw"),
+    path("ratings/<int:org_id>/ties/", views.rating_ties, name="rating_ties"),
+    path("ratings/<int:org_id>/ties/decide/", views.rating_tie_decide, name="rating_tie_decide"),
 ]

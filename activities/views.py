@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,19 +15,23 @@ from activities import exports, services
 from activities.forms import ActivityForm, checklist, marks_from
 from activities.models import KINDS_FOR_ORG, Activity, ActivityKind, Attachment, stars_label
 from activities.points.selectors import statement
-from activities.ratings import services as rating_services
+from activities.ratings import publishing
 from activities.ratings.selectors import (
+    DRAFT_NODE_KINDS,
+    decision_applied,
+    draft_fingerprint,
+    draft_node_of,
     group_ranking,
     publication_covering,
+    publish_refusals,
     rating_differences,
     rating_rows,
+    rating_rule_of,
     rating_summary,
+    ties_of,
+    withdrawn_publications,
 )
-from activities.ratings.services import (
-    DRAFT_NODE_KINDS,
-    check_draft_node,
-    rating_draft_compute,
-)
+from activities.ratings.services import check_draft_node, rating_draft_compute
 from activities.selectors import (
     activity_attendance_rows,
     expected_attendees,
@@ -298,9 +303,8 @@ def group_ranking_view(request: HttpRequest, org_id: int) -> HttpResponse:
     # A county ranks thousands of groups: a page at a time, the export holds them all.
     page = Paginator(rows, RANKING_PAGE_SIZE).get_page(params.page_number(request.GET))
     attach_labels(r.group for r in page)
-    return render(
-        request, "activities/group_ranking.html", {"node": node, "year": year, "page": page}
-    )
+    context = {"node": node, "year": year, "page": page, "rule": rating_rule_of(year)}
+    return render(request, "activities/group_ranking.html", context)
 
 
 def _rating_context(request, *, node, year, publication) -> dict:
@@ -354,6 +358,10 @@ def rating_compute(request: HttpRequest, org_id: int) -> HttpResponse:
     return redirect(f"{reverse('activities:rating_draft', args=[node.pk])}?year={year}")
 
 
+def _rating_page(node: Organization, year: int, name: str = "rating_published") -> str:
+    return f"{reverse(f'activities:{name}', args=[node.pk])}?year={year}"
+
+
 @scoped_view(Organization)
 @require_GET
 @login_required
@@ -362,12 +370,13 @@ def rating_published_view(request: HttpRequest, org_id: int) -> HttpResponse:
     """The published (frozen) ratings covering a node, and how today's draft differs."""
     node, year = visible_node(request.user, org_id), params.report_year(request)
     publication = publication_covering(node=node, year=year)
+    can_publish = request.user.has_perm("activities.publish_rating")
     if publication is None:
         context = {
             "node": node,
             "year": year,
-            "can_publish": request.user.has_perm("activities.publish_rating")
-            and node.kind in DRAFT_NODE_KINDS,
+            "can_publish": can_publish and node.kind in DRAFT_NODE_KINDS,
+            "withdrawn": withdrawn_publications(node=node, year=year),
         }
         return render(request, "activities/rating_unpublished.html", context)
     if request.GET.get("format") == "xlsx":
@@ -376,25 +385,123 @@ def rating_published_view(request: HttpRequest, org_id: int) -> HttpResponse:
     context = _rating_context(request, node=node, year=year, publication=publication)
     context["publication"] = publication
     context["differences"] = rating_differences(node=node, year=year, publication=publication)
+    context["can_withdraw"] = can_publish and publication.org_id == node.pk
+    context["withdraw_open"] = timezone.now() <= publication.withdrawable_until
+    context["withdraw_days"] = settings.RATING_WITHDRAW_DAYS
     return render(request, "activities/rating_published.html", context)
+
+
+def _publish_context(*, node: Organization, year: int) -> dict:
+    """The confirmation page: the stored draft that would be frozen, or why it cannot be."""
+    summary = rating_summary(node=node, year=year)
+    refusals = publish_refusals(node=node, year=year, today=timezone.localdate())
+    if not summary["total"]:
+        refusals.append("本年度尚未计算评星定级草稿：请先在草稿页重新计算，核对后再发布。")
+    if summary["undecided_count"]:
+        refusals.append(publishing.undecided_message(summary["undecided_count"]))
+    return {
+        "node": node,
+        "year": year,
+        **summary,
+        "refusals": refusals,
+        "fingerprint": "" if refusals else draft_fingerprint(node=node, year=year),
+        "withdraw_days": settings.RATING_WITHDRAW_DAYS,
+    }
+
+
+@scoped_view(Organization)
+@write_permission("activities.publish_rating")
+@require_http_methods(["GET", "POST"])
+@login_required
+def rating_publish(request: HttpRequest, org_id: int) -> HttpResponse:
+    """GET: what publishing would freeze, or why it cannot; POST: publish what was shown."""
+    # Scope first: another township's node is a 404 whatever the permissions.
+    node, year = visible_node(request.user, org_id), params.report_year(request)
+    if not request.user.has_perm("activities.publish_rating"):
+        raise PermissionDenied
+    if request.method == "GET":
+        context = _publish_context(node=node, year=year)
+        return render(request, "activities/rating_publish.html", context)
+    confirmed = params.text_value(request.POST, "confirmed", max_length=64)
+    if not confirmed:
+        messages.error(request, "请先在本页核对将要冻结的结果，再确认发布。")
+        return redirect(_rating_page(node, year, "rating_publish"))
+    try:
+        publication = publishing.rating_publish(
+            node=node, year=year, by=request.user, confirmed=confirmed
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect(_rating_page(node, year, "rating_publish"))
+    messages.success(request, f"已发布{year}年度评星定级，共 {publication.member_count} 名党员。")
+    return redirect(_rating_page(node, year))
 
 
 @scoped_view(Organization)
 @write_permission("activities.publish_rating")
 @require_POST
 @login_required
-def rating_publish(request: HttpRequest, org_id: int) -> HttpResponse:
-    # Scope first: another township's node is a 404 whatever the permissions.
+def rating_withdraw(request: HttpRequest, org_id: int) -> HttpResponse:
+    """Withdraw the year's publication made at this node, with a reason (within the period)."""
     node, year = visible_node(request.user, org_id), params.report_year(request)
     if not request.user.has_perm("activities.publish_rating"):
         raise PermissionDenied
+    reason = params.text_value(request.POST, "reason")
     try:
-        check_draft_node(node)
-        publication = rating_services.rating_publish(node=node, year=year, by=request.user)
+        publishing.rating_withdraw(node=node, year=year, by=request.user, reason=reason)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect(_rating_page(node, year))
+    messages.success(
+        request, f"已撤回{year}年度评星定级的发布，本年度重新显示为草稿；核对修改后可重新发布。"
+    )
+    return redirect(_rating_page(node, year, "rating_draft"))
+
+
+@scoped_view(Organization)
+@require_GET
+@login_required
+@permission_required("activities.view_grouprank", raise_exception=True)
+def rating_ties(request: HttpRequest, org_id: int) -> HttpResponse:
+    """Groups tied at the bottom of the draft rankings under a node, for a person to decide."""
+    node, year = visible_node(request.user, org_id), params.report_year(request)
+    publication = publication_covering(node=node, year=year)
+    context = {
+        "node": node,
+        "year": year,
+        "ties": ties_of(node=node, year=year),
+        "rule": rating_rule_of(year),
+        "publication": publication,
+        "can_decide": publication is None and request.user.has_perm("activities.compute_rating"),
+    }
+    return render(request, "activities/rating_ties.html", context)
+
+
+@scoped_view(Organization)
+@write_permission("activities.compute_rating")
+@require_POST
+@login_required
+def rating_tie_decide(request: HttpRequest, org_id: int) -> HttpResponse:
+    """Record which groups tied at the bottom of this node's ranking are last, and why."""
+    unit, year = visible_node(request.user, org_id), params.report_year(request)
+    if not request.user.has_perm("activities.compute_rating"):
+        raise PermissionDenied
+    chosen = params.object_ids(request.POST, "last")
+    reason = params.text_value(request.POST, "reason")
+    try:
+        decision = publishing.last_rank_decide(
+            unit=unit, year=year, last_group_ids=chosen, reason=reason, by=request.user
+        )
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(
-            request, f"已发布{year}年度评星定级，共 {publication.member_count} 名党员。"
-        )
-    return redirect(f"{reverse('activities:rating_published', args=[node.pk])}?year={year}")
+        if decision_applied(decision):
+            messages.success(request, "已记录决定，草稿已按决定重新计算。")
+        else:
+            messages.warning(
+                request,
+                "已记录决定，但重新计算后并列末位的党小组已有变化，决定没有适用：请重新决定。",
+            )
+    # Back to the township's list of ties, where the others (if any) wait too.
+    return redirect(_rating_page(draft_node_of(unit) or unit, year, "rating_ties"))

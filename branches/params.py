@@ -47,6 +47,27 @@ def object_id(data: QueryDict, name: str) -> int | None:
     return number
 
 
+def object_ids(data: QueryDict, name: str) -> list[int]:
+    """Every value of a repeated parameter (checkboxes) as object ids; 400 when one is garbled."""
+    ids = [id_or_none(value) for value in data.getlist(name)]
+    if None in ids:
+        raise BadRequest(f"参数 {name} 含有无效的编号。")
+    return ids
+
+
+def text_value(data: QueryDict, name: str, *, max_length: int = 1000) -> str:
+    """Free text typed into a form, cut to *max_length*; 400 for a NUL character.
+
+    Nobody types NUL, and PostgreSQL refuses it in text columns: it can only
+    come from a crafted request. Length is the service's to judge with a
+    message; the cut only bounds what reaches it.
+    """
+    value = data.get(name, "")
+    if "\x00" in value:
+        raise BadRequest(f"参数 {name} 含有无效字符。")
+    return value[:max_length]
+
+
 def date_value(data: QueryDict, name: str, *, default: datetime.date) -> datetime.date:
     """A date in ISO form (2026-06-30) within 1900–2100, else *default*."""
     try:

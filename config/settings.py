@@ -201,6 +201,9 @@ TASK_LEASE_SECONDS = env.int("TASK_LEASE_SECONDS", default=60)
 # import ended (committed or failed); the import record stays. Uploads nobody
 # confirmed go after one day (`manage.py purge_uploads`).
 IMPORT_RETENTION_DAYS = env.int("IMPORT_RETENTION_DAYS", default=7)
+# County staff may withdraw a year's published ratings (with a reason) for this
+# many days after publishing; after that the publication is final.
+RATING_WITHDRAW_DAYS = env.int("RATING_WITHDRAW_DAYS", default=30)
 
 # Audit trail: reverting from the history page would be a write outside the
 # services; changes go through the normal forms.

@@ -36,6 +36,7 @@ def restore_roles() -> None:
         import_module("branches.migrations.0004_roles").create_roles(apps, None)
         import_module("activities.migrations.0002_defaults").forwards(apps, None)
         import_module("activities.migrations.0004_points_defaults").forwards(apps, None)
+        import_module("activities.migrations.0008_township_ranking_rule").forwards(apps, None)
 
 
 def at_once(*calls: Callable[[], object]) -> list:

@@ -171,7 +171,18 @@ def test_it_answers_hostile_parameters_without_a_server_error(
 
 
 # The project's forms: its views' parameters and the meeting form's fields.
-POST_PARAMS = [*VIEW_PARAMS, "status_1", "reason_1", "guests", "topic", "confirm_duplicate"]
+POST_PARAMS = [
+    *VIEW_PARAMS,
+    "status_1",
+    "reason_1",
+    "guests",
+    "topic",
+    "confirm_duplicate",
+    # The rating pages' forms: publication digest, withdrawal and tie decision.
+    "confirmed",
+    "reason",
+    "last",
+]
 SITE_ROUTES = [(n, e) for n, e in ROUTES if model_admin_of(e.callback) is None]
 
 

@@ -38,11 +38,14 @@ from activities.models import (
     ActivityKind,
     Appraisal,
     CadenceRule,
+    GroupRank,
     PointEntry,
     PointRule,
     RatingRule,
     StarBand,
 )
+from activities.ratings.selectors import draft_fingerprint
+from activities.ratings.services import rating_draft_compute
 from activities.services import activity_log
 from branches.audit import acting_as
 from branches.models import Organization, User
@@ -51,7 +54,8 @@ from branches.tree_sheets import tree_rows
 from members.import_runs import import_run_preview
 from members.models import ImportRun, Member
 from tests.adminforms import admin_form_data
-from tests.factories import MemberFactory, UserFactory
+from tests.factories import GroupFactory, MemberFactory, UserFactory
+from tests.helpers import log_meeting
 from tests.members.roster_helpers import HEADER, csv_bytes, id_number
 from tests.urlwalk import _walk, declared, model_admin_of
 
@@ -206,7 +210,8 @@ def build_candidates(world, tree, cast, superuser) -> dict:
 
     Besides the world's: a member and a meeting nothing else points at (the
     ones that can be deleted), an account in the village, a first version
-    of each rule, lock-out records, and each user's own import runs.
+    of each rule, lock-out records, each user's own import runs, and rating
+    drafts to publish and decide ties on (``_rating_years``).
     """
     for rule in (PointRule, StarBand, RatingRule):
         rule.objects.order_by("pk").first().save()  # a first version for the version page
@@ -228,6 +233,8 @@ def build_candidates(world, tree, cast, superuser) -> dict:
             recorded_by=clerk,
             topic="无人出席的会",
         )
+    # Before the deletable member is made: a draft's ratings would hold on to it.
+    _rating_years(tree, clerk)
     objects = {**world.objects}
     objects[Organization] = [tree.group_a1, tree.village_a, tree.township_a]
     objects[Member] = [MemberFactory(group=tree.group_a1, name="新来的党员"), *objects[Member]]
@@ -241,10 +248,30 @@ def build_candidates(world, tree, cast, superuser) -> dict:
     return objects
 
 
+def _rating_years(tree, clerk) -> None:
+    """Drafts to publish and decide on: 2024 publishable, 2023 with a tie at the bottom.
+
+    A third group in 甲村 with one member; in 2023 nobody met, so the three
+    groups tie at the bottom of the branch (the rule before 2026 ranks within
+    the branch); in 2024 the first two met, so the third is last alone.
+    """
+    third = GroupFactory(parent=tree.village_a, name="甲村新设党小组")
+    MemberFactory(group=third, name="新设党小组党员")
+    for group in (tree.group_a1, tree.group_a2):
+        log_meeting(
+            org=group, kind=ActivityKind.GROUP_MEETING, held_on=datetime.date(2024, 5, 6), by=clerk
+        )
+    for year in (2023, 2024):
+        rating_draft_compute(node=tree.township_a, year=year, today=datetime.date(2025, 1, 5))
+
+
 # Where a view wants a particular kind of object: a township's ratings, a failed import.
 POOLS = {
     "activities:rating_compute": lambda c: c[Organization][::-1],
     "activities:rating_publish": lambda c: c[Organization][::-1],
+    "activities:rating_withdraw": lambda c: c[Organization][::-1],
+    # The ranking whose groups tie: 甲村党支部's, in 2023.
+    "activities:rating_tie_decide": lambda c: c[Organization][1:2],
     "members:import_confirm": lambda c: [r for r in c[ImportRun] if r.status == "previewed"],
     "members:import_missing": lambda c: [r for r in c[ImportRun] if r.missing],
     "members:import_retry": lambda c: [r for r in c[ImportRun] if r.status == "failed"],
@@ -434,8 +461,16 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
     url = reverse(name, args=[obj.pk])
     if name == "activities:activity_edit":
         return url, {"held_on": obj.held_on.isoformat(), "topic": "改过的议题"}
-    if name in ("activities:rating_compute", "activities:rating_publish"):
+    if name == "activities:rating_compute":
         return f"{url}?year=2024", {}
+    if name == "activities:rating_publish":
+        # What the confirmation page would show of the stored 2024 draft.
+        return f"{url}?year=2024", {"confirmed": draft_fingerprint(node=obj, year=2024)}
+    if name == "activities:rating_withdraw":
+        return f"{url}?year=2025", {"reason": "发布时漏算了手工积分"}  # the world's publication
+    if name == "activities:rating_tie_decide":
+        tied = GroupRank.objects.filter(scope_org=obj, year=2023, tied=True, publication=None)
+        return f"{url}?year=2023", {"last": [tied.last().group_id], "reason": "全年未开会"}
     if name == "members:import_missing":
         return url, {"confirm": "1"}
     return url, {"skip_invalid": "1"}

@@ -24,6 +24,7 @@ from activities.models import (
     Appraisal,
     Attachment,
     Attendance,
+    LastRankDecision,
     PointEntry,
     PointSource,
     Rating,
@@ -229,6 +230,7 @@ def snapshot() -> dict:
             Appraisal,
             Rating,
             RatingPublication,
+            LastRankDecision,
         )
     }
 

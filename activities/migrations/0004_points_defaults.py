@@ -67,7 +67,11 @@ def forwards(apps, schema_editor):
         StarBand.objects.get_or_create(
             stars=stars, valid_from=SINCE, defaults={"min_points": min_points}
         )
-    apps.get_model("activities", "RatingRule").objects.get_or_create(valid_from=SINCE)
+    # Within the branch, written out: tests/concurrency.py replays this function with
+    # today's models, whose default became the township (0008 adds that rule for 2026).
+    apps.get_model("activities", "RatingRule").objects.get_or_create(
+        valid_from=SINCE, defaults={"ranking_scope": "branch"}
+    )
     app_config = apps.get_app_config("activities")
     app_config.models_module = True
     create_permissions(app_config, apps=apps, verbosity=0)

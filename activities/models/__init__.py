@@ -39,6 +39,8 @@ from activities.models.ratings import (  # noqa: F401
     ApprovalLevel,
     GroupRank,
     GroupRankQuerySet,
+    LastRankDecision,
+    LastRankDecisionQuerySet,
     RankingScope,
     Rating,
     RatingPublication,

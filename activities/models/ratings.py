@@ -3,6 +3,9 @@ stored drafts, group ranks and frozen publications."""
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -42,6 +45,12 @@ class StarBand(DatedRule):
             raise ValidationError({"valid_from": "同一星级的分档有效期不能重叠。"})
 
 
+def _plain(value) -> str:
+    """A weight as people write it: 0.50 → 0.5, 1.00 → 1."""
+    text = f"{Decimal(value):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 class RankingScope(models.TextChoices):
     BRANCH = "branch", "在本支部内排名"
     TOWNSHIP = "township", "在本乡镇内排名"
@@ -57,8 +66,11 @@ class RatingRule(DatedRule):
     and which level approves manual point entries."""
 
     last_rank_enabled = models.BooleanField("启用党小组末位规则", default=True)
+    # In the township by default: the county work reports describe a township-wide
+    # annual assessment, and ranking inside every branch would remove about a
+    # quarter of all group leaders each year. Rules valid before 2026 keep "branch".
     ranking_scope = models.CharField(
-        "排名范围", max_length=10, choices=RankingScope.choices, default=RankingScope.BRANCH
+        "排名范围", max_length=10, choices=RankingScope.choices, default=RankingScope.TOWNSHIP
     )
     weight_compliance = models.DecimalField(
         "组织生活完成率权重", max_digits=4, decimal_places=2, default=0.5
@@ -89,6 +101,14 @@ class RatingRule(DatedRule):
 
     def __str__(self) -> str:
         return f"评星定级规则（{self.valid_from:%Y-%m-%d} 起）"
+
+    @property
+    def score_formula(self) -> str:
+        """The score as the ranking pages explain it, with this rule's weights."""
+        return (
+            f"组织生活完成率（%）× {_plain(self.weight_compliance)}"
+            f" + 党员平均积分 × {_plain(self.weight_points)}"
+        )
 
     def clean(self) -> None:
         super().clean()
@@ -153,9 +173,19 @@ class Appraisal(models.Model):
 class RatingPublicationQuerySet(ScopedQuerySet):
     scope_through = "org"
 
+    def in_force(self):
+        """Publications not withdrawn: the ones that count as the year's result."""
+        return self.filter(withdrawn_at__isnull=True)
+
 
 class RatingPublication(models.Model):
-    """A year's ratings published for a node: the frozen snapshot its rows belong to."""
+    """A year's ratings published for a node: the frozen snapshot its rows belong to.
+
+    County staff may withdraw a publication, with a reason, within
+    ``RATING_WITHDRAW_DAYS`` of publishing; the row and its frozen copy stay
+    as the record of what was published, the year counts as unpublished
+    again and can be published anew. After the period a publication is final.
+    """
 
     year = models.PositiveSmallIntegerField("年度")
     org = models.ForeignKey(
@@ -166,6 +196,16 @@ class RatingPublication(models.Model):
     )
     published_at = models.DateTimeField("发布时间")
     member_count = models.PositiveIntegerField("党员数")
+    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="撤回人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    withdraw_reason = models.CharField("撤回理由", max_length=200, blank=True)
 
     objects = RatingPublicationQuerySet.as_manager()
     history = audit_history()
@@ -176,11 +216,21 @@ class RatingPublication(models.Model):
         ordering = ["-year", "org__path"]
         permissions = [("publish_rating", "发布年度评星定级")]
         constraints = [
-            models.UniqueConstraint(fields=["year", "org"], name="publication_unique_year_org"),
+            # Withdrawn publications stay on record beside the one published again.
+            models.UniqueConstraint(
+                fields=["year", "org"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="publication_one_in_force",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.year}年度 {self.org} 评星定级"
+        withdrawn = "（已撤回）" if self.withdrawn_at else ""
+        return f"{self.year}年度 {self.org} 评星定级{withdrawn}"
+
+    @property
+    def withdrawable_until(self) -> datetime.datetime:
+        return self.published_at + datetime.timedelta(days=settings.RATING_WITHDRAW_DAYS)
 
 
 class RatingQuerySet(ScopedQuerySet):
@@ -266,8 +316,10 @@ class GroupRank(models.Model):
 
     Score = compliance (percent of due meetings held) × its weight + the
     members' average points × its weight; ranked within the branch or the
-    township as the rating rule says. ``is_last`` marks every group tied at
-    the bottom when the ranking applies (enough groups).
+    township as the rating rule says. When the ranking applies (enough
+    groups), ``is_last`` marks the one group at the bottom; when several share
+    the lowest score they are ``tied`` and none is last until a person decides
+    (``decision``, a ``LastRankDecision``).
     """
 
     year = models.PositiveSmallIntegerField("年度")
@@ -294,6 +346,15 @@ class GroupRank(models.Model):
     rank = models.PositiveIntegerField("名次")
     group_count = models.PositiveIntegerField("参与排名党小组数")
     is_last = models.BooleanField("末位", default=False)
+    tied = models.BooleanField("并列末位", default=False)
+    decision = models.ForeignKey(
+        "LastRankDecision",
+        verbose_name="末位决定",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     leader = models.ForeignKey(
         "members.Member",
         verbose_name="党小组长",
@@ -320,3 +381,47 @@ class GroupRank(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} {self.group_id} 第{self.rank}名"
+
+    @property
+    def undecided(self) -> bool:
+        return self.tied and self.decision_id is None
+
+
+class LastRankDecisionQuerySet(ScopedQuerySet, AuditedQuerySet):
+    scope_through = "scope_org"
+
+
+class LastRankDecision(models.Model):
+    """A person's decision which of the groups tied at the bottom of a ranking are last.
+
+    The rule marks no group last when several share the lowest score: county
+    staff or the township clerk choose which (possibly none) and say why. A
+    decision holds for the tie it was made for – the same groups tied at the
+    bottom of the same ranking in the same year – so a draft recomputed after
+    the scores moved asks again. Decisions are never edited: a later one for
+    the same tie supersedes an earlier one, and both stay on record.
+    """
+
+    year = models.PositiveSmallIntegerField("年度")
+    scope_org = models.ForeignKey(
+        "branches.Organization", verbose_name="排名范围", on_delete=models.PROTECT, related_name="+"
+    )
+    # Ids, sorted: a snapshot of the tie as it was shown, compared with each recompute.
+    tied_group_ids = models.JSONField("并列末位的党小组")
+    last_group_ids = models.JSONField("确定为末位的党小组")
+    reason = models.CharField("理由", max_length=300)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="决定人", on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField("决定时间")
+
+    objects = LastRankDecisionQuerySet.as_manager()
+    history = audit_history()
+
+    class Meta:
+        verbose_name = "并列末位决定"
+        verbose_name_plural = "并列末位决定"
+        ordering = ["-decided_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.year}年度 {self.scope_org} 并列末位决定"

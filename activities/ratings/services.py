@@ -1,5 +1,5 @@
-"""Computing the year's star ratings (评星定级) and the party-group ranking, and
-publishing a frozen snapshot.
+"""Computing the year's star ratings (评星定级) and the party-group ranking (publishing,
+withdrawing and deciding ties: ``activities.ratings.publishing``).
 
 The draft for a node is computed in a bounded number of queries: one for the
 members' places at the year's end, one grouped sum of the ledger, one for
@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -23,25 +23,20 @@ from activities.models import (
     Appraisal,
     AppraisalGrade,
     GroupRank,
+    LastRankDecision,
     RankingScope,
     Rating,
-    RatingPublication,
     RatingRule,
     stars_label,
 )
 from activities.points.scheme import Scheme, scheme_for, score, year_start
 from activities.points.selectors import member_sums
-
-# Nodes a draft is computed for: a ranking within the township needs all its groups.
-from activities.ratings.selectors import publication_covering
+from activities.ratings.selectors import DRAFT_NODE_KINDS
 from activities.selectors import obligations
-from branches.audit import acting_as
 from branches.models import Organization, OrgKind, Post, PostTitle
 from branches.paths import path_prefixes, subtree_q
 from members.models import Membership
 
-# Nodes a draft is computed for: a ranking within the township needs all its groups.
-DRAFT_NODE_KINDS = (OrgKind.CITY, OrgKind.COUNTY, OrgKind.TOWNSHIP)
 HUNDRED = Decimal(100)
 
 
@@ -69,6 +64,8 @@ class RankedGroup:
     rank: int = 0
     group_count: int = 0
     is_last: bool = False
+    tied: bool = False
+    decision_id: int | None = None
 
 
 def _compliance(groups: list[Organization], year: int, today: datetime.date) -> dict:
@@ -98,8 +95,9 @@ def rank_groups(
     """Rank the groups under *node* by compliance and their members' average points.
 
     *totals* maps each group id to its members' year totals. Groups without
-    members are not ranked. Every group tied at the bottom of a ranking of
-    at least ``rule.min_groups`` groups is last.
+    members are not ranked. In a ranking of at least ``rule.min_groups``
+    groups the one group at the bottom is last; groups tied at the bottom
+    are last only as a recorded decision says (``_mark_last``).
     """
     ref = reference_date(year, today)
     groups = [
@@ -143,17 +141,46 @@ def rank_groups(
             leader_id=leaders.get(group.pk),
         )
         units[unit].append(ranked)
+    decisions = _decisions(node=node, year=year)
     result = []
-    for members in units.values():
+    for unit, members in units.items():
         members.sort(key=lambda r: (-r.score, r.group.path))
-        lowest = members[-1].score
-        applies = rule.last_rank_enabled and len(members) >= rule.min_groups
         for r in members:
             r.rank = 1 + sum(1 for other in members if other.score > r.score)
             r.group_count = len(members)
-            r.is_last = applies and r.score == lowest
+        if rule.last_rank_enabled and len(members) >= rule.min_groups:
+            _mark_last(unit, members, decisions)
         result += members
     return result
+
+
+def _decisions(*, node: Organization, year: int) -> dict:
+    """The latest decision for each tie of *year* ranked at or under *node*: one query."""
+    rows = LastRankDecision.objects.filter(
+        subtree_q(node.path, prefix="scope_org__"), year=year
+    ).order_by("decided_at", "pk")
+    return {(d.scope_org_id, tuple(d.tied_group_ids)): d for d in rows}
+
+
+def _mark_last(unit: int, members: list[RankedGroup], decisions: dict) -> None:
+    """One group alone at the bottom is last; a tie waits for a person's decision.
+
+    Marking every tied group last would remove leaders of groups that did
+    as well as the others (a branch whose groups all score the same), so
+    the rule names none and the decision for exactly these tied groups, if
+    one was made, says which are last.
+    """
+    lowest = members[-1].score
+    bottom = [r for r in members if r.score == lowest]
+    if len(bottom) == 1:
+        bottom[0].is_last = True
+        return
+    decision = decisions.get((unit, tuple(sorted(r.group.pk for r in bottom))))
+    for r in bottom:
+        r.tied = True
+        if decision is not None:
+            r.decision_id = decision.pk
+            r.is_last = r.group.pk in decision.last_group_ids
 
 
 # --- Draft --------------------------------------------------------------------------
@@ -254,6 +281,8 @@ def rating_draft_compute(*, node: Organization, year: int, today=None) -> Draft:
             rank=r.rank,
             group_count=r.group_count,
             is_last=r.is_last,
+            tied=r.tied,
+            decision_id=r.decision_id,
             leader_id=r.leader_id,
             computed_at=now,
         )
@@ -267,41 +296,3 @@ def rating_draft_compute(*, node: Organization, year: int, today=None) -> Draft:
     Rating.objects.bulk_create(ratings, batch_size=2000)
     GroupRank.objects.bulk_create(ranks, batch_size=2000)
     return Draft(ratings, ranks)
-
-
-@transaction.atomic
-def rating_publish(*, node: Organization, year: int, by, today=None) -> RatingPublication:
-    """Publish *year* for *node*: recompute the draft and freeze a copy of it.
-
-    A node is published once; a publication above or below it in the tree
-    blocks it too, so no member is published twice.
-    """
-    if not by.has_perm("activities.publish_rating"):
-        raise PermissionDenied("没有发布评星定级的权限。")
-    today = today or timezone.localdate()
-    if year >= today.year:
-        raise ValidationError(f"{year}年度尚未结束，年度评星定级在次年发布。")
-    overlapping = RatingPublication.objects.filter(year=year).filter(
-        Q(subtree_q(node.path, prefix="org__"))
-        | Q(pk=getattr(publication_covering(node=node, year=year), "pk", None))
-    )
-    first = overlapping.select_related("org").first()
-    if first is not None:
-        raise ValidationError(
-            f"{year}年度评星定级已于 {timezone.localtime(first.published_at):%Y-%m-%d} "
-            f"按「{first.org.name}」发布，发布后不能重复发布。"
-        )
-    draft = rating_draft_compute(node=node, year=year, today=today)
-    with acting_as(by, f"发布{year}年度评星定级"):
-        publication = RatingPublication.objects.create(
-            year=year,
-            org=node,
-            published_by=by,
-            published_at=timezone.now(),
-            member_count=len(draft.ratings),
-        )
-    for row in draft.ratings + draft.ranks:
-        row.pk, row.publication = None, publication
-    Rating.objects.bulk_create(draft.ratings, batch_size=2000)
-    GroupRank.objects.bulk_create(draft.ranks, batch_size=2000)
-    return publication

@@ -68,6 +68,13 @@ def _rating_draft_url() -> str:
     return reverse("activities:rating_draft", args=[county.pk])
 
 
+def _rating_publish_url() -> str:
+    """The county's confirmation page for the year the demo holds: its draft is summed and
+    explained (the year is under way, so the page also says why it cannot be published)."""
+    county = Organization.objects.filter(kind=OrgKind.COUNTY).order_by("path").first()
+    return reverse("activities:rating_publish", args=[county.pk])
+
+
 def _report_url(name: str) -> Callable[[], str]:
     def url() -> str:
         county = Organization.objects.filter(kind=OrgKind.COUNTY).order_by("path").first()
@@ -117,6 +124,7 @@ PAGES: list[BenchPage] = [
     BenchPage("group_ranking_township", _group_ranking_url, 300, "clerk_a"),
     BenchPage("points_statement", _statement_url, 300, "clerk_a"),
     BenchPage("rating_draft_county", _rating_draft_url, 300, "county"),
+    BenchPage("rating_publish_county", _rating_publish_url, 300, "county"),
     BenchPage("report_overview_county", _report_url("reports:overview"), 300, "county"),
     BenchPage("report_compliance_county", _report_url("reports:compliance"), 300, "county"),
     BenchPage("report_stars_county", _report_url("reports:stars"), 300, "county"),

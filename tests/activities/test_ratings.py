@@ -25,8 +25,9 @@ from activities.models import (
     RatingRule,
 )
 from activities.points.scheme import scheme_for
+from activities.ratings.publishing import rating_publish
 from activities.ratings.selectors import rating_differences, rating_summary, stars_by_child
-from activities.ratings.services import rating_draft_compute, rating_publish
+from activities.ratings.services import rating_draft_compute
 from branches.models import PostTitle
 from branches.services import post_assign
 from tests.factories import GroupFactory, MemberFactory
@@ -104,7 +105,8 @@ def test_it_caps_the_last_ranked_group_and_flags_its_leader(tree, three_groups):
     assert [ranks[g].is_last for g in groups] == [False, False, True]
     assert ranks[groups[2]].rank == 3 and ranks[groups[2]].group_count == 3
     assert ranks[groups[2]].leader == leader
-    assert ranks[groups[0]].scope_org == tree.village_a
+    # The 2026 rule ranks across the township (migration 0008).
+    assert ranks[groups[0]].scope_org == tree.township_a
 
     for member in members[groups[2]]:
         row = Rating.objects.get(member=member)
@@ -116,12 +118,16 @@ def test_it_caps_the_last_ranked_group_and_flags_its_leader(tree, three_groups):
     assert [r.group for r in summary["flagged"]] == [groups[2]]
 
 
-def test_it_makes_every_group_tied_at_the_bottom_last(tree, clerk):
+def test_it_marks_no_group_last_when_several_tie_at_the_bottom(tree, clerk):
+    set_base(96)
     groups = [tree.group_a1, tree.group_a2, GroupFactory(parent=tree.village_a)]
-    for g in groups:
-        MemberFactory(group=g)
+    members = [MemberFactory(group=g) for g in groups]
     rating_draft_compute(node=tree.township_a, year=2026, today=MARCH)
-    assert GroupRank.objects.filter(is_last=True).count() == 3
+    ranks = GroupRank.objects.all()
+    assert [(r.is_last, r.tied, r.decision) for r in ranks] == [(False, True, None)] * 3
+    # Nobody is capped while the tie waits for a decision.
+    assert {Rating.objects.get(member=m).stars for m in members} == {5}
+    assert rating_summary(node=tree.township_a, year=2026)["undecided_count"] == 3
 
 
 def test_it_names_no_last_group_below_the_minimum_number(tree, clerk):
@@ -225,9 +231,10 @@ def _draft_queries(tree, clerk, groups: int) -> int:
 @pytest.mark.parametrize("groups", [3, 15])
 def test_it_computes_the_draft_in_a_fixed_number_of_queries(tree, clerk, groups):
     # Savepoint; scheme (3); members' places, ledger sums, appraisal grades (3);
-    # groups; obligations: tallies, committees, cadence rules (3); leaders; two
+    # groups; obligations: tallies, committees, cadence rules (3); leaders; the
+    # townships (the 2026 rule ranks across them); the tie decisions; two
     # deletes and two bulk inserts (one batch each at this size); release.
-    assert _draft_queries(tree, clerk, groups) == 17
+    assert _draft_queries(tree, clerk, groups) == 19
 
 
 def test_it_spreads_the_stars_over_the_children_of_a_node(tree, county_user):

@@ -147,9 +147,10 @@ def test_it_shows_the_stars_in_a_constant_number_of_queries(
     rating_draft_compute(node=tree.county, year=2026, today=TODAY)
     url = reverse("reports:stars", args=[tree.township_b.pk])
     # session + user (2), permissions (2), node (1), publication (1), star counts,
-    # flagged count and rows (3), children, counts per organisation, their paths (3),
-    # breadcrumb (1), session save (3)
-    with django_assert_num_queries(16):
+    # last and undecided counts, last rows (3), the rule explained beside them (1),
+    # children, counts per organisation, their paths (3), breadcrumb (1), session
+    # save (3)
+    with django_assert_num_queries(17):
         response = county_client.get(url, {"year": 2026})
     rows = response.context["rows"]
     assert len(rows) == children + 2
