@@ -12,6 +12,12 @@ committee posts held on the period's last day, or today for an open period).
 A record counts for the period of its meeting date; it was on time when
 logged before that period ended.
 
+A period counts only once it is due, that is once it has ended
+(``period_state``): only then does it enter a rate (compliance report, group
+ranking) or become missing. Until then it is in progress (进行中) and pages
+show what is done so far, never a rate as if the period were over – a month
+met on its first day is not a 100 % month yet, and a later one is not shown at all.
+
 Counts come from the monthly tallies (``ActivityTally``), packed four bits a
 month into one integer per organisation and kind so that a county's year is
 one small grouped query, and the loop over obligations works on plain
@@ -51,10 +57,22 @@ MONTH_MAX = 2**MONTH_BITS - 1
 ON_TIME = {Period.MONTH: 1, Period.QUARTER: 2, Period.YEAR: 3}
 NOTHING = (0, 0, 0, 0)
 
+# Where a period stands on a day: ended (counts), under way, or not begun.
+CLOSED, OPEN, FUTURE = "closed", "open", "future"
+
+
+def period_state(start: datetime.date, end: datetime.date, today: datetime.date) -> str:
+    """Whether the period [start, end] has ended by *today* (it counts: rates, missing),
+    holds today (in progress: done so far only) or lies ahead (not shown)."""
+    if end < today:
+        return CLOSED
+    return OPEN if start <= today else FUTURE
+
 
 @dataclass(frozen=True)
 class Span:
-    """One period a rule governs: its bounds, its months' bit shifts, whether it closed."""
+    """One period a rule governs: its bounds, its months' bit shifts, whether it closed
+    (``period_state`` is CLOSED: the only periods that count in a rate)."""
 
     period: str
     start: datetime.date
@@ -79,7 +97,8 @@ def governed_spans(
         while p_start <= until and p_start.year == start.year:
             p_start, p_end = period_bounds(p_start, period)
             shifts = tuple(MONTH_BITS * (m - 1) for m in range(p_start.month, p_end.month + 1))
-            span = Span(period, p_start, p_end, shifts, p_end < today)
+            closed = period_state(p_start, p_end, today) == CLOSED
+            span = Span(period, p_start, p_end, shifts, closed)
             for rule in rules:
                 if rule.period == period and _valid_on(rule, p_start):
                     found.setdefault(rule.pk, (rule, []))[1].append(span)

@@ -48,6 +48,7 @@ class Obligation:
     done: int
     on_time: int
     status: str  # done | late | due | missing
+    closed: bool  # the period has ended: only then does it count in a rate (cadence)
 
     @property
     def kind_label(self) -> str:
@@ -58,10 +59,10 @@ class Obligation:
         return period_label(self.start, self.period)
 
 
-def _status(required, done, on_time, end, today) -> str:
+def _status(required, done, on_time, closed) -> str:
     if done >= required:
         return "done" if on_time >= required else "late"
-    return "missing" if end < today else "due"
+    return "missing" if closed else "due"
 
 
 def obligations(*, orgs: list[Organization], start: datetime.date, today: datetime.date):
@@ -77,7 +78,8 @@ def obligations(*, orgs: list[Organization], start: datetime.date, today: dateti
             rule.times,
             done,
             on_time,
-            _status(rule.times, done, on_time, span.end, today),
+            _status(rule.times, done, on_time, span.closed),
+            span.closed,
         )
         for org, rule, span, done, on_time in obligations_of(
             orgs, start=start, until=today, today=today
