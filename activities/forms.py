@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from activities.models import Activity, AttendanceStatus
+from activities.selectors import not_expected_reason
 from activities.services import Mark
 
 
@@ -71,13 +72,24 @@ def marks_from(data, members) -> list[Mark]:
 
 
 def checklist(members, marks: dict[int, Mark] | None = None):
-    """Rows for the template: each expected member with their current mark."""
+    """Rows for the template: each member of the roster with their current mark.
+
+    Members not expected (``activities.selectors.expected_q``: lost contact,
+    suspended) start unmarked and can only be ticked present; everyone else
+    starts present.
+    """
     marks = marks or {}
-    return [
-        {
-            "member": m,
-            "status": marks[m.pk].status if m.pk in marks else AttendanceStatus.PRESENT,
-            "reason": marks[m.pk].reason if m.pk in marks else "",
-        }
-        for m in members
-    ]
+    rows = []
+    for m in members:
+        expected = getattr(m, "expected", True)
+        default = AttendanceStatus.PRESENT if expected else ""
+        rows.append(
+            {
+                "member": m,
+                "expected": expected,
+                "why_not": "" if expected else not_expected_reason(m),
+                "status": marks[m.pk].status if m.pk in marks else default,
+                "reason": marks[m.pk].reason if m.pk in marks else "",
+            }
+        )
+    return rows

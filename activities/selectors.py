@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Case, Count, Q, Value, When
 
 from activities.cadence import COMMITTEE_TITLES, obligations_of
 from activities.models import (
@@ -17,6 +17,7 @@ from activities.models import (
 from activities.periods import period_label
 from branches.labels import attach_labels
 from branches.models import Organization, OrgKind, Post
+from members.choices import PartyStatus
 from members.models import Member
 from members.selectors import members_of_org_on
 
@@ -27,12 +28,46 @@ def open_posts_q(on: datetime.date, prefix: str = "") -> Q:
     )
 
 
-def expected_attendees(*, org: Organization, kind: str, on: datetime.date):
-    """Members expected at *org*'s activity of *kind* on date *on*, from dated history."""
+def expected_q(on: datetime.date) -> Q:
+    """Members expected at a meeting held on *on*: the one rule (attendance, absences and
+    their point deductions, the quorum all follow from it).
+
+    Not expected: members whose membership is suspended (停止党籍) and members who
+    had lost contact (失联) by that day; they may still be marked present when they
+    come. 流动党员 stay expected: they may take part remotely. Lost contact is
+    dated, so an earlier meeting still expects them; a suspension carries no date
+    here, so it is read as it stands today.
+    """
+    return ~Q(party_status=PartyStatus.SUSPENDED) & (
+        Q(lost_contact=False) | Q(lost_contact_on__gt=on)
+    )
+
+
+def not_expected_reason(member: Member) -> str:
+    """Why ``expected_q`` leaves *member* out, in the words of the roster."""
+    return "停止党籍" if member.party_status == PartyStatus.SUSPENDED else "失联"
+
+
+def _attendee_pool(*, org: Organization, kind: str, on: datetime.date):
     if kind == ActivityKind.COMMITTEE:
         posts = Post.objects.filter(open_posts_q(on), org=org, title__in=COMMITTEE_TITLES)
         return Member.objects.filter(pk__in=posts.values("member_id"))
+    # A general branch's (or branch's) members are those of every branch and group under it.
     return members_of_org_on(org=org, on=on)
+
+
+def meeting_roster(*, org: Organization, kind: str, on: datetime.date):
+    """Everyone who may be marked at *org*'s activity of *kind* on *on* (from dated
+    history), each with ``expected`` (``expected_q``): one query."""
+    expected = Case(
+        When(expected_q(on), then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
+    return _attendee_pool(org=org, kind=kind, on=on).annotate(expected=expected)
+
+
+def expected_attendees(*, org: Organization, kind: str, on: datetime.date):
+    """Members expected at *org*'s activity of *kind* on date *on*, from dated history."""
+    return _attendee_pool(org=org, kind=kind, on=on).filter(expected_q(on))
 
 
 @dataclass

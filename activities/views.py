@@ -29,8 +29,8 @@ from activities.ratings.services import (
 )
 from activities.selectors import (
     activity_attendance_rows,
-    expected_attendees,
     ledger,
+    meeting_roster,
     member_attendance,
     worklist,
 )
@@ -72,7 +72,8 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
 
 
 def _form_context(*, org, kind, held_on, form, marks=None, activity=None, error=None):
-    members = list(expected_attendees(org=org, kind=kind, on=held_on).order_by("name"))
+    members = list(meeting_roster(org=org, kind=kind, on=held_on).order_by("name"))
+    rows = checklist(members, marks)
     duplicate = error is not None and getattr(error, "code", None) == services.DUPLICATE
     return {
         "org": org,
@@ -80,7 +81,8 @@ def _form_context(*, org, kind, held_on, form, marks=None, activity=None, error=
         "kind_label": ActivityKind(kind).label,
         "held_on": held_on,
         "form": form,
-        "rows": checklist(members, marks),
+        "rows": [r for r in rows if r["expected"]],
+        "excused_rows": [r for r in rows if not r["expected"]],
         "activity": activity,
         "kinds": [(k.value, k.label) for k in KINDS_FOR_ORG.get(org.kind, [])],
         "duplicate": duplicate,
@@ -116,7 +118,7 @@ def activity_log(request: HttpRequest) -> HttpResponse:
 def _save(request, *, org, kind, activity):
     form = ActivityForm(request.POST, request.FILES, instance=activity)
     held_on = params.date_value(request.POST, "held_on", default=timezone.localdate())
-    members = list(expected_attendees(org=org, kind=kind, on=held_on))
+    members = list(meeting_roster(org=org, kind=kind, on=held_on))
     marks = marks_from(request.POST, members)
     if form.is_valid():
         fields = {f: form.cleaned_data[f] for f in ActivityForm.Meta.fields if f != "held_on"}
