@@ -9,6 +9,7 @@ from django.db.models import BooleanField, Case, Count, Q, Value, When
 
 from activities.cadence import COMMITTEE_TITLES, obligations_of
 from activities.models import (
+    MEETING_ORG_KINDS,
     Activity,
     ActivityKind,
     Attendance,
@@ -142,7 +143,7 @@ def worklist(*, user, root: Organization | None, today: datetime.date) -> Workli
     visible = Organization.objects.visible_to(user).live()
     if root is not None:
         visible = visible.subtree(root)
-    orgs = list(visible.filter(kind__in=(OrgKind.BRANCH, OrgKind.GROUP)).select_related("parent"))
+    orgs = list(visible.filter(kind__in=MEETING_ORG_KINDS).select_related("parent"))
     attach_labels(orgs)
     year_start = datetime.date(today.year, 1, 1)
     all_items = obligations(orgs=orgs, start=year_start, today=today)
@@ -151,7 +152,8 @@ def worklist(*, user, root: Organization | None, today: datetime.date) -> Workli
     for item in sorted(open_items, key=lambda o: (o.org.path, o.kind)):
         if item.status != "due":
             continue
-        branch = item.org if item.org.kind == OrgKind.BRANCH else item.org.parent
+        # A group's items under its branch; a branch's or general branch's under itself.
+        branch = item.org.parent if item.org.kind == OrgKind.GROUP else item.org
         by_branch.setdefault(branch.pk, BranchWork(branch)).items.append(item)
     # Newest period first; within a period, tree order.
     gaps = sorted(

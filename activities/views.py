@@ -12,7 +12,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from activities import exports, services
 from activities.forms import ActivityForm, checklist, marks_from
-from activities.models import KINDS_FOR_ORG, Activity, ActivityKind, Attachment, stars_label
+from activities.models import (
+    KINDS_FOR_ORG,
+    MEETING_ORG_KINDS,
+    Activity,
+    ActivityKind,
+    Attachment,
+    stars_label,
+)
 from activities.points.selectors import statement
 from activities.ratings import services as rating_services
 from activities.ratings.selectors import (
@@ -100,7 +107,7 @@ def activity_log(request: HttpRequest) -> HttpResponse:
     org = get_object_or_404(
         Organization.objects.visible_to(request.user).live(),
         pk=params.object_id(request.GET, "org") or 0,
-        kind__in=(OrgKind.BRANCH, OrgKind.GROUP),
+        kind__in=MEETING_ORG_KINDS,
     )
     kinds = KINDS_FOR_ORG[org.kind]
     kind = params.choice_value(request.GET, "kind", kinds, default=kinds[0])

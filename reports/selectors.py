@@ -23,7 +23,7 @@ from activities.cadence import (
     period_state,
     tallies,
 )
-from activities.models import ActivityKind, CadenceRule, Period
+from activities.models import MEETING_ORG_KINDS, ActivityKind, CadenceRule, Period
 from activities.periods import period_bounds, period_label
 from branches.labels import labels_by_pk
 from branches.models import BranchCategory, Organization, OrgKind
@@ -445,9 +445,7 @@ def compliance(*, node: Organization, year: int, today: datetime.date, by: str) 
     index_of = {c.path: i for i, c in enumerate(children)}
     outside = len(children)  # the bucket of the node's own obligations
     orgs = list(
-        Organization.objects.filter(
-            subtree_q(node.path), kind__in=(OrgKind.BRANCH, OrgKind.GROUP)
-        ).values_list(
+        Organization.objects.filter(subtree_q(node.path), kind__in=MEETING_ORG_KINDS).values_list(
             "pk", "path", "name", "kind", "founded_on", "created_at", "dissolved_on", named=True
         )
     )
@@ -462,7 +460,7 @@ def compliance(*, node: Organization, year: int, today: datetime.date, by: str) 
         else []
     )
     has_committee = committee_terms(
-        org_ids=[o.pk for o in orgs if o.kind == OrgKind.BRANCH],
+        org_ids=[o.pk for o in orgs if o.kind != OrgKind.GROUP],  # groups have no committee
         start=datetime.date(year, 1, 1),
         end=until,
     )

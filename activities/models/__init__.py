@@ -5,6 +5,7 @@ Split by subject; every name is importable from ``activities.models`` as before.
 
 from activities.models.meetings import (  # noqa: F401
     KINDS_FOR_ORG,
+    MEETING_ORG_KINDS,
     Activity,
     ActivityKind,
     ActivityQuerySet,

@@ -28,12 +28,23 @@ class ActivityKind(models.TextChoices):
     OTHER = "other", "其他"
 
 
-# Which organisations hold which kinds. Group meetings are the group's own;
-# everything else belongs to a branch (its groups may hold theme days too).
+# Which organisations hold which kinds (and so which ones log meetings at all).
+# Group meetings are the group's own; everything else belongs to a branch (its
+# groups may hold theme days too). A general branch (党总支) holds its own members'
+# meeting, committee and lessons; theme days, 组织生活会 and the appraisal happen
+# in its branches.
 KINDS_FOR_ORG = {
+    OrgKind.GENERAL_BRANCH: [
+        ActivityKind.GENERAL_MEETING,
+        ActivityKind.COMMITTEE,
+        ActivityKind.LESSON,
+        ActivityKind.OTHER,
+    ],
     OrgKind.BRANCH: [k for k in ActivityKind if k != ActivityKind.GROUP_MEETING],
     OrgKind.GROUP: [ActivityKind.GROUP_MEETING, ActivityKind.THEME_DAY, ActivityKind.OTHER],
 }
+# The organisations that log meetings and owe them.
+MEETING_ORG_KINDS = tuple(KINDS_FOR_ORG)
 
 
 class Period(models.TextChoices):
@@ -54,7 +65,7 @@ class CadenceRule(models.Model):
     org_kind = models.CharField(
         "组织类别",
         max_length=20,
-        choices=[(OrgKind.BRANCH, OrgKind.BRANCH.label), (OrgKind.GROUP, OrgKind.GROUP.label)],
+        choices=[(k, OrgKind(k).label) for k in MEETING_ORG_KINDS],
     )
     period = models.CharField("周期", max_length=10, choices=Period.choices)
     # Reports pack a month's count into four bits (reports.selectors.MONTH_BITS).
