@@ -30,11 +30,11 @@ import datetime
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db.models import BigIntegerField, Case, F, Q, Sum, Value, When
+from django.db.models import BigIntegerField, Case, Exists, F, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Least
 from django.utils import timezone
 
-from activities.models import ActivityKind, ActivityTally, CadenceRule, Period
+from activities.models import SPEAKER_KINDS, ActivityKind, ActivityTally, CadenceRule, Period
 from activities.periods import period_bounds
 from branches.models import Post, PostTitle
 
@@ -55,7 +55,11 @@ MONTH_MAX = 2**MONTH_BITS - 1
 # Which packed on-time count judges a period: logged before the month, quarter
 # or year ended (index into Tallies.counts values).
 ON_TIME = {Period.MONTH: 1, Period.QUARTER: 2, Period.YEAR: 3}
-NOTHING = (0, 0, 0, 0)
+# The packed count of lessons given by the organisation's secretary.
+BY_SECRETARY = 4
+NOTHING = (0, 0, 0, 0, 0)
+# What a rule asks for, as reports key it: its kind, or this for the secretary's lessons.
+SECRETARY_LESSON = "secretary_lesson"
 
 # Where a period stands on a day: ended (counts), under way, or not begun.
 CLOSED, OPEN, FUTURE = "closed", "open", "future"
@@ -110,12 +114,31 @@ def _valid_on(rule: CadenceRule, day: datetime.date) -> bool:
     return rule.valid_from <= day and (rule.valid_to is None or rule.valid_to >= day)
 
 
+def requirement(rule: CadenceRule) -> str:
+    """The key of what *rule* asks for: its kind, or SECRETARY_LESSON."""
+    return SECRETARY_LESSON if rule.by_secretary else rule.kind
+
+
+def by_secretary_q() -> Q:
+    """On ``Activity``: a lesson whose speaker held the 书记 post of the meeting's own
+    organisation on the day it was held – what a ``by_secretary`` rule counts."""
+    posts = Post.objects.filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gt=OuterRef("held_on")),
+        org=OuterRef("org"),
+        member=OuterRef("speaker_member"),
+        title=PostTitle.SECRETARY,
+        started_on__lte=OuterRef("held_on"),
+    )
+    return Q(Exists(posts), kind__in=SPEAKER_KINDS)
+
+
 @dataclass
 class Tallies:
     """Per (organisation id, kind): packed (count, on time by month end, by quarter
-    end, by year end); per organisation id: [expected, present] attendance."""
+    end, by year end, given by the secretary); per organisation id: [expected,
+    present] attendance."""
 
-    counts: dict[tuple[int, str], tuple[int, int, int, int]]
+    counts: dict[tuple[int, str], tuple[int, int, int, int, int]]
     attendance: dict[int, list[int]]
 
 
@@ -130,9 +153,11 @@ def tallies(where: Q, *, year: int, until: datetime.date, on_time: bool = True) 
         ],
         output_field=BigIntegerField(),
     )
-    columns = ("count", "on_time_month", "on_time_quarter", "on_time_year")
+    columns = ("count", "on_time_month", "on_time_quarter", "on_time_year", "by_secretary")
     packed = {
-        c: Sum(Least(F(c), Value(MONTH_MAX)) * weight) if on_time or c == "count" else Value(0)
+        c: Sum(Least(F(c), Value(MONTH_MAX)) * weight)
+        if on_time or c in ("count", "by_secretary")
+        else Value(0)
         for c in columns
     }
     rows = (
@@ -142,8 +167,8 @@ def tallies(where: Q, *, year: int, until: datetime.date, on_time: bool = True) 
         .order_by()
     )
     result = Tallies({}, {})
-    for org_id, kind, count, month, quarter, year_, expected, present in rows:
-        result.counts[(org_id, kind)] = (count, month, quarter, year_)
+    for org_id, kind, count, month, quarter, year_, secretary, expected, present in rows:
+        result.counts[(org_id, kind)] = (count, month, quarter, year_, secretary)
         sums = result.attendance.setdefault(org_id, [0, 0])
         sums[0] += expected
         sums[1] += present
@@ -189,7 +214,7 @@ def each_obligation(
     orgs,
     *,
     spans: list[tuple[CadenceRule, list[Span]]],
-    counts: dict[tuple[int, str], tuple[int, int, int, int]],
+    counts: dict[tuple[int, str], tuple[int, int, int, int, int]],
     has_committee,
     today: datetime.date,
     on_time: bool = True,
@@ -209,9 +234,10 @@ def each_obligation(
         committee = rule.kind == ActivityKind.COMMITTEE
         on_time_at = ON_TIME[rule.period]
         single = all(len(span.shifts) == 1 for span in rule_spans)
+        counted = BY_SECRETARY if rule.by_secretary else 0
         for org, founded in by_kind.get(rule.org_kind, ()):
             packed = counts.get((org.pk, rule.kind), NOTHING)
-            count, dissolved = packed[0], org.dissolved_on
+            count, dissolved = packed[counted], org.dissolved_on
             for span in rule_spans:
                 if founded > span.end or (dissolved and dissolved < span.start):
                     continue
@@ -222,6 +248,11 @@ def each_obligation(
                 else:
                     done = unpack(count, span.shifts)
                 timely = unpack(packed[on_time_at], span.shifts) if on_time else None
+                if timely is not None and counted:
+                    # Tallies keep no on-time count of the secretary's own lessons: they
+                    # are on time as far as the period's lessons were. Close enough for
+                    # a yearly rule; never more on time than done.
+                    timely = min(timely, done)
                 yield org, rule, span, done, timely
 
 

@@ -10,6 +10,7 @@ from django.db.models import BooleanField, Case, Count, Q, Value, When
 from activities.cadence import COMMITTEE_TITLES, obligations_of
 from activities.models import (
     MEETING_ORG_KINDS,
+    SECRETARY_LESSON_LABEL,
     Activity,
     ActivityKind,
     Attendance,
@@ -85,10 +86,11 @@ class Obligation:
     on_time: int
     status: str  # done | late | due | missing
     closed: bool  # the period has ended: only then does it count in a rate (cadence)
+    by_secretary: bool = False  # only lessons the organisation's secretary gave count
 
     @property
     def kind_label(self) -> str:
-        return ActivityKind(self.kind).label
+        return SECRETARY_LESSON_LABEL if self.by_secretary else ActivityKind(self.kind).label
 
     @property
     def period_label(self) -> str:
@@ -116,6 +118,7 @@ def obligations(*, orgs: list[Organization], start: datetime.date, today: dateti
             on_time,
             _status(rule.times, done, on_time, span.closed),
             span.closed,
+            rule.by_secretary,
         )
         for org, rule, span, done, on_time in obligations_of(
             orgs, start=start, until=today, today=today

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from activities.cadence import by_secretary_q
 from activities.models import (
     KINDS_FOR_ORG,
     Activity,
@@ -140,6 +141,12 @@ def activity_log(
         excused=excused,
         today=today,
     )
+    speaker = fields.get("speaker_member")
+    if speaker is not None and speaker.pk not in {m.pk for m in roster}:
+        errors.setdefault("speaker_member", []).append(
+            f"授课党员「{speaker.name}」在 {held_on:%Y-%m-%d} 不是「{org.name}」的党员；"
+            "其他人请只填写授课人姓名。"
+        )
     for upload in attachments:
         check_attachment(upload, errors)
     twins = Activity.objects.filter(org=org, kind=kind, held_on=held_on)
@@ -160,6 +167,8 @@ def activity_log(
     activity.org, activity.kind, activity.held_on = org, kind, held_on
     for name, value in fields.items():
         setattr(activity, name, value)
+    if activity.speaker_member is not None:
+        activity.speaker = activity.speaker_member.name  # the name shown wherever it is read
     by_id = {m.pk: m for m in roster}
     counts = {s: sum(1 for mk in marks if mk.status == s) for s in AttendanceStatus.values}
     # A member not expected who came counts as expected and present: attendance, not
@@ -288,6 +297,7 @@ def _tally_values(month: datetime.date) -> dict:
         "present": Sum("present_count"),
         "leave": Sum("leave_count"),
         "absent": Sum("absent_count"),
+        "by_secretary": Count("pk", filter=by_secretary_q()),
     }
 
 

@@ -79,7 +79,7 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
 
 
 def _form_context(*, org, kind, held_on, form, marks=None, activity=None, error=None):
-    members = list(meeting_roster(org=org, kind=kind, on=held_on).order_by("name"))
+    members = list(_roster(org, kind, held_on))
     rows = checklist(members, marks)
     duplicate = error is not None and getattr(error, "code", None) == services.DUPLICATE
     return {
@@ -113,7 +113,9 @@ def activity_log(request: HttpRequest) -> HttpResponse:
     kind = params.choice_value(request.GET, "kind", kinds, default=kinds[0])
     if request.method == "GET":
         held_on = params.date_value(request.GET, "held_on", default=timezone.localdate())
-        form = ActivityForm(initial={"held_on": held_on})
+        form = ActivityForm(
+            initial={"held_on": held_on}, kind=kind, roster=_roster(org, kind, held_on)
+        )
         return render(
             request,
             "activities/activity_form.html",
@@ -122,13 +124,18 @@ def activity_log(request: HttpRequest) -> HttpResponse:
     return _save(request, org=org, kind=kind, activity=None)
 
 
+def _roster(org, kind, held_on):
+    return meeting_roster(org=org, kind=kind, on=held_on).order_by("name")
+
+
 def _save(request, *, org, kind, activity):
-    form = ActivityForm(request.POST, request.FILES, instance=activity)
     held_on = params.date_value(request.POST, "held_on", default=timezone.localdate())
-    members = list(meeting_roster(org=org, kind=kind, on=held_on))
+    roster = _roster(org, kind, held_on)
+    form = ActivityForm(request.POST, request.FILES, instance=activity, kind=kind, roster=roster)
+    members = list(roster)
     marks = marks_from(request.POST, members)
     if form.is_valid():
-        fields = {f: form.cleaned_data[f] for f in ActivityForm.Meta.fields if f != "held_on"}
+        fields = form.meeting_fields()
         try:
             saved = services.activity_log(
                 org=org,
@@ -179,7 +186,12 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     guests = "\n".join(
         activity.attendance.filter(is_guest=True).values_list("guest_name", flat=True)
     )
-    form = ActivityForm(instance=activity, initial={"guests": guests})
+    form = ActivityForm(
+        instance=activity,
+        initial={"guests": guests},
+        kind=activity.kind,
+        roster=_roster(activity.org, activity.kind, activity.held_on),
+    )
     context = _form_context(
         org=activity.org,
         kind=activity.kind,

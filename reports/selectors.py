@@ -17,13 +17,21 @@ from django.db.models import Count, Q
 from activities.cadence import (
     CLOSED,
     OPEN,
+    SECRETARY_LESSON,
     committee_terms,
     each_obligation,
     governed_spans,
     period_state,
+    requirement,
     tallies,
 )
-from activities.models import MEETING_ORG_KINDS, ActivityKind, CadenceRule, Period
+from activities.models import (
+    MEETING_ORG_KINDS,
+    SECRETARY_LESSON_LABEL,
+    ActivityKind,
+    CadenceRule,
+    Period,
+)
 from activities.periods import period_bounds, period_label
 from branches.labels import labels_by_pk
 from branches.models import BranchCategory, Organization, OrgKind
@@ -367,16 +375,25 @@ class ComplianceRow:
         return self.present / self.expected if self.expected else None
 
 
+# What the report counts, in its columns' order: the kinds a rule can ask for, the
+# secretary's own lessons (activities.cadence.requirement) beside the lessons.
+REQUIREMENT_LABELS = {}
+for _kind in ActivityKind:
+    REQUIREMENT_LABELS[_kind.value] = _kind.label
+    if _kind == ActivityKind.LESSON:
+        REQUIREMENT_LABELS[SECRETARY_LESSON] = SECRETARY_LESSON_LABEL
+
+
 @dataclass
 class Missing:
     org_id: int
     org_name: str  # its label: 甲镇/甲村党支部/第一党小组
-    kind: str
+    kind: str  # activities.cadence.requirement
     period_label: str
 
     @property
     def kind_label(self) -> str:
-        return ActivityKind(self.kind).label
+        return REQUIREMENT_LABELS[self.kind]
 
 
 @dataclass
@@ -441,7 +458,7 @@ def compliance(*, node: Organization, year: int, today: datetime.date, by: str) 
     until = min(today, datetime.date(year, 12, 31))
     children = children_of(node, until)
     width = len(node.path) + PATH_STEP
-    all_kinds = [(k.value, k.label) for k in ActivityKind if k != ActivityKind.OTHER]
+    all_kinds = list(REQUIREMENT_LABELS.items())
     index_of = {c.path: i for i, c in enumerate(children)}
     outside = len(children)  # the bucket of the node's own obligations
     orgs = list(
@@ -485,22 +502,22 @@ def compliance(*, node: Organization, year: int, today: datetime.date, by: str) 
         today=today,
         on_time=False,
     ):
-        bucket, met = bucket_of[org.pk], done >= rule.times
+        bucket, met, asked = bucket_of[org.pk], done >= rule.times, requirement(rule)
         if span.closed:
             column = column_of[span.end.month]
             cell_due[bucket][column] += 1
-            kind_due[bucket][rule.kind] += 1
+            kind_due[bucket][asked] += 1
             if met:
                 cell_done[bucket][column] += 1
-                kind_done[bucket][rule.kind] += 1
+                kind_done[bucket][asked] += 1
             else:
-                missing.append((org.path, span.start, org.pk, rule.kind, span.period, org))
+                missing.append((org.path, span.start, org.pk, asked, span.period, org))
         else:
             open_due[bucket] += 1
-            kind_open_due[bucket][rule.kind] += 1
+            kind_open_due[bucket][asked] += 1
             if met:
                 open_done[bucket] += 1
-                kind_open_done[bucket][rule.kind] += 1
+                kind_open_done[bucket][asked] += 1
 
     def row_for(org, of) -> ComplianceRow:
         progress = (sum(open_done[b] for b in of), sum(open_due[b] for b in of))

@@ -18,6 +18,7 @@ from reports import selectors as reports
 from tests.conftest import logged_in
 from tests.factories import BranchFactory, GeneralBranchFactory, GroupFactory, MemberFactory
 from tests.helpers import beijing, frozen, log_meeting
+from tests.test_english_walk import english_words
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +133,43 @@ def test_it_offers_the_log_form_for_a_general_branch(tree, clerk, general):
     assert kinds == ["general_meeting", "committee", "lesson", "other"]
     assert saved.status_code == 302
     assert org.activities.get().expected_count == 3
+
+
+def _general_branches(tree, clerk, n):
+    """*n* general branches with a committee and a member's meeting logged in May."""
+    for i in range(n):
+        org = GeneralBranchFactory(parent=tree.township_a, name=f"新{i}党总支", code=f"GB{i}")
+        branch = BranchFactory(parent=org, name=f"新{i}村党支部", code=f"GB{i}-V")
+        members = [MemberFactory(branch=branch) for _ in range(3)]
+        for member, title in zip(
+            members, (PostTitle.SECRETARY, PostTitle.ORGANIZATION, PostTitle.PUBLICITY), strict=True
+        ):
+            post_assign(org=org, member=member, title=title, started_on=D(2025, 1, 1))
+        log_meeting(org=org, kind=GENERAL_MEETING, held_on=D(2026, 5, 8), by=clerk)
+
+
+@pytest.mark.parametrize("n", [2, 20])
+def test_it_shows_general_branches_in_a_constant_number_of_queries(
+    tree, clerk, monthly_committee, n, django_assert_num_queries
+):
+    _general_branches(tree, clerk, n)
+    client = logged_in(clerk)
+    worklist_url = reverse("activities:worklist")
+    report_url = reverse("reports:compliance", args=[tree.township_a.pk])
+    with frozen(beijing(2026, 5, 20)):
+        client.get(worklist_url)  # warm the content-type cache
+        # As tests/activities/test_views.py counts the worklist (13) and
+        # tests/reports/test_compliance_and_stars.py the report (15): general
+        # branches add no query, however many there are.
+        with django_assert_num_queries(13):
+            work = client.get(worklist_url)
+        with django_assert_num_queries(15):
+            report = client.get(report_url, {"year": 2026})
+
+    committees = [i for b in work.context["work"].current for i in b.items if i.kind == COMMITTEE]
+    assert len(committees) == n
+    rows = [r for r in report.context["data"].children if r.org.kind == OrgKind.GENERAL_BRANCH]
+    assert len(rows) == n
+    for page in (work, report):
+        words = {word for word, _where in english_words(page.content.decode())}
+        assert words <= {clerk.username}  # the account's name in the header is data

@@ -17,8 +17,9 @@ from activities.models import ActivityKind
 from activities.ratings.services import _compliance
 from activities.selectors import obligations
 from reports import selectors
-from tests.factories import MemberFactory
+from tests.factories import GroupFactory, MemberFactory
 from tests.helpers import beijing, clerk_of, frozen, log_meeting
+from tests.test_english_walk import english_words
 
 D = datetime.date
 TODAY = D(2026, 11, 15)  # November under way, the fourth quarter too, December ahead
@@ -112,3 +113,26 @@ def test_it_counts_every_period_of_a_past_year(tree, november):
     assert {c.state for c in data.columns} == {"closed"}
     group_a1 = data.children[0]
     assert (group_a1.total.done, group_a1.total.due, group_a1.total.open_due) == (2, 12, 0)
+
+
+@pytest.mark.parametrize("groups", [2, 20])
+def test_it_shows_a_month_in_progress_in_a_constant_number_of_queries(
+    tree, november, county_client, groups, django_assert_num_queries
+):
+    for i in range(groups - 2):  # 甲村 already has two
+        group = GroupFactory(
+            parent=tree.village_a, name=f"甲村第{i + 3}党小组", code=f"A-V-G{i + 3}"
+        )
+        MemberFactory(group=group)
+        log_meeting(org=group, kind=GROUP_MEETING, held_on=D(2026, 11, 2), by=november)
+    url = reverse("reports:compliance", args=[tree.village_a.pk])
+    with frozen(beijing(2026, 11, 15)):
+        county_client.get(url)  # warm the content-type cache
+        # As tests/reports/test_compliance_and_stars.py counts it: 15 whatever the size.
+        with django_assert_num_queries(15):
+            page = county_client.get(url, {"year": 2026})
+
+    total = page.context["data"].total
+    assert (total.cells[10].done_so_far, total.cells[10].state) == (groups - 1, "open")
+    words = {word for word, _where in english_words(page.content.decode())}
+    assert words <= {"county"}  # the account's name in the header is data
