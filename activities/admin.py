@@ -45,8 +45,8 @@ class CadenceRuleAdmin(admin.ModelAdmin):
     """Cadences are the same for the whole county: not part of the tree."""
 
     scope_exempt = "三会一课频次规则全县统一，不属于组织树"
-    list_display = ["org_kind", "kind", "period", "times", "valid_from", "valid_to"]
-    list_filter = ["org_kind", "kind", "period"]
+    list_display = ["org_kind", "kind", "by_secretary", "period", "times", "valid_from", "valid_to"]
+    list_filter = ["org_kind", "kind", "period", "by_secretary"]
 
 
 @admin.register(Activity)

@@ -12,6 +12,12 @@ committee posts held on the period's last day, or today for an open period).
 A record counts for the period of its meeting date; it was on time when
 logged before that period ended.
 
+A period counts only once it is due, that is once it has ended
+(``period_state``): only then does it enter a rate (compliance report, group
+ranking) or become missing. Until then it is in progress (进行中) and pages
+show what is done so far, never a rate as if the period were over – a month
+met on its first day is not a 100 % month yet, and a later one is not shown at all.
+
 Counts come from the monthly tallies (``ActivityTally``), packed four bits a
 month into one integer per organisation and kind so that a county's year is
 one small grouped query, and the loop over obligations works on plain
@@ -24,11 +30,11 @@ import datetime
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db.models import BigIntegerField, Case, F, Q, Sum, Value, When
+from django.db.models import BigIntegerField, Case, Exists, F, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Least
 from django.utils import timezone
 
-from activities.models import ActivityKind, ActivityTally, CadenceRule, Period
+from activities.models import SPEAKER_KINDS, ActivityKind, ActivityTally, CadenceRule, Period
 from activities.periods import period_bounds
 from branches.models import Post, PostTitle
 
@@ -49,12 +55,28 @@ MONTH_MAX = 2**MONTH_BITS - 1
 # Which packed on-time count judges a period: logged before the month, quarter
 # or year ended (index into Tallies.counts values).
 ON_TIME = {Period.MONTH: 1, Period.QUARTER: 2, Period.YEAR: 3}
-NOTHING = (0, 0, 0, 0)
+# The packed count of lessons given by the organisation's secretary.
+BY_SECRETARY = 4
+NOTHING = (0, 0, 0, 0, 0)
+# What a rule asks for, as reports key it: its kind, or this for the secretary's lessons.
+SECRETARY_LESSON = "secretary_lesson"
+
+# Where a period stands on a day: ended (counts), under way, or not begun.
+CLOSED, OPEN, FUTURE = "closed", "open", "future"
+
+
+def period_state(start: datetime.date, end: datetime.date, today: datetime.date) -> str:
+    """Whether the period [start, end] has ended by *today* (it counts: rates, missing),
+    holds today (in progress: done so far only) or lies ahead (not shown)."""
+    if end < today:
+        return CLOSED
+    return OPEN if start <= today else FUTURE
 
 
 @dataclass(frozen=True)
 class Span:
-    """One period a rule governs: its bounds, its months' bit shifts, whether it closed."""
+    """One period a rule governs: its bounds, its months' bit shifts, whether it closed
+    (``period_state`` is CLOSED: the only periods that count in a rate)."""
 
     period: str
     start: datetime.date
@@ -79,7 +101,8 @@ def governed_spans(
         while p_start <= until and p_start.year == start.year:
             p_start, p_end = period_bounds(p_start, period)
             shifts = tuple(MONTH_BITS * (m - 1) for m in range(p_start.month, p_end.month + 1))
-            span = Span(period, p_start, p_end, shifts, p_end < today)
+            closed = period_state(p_start, p_end, today) == CLOSED
+            span = Span(period, p_start, p_end, shifts, closed)
             for rule in rules:
                 if rule.period == period and _valid_on(rule, p_start):
                     found.setdefault(rule.pk, (rule, []))[1].append(span)
@@ -91,12 +114,31 @@ def _valid_on(rule: CadenceRule, day: datetime.date) -> bool:
     return rule.valid_from <= day and (rule.valid_to is None or rule.valid_to >= day)
 
 
+def requirement(rule: CadenceRule) -> str:
+    """The key of what *rule* asks for: its kind, or SECRETARY_LESSON."""
+    return SECRETARY_LESSON if rule.by_secretary else rule.kind
+
+
+def by_secretary_q() -> Q:
+    """On ``Activity``: a lesson whose speaker held the 书记 post of the meeting's own
+    organisation on the day it was held – what a ``by_secretary`` rule counts."""
+    posts = Post.objects.filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gt=OuterRef("held_on")),
+        org=OuterRef("org"),
+        member=OuterRef("speaker_member"),
+        title=PostTitle.SECRETARY,
+        started_on__lte=OuterRef("held_on"),
+    )
+    return Q(Exists(posts), kind__in=SPEAKER_KINDS)
+
+
 @dataclass
 class Tallies:
     """Per (organisation id, kind): packed (count, on time by month end, by quarter
-    end, by year end); per organisation id: [expected, present] attendance."""
+    end, by year end, given by the secretary); per organisation id: [expected,
+    present] attendance."""
 
-    counts: dict[tuple[int, str], tuple[int, int, int, int]]
+    counts: dict[tuple[int, str], tuple[int, int, int, int, int]]
     attendance: dict[int, list[int]]
 
 
@@ -111,9 +153,11 @@ def tallies(where: Q, *, year: int, until: datetime.date, on_time: bool = True) 
         ],
         output_field=BigIntegerField(),
     )
-    columns = ("count", "on_time_month", "on_time_quarter", "on_time_year")
+    columns = ("count", "on_time_month", "on_time_quarter", "on_time_year", "by_secretary")
     packed = {
-        c: Sum(Least(F(c), Value(MONTH_MAX)) * weight) if on_time or c == "count" else Value(0)
+        c: Sum(Least(F(c), Value(MONTH_MAX)) * weight)
+        if on_time or c in ("count", "by_secretary")
+        else Value(0)
         for c in columns
     }
     rows = (
@@ -123,8 +167,8 @@ def tallies(where: Q, *, year: int, until: datetime.date, on_time: bool = True) 
         .order_by()
     )
     result = Tallies({}, {})
-    for org_id, kind, count, month, quarter, year_, expected, present in rows:
-        result.counts[(org_id, kind)] = (count, month, quarter, year_)
+    for org_id, kind, count, month, quarter, year_, secretary, expected, present in rows:
+        result.counts[(org_id, kind)] = (count, month, quarter, year_, secretary)
         sums = result.attendance.setdefault(org_id, [0, 0])
         sums[0] += expected
         sums[1] += present
@@ -170,7 +214,7 @@ def each_obligation(
     orgs,
     *,
     spans: list[tuple[CadenceRule, list[Span]]],
-    counts: dict[tuple[int, str], tuple[int, int, int, int]],
+    counts: dict[tuple[int, str], tuple[int, int, int, int, int]],
     has_committee,
     today: datetime.date,
     on_time: bool = True,
@@ -190,9 +234,10 @@ def each_obligation(
         committee = rule.kind == ActivityKind.COMMITTEE
         on_time_at = ON_TIME[rule.period]
         single = all(len(span.shifts) == 1 for span in rule_spans)
+        counted = BY_SECRETARY if rule.by_secretary else 0
         for org, founded in by_kind.get(rule.org_kind, ()):
             packed = counts.get((org.pk, rule.kind), NOTHING)
-            count, dissolved = packed[0], org.dissolved_on
+            count, dissolved = packed[counted], org.dissolved_on
             for span in rule_spans:
                 if founded > span.end or (dissolved and dissolved < span.start):
                     continue
@@ -203,6 +248,11 @@ def each_obligation(
                 else:
                     done = unpack(count, span.shifts)
                 timely = unpack(packed[on_time_at], span.shifts) if on_time else None
+                if timely is not None and counted:
+                    # Tallies keep no on-time count of the secretary's own lessons: they
+                    # are on time as far as the period's lessons were. Close enough for
+                    # a yearly rule; never more on time than done.
+                    timely = min(timely, done)
                 yield org, rule, span, done, timely
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Case, Count, Q, Value, When
 
 from activities.cadence import COMMITTEE_TITLES, obligations_of
 from activities.models import (
+    MEETING_ORG_KINDS,
+    SECRETARY_LESSON_LABEL,
     Activity,
     ActivityKind,
     Attendance,
@@ -17,6 +19,7 @@ from activities.models import (
 from activities.periods import period_label
 from branches.labels import attach_labels
 from branches.models import Organization, OrgKind, Post
+from members.choices import PartyStatus
 from members.models import Member
 from members.selectors import members_of_org_on
 
@@ -27,12 +30,46 @@ def open_posts_q(on: datetime.date, prefix: str = "") -> Q:
     )
 
 
-def expected_attendees(*, org: Organization, kind: str, on: datetime.date):
-    """Members expected at *org*'s activity of *kind* on date *on*, from dated history."""
+def expected_q(on: datetime.date) -> Q:
+    """Members expected at a meeting held on *on*: the one rule (attendance, absences and
+    their point deductions, the quorum all follow from it).
+
+    Not expected: members whose membership is suspended (停止党籍) and members who
+    had lost contact (失联) by that day; they may still be marked present when they
+    come. 流动党员 stay expected: they may take part remotely. Lost contact is
+    dated, so an earlier meeting still expects them; a suspension carries no date
+    here, so it is read as it stands today.
+    """
+    return ~Q(party_status=PartyStatus.SUSPENDED) & (
+        Q(lost_contact=False) | Q(lost_contact_on__gt=on)
+    )
+
+
+def not_expected_reason(member: Member) -> str:
+    """Why ``expected_q`` leaves *member* out, in the words of the roster."""
+    return "停止党籍" if member.party_status == PartyStatus.SUSPENDED else "失联"
+
+
+def _attendee_pool(*, org: Organization, kind: str, on: datetime.date):
     if kind == ActivityKind.COMMITTEE:
         posts = Post.objects.filter(open_posts_q(on), org=org, title__in=COMMITTEE_TITLES)
         return Member.objects.filter(pk__in=posts.values("member_id"))
+    # A general branch's (or branch's) members are those of every branch and group under it.
     return members_of_org_on(org=org, on=on)
+
+
+def meeting_roster(*, org: Organization, kind: str, on: datetime.date):
+    """Everyone who may be marked at *org*'s activity of *kind* on *on* (from dated
+    history), each with ``expected`` (``expected_q``): one query."""
+    expected = Case(
+        When(expected_q(on), then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
+    return _attendee_pool(org=org, kind=kind, on=on).annotate(expected=expected)
+
+
+def expected_attendees(*, org: Organization, kind: str, on: datetime.date):
+    """Members expected at *org*'s activity of *kind* on date *on*, from dated history."""
+    return _attendee_pool(org=org, kind=kind, on=on).filter(expected_q(on))
 
 
 @dataclass
@@ -48,20 +85,22 @@ class Obligation:
     done: int
     on_time: int
     status: str  # done | late | due | missing
+    closed: bool  # the period has ended: only then does it count in a rate (cadence)
+    by_secretary: bool = False  # only lessons the organisation's secretary gave count
 
     @property
     def kind_label(self) -> str:
-        return ActivityKind(self.kind).label
+        return SECRETARY_LESSON_LABEL if self.by_secretary else ActivityKind(self.kind).label
 
     @property
     def period_label(self) -> str:
         return period_label(self.start, self.period)
 
 
-def _status(required, done, on_time, end, today) -> str:
+def _status(required, done, on_time, closed) -> str:
     if done >= required:
         return "done" if on_time >= required else "late"
-    return "missing" if end < today else "due"
+    return "missing" if closed else "due"
 
 
 def obligations(*, orgs: list[Organization], start: datetime.date, today: datetime.date):
@@ -77,7 +116,9 @@ def obligations(*, orgs: list[Organization], start: datetime.date, today: dateti
             rule.times,
             done,
             on_time,
-            _status(rule.times, done, on_time, span.end, today),
+            _status(rule.times, done, on_time, span.closed),
+            span.closed,
+            rule.by_secretary,
         )
         for org, rule, span, done, on_time in obligations_of(
             orgs, start=start, until=today, today=today
@@ -105,7 +146,7 @@ def worklist(*, user, root: Organization | None, today: datetime.date) -> Workli
     visible = Organization.objects.visible_to(user).live()
     if root is not None:
         visible = visible.subtree(root)
-    orgs = list(visible.filter(kind__in=(OrgKind.BRANCH, OrgKind.GROUP)).select_related("parent"))
+    orgs = list(visible.filter(kind__in=MEETING_ORG_KINDS).select_related("parent"))
     attach_labels(orgs)
     year_start = datetime.date(today.year, 1, 1)
     all_items = obligations(orgs=orgs, start=year_start, today=today)
@@ -114,7 +155,8 @@ def worklist(*, user, root: Organization | None, today: datetime.date) -> Workli
     for item in sorted(open_items, key=lambda o: (o.org.path, o.kind)):
         if item.status != "due":
             continue
-        branch = item.org if item.org.kind == OrgKind.BRANCH else item.org.parent
+        # A group's items under its branch; a branch's or general branch's under itself.
+        branch = item.org.parent if item.org.kind == OrgKind.GROUP else item.org
         by_branch.setdefault(branch.pk, BranchWork(branch)).items.append(item)
     # Newest period first; within a period, tree order.
     gaps = sorted(

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from activities.cadence import by_secretary_q
 from activities.models import (
     KINDS_FOR_ORG,
     Activity,
@@ -23,7 +24,7 @@ from activities.models import (
 )
 from activities.periods import add_months, local_midnight_after, month_start, period_bounds
 from activities.points.services import points_refresh_activity
-from activities.selectors import expected_attendees
+from activities.selectors import meeting_roster, not_expected_reason
 from branches.models import Organization
 from members.choices import MemberCategory
 
@@ -48,7 +49,7 @@ class Mark:
 DUPLICATE = "duplicate"
 
 
-def _validate(*, org, kind, held_on, marks, expected, today) -> dict[str, list[str]]:
+def _validate(*, org, kind, held_on, marks, expected, excused, today) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
 
     def add(field, message):
@@ -66,6 +67,14 @@ def _validate(*, org, kind, held_on, marks, expected, today) -> dict[str, list[s
     seen = set()
     for mark in marks:
         member = by_id.get(mark.member_id)
+        if mark.member_id in excused:
+            if mark.status != AttendanceStatus.PRESENT:
+                other = excused[mark.member_id]
+                add(
+                    "attendance",
+                    f"「{other.name}」{not_expected_reason(other)}，不计入应到人员，只能登记为出席。",
+                )
+            continue
         if member is None:
             add(
                 "attendance",
@@ -85,7 +94,8 @@ def _validate(*, org, kind, held_on, marks, expected, today) -> dict[str, list[s
 
 
 def _quorate(kind, expected, marks) -> bool | None:
-    # 支部党员大会: more than half of the voting (full) members present.
+    # 支部党员大会: more than half of the voting (full) members present. Members not
+    # expected (失联, 停止党籍) count on neither side, even when they came.
     if kind != ActivityKind.GENERAL_MEETING:
         return None
     full = {m.pk for m in expected if m.category == MemberCategory.FULL}
@@ -117,10 +127,26 @@ def activity_log(
     """
     _lock_orgs(org.pk, activity.org_id if activity else org.pk)
     today = timezone.localdate()
-    expected = list(expected_attendees(org=org, kind=kind, on=held_on))
+    roster = list(meeting_roster(org=org, kind=kind, on=held_on))
+    expected = [m for m in roster if m.expected]
+    # Members not expected (lost contact, suspended) are marked only when they came.
+    excused = {m.pk: m for m in roster if not m.expected}
+    marks = [mk for mk in marks if mk.member_id not in excused or mk.status]
     errors = _validate(
-        org=org, kind=kind, held_on=held_on, marks=marks, expected=expected, today=today
+        org=org,
+        kind=kind,
+        held_on=held_on,
+        marks=marks,
+        expected=expected,
+        excused=excused,
+        today=today,
     )
+    speaker = fields.get("speaker_member")
+    if speaker is not None and speaker.pk not in {m.pk for m in roster}:
+        errors.setdefault("speaker_member", []).append(
+            f"授课党员「{speaker.name}」在 {held_on:%Y-%m-%d} 不是「{org.name}」的党员；"
+            "其他人请只填写授课人姓名。"
+        )
     for upload in attachments:
         check_attachment(upload, errors)
     twins = Activity.objects.filter(org=org, kind=kind, held_on=held_on)
@@ -141,9 +167,13 @@ def activity_log(
     activity.org, activity.kind, activity.held_on = org, kind, held_on
     for name, value in fields.items():
         setattr(activity, name, value)
-    by_id = {m.pk: m for m in expected}
+    if activity.speaker_member is not None:
+        activity.speaker = activity.speaker_member.name  # the name shown wherever it is read
+    by_id = {m.pk: m for m in roster}
     counts = {s: sum(1 for mk in marks if mk.status == s) for s in AttendanceStatus.values}
-    activity.expected_count = len(expected)
+    # A member not expected who came counts as expected and present: attendance, not
+    # a rate above 100 %. The quorum (_quorate) counts the expected alone.
+    activity.expected_count = len(expected) + sum(1 for mk in marks if mk.member_id in excused)
     activity.present_count = counts[AttendanceStatus.PRESENT]
     activity.leave_count = counts[AttendanceStatus.LEAVE]
     activity.absent_count = counts[AttendanceStatus.ABSENT]
@@ -267,6 +297,7 @@ def _tally_values(month: datetime.date) -> dict:
         "present": Sum("present_count"),
         "leave": Sum("leave_count"),
         "absent": Sum("absent_count"),
+        "by_secretary": Count("pk", filter=by_secretary_q()),
     }
 
 

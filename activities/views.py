@@ -13,7 +13,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from activities import exports, services
 from activities.forms import ActivityForm, checklist, marks_from
-from activities.models import KINDS_FOR_ORG, Activity, ActivityKind, Attachment, stars_label
+from activities.models import (
+    KINDS_FOR_ORG,
+    MEETING_ORG_KINDS,
+    Activity,
+    ActivityKind,
+    Attachment,
+    stars_label,
+)
 from activities.points.selectors import statement
 from activities.ratings import publishing
 from activities.ratings.selectors import (
@@ -34,8 +41,8 @@ from activities.ratings.selectors import (
 from activities.ratings.services import check_draft_node, rating_draft_compute
 from activities.selectors import (
     activity_attendance_rows,
-    expected_attendees,
     ledger,
+    meeting_roster,
     member_attendance,
     worklist,
 )
@@ -77,7 +84,8 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
 
 
 def _form_context(*, org, kind, held_on, form, marks=None, activity=None, error=None):
-    members = list(expected_attendees(org=org, kind=kind, on=held_on).order_by("name"))
+    members = list(_roster(org, kind, held_on))
+    rows = checklist(members, marks)
     duplicate = error is not None and getattr(error, "code", None) == services.DUPLICATE
     return {
         "org": org,
@@ -85,7 +93,8 @@ def _form_context(*, org, kind, held_on, form, marks=None, activity=None, error=
         "kind_label": ActivityKind(kind).label,
         "held_on": held_on,
         "form": form,
-        "rows": checklist(members, marks),
+        "rows": [r for r in rows if r["expected"]],
+        "excused_rows": [r for r in rows if not r["expected"]],
         "activity": activity,
         "kinds": [(k.value, k.label) for k in KINDS_FOR_ORG.get(org.kind, [])],
         "duplicate": duplicate,
@@ -103,13 +112,15 @@ def activity_log(request: HttpRequest) -> HttpResponse:
     org = get_object_or_404(
         Organization.objects.visible_to(request.user).live(),
         pk=params.object_id(request.GET, "org") or 0,
-        kind__in=(OrgKind.BRANCH, OrgKind.GROUP),
+        kind__in=MEETING_ORG_KINDS,
     )
     kinds = KINDS_FOR_ORG[org.kind]
     kind = params.choice_value(request.GET, "kind", kinds, default=kinds[0])
     if request.method == "GET":
         held_on = params.date_value(request.GET, "held_on", default=timezone.localdate())
-        form = ActivityForm(initial={"held_on": held_on})
+        form = ActivityForm(
+            initial={"held_on": held_on}, kind=kind, roster=_roster(org, kind, held_on)
+        )
         return render(
             request,
             "activities/activity_form.html",
@@ -118,13 +129,18 @@ def activity_log(request: HttpRequest) -> HttpResponse:
     return _save(request, org=org, kind=kind, activity=None)
 
 
+def _roster(org, kind, held_on):
+    return meeting_roster(org=org, kind=kind, on=held_on).order_by("name")
+
+
 def _save(request, *, org, kind, activity):
-    form = ActivityForm(request.POST, request.FILES, instance=activity)
     held_on = params.date_value(request.POST, "held_on", default=timezone.localdate())
-    members = list(expected_attendees(org=org, kind=kind, on=held_on))
+    roster = _roster(org, kind, held_on)
+    form = ActivityForm(request.POST, request.FILES, instance=activity, kind=kind, roster=roster)
+    members = list(roster)
     marks = marks_from(request.POST, members)
     if form.is_valid():
-        fields = {f: form.cleaned_data[f] for f in ActivityForm.Meta.fields if f != "held_on"}
+        fields = form.meeting_fields()
         try:
             saved = services.activity_log(
                 org=org,
@@ -175,7 +191,12 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     guests = "\n".join(
         activity.attendance.filter(is_guest=True).values_list("guest_name", flat=True)
     )
-    form = ActivityForm(instance=activity, initial={"guests": guests})
+    form = ActivityForm(
+        instance=activity,
+        initial={"guests": guests},
+        kind=activity.kind,
+        roster=_roster(activity.org, activity.kind, activity.held_on),
+    )
     context = _form_context(
         org=activity.org,
         kind=activity.kind,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 
+from activities.cadence import FUTURE, OPEN
 from activities.models import stars_label
 from branches.models import BranchCategory, OrgKind
 from branches.spreadsheets.writing import table_xlsx
@@ -50,18 +51,28 @@ def overview_xlsx(data: Overview) -> HttpResponse:
 
 
 def compliance_xlsx(data: Compliance) -> HttpResponse:
+    """The page's table: ended periods as done / due, the period under way as done so far
+    (进行中), later periods empty; rates over ended periods only, as on the page."""
     headers = ["组织"]
     for column in data.columns:
-        headers += [f"{column.label}已开展", f"{column.label}应开展"]
+        note = "（进行中）" if column.state == OPEN else ""
+        headers += [f"{column.label}已开展{note}", f"{column.label}应开展{note}"]
     headers += [f"{label}完成率（%）" for _k, label in data.kinds]
-    headers += ["全年已开展", "全年应开展", "完成率（%）", "出席率（%）"]
+    headers += ["全年已开展", "全年应开展", "完成率（%）", "进行中已开展", "进行中应开展"]
+    headers.append("出席率（%）")
 
     def line(row, name):
         values = [name]
         for cell in row.cells:
-            values += [cell.done, cell.due]
+            if cell.state == OPEN:
+                values += [cell.done_so_far, cell.due_so_far]
+            elif cell.state == FUTURE:
+                values += ["", ""]
+            else:
+                values += [cell.done, cell.due]
         values += [_percent(row.kinds[k].rate) for k, _label in data.kinds]
         values += [row.total.done, row.total.due, _percent(row.total.rate)]
+        values += [row.total.open_done, row.total.open_due] if row.total.open_due else ["", ""]
         values.append(_percent(row.attendance_rate))
         return values
 

@@ -14,8 +14,24 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 
-from activities.cadence import committee_terms, each_obligation, governed_spans, tallies
-from activities.models import ActivityKind, CadenceRule, Period
+from activities.cadence import (
+    CLOSED,
+    OPEN,
+    SECRETARY_LESSON,
+    committee_terms,
+    each_obligation,
+    governed_spans,
+    period_state,
+    requirement,
+    tallies,
+)
+from activities.models import (
+    MEETING_ORG_KINDS,
+    SECRETARY_LESSON_LABEL,
+    ActivityKind,
+    CadenceRule,
+    Period,
+)
 from activities.periods import period_bounds, period_label
 from branches.labels import labels_by_pk
 from branches.models import BranchCategory, Organization, OrgKind
@@ -308,12 +324,27 @@ MISSING_SHOWN = 300  # on the page; the export lists them all
 
 @dataclass
 class Cell:
+    """Done / due over periods that have ended, and separately what periods still under
+    way (进行中) have done so far of what they ask: those never enter the rate."""
+
     done: int = 0
     due: int = 0
+    open_done: int = 0
+    open_due: int = 0
+    state: str = CLOSED  # of a column's cell: its column's; totals and kinds stay CLOSED
 
     @property
     def rate(self) -> float | None:
-        return self.done / self.due if self.due else None
+        """Over ended periods only; a column under way or ahead has none."""
+        return self.done / self.due if self.due and self.state == CLOSED else None
+
+    @property
+    def done_so_far(self) -> int:
+        return self.done + self.open_done
+
+    @property
+    def due_so_far(self) -> int:
+        return self.due + self.open_due
 
 
 @dataclass
@@ -321,6 +352,7 @@ class Column:
     label: str
     start: datetime.date
     end: datetime.date
+    state: str = CLOSED  # activities.cadence.period_state: closed, open or future
 
 
 @dataclass
@@ -343,16 +375,25 @@ class ComplianceRow:
         return self.present / self.expected if self.expected else None
 
 
+# What the report counts, in its columns' order: the kinds a rule can ask for, the
+# secretary's own lessons (activities.cadence.requirement) beside the lessons.
+REQUIREMENT_LABELS = {}
+for _kind in ActivityKind:
+    REQUIREMENT_LABELS[_kind.value] = _kind.label
+    if _kind == ActivityKind.LESSON:
+        REQUIREMENT_LABELS[SECRETARY_LESSON] = SECRETARY_LESSON_LABEL
+
+
 @dataclass
 class Missing:
     org_id: int
     org_name: str  # its label: 甲镇/甲村党支部/第一党小组
-    kind: str
+    kind: str  # activities.cadence.requirement
     period_label: str
 
     @property
     def kind_label(self) -> str:
-        return ActivityKind(self.kind).label
+        return REQUIREMENT_LABELS[self.kind]
 
 
 @dataclass
@@ -389,24 +430,15 @@ class Compliance:
         ]
 
 
-def _columns(year: int, by: str) -> list[Column]:
-    if by == "quarter":
-        return [
-            Column(
-                f"第{q + 1}季度",
-                datetime.date(year, q * 3 + 1, 1),
-                period_bounds(datetime.date(year, q * 3 + 1, 1), Period.QUARTER)[1],
-            )
-            for q in range(4)
-        ]
-    return [
-        Column(
-            f"{m}月",
-            datetime.date(year, m, 1),
-            period_bounds(datetime.date(year, m, 1), Period.MONTH)[1],
-        )
-        for m in range(1, 13)
-    ]
+def _columns(year: int, by: str, today: datetime.date) -> list[Column]:
+    months = 3 if by == "quarter" else 1
+    period = Period.QUARTER if by == "quarter" else Period.MONTH
+    columns = []
+    for first in range(1, 13, months):
+        start, end = period_bounds(datetime.date(year, first, 1), period)
+        label = f"第{(first - 1) // 3 + 1}季度" if by == "quarter" else f"{first}月"
+        columns.append(Column(label, start, end, period_state(start, end, today)))
+    return columns
 
 
 def compliance(*, node: Organization, year: int, today: datetime.date, by: str) -> Compliance:
@@ -415,21 +447,22 @@ def compliance(*, node: Organization, year: int, today: datetime.date, by: str) 
     Children, the branches and groups under *node*, their monthly tallies
     (one grouped query), the committee posts and the cadence rules; what each
     organisation owes comes from ``activities.cadence``, as on the worklist.
-    An obligation counts as due once its period has closed (or earlier, once
-    it is met) and sits in the column where its period ends; "missing" is a
-    closed period without the records the rule asks for.
+    An obligation counts once its period has ended (``activities.cadence``:
+    the same rule as the worklist and the group ranking) and sits in the
+    column where its period ends; "missing" is such a period without the
+    records the rule asks for. Periods still under way (this month, quarter
+    and year) are in progress: what they have done so far of what they ask
+    sits in the column holding today, outside every rate; later columns stay empty.
     """
-    columns = _columns(year, by)
+    columns = _columns(year, by, today)
     until = min(today, datetime.date(year, 12, 31))
     children = children_of(node, until)
     width = len(node.path) + PATH_STEP
-    all_kinds = [(k.value, k.label) for k in ActivityKind if k != ActivityKind.OTHER]
+    all_kinds = list(REQUIREMENT_LABELS.items())
     index_of = {c.path: i for i, c in enumerate(children)}
     outside = len(children)  # the bucket of the node's own obligations
     orgs = list(
-        Organization.objects.filter(
-            subtree_q(node.path), kind__in=(OrgKind.BRANCH, OrgKind.GROUP)
-        ).values_list(
+        Organization.objects.filter(subtree_q(node.path), kind__in=MEETING_ORG_KINDS).values_list(
             "pk", "path", "name", "kind", "founded_on", "created_at", "dissolved_on", named=True
         )
     )
@@ -444,16 +477,22 @@ def compliance(*, node: Organization, year: int, today: datetime.date, by: str) 
         else []
     )
     has_committee = committee_terms(
-        org_ids=[o.pk for o in orgs if o.kind == OrgKind.BRANCH],
+        org_ids=[o.pk for o in orgs if o.kind != OrgKind.GROUP],  # groups have no committee
         start=datetime.date(year, 1, 1),
         end=until,
     )
     column_of = {m: (m - 1) // 3 if by == "quarter" else m - 1 for m in range(1, 13)}
-    # [bucket][column] and [bucket][kind] counters of (done, due)
-    cell_done = [[0] * len(columns) for _ in range(outside + 1)]
-    cell_due = [[0] * len(columns) for _ in range(outside + 1)]
-    kind_done: list[Counter] = [Counter() for _ in range(outside + 1)]
-    kind_due: list[Counter] = [Counter() for _ in range(outside + 1)]
+    buckets = range(outside + 1)
+    # Periods that ended, per [bucket][column where they end] and [bucket][kind] ...
+    cell_done = [[0] * len(columns) for _ in buckets]
+    cell_due = [[0] * len(columns) for _ in buckets]
+    kind_done: list[Counter] = [Counter() for _ in buckets]
+    kind_due: list[Counter] = [Counter() for _ in buckets]
+    # ... and periods under way (this month, quarter, year): done so far of what they ask,
+    # shown in the column holding today, never in a rate.
+    open_done, open_due = [0] * len(buckets), [0] * len(buckets)
+    kind_open_done: list[Counter] = [Counter() for _ in buckets]
+    kind_open_due: list[Counter] = [Counter() for _ in buckets]
     missing: list[tuple] = []  # (path, period start, …): sorted by organisation, then period
     for org, rule, span, done, _ in each_obligation(
         orgs,
@@ -463,43 +502,60 @@ def compliance(*, node: Organization, year: int, today: datetime.date, by: str) 
         today=today,
         on_time=False,
     ):
-        bucket, column = bucket_of[org.pk], column_of[span.end.month]
-        if done >= rule.times:
-            cell_done[bucket][column] += 1
-            kind_done[bucket][rule.kind] += 1
-        elif span.closed:
-            missing.append((org.path, span.start, org.pk, rule.kind, span.period, org))
+        bucket, met, asked = bucket_of[org.pk], done >= rule.times, requirement(rule)
+        if span.closed:
+            column = column_of[span.end.month]
+            cell_due[bucket][column] += 1
+            kind_due[bucket][asked] += 1
+            if met:
+                cell_done[bucket][column] += 1
+                kind_done[bucket][asked] += 1
+            else:
+                missing.append((org.path, span.start, org.pk, asked, span.period, org))
         else:
-            continue  # an open period not yet met is not due yet
-        cell_due[bucket][column] += 1
-        kind_due[bucket][rule.kind] += 1
+            open_due[bucket] += 1
+            kind_open_due[bucket][asked] += 1
+            if met:
+                open_done[bucket] += 1
+                kind_open_done[bucket][asked] += 1
 
-    def row_for(org, buckets) -> ComplianceRow:
+    def row_for(org, of) -> ComplianceRow:
+        progress = (sum(open_done[b] for b in of), sum(open_due[b] for b in of))
         cells = [
-            Cell(sum(cell_done[b][c] for b in buckets), sum(cell_due[b][c] for b in buckets))
-            for c in range(len(columns))
+            Cell(
+                sum(cell_done[b][c] for b in of),
+                sum(cell_due[b][c] for b in of),
+                *(progress if column.state == OPEN else (0, 0)),
+                column.state,
+            )
+            for c, column in enumerate(columns)
         ]
         kinds = {
-            k: Cell(sum(kind_done[b][k] for b in buckets), sum(kind_due[b][k] for b in buckets))
+            k: Cell(
+                sum(kind_done[b][k] for b in of),
+                sum(kind_due[b][k] for b in of),
+                sum(kind_open_done[b][k] for b in of),
+                sum(kind_open_due[b][k] for b in of),
+            )
             for k, _label in all_kinds
         }
         row = ComplianceRow(org, cells, kinds)
-        row.total = Cell(sum(c.done for c in cells), sum(c.due for c in cells))
+        row.total = Cell(sum(c.done for c in cells), sum(c.due for c in cells), *progress)
         return row
 
     rows = [row_for(c, [i]) for i, c in enumerate(children)]
     own = row_for(node, [outside])
     own.label = f"{node.name}（本级）"
-    total = row_for(node, range(outside + 1))
+    total = row_for(node, buckets)
     for org in orgs:
         expected, present = packed.attendance.get(org.pk, (0, 0))
         index = index_of.get(org.path[:width])
         for row in (total, own if index is None else rows[index]):
             row.expected += expected
             row.present += present
-    if own.total.due or own.expected:
+    if own.total.due or own.total.open_due or own.expected:
         rows.append(own)
-    kinds = [(k, label) for k, label in all_kinds if total.kinds[k].due]
+    kinds = [(k, label) for k, label in all_kinds if total.kinds[k].due or total.kinds[k].open_due]
     missing.sort(key=lambda m: m[:5])
     labels = labels_by_pk({m[5] for m in missing})
     listed = [

@@ -122,10 +122,12 @@ def compliance_view(request: HttpRequest, org_id: int) -> HttpResponse:
     )
     context["chart"] = {
         "labels": [c.label for c in data.columns],
+        # Cell.rate is None for a period under way or ahead: the line stops at the last
+        # ended period instead of drawing 100 % for a month met on its first day.
         "values": [
             round(c.rate * 100, 1) if c.rate is not None else None for c in data.total.cells
         ],
-        "title": "完成率（%）",
+        "title": "完成率（%，已结束的周期）",
         "unit": "%",
         "max": 100,
     }

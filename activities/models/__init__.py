@@ -5,6 +5,9 @@ Split by subject; every name is importable from ``activities.models`` as before.
 
 from activities.models.meetings import (  # noqa: F401
     KINDS_FOR_ORG,
+    MEETING_ORG_KINDS,
+    SECRETARY_LESSON_LABEL,
+    SPEAKER_KINDS,
     Activity,
     ActivityKind,
     ActivityQuerySet,

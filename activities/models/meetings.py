@@ -28,12 +28,26 @@ class ActivityKind(models.TextChoices):
     OTHER = "other", "其他"
 
 
-# Which organisations hold which kinds. Group meetings are the group's own;
-# everything else belongs to a branch (its groups may hold theme days too).
+# Which organisations hold which kinds (and so which ones log meetings at all).
+# Group meetings are the group's own; everything else belongs to a branch (its
+# groups may hold theme days too). A general branch (党总支) holds its own members'
+# meeting, committee and lessons; theme days, 组织生活会 and the appraisal happen
+# in its branches.
 KINDS_FOR_ORG = {
+    OrgKind.GENERAL_BRANCH: [
+        ActivityKind.GENERAL_MEETING,
+        ActivityKind.COMMITTEE,
+        ActivityKind.LESSON,
+        ActivityKind.OTHER,
+    ],
     OrgKind.BRANCH: [k for k in ActivityKind if k != ActivityKind.GROUP_MEETING],
     OrgKind.GROUP: [ActivityKind.GROUP_MEETING, ActivityKind.THEME_DAY, ActivityKind.OTHER],
 }
+# The organisations that log meetings and owe them.
+MEETING_ORG_KINDS = tuple(KINDS_FOR_ORG)
+# Kinds given by a speaker (授课人); the form asks for one only for these.
+SPEAKER_KINDS = (ActivityKind.LESSON,)
+SECRETARY_LESSON_LABEL = "书记讲党课"
 
 
 class Period(models.TextChoices):
@@ -54,7 +68,7 @@ class CadenceRule(models.Model):
     org_kind = models.CharField(
         "组织类别",
         max_length=20,
-        choices=[(OrgKind.BRANCH, OrgKind.BRANCH.label), (OrgKind.GROUP, OrgKind.GROUP.label)],
+        choices=[(k, OrgKind(k).label) for k in MEETING_ORG_KINDS],
     )
     period = models.CharField("周期", max_length=10, choices=Period.choices)
     # Reports pack a month's count into four bits (reports.selectors.MONTH_BITS).
@@ -64,6 +78,11 @@ class CadenceRule(models.Model):
     valid_from = models.DateField("生效日期")
     valid_to = models.DateField(
         "失效日期", null=True, blank=True, help_text="含当日；留空为长期有效。"
+    )
+    by_secretary = models.BooleanField(
+        "须由书记讲授",
+        default=False,
+        help_text="只计本组织书记讲授的党课：授课人选为党员，且活动当日任本组织书记。",
     )
 
     class Meta:
@@ -77,16 +96,28 @@ class CadenceRule(models.Model):
                 violation_error_message="失效日期不能早于生效日期。",
             ),
             models.CheckConstraint(condition=Q(times__gte=1), name="cadence_times_positive"),
+            models.CheckConstraint(
+                condition=Q(by_secretary=False) | Q(kind__in=SPEAKER_KINDS),
+                name="cadence_by_secretary_has_speaker",
+                violation_error_message="只有党课可以要求由书记讲授。",
+            ),
         ]
 
     def __str__(self) -> str:
-        org_kind, kind = self.get_org_kind_display(), self.get_kind_display()
+        org_kind, kind = self.get_org_kind_display(), self.label
         return f"{org_kind}{kind}{self.get_period_display()}{self.times}次"
 
+    @property
+    def label(self) -> str:
+        """What the rule asks for: the kind, or 书记讲党课 for the secretary's own lessons."""
+        return SECRETARY_LESSON_LABEL if self.by_secretary else self.get_kind_display()
+
     def clean(self) -> None:
-        overlapping = CadenceRule.objects.filter(kind=self.kind, org_kind=self.org_kind).exclude(
-            pk=self.pk
-        )
+        # The secretary's lessons are a rule beside the lessons of every speaker, so
+        # the two may run side by side.
+        overlapping = CadenceRule.objects.filter(
+            kind=self.kind, org_kind=self.org_kind, by_secretary=self.by_secretary
+        ).exclude(pk=self.pk)
         if self.valid_to:
             overlapping = overlapping.filter(valid_from__lte=self.valid_to)
         overlapping = overlapping.filter(
@@ -122,6 +153,16 @@ class Activity(models.Model):
     topic = models.CharField("主题", max_length=200)
     host = models.CharField("主持人", max_length=50, blank=True)
     speaker = models.CharField("授课人", max_length=50, blank=True, help_text="党课填写。")
+    # The speaker as a member where they are one: the secretary's yearly lesson is
+    # checked by it (CadenceRule.by_secretary); ``speaker`` keeps the name either way.
+    speaker_member = models.ForeignKey(
+        "members.Member",
+        verbose_name="授课党员",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lessons_given",
+    )
     recorder = models.CharField("记录人", max_length=50, blank=True)
     place = models.CharField("地点", max_length=100, blank=True)
     minutes = models.TextField("会议记录", blank=True)
@@ -163,6 +204,12 @@ class Activity(models.Model):
     @property
     def attendance_rate(self) -> float | None:
         return self.present_count / self.expected_count if self.expected_count else None
+
+    def clean(self) -> None:
+        if self.speaker_member_id and self.kind not in SPEAKER_KINDS:
+            raise ValidationError(
+                {"speaker_member": f"「{self.get_kind_display()}」没有授课人，只有党课填写。"}
+            )
 
 
 class AttendanceStatus(models.TextChoices):
@@ -296,6 +343,10 @@ class ActivityTally(models.Model):
     present = models.PositiveIntegerField(default=0)
     leave = models.PositiveIntegerField(default=0)
     absent = models.PositiveIntegerField(default=0)
+    # Lessons given by the organisation's secretary (activities.cadence.by_secretary_q),
+    # judged when the tally is written: a 书记 post entered later counts once the
+    # lesson is saved again or the tallies are rebuilt.
+    by_secretary = models.PositiveIntegerField(default=0)
 
     objects = TallyQuerySet.as_manager()
 

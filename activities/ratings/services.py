@@ -74,7 +74,8 @@ def _compliance(groups: list[Organization], year: int, today: datetime.date) -> 
     done: Counter = Counter()
     due: Counter = Counter()
     for ob in obligations(orgs=groups, start=year_start(year), today=until):
-        if ob.start.year != year or ob.status == "due":
+        # Periods still under way do not count, met or not (activities.cadence).
+        if ob.start.year != year or not ob.closed:
             continue
         due[ob.org.pk] += 1
         done[ob.org.pk] += ob.status in ("done", "late")

@@ -263,6 +263,7 @@ def test_it_asks_kinds_by_the_kind_of_organisation(tree):
         (tree.village_a, ActivityKind.THEME_DAY, Period.MONTH),
         (tree.village_a, GENERAL_MEETING, Period.QUARTER),
         (tree.village_a, ActivityKind.LESSON, Period.QUARTER),
+        (tree.village_a, ActivityKind.LESSON, Period.YEAR),  # the secretary's own (0009)
         (tree.village_a, ActivityKind.LIFE_MEETING, Period.YEAR),
         (tree.village_a, ActivityKind.APPRAISAL, Period.YEAR),
     }
@@ -320,8 +321,9 @@ def test_it_groups_the_open_obligations_of_a_township_by_branch(tree, clerk):
         (tree.organ_a, kind, start) for kind, start in yearly_and_quarterly
     }
     assert all(i.status == "due" for w in work.current for i in w.items)
-    # Done: group_a1's and village_a's March; open: 4 monthly, 4 quarterly, 4 yearly.
-    assert (work.done, work.total) == (2, 12)
+    # Done: group_a1's and village_a's March; open: 4 monthly, 4 quarterly, 6 yearly
+    # (组织生活会, 民主评议 and the secretary's lesson of each branch).
+    assert (work.done, work.total) == (2, 14)
 
 
 def test_it_lists_the_gaps_of_closed_periods_newest_first(tree, clerk):
