@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('activities', '0006_history_verbose_names'),
+        ('activities', '0008_township_ranking_rule'),
     ]
 
     operations = [

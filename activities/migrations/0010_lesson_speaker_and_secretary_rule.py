@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('activities', '0007_general_branch_cadence'),
+        ('activities', '0009_general_branch_cadence'),
         ('members', '0011_history_verbose_names'),
     ]
 

@@ -31,7 +31,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("activities", "0008_lesson_speaker_and_secretary_rule"),
+        ("activities", "0010_lesson_speaker_and_secretary_rule"),
     ]
 
     operations = [migrations.RunPython(forwards, backwards)]
