@@ -71,6 +71,12 @@ def rating_publish(
     if refusals:
         raise ValidationError(refusals)
     with transaction.atomic():
+        # Two people publishing the same node at once: the second waits here,
+        # then finds the year published and is told so (not a database error).
+        list(Organization.objects.select_for_update().filter(pk=node.pk).values_list("pk"))
+        refusals = publish_refusals(node=node, year=year, today=today)
+        if refusals:
+            raise ValidationError(refusals)
         draft = rating_draft_compute(node=node, year=year, today=today)
         if confirmed is None or draft_fingerprint(node=node, year=year) == confirmed:
             undecided = sum(1 for r in draft.ranks if r.tied and r.decision_id is None)
