@@ -94,8 +94,7 @@ ORGAN_UNITS = [
 # Women's share of the members by branch kind, before each branch's own
 # variation: village branches are mostly men (about one in ten women, as county
 # work reports give), organs, schools and communities far less so.
-WOMEN_SHARE = {
-    BranchCategory.VILLAGE: 0.10,
+WOMEN_SHARE = {  # village branches: per township, see DemoBuilder._members
     BranchCategory.COMMUNITY: 0.38,
     BranchCategory.ORGAN: 0.35,
     BranchCategory.SCHOOL: 0.45,
@@ -294,10 +293,15 @@ class DemoBuilder:
     # -- members ------------------------------------------------------------
     def _members(self, branches, groups_by_branch) -> list[Member]:
         members: list[Member] = []
+        # Townships differ too: how many village women are members is local history.
+        village_women = {b.parent_id: self.rng.uniform(0.06, 0.13) for b in branches}
         for branch in branches:
             groups = groups_by_branch[branch.pk]
             rural = bool(groups)
-            women = WOMEN_SHARE[branch.category] + self.rng.uniform(-0.05, 0.05)
+            if branch.category == BranchCategory.VILLAGE:
+                women = village_women[branch.parent_id] + self.rng.uniform(-0.03, 0.03)
+            else:
+                women = WOMEN_SHARE[branch.category] + self.rng.uniform(-0.05, 0.05)
             for k in range(self.rng.randint(*self.scale.members_per_branch)):
                 group = groups[k % len(groups)] if groups else None
                 members.append(self._member(branch, group, rural, women))
