@@ -55,7 +55,7 @@ SCALES = {
     # tiny: a few dozen members, enough for every account and page (tests build it).
     "tiny": Scale(2, (2, 3), (1, 1), (2, 2), (6, 9)),
     "small": Scale(4, (7, 9), (2, 3), (3, 5), (30, 44)),
-    "city": Scale(20, (68, 74), (14, 16), (5, 6), (34, 48)),
+    "city": Scale(20, (68, 74), (14, 16), (5, 6), (36, 50)),
 }
 
 SURNAMES = (
@@ -302,7 +302,10 @@ class DemoBuilder:
                 women = village_women[branch.parent_id] + self.rng.uniform(-0.03, 0.03)
             else:
                 women = WOMEN_SHARE[branch.category] + self.rng.uniform(-0.05, 0.05)
-            for k in range(self.rng.randint(*self.scale.members_per_branch)):
+            size = self.rng.randint(*self.scale.members_per_branch)
+            # A township's organs and schools are small branches beside its villages.
+            size = size if rural else max(3, size * 3 // 5)
+            for k in range(size):
                 group = groups[k % len(groups)] if groups else None
                 members.append(self._member(branch, group, rural, women))
         members = Member.objects.bulk_create(members, batch_size=2000, audit=False)
