@@ -246,7 +246,9 @@ def _in_layout(html: str) -> bool:
 
 @pytest.mark.usefixtures("shared_world")
 @pytest.mark.parametrize("who", WHO)
-def test_it_shows_each_error_page_in_chinese_inside_the_sites_layout(who, rf, request):
+def test_it_shows_each_error_page_in_chinese_inside_the_sites_layout(who, db, rf, request):
+    # ``db`` even for the anonymous case: pytest-django orders tests without it
+    # after the transactional ones, whose flush removes the roles the cast needs.
     user = account(who, request)
     client = Client(enforce_csrf_checks=True)
     if who != "anonymous":
