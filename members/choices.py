@@ -56,19 +56,33 @@ class Occupation(models.TextChoices):
     RETIRED = "retired", "离退休人员"
 
 
+# The ways of leaving the Party, in the 党章's words: a member who for six months
+# without good reason takes no part in party life is regarded as having lapsed
+# (自行脱党) and is struck off; one who asks to leave is struck off (退党除名);
+# one who is urged to leave and refuses is struck off (劝而不退除名); expulsion
+# (开除党籍) is a disciplinary sanction. "出党（自动退党）" is not a 党章 term.
+# PartyStatus, RosterStatus and MembershipReason use the same codes for them, so
+# members.services.member_leave records one way of leaving in all three.
+
+
 class PartyStatus(models.TextChoices):
     NORMAL = "normal", "正常"
     SUSPENDED = "suspended", "停止党籍"
     RESERVED = "reserved", "保留党籍"
-    WITHDRAWN = "withdrawn", "出党（自动退党）"
-    EXPELLED = "expelled", "出党（开除党籍）"
     DECEASED = "deceased", "去世"
+    LAPSED = "lapsed", "自行脱党除名"
+    RESIGNED = "resigned", "退党除名"
+    REFUSED_TO_RESIGN = "refused_to_resign", "劝而不退除名"
+    EXPELLED = "expelled", "开除党籍"
 
 
 class RosterStatus(models.TextChoices):
     ACTIVE = "active", "在册"
     TRANSFERRED_OUT = "transferred_out", "转出"
-    LEFT_PARTY = "left_party", "出党"
+    LAPSED = "lapsed", "自行脱党除名"
+    RESIGNED = "resigned", "退党除名"
+    REFUSED_TO_RESIGN = "refused_to_resign", "劝而不退除名"
+    EXPELLED = "expelled", "开除党籍"
     DECEASED = "deceased", "去世"
 
 
@@ -81,7 +95,10 @@ class MembershipReason(models.TextChoices):
     TRANSFER = "transfer", "支部间转接"
     REGROUP = "regroup", "调整党小组"
     TRANSFER_OUT = "transfer_out", "转出"
-    LEFT_PARTY = "left_party", "出党"
+    LAPSED = "lapsed", "自行脱党除名"
+    RESIGNED = "resigned", "退党除名"
+    REFUSED_TO_RESIGN = "refused_to_resign", "劝而不退除名"
+    EXPELLED = "expelled", "开除党籍"
     DECEASED = "deceased", "去世"
     CORRECTION = "correction", "更正"
 

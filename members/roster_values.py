@@ -128,14 +128,33 @@ def parse_category(cell) -> str:
 
 
 PARTY_STATUS_ALIASES = {
-    "自动退党": PartyStatus.WITHDRAWN,
-    "开除党籍": PartyStatus.EXPELLED,
-    "出党": PartyStatus.WITHDRAWN,
+    # "自动退党" is the everyday (and older files') name of what the 党章 calls 自行脱党.
+    "自动退党": PartyStatus.LAPSED,
+    "出党（自动退党）": PartyStatus.LAPSED,
+    "出党(自动退党)": PartyStatus.LAPSED,
+    "自行脱党": PartyStatus.LAPSED,
+    "脱党": PartyStatus.LAPSED,
+    "退党": PartyStatus.RESIGNED,
+    "劝退": PartyStatus.REFUSED_TO_RESIGN,
+    "劝而不退": PartyStatus.REFUSED_TO_RESIGN,
+    "劝退除名": PartyStatus.REFUSED_TO_RESIGN,
+    "开除": PartyStatus.EXPELLED,
+    "出党（开除党籍）": PartyStatus.EXPELLED,
+    "出党(开除党籍)": PartyStatus.EXPELLED,
     "死亡": PartyStatus.DECEASED,
 }
+# Words that say a member left but not how: guessing one of the four ways would
+# put a wrong entry on a member's record, so the row is refused with the choices.
+PARTY_STATUS_UNSPECIFIC = {"出党", "除名"}
 
 
 def parse_party_status(cell) -> str:
+    value = text(cell).replace(" ", "")
+    if value in PARTY_STATUS_UNSPECIFIC:
+        raise ValueError(
+            f"党籍状态「{value}」没有说明出党方式，"
+            "请填写自行脱党除名、退党除名、劝而不退除名或开除党籍。"
+        )
     return _choice(cell, PartyStatus.choices, PARTY_STATUS_ALIASES, "党籍状态")
 
 

@@ -13,15 +13,27 @@ from django.utils import timezone
 
 from branches.audit import acting_as
 from branches.models import Organization
-from members.choices import MembershipReason, RosterStatus
+from members.choices import MembershipReason, PartyStatus, RosterStatus
 from members.models import Member, Membership, PiiAccess
 from members.roster_plan import Plan, Row, StalePreview, left_as_is
 
 # Roster statuses a member leaves to, with the membership end reason they record.
 LEAVE_REASONS = {
     RosterStatus.TRANSFERRED_OUT: MembershipReason.TRANSFER_OUT,
-    RosterStatus.LEFT_PARTY: MembershipReason.LEFT_PARTY,
+    RosterStatus.LAPSED: MembershipReason.LAPSED,
+    RosterStatus.RESIGNED: MembershipReason.RESIGNED,
+    RosterStatus.REFUSED_TO_RESIGN: MembershipReason.REFUSED_TO_RESIGN,
+    RosterStatus.EXPELLED: MembershipReason.EXPELLED,
     RosterStatus.DECEASED: MembershipReason.DECEASED,
+}
+# Leaving the Party (or dying) ends the 党籍 too, so the 党籍状态 column of the
+# roster and its exports says how; a member transferred out keeps theirs.
+LEAVE_PARTY_STATUS = {
+    RosterStatus.LAPSED: PartyStatus.LAPSED,
+    RosterStatus.RESIGNED: PartyStatus.RESIGNED,
+    RosterStatus.REFUSED_TO_RESIGN: PartyStatus.REFUSED_TO_RESIGN,
+    RosterStatus.EXPELLED: PartyStatus.EXPELLED,
+    RosterStatus.DECEASED: PartyStatus.DECEASED,
 }
 
 
@@ -146,7 +158,8 @@ def member_transfer(
 
 @transaction.atomic
 def member_leave(*, member: Member, status: str, on: datetime.date, reason: str) -> Member:
-    """Take *member* off the roster (转出, 出党, 去世) from *on*; history stays."""
+    """Take *member* off the roster (转出, one of the ways of leaving the Party, 去世)
+    from *on*; history stays."""
     if status not in LEAVE_REASONS:
         raise ValueError(f"not a leaving status: {status}")
     if not reason.strip():
@@ -158,6 +171,7 @@ def member_leave(*, member: Member, status: str, on: datetime.date, reason: str)
     current.ended_on, current.end_reason = on, LEAVE_REASONS[status]
     current.save(update_fields=["ended_on", "end_reason"])
     member.roster_status, member.left_on, member.left_reason = status, on, reason
+    member.party_status = LEAVE_PARTY_STATUS.get(status, member.party_status)
     member.full_clean()
     member.save()
     return member

@@ -17,6 +17,7 @@ from branches.paths import path_prefixes
 from branches.scoping import scoped_view
 from branches.selectors import visible_node
 from reports import exports, selectors
+from reports.printing import print_head
 
 # The report tabs, in order: (url name, title, permission needed).
 REPORTS = [
@@ -46,13 +47,21 @@ def _context(request: HttpRequest, node: Organization, current: str, **extra) ->
         .order_by("path")
     )
     tabs = [(name, title) for name, title, perm in REPORTS if request.user.has_perm(perm)]
+    today = timezone.localdate()
+    # A report by year counts up to today, or to the year's end once it is over.
+    year = extra.get("year")
+    as_of = extra.get("on") or (min(today, datetime.date(year, 12, 31)) if year else today)
+    title = next(title for name, title, _perm in REPORTS if name == current)
+    if year:
+        title = f"{year}年{title}"
     return {
         "node": node,
         "crumbs": crumbs,
         "tabs": tabs,
         "current": current,
-        "today": timezone.localdate(),
-        "usual_dates": usual_dates(timezone.localdate()),
+        "today": today,
+        "usual_dates": usual_dates(today),
+        "print_head": print_head(org_name=node.name, title=title, as_of=as_of),
         **extra,
     }
 

@@ -1,13 +1,18 @@
 """Every page of the site, the admin's included, read for English words left in the UI.
 
 The site speaks Simplified Chinese only. The walk opens every page
-``page_urls`` knows (township A's objects filled in) as a superuser at the
-county, as township A's clerk and anonymously, and reads what a user sees or
+``page_urls`` knows (township A's objects filled in) as each account a
+county has – a superuser, each of the four roles of ``branches.roles`` (the
+cast of tests/conftest.py) – and anonymously, and reads what a user sees or
 hears from a screen reader: the text outside <script>, <style>, <code> and
 <pre>, the ``title``, ``placeholder``, ``aria-label`` and ``alt`` attributes
-and the captions of input buttons, error pages included. A word of two or
-more Latin letters there is an untranslated label unless ``ALLOWED`` names
-it, with its reason.
+and the captions of input buttons, the 403 and 404 pages a role meets on
+the way included. A word of two or more Latin letters there is an
+untranslated label unless ``ALLOWED`` names it, with its reason; the words
+of ``BANNED`` (those users reported, and Django's and its add-ons' English
+defaults) are never allowed. Each error page (400, 403, 404, 500 and the
+CSRF failure) is also rendered for every account and must show inside the
+site's layout.
 """
 
 from __future__ import annotations
@@ -16,6 +21,12 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.core.exceptions import BadRequest, PermissionDenied
+from django.http import Http404
+from django.test import Client
+from django.urls import get_resolver, reverse
 
 from tests.factories import UserFactory
 from tests.urlwalk import page_urls
@@ -62,6 +73,39 @@ ALLOWED = {
     "unknown": "django-axes' stored user agent of the test client",
 }
 
+# English a user met or Django and its add-ons show by default (the admin's
+# buttons, django-axes' and django-tasks' sections, Django's bare error pages,
+# the admin's "Id number masked" for a method without a description): never
+# allowed, whatever ALLOWED says. Matched as whole words, in any case.
+BANNED = [
+    "Forbidden",
+    "Not Found",
+    "Server Error",
+    "Bad Request",
+    "masked",
+    "Access attempts",
+    "Access failures",
+    "Access logs",
+    "Task results",
+    "Add",
+    "Change",
+    "Delete",
+    "Save",
+    "History",
+    "CSRF",
+    "Log in",
+    "Log out",
+    "Welcome",
+    "Home",
+    "Filter",
+    "Search",
+    "Action",
+    "None",
+]
+BANNED_RE = re.compile(
+    r"(?<![A-Za-z])(" + "|".join(map(re.escape, BANNED)) + r")(?![A-Za-z])", re.IGNORECASE
+)
+
 SKIPPED_TAGS = {"script", "style", "code", "pre"}
 READ_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
 # Inputs whose value is a caption; any other input's value is data the user typed.
@@ -102,13 +146,20 @@ class VisibleText(HTMLParser):
 
 
 def english_words(html: str) -> list[tuple[str, str]]:
-    """(word, snippet) for each Latin word of the page's visible text that ALLOWED lacks."""
+    """(word, snippet) for each Latin word of the page's visible text that ALLOWED lacks,
+    and for each BANNED word or phrase."""
     parser = VisibleText()
     parser.feed(html)
     parser.close()
     found = []
     for where, text in parser.pieces:
+        banned = list(BANNED_RE.finditer(text))
+        for match in banned:
+            start = max(match.start() - 25, 0)
+            found.append((match.group(), f"{where} …{text[start : match.end() + 25]}…"))
         for match in WORD.finditer(text):
+            if any(b.start() <= match.start() < b.end() for b in banned):
+                continue  # reported above
             # A masked value's visible head (a password hash's salt: "JH****"), not a word.
             if match.group() in ALLOWED or text.startswith("*", match.end()):
                 continue
@@ -126,17 +177,34 @@ def test_it_reads_text_attributes_and_captions_but_not_scripts_or_data():
     assert [word for word, _ in english_words(html)] == ["Dashboard", "Help", "Save", "Yes"]
 
 
+def test_it_reports_every_banned_word_even_one_allowed_by_mistake():
+    html = "<p>" + " · ".join(BANNED) + "</p><p>Id number masked</p>"
+    reported = [word for word, _ in english_words(html)]
+    for phrase in BANNED:
+        assert phrase in reported, phrase
+    assert "masked" in reported
+    assert not {word.lower() for word in ALLOWED} & {phrase.lower() for phrase in BANNED}
+
+
 @pytest.fixture
 def superuser(tree):
     return UserFactory(username="root", org=tree.county, is_superuser=True)
 
 
+# Every kind of account: the superuser, the four roles (branches.roles.Role), nobody.
+WHO = ["superuser", "county_user", "clerk_a", "secretary_a", "admin_role_user", "anonymous"]
+
+
+def account(who: str, request):
+    return AnonymousUser() if who == "anonymous" else request.getfixturevalue(who)
+
+
 # The tree, cast and township A's objects are built once for the module (tests/conftest.py).
 @pytest.mark.usefixtures("shared_world")
-@pytest.mark.parametrize("who", ["superuser", "clerk_a", "anonymous"])
+@pytest.mark.parametrize("who", WHO)
 def test_it_shows_no_english_word_on_any_page(who, world, client, request):
     if who != "anonymous":
-        client.force_login(request.getfixturevalue(who))
+        client.force_login(account(who, request))
     urls = page_urls(world)
     assert len(urls) > 150, "the walk reaches the whole site"
     failures, read = [], 0
@@ -154,3 +222,49 @@ def test_it_shows_no_english_word_on_any_page(who, world, client, request):
                 failures.append((url, word, snippet))
     assert read > (150 if who != "anonymous" else 0)
     assert not failures, "English words in the UI:\n" + "\n".join(map(repr, failures))
+
+
+def _error_request(rf, user):
+    request = rf.get("/reports/")
+    request.user = user
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    return request
+
+
+ERRORS = {
+    400: BadRequest("bad"),
+    403: PermissionDenied("Forbidden"),
+    404: Http404("Not Found"),
+    500: None,
+}
+
+
+def _in_layout(html: str) -> bool:
+    return 'class="topbar"' in html and "css/app.css" in html and '<main class="page">' in html
+
+
+@pytest.mark.usefixtures("shared_world")
+@pytest.mark.parametrize("who", WHO)
+def test_it_shows_each_error_page_in_chinese_inside_the_sites_layout(who, db, rf, request):
+    # ``db`` even for the anonymous case: pytest-django orders tests without it
+    # after the transactional ones, whose flush removes the roles the cast needs.
+    user = account(who, request)
+    client = Client(enforce_csrf_checks=True)
+    if who != "anonymous":
+        client.force_login(user)
+    pages = {}
+    for status, exception in ERRORS.items():
+        handler = get_resolver().resolve_error_handler(status)
+        args = () if exception is None else (exception,)
+        pages[status] = handler(_error_request(rf, user), *args)
+    # The same pages as the site answers them: a URL nobody has, and a form
+    # posted without its CSRF token (a page left open past the session).
+    pages["404 (real)"] = client.get("/此页不存在/")
+    pages["403 (csrf)"] = client.post(reverse("logout"))
+    for status, response in pages.items():
+        assert str(response.status_code) == str(status)[:3], status
+        html = response.content.decode()
+        assert _in_layout(html), (status, html[:300])
+        assert not english_words(html), (status, english_words(html))
+        assert "党建台账" in html

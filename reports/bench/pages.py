@@ -91,12 +91,13 @@ def _missing_run_url(username: str) -> Callable[[], str]:
         from branches.models import User
         from members.idcard import make_id_number
         from members.import_runs import import_run_preview
+        from reports.demo.builder import COUNTY_AREA_CODE
 
         user = User.objects.select_related("org").get(username=username)
         township = user.org if user.org.kind == OrgKind.TOWNSHIP else _first_township()
         lines = ["姓名,公民身份证号,所在党支部"]
         for i in range(20):
-            number = make_id_number("131125", datetime.date(1960, 1, 1 + i), 21)
+            number = make_id_number(COUNTY_AREA_CODE, datetime.date(1960, 1, 1 + i), 21)
             lines.append(f"党员{i},{number},{township.name}/新设{i}村党支部")
         data = "\n".join(lines).encode()
         run, _plan = import_run_preview(user=user, data=data, file_name="bench.csv")

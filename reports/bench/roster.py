@@ -13,15 +13,14 @@ from branches.models import Organization, OrgKind, User
 from members.idcard import make_id_number
 from members.roster_columns import COLUMNS
 from reports.demo import DemoBuilder
+from reports.demo.builder import COUNTY_AREA_CODE
 
 
 def bench_tree_and_user(seed: int) -> User:
     """The city-scale tree (no members) and a superuser to import with."""
     if not Organization.objects.filter(kind=OrgKind.BRANCH).exists():
         builder = DemoBuilder(scale="city", seed=seed)
-        county = builder._org(None, 1, OrgKind.COUNTY, "安平县委", "安平县", "", "C001")
-        Organization.objects.bulk_create([county], audit=False)
-        builder._branches_and_groups(builder._townships(county))
+        builder._branches_and_groups(builder._townships(builder.county()))
     user, _ = User.objects.get_or_create(username="bench_import", defaults={"is_superuser": True})
     return user
 
@@ -44,7 +43,7 @@ def bench_roster(rows: int, user, rng: random.Random) -> bytes:
         joined = max(2010, year + 19)  # of age when they joined
         while True:
             seq = rng.randrange(1000)
-            number = make_id_number("131125", datetime.date.fromisoformat(birth), seq)
+            number = make_id_number(COUNTY_AREA_CODE, datetime.date.fromisoformat(birth), seq)
             if number not in used:
                 used.add(number)
                 break

@@ -55,7 +55,7 @@ SCALES = {
     # tiny: a few dozen members, enough for every account and page (tests build it).
     "tiny": Scale(2, (2, 3), (1, 1), (2, 2), (6, 9)),
     "small": Scale(4, (7, 9), (2, 3), (3, 5), (30, 44)),
-    "city": Scale(20, (68, 74), (14, 16), (5, 6), (34, 48)),
+    "city": Scale(20, (68, 74), (14, 16), (5, 6), (36, 50)),
 }
 
 SURNAMES = (
@@ -70,24 +70,38 @@ TOWNSHIP_NAMES = (
 ).split()
 VILLAGE_FIRST = "东西南北前后上下大小新老高王李张刘陈杨赵黄马周孙郭何林韩冯宋唐许邓彭曾"
 VILLAGE_SECOND = "庄村集营寨屯湾沟坪岭桥河台店园洼堡坊铺圩岗"
+# The township's own units. Stations of vertically run county systems (派出所,
+# 供电所, 市场监管所, 司法所, 农村信用社) are left out: their branches belong to
+# their system's committee (县公安局党委 …), which the demo tree does not hold.
 ORGAN_UNITS = [
     ("机关党支部", BranchCategory.ORGAN),
     ("中心学校党支部", BranchCategory.SCHOOL),
     ("卫生院党支部", BranchCategory.ENTERPRISE),
     ("财政所党支部", BranchCategory.ORGAN),
-    ("派出所党支部", BranchCategory.ORGAN),
-    ("供电所党支部", BranchCategory.ENTERPRISE),
+    ("便民服务中心党支部", BranchCategory.ORGAN),
+    ("综合行政执法队党支部", BranchCategory.ORGAN),
     ("农业综合服务中心党支部", BranchCategory.ORGAN),
-    ("农村信用社党支部", BranchCategory.ENTERPRISE),
     ("中学党支部", BranchCategory.SCHOOL),
     ("敬老院党支部", BranchCategory.OTHER),
     ("文化站党支部", BranchCategory.ORGAN),
-    ("司法所党支部", BranchCategory.ORGAN),
-    ("市场监管所党支部", BranchCategory.ORGAN),
+    ("退役军人服务站党支部", BranchCategory.ORGAN),
+    ("社会保障服务中心党支部", BranchCategory.ORGAN),
     ("水利站党支部", BranchCategory.ORGAN),
+    ("村镇建设服务中心党支部", BranchCategory.ORGAN),
     ("物流园区联合党支部", BranchCategory.NON_PUBLIC),
     ("商会党支部", BranchCategory.NON_PUBLIC),
 ]
+# Women's share of the members by branch kind, before each branch's own
+# variation: village branches are mostly men (about one in ten women, as county
+# work reports give), organs, schools and communities far less so.
+WOMEN_SHARE = {  # village branches: per township, see DemoBuilder._members
+    BranchCategory.COMMUNITY: 0.38,
+    BranchCategory.ORGAN: 0.35,
+    BranchCategory.SCHOOL: 0.45,
+    BranchCategory.ENTERPRISE: 0.40,
+    BranchCategory.NON_PUBLIC: 0.25,
+    BranchCategory.OTHER: 0.30,
+}
 GROUP_ORDINALS = "一二三四五六七八九十"
 DESTINATIONS = (
     "广东省深圳市",
@@ -102,8 +116,23 @@ DESTINATIONS = (
     "福建省厦门市",
 )
 MINORITIES = ("回族", "满族", "蒙古族", "壮族", "土家族")
-AREA_CODES = ("131125", "131125", "131125", "131121", "131182", "130104")
+# A fictional county (no county, district or banner of China is called 桐溪) with
+# a fictional area code: Hebei (13) has eleven prefectures, 1301–1311, so no real
+# county's code starts 1312 and no generated number names a real birthplace.
+# Most members were born in the county, some in its two (as fictional) neighbours.
+COUNTY_NAME = "桐溪县"
+COUNTY_AREA_CODE = "131221"
+AREA_CODES = (COUNTY_AREA_CODE,) * 8 + ("131222", "131223")
 TODAY = datetime.date(2026, 1, 1)  # fixed, so a seed gives the same data any day
+# Founding dates: each node after its parent, and all before the history years,
+# so every organisation owes a full year of meetings.
+FOUNDED_FIRST = datetime.date(1949, 10, 1)
+FOUNDED_BY_KIND = {
+    OrgKind.COUNTY: datetime.date(1952, 12, 1),
+    OrgKind.TOWNSHIP: datetime.date(1985, 12, 1),
+    OrgKind.BRANCH: datetime.date(2010, 12, 1),
+    OrgKind.GROUP: datetime.date(2018, 12, 1),
+}
 
 
 def ensure_throwaway_database(throwaway_db: str | None) -> None:
@@ -138,8 +167,7 @@ class DemoBuilder:
 
     @transaction.atomic
     def build(self) -> dict[str, int]:
-        county = self._org(None, 1, OrgKind.COUNTY, "安平县委", "安平县", "", "C001")
-        Organization.objects.bulk_create([county], audit=False)
+        county = self.county()
         townships = self._townships(county)
         branches, groups_by_branch = self._branches_and_groups(townships)
         members = self._members(branches, groups_by_branch)
@@ -172,9 +200,12 @@ class DemoBuilder:
         }
 
     # -- tree ---------------------------------------------------------------
+    def county(self) -> Organization:
+        county = self._org(None, 1, OrgKind.COUNTY, f"{COUNTY_NAME}委", COUNTY_NAME, "", "C001")
+        return Organization.objects.bulk_create([county], audit=False)[0]
+
     def _org(self, parent, index, kind, name, short_name, category, code) -> Organization:
         path = (parent.path if parent else "") + path_segment(index)
-        founded = datetime.date(self.rng.randint(1950, 2015), self.rng.randint(1, 12), 1)
         return Organization(
             kind=kind,
             name=name,
@@ -184,9 +215,16 @@ class DemoBuilder:
             parent=parent,
             path=path,
             depth=len(path) // PATH_STEP,
-            founded_on=founded,
+            founded_on=self._founded(parent.founded_on if parent else FOUNDED_FIRST, kind),
             sort_order=index,
         )
+
+    def _founded(self, after: datetime.date, kind: str) -> datetime.date:
+        """The first of a month from *after* (the parent's founding) to the kind's latest."""
+        latest = max(FOUNDED_BY_KIND[kind], after)
+        months = (latest.year - after.year) * 12 + latest.month - after.month
+        month = after.year * 12 + after.month - 1 + self.rng.randint(0, months)
+        return datetime.date(month // 12, month % 12 + 1, 1)
 
     def _townships(self, county: Organization) -> list[Organization]:
         names = self.rng.sample(TOWNSHIP_NAMES, self.scale.townships)
@@ -255,12 +293,21 @@ class DemoBuilder:
     # -- members ------------------------------------------------------------
     def _members(self, branches, groups_by_branch) -> list[Member]:
         members: list[Member] = []
+        # Townships differ too: how many village women are members is local history.
+        village_women = {b.parent_id: self.rng.uniform(0.06, 0.13) for b in branches}
         for branch in branches:
             groups = groups_by_branch[branch.pk]
             rural = bool(groups)
-            for k in range(self.rng.randint(*self.scale.members_per_branch)):
+            if branch.category == BranchCategory.VILLAGE:
+                women = village_women[branch.parent_id] + self.rng.uniform(-0.03, 0.03)
+            else:
+                women = WOMEN_SHARE[branch.category] + self.rng.uniform(-0.05, 0.05)
+            size = self.rng.randint(*self.scale.members_per_branch)
+            # A township's organs and schools are small branches beside its villages.
+            size = size if rural else max(3, size * 3 // 5)
+            for k in range(size):
                 group = groups[k % len(groups)] if groups else None
-                members.append(self._member(branch, group, rural))
+                members.append(self._member(branch, group, rural, women))
         members = Member.objects.bulk_create(members, batch_size=2000, audit=False)
         Membership.objects.bulk_create(
             [
@@ -278,9 +325,9 @@ class DemoBuilder:
         )
         return members
 
-    def _member(self, branch, group, rural: bool) -> Member:
+    def _member(self, branch, group, rural: bool, women: float) -> Member:
         rng = self.rng
-        sex = Sex.FEMALE if rng.random() < 0.27 else Sex.MALE
+        sex = Sex.FEMALE if rng.random() < women else Sex.MALE
         birth = datetime.date(rng.randint(1938, 2003), rng.randint(1, 12), rng.randint(1, 28))
         id_number = self._id_number(birth, sex)
         earliest_join = birth.replace(year=birth.year + 18)
@@ -293,7 +340,8 @@ class DemoBuilder:
             joined = earliest_join + datetime.timedelta(days=rng.randint(0, span))
         age = TODAY.year - birth.year
         is_mobile = rural and age < 55 and rng.random() < 0.12
-        lost = rng.random() < 0.004
+        # Probationary members joined within the year: none has been lost for long.
+        lost = rng.random() < 0.004 and not probationary
         return Member(
             name=self._person_name(sex),
             branch=branch,

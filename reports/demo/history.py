@@ -16,7 +16,7 @@ from django.utils import timezone
 from activities.models import Activity, ActivityKind, Attendance, AttendanceStatus, Period
 from activities.periods import period_bounds
 from activities.services import tally_rebuild
-from branches.models import OrgKind, PostTitle
+from branches.models import BranchCategory, OrgKind, PostTitle
 from members.choices import MemberCategory
 
 # (kind, org kind, period) of the default cadence rules.
@@ -56,7 +56,18 @@ TOPICS = {
     ActivityKind.APPRAISAL: ["年度民主评议党员"],
 }
 LEAVE_REASONS = ["外出务工", "身体不适", "家中有事", "在外地就医", "值班", "照顾老人"]
-PLACES = ["村党群服务中心", "村委会会议室", "党员活动室", "新时代文明实践站"]
+# Where a branch of each kind meets (its groups meet where their branch does,
+# or at home in a village): an organ or a school has no 村党群服务中心.
+PLACES = {
+    BranchCategory.VILLAGE: ["村党群服务中心", "村委会会议室", "党员活动室", "新时代文明实践站"],
+    BranchCategory.COMMUNITY: ["社区党群服务中心", "社区会议室", "新时代文明实践站"],
+    BranchCategory.ORGAN: ["机关会议室", "党员活动室", "机关党建活动室"],
+    BranchCategory.SCHOOL: ["学校会议室", "党员活动室", "学校图书室"],
+    BranchCategory.ENTERPRISE: ["单位会议室", "党员活动室"],
+    BranchCategory.NON_PUBLIC: ["园区党群服务中心", "企业会议室"],
+    BranchCategory.OTHER: ["单位会议室", "党员活动室"],
+}
+GROUP_PLACES = {BranchCategory.VILLAGE: ["党小组长家中", "村民小组活动室"]}
 
 
 class HistoryBuilder:
@@ -101,7 +112,7 @@ class HistoryBuilder:
                     people = by_org.get(org.pk, [])
                 for held_on, logged_at in self._occurrences(period):
                     activity = self._activity(org, kind, held_on, logged_at, user, people)
-                    expected = [m for m in people if m.joined_on <= held_on]
+                    expected = [m for m in people if self._expected(m, held_on)]
                     rows.extend(self._attendance(activity, expected))
                     activities.append(activity)
         # Attendance rows hold the unsaved activities; Django fills in their
@@ -133,6 +144,20 @@ class HistoryBuilder:
             )
             yield held_on, logged_at
 
+    @staticmethod
+    def _expected(member, held_on: datetime.date) -> bool:
+        """A member is expected once they joined, until the day contact was lost:
+        a 失联 member is not expected, so never present (nor absent) after it."""
+        lost = member.lost_contact and member.lost_contact_on <= held_on
+        return member.joined_on <= held_on and not lost
+
+    def _place(self, org) -> str:
+        category = org.parent.category if org.kind == OrgKind.GROUP else org.category
+        places = PLACES[category]
+        if org.kind == OrgKind.GROUP:
+            places = places + GROUP_PLACES.get(category, [])
+        return self.rng.choice(places)
+
     def _activity(self, org, kind, held_on, logged_at, user, people) -> Activity:
         host = people[0].name if people else ""
         return Activity(
@@ -143,7 +168,7 @@ class HistoryBuilder:
             host=host,
             speaker=host if kind == ActivityKind.LESSON else "",
             recorder=people[-1].name if people else "",
-            place=self.rng.choice(PLACES),
+            place=self._place(org),
             minutes=f"{held_on:%Y年%m月%d日}，{org.name}召开{ActivityKind(kind).label}，"
             "传达学习上级精神，结合实际讨论落实措施。",
             logged_by=user,

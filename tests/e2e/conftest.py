@@ -5,6 +5,8 @@ Selenium with /usr/bin/chromedriver would be a change here alone.
 """
 
 import os
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -103,3 +105,46 @@ def screenshot(page):
         return path
 
     return take
+
+
+def pdf_pages(path: Path, name: str) -> list[str]:
+    """The text of each page of the PDF at *path*; each page also rendered to
+    var/screenshots/<name>-<n>.png, to look at.
+
+    pypdfium2 renders the pages; the PNG is written with zlib alone, as
+    pypdfium2's own image export needs Pillow, which nothing else here does.
+    """
+    import pypdfium2
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pdf = pypdfium2.PdfDocument(str(path))
+    texts = []
+    for number, pdf_page in enumerate(pdf, start=1):
+        texts.append(pdf_page.get_textpage().get_text_range())
+        bitmap = pdf_page.render(scale=1.5, rev_byteorder=True)  # RGB(A), not BGR(A)
+        _write_png(bitmap, SCREENSHOTS / f"{name}-{number}.png")
+    pdf.close()
+    return texts
+
+
+def _write_png(bitmap, path: Path) -> None:
+    width, height, stride, channels = bitmap.width, bitmap.height, bitmap.stride, bitmap.n_channels
+    data = bytes(bitmap.buffer)
+    rows = bytearray()
+    for y in range(height):
+        row = data[y * stride : y * stride + width * channels]
+        rows.append(0)  # no filter
+        rows += b"".join(row[i : i + 3] for i in range(0, len(row), channels))
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(bytes(rows), 6))
+        + chunk(b"IEND", b"")
+    )

@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def roster():
-    county = org_create(kind=OrgKind.COUNTY, name="安平县委", code="C1", parent=None)
+    county = org_create(kind=OrgKind.COUNTY, name="桐溪县委", code="C1", parent=None)
     township = org_create(
         kind=OrgKind.TOWNSHIP, name="城关镇党委", short_name="城关镇", code="T1", parent=county
     )
@@ -28,7 +28,7 @@ def roster():
     for i, name in enumerate(["王建国", "李秀英", "张志刚"]):
         birth = datetime.date(1970 + i, 3, 15)
         sex = "F" if name == "李秀英" else "M"
-        number = make_id_number("131125", birth, 20 + i * 2 + (sex == "M"))
+        number = make_id_number("131221", birth, 20 + i * 2 + (sex == "M"))
         members.append(
             member_create(
                 name=name,

@@ -18,7 +18,7 @@ def roster(path, rows):
     sheet.append(["姓名", "公民身份证号", "所在党支部", "所在党小组", "入党时间"])
     for i in range(rows):
         birth = datetime.date(1960, 1, 1) + datetime.timedelta(days=i)
-        number = make_id_number("131125", birth, 31 + 2 * (i % 400))
+        number = make_id_number("131221", birth, 31 + 2 * (i % 400))
         group = "甲村第一党小组" if i % 2 else "甲村第二党小组"
         sheet.append([f"党员{i:04d}", number, "甲镇党委/甲村党支部", group, "2010-07-01"])
     workbook.save(path)

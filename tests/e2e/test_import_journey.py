@@ -18,7 +18,7 @@ def roster_file(tmp_path):
     sheet = workbook.active
     sheet.append(["甲镇党员花名册 2026年"])
     sheet.append(["姓名", "公民身份证号", "所在党支部", "性别", "入党时间"])
-    good = [make_id_number("131125", datetime.date(1980, 1, i + 1), 11) for i in range(3)]
+    good = [make_id_number("131221", datetime.date(1980, 1, i + 1), 11) for i in range(3)]
     sheet.append(["王建国", good[0], "甲村党支部", "男", "2005-07-01"])
     sheet.append(["李 强", good[1], "甲村党支部", "男", "2006年7月1日"])
     sheet.append(["赵六", "110105194912310021", "甲村党支部", "女", "2007-07-01"])

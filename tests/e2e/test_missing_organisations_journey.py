@@ -31,7 +31,7 @@ def roster_file(tmp_path):
     ]
     for i, (name, branch, joined, job, school) in enumerate(people):
         female = name in ("吴秀英", "冯丽娟")
-        number = make_id_number("131125", datetime.date(1965 + i, 3, 1 + i), 22 if female else 21)
+        number = make_id_number("131221", datetime.date(1965 + i, 3, 1 + i), 22 if female else 21)
         sheet.append([name, number, branch, "女" if female else "男", joined, job, school])
     path = tmp_path / "丙镇花名册.xlsx"
     workbook.save(path)

@@ -31,7 +31,7 @@ def roster(rows: int, branch="甲村党支部") -> bytes:
     sheet = workbook.active
     sheet.append(["姓名", "公民身份证号", "所在党支部"])
     for i in range(rows):
-        number = make_id_number("131125", datetime.date(1980, 1, 1) + datetime.timedelta(i), 21)
+        number = make_id_number("131221", datetime.date(1980, 1, 1) + datetime.timedelta(i), 21)
         sheet.append([f"党员{i}", number, branch])
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -226,7 +226,7 @@ def test_it_reads_a_sheet_with_a_million_formatted_blank_rows_quickly(tree, cler
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(["姓名", "公民身份证号", "所在党支部"])
-    sheet.append(["王五", make_id_number("131125", datetime.date(1970, 1, 1), 11), "甲村党支部"])
+    sheet.append(["王五", make_id_number("131221", datetime.date(1970, 1, 1), 11), "甲村党支部"])
     # What LibreOffice leaves behind: formatted cells down to the last row, no values.
     sheet.cell(row=1_048_576, column=3).number_format = "@"
     sheet.cell(row=1_048_576, column=1, value="")

@@ -3,7 +3,7 @@ import datetime
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from members.choices import MembershipReason, RosterStatus, Sex
+from members.choices import MembershipReason, PartyStatus, RosterStatus, Sex
 from members.models import Member, Membership
 from members.selectors import members_of_org_on
 from members.services import member_create, member_leave, member_transfer
@@ -256,8 +256,13 @@ def test_it_refuses_to_leave_without_a_reason_or_to_transfer_a_member_who_left(t
     member = MemberFactory(branch=tree.village_a)
 
     with pytest.raises(ValidationError):
-        member_leave(member=member, status=RosterStatus.LEFT_PARTY, on=TRANSFER_DAY, reason=" ")
-    member_leave(member=member, status=RosterStatus.LEFT_PARTY, on=TRANSFER_DAY, reason="自动退党")
+        member_leave(member=member, status=RosterStatus.LAPSED, on=TRANSFER_DAY, reason=" ")
+    member_leave(
+        member=member,
+        status=RosterStatus.LAPSED,
+        on=TRANSFER_DAY,
+        reason="连续六个月不参加组织生活",
+    )
     with pytest.raises(ValidationError, match="不在册"):
         member_transfer(member=member, branch=tree.village_b, on=TRANSFER_DAY + DAY)
 
@@ -271,3 +276,43 @@ def test_it_gives_factory_members_consistent_and_distinct_id_numbers(tree):
     for m in members:
         m.full_clean()  # sex and birth date agree with the number
         assert m.id_number[6:14] == f"{m.birth_date:%Y%m%d}"
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        RosterStatus.LAPSED,
+        RosterStatus.RESIGNED,
+        RosterStatus.REFUSED_TO_RESIGN,
+        RosterStatus.EXPELLED,
+    ],
+)
+def test_it_records_the_way_of_leaving_the_party_in_roster_membership_and_party_status(
+    tree, status
+):
+    member = MemberFactory(branch=tree.village_a)
+
+    left = member_leave(member=member, status=status, on=TRANSFER_DAY, reason="支部大会决定")
+
+    left.refresh_from_db()
+    assert left.roster_status == status
+    assert left.party_status == status  # PartyStatus uses the same codes for the four ways
+    assert left.get_party_status_display() == status.label
+    assert left.memberships.get().end_reason == status
+
+
+def test_it_keeps_the_party_status_of_a_member_transferred_out(tree):
+    member = MemberFactory(branch=tree.village_a)
+
+    left = member_leave(
+        member=member, status=RosterStatus.TRANSFERRED_OUT, on=TRANSFER_DAY, reason="转出本县"
+    )
+
+    assert left.party_status == "normal"
+
+
+def test_it_names_no_way_of_leaving_the_party_the_partys_constitution_lacks():
+    labels = {
+        label for _, label in PartyStatus.choices + RosterStatus.choices + MembershipReason.choices
+    }
+    assert not any("出党" in label or "自动退党" in label for label in labels)

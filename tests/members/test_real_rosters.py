@@ -183,7 +183,7 @@ def messy_roster(count: int = 420) -> tuple[bytes, set[int]]:
     for i in range(count):
         born = datetime.date(1950, 1, 1) + datetime.timedelta(days=37 * i)
         male = i % 3 != 0
-        number = make_id_number("131125", born, 21 if male else 22)
+        number = make_id_number("131221", born, 21 if male else 22)
         joined = datetime.date(born.year + 25, 1 + i % 12, 1 + i % 27)
         full = joined.replace(year=joined.year + 1)
         rows.append(

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from members import import_runs, services
-from members.choices import Education, MembershipReason, Occupation, Sex
+from members.choices import Education, MembershipReason, Occupation, PartyStatus, Sex
 from members.models import ImportRun, Member, Membership
 from members.roster_columns import BY_FIELD
 from members.roster_parse import RosterFileError
@@ -423,6 +423,41 @@ def test_it_leaves_out_optional_values_it_cannot_read_with_a_warning(
 
     assert problems(result) == [] and result.rows[0].action == "new"
     assert [str(w) for w in result.warnings] == [f"第2行「{column}」：{message}"]
+
+
+@pytest.mark.parametrize(
+    ("cell", "status"),
+    [
+        ("自行脱党除名", PartyStatus.LAPSED),
+        ("自动退党", PartyStatus.LAPSED),
+        ("出党（自动退党）", PartyStatus.LAPSED),  # this app's own exports before issue 15
+        ("退党", PartyStatus.RESIGNED),
+        ("劝退", PartyStatus.REFUSED_TO_RESIGN),
+        ("劝而不退除名", PartyStatus.REFUSED_TO_RESIGN),
+        ("出党（开除党籍）", PartyStatus.EXPELLED),
+        ("开除党籍", PartyStatus.EXPELLED),
+        ("死亡", PartyStatus.DECEASED),
+    ],
+)
+def test_it_reads_the_ways_of_leaving_the_party_by_the_party_constitutions_names(
+    tree, clerk_a, cell, status
+):
+    result = plan(clerk_a, [[*HEADER, "党籍状态"], ["张三", NUMBER, "甲村党支部", cell]])
+
+    assert problems(result) == []
+    assert result.rows[0].values["party_status"] == status
+
+
+@pytest.mark.parametrize("cell", ["出党", "除名"])
+def test_it_does_not_guess_how_a_member_left_the_party(tree, clerk_a, cell):
+    result = plan(clerk_a, [[*HEADER, "党籍状态"], ["张三", NUMBER, "甲村党支部", cell]])
+
+    messages = problems(result) + [str(w) for w in result.warnings]
+    assert messages == [
+        f"第2行「党籍状态」：党籍状态「{cell}」没有说明出党方式，"
+        "请填写自行脱党除名、退党除名、劝而不退除名或开除党籍。"
+    ]
+    assert result.rows[0].values.get("party_status") != PartyStatus.LAPSED
 
 
 def test_it_refuses_a_sex_that_contradicts_the_id_number(tree, clerk_a):

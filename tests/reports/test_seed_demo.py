@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, F, Q, Sum
 from django.test import override_settings
 
 from activities.models import (
@@ -17,7 +17,7 @@ from activities.models import (
     PointEntry,
     Rating,
 )
-from branches.models import Organization, OrgKind, Post, User
+from branches.models import BranchCategory, Organization, OrgKind, Post, User
 from members.idcard import parse_id_number
 from members.models import Member, Membership
 
@@ -115,3 +115,50 @@ def test_it_scores_the_demo_year_from_its_attendance(demo):
     assert Rating.objects.count() == Member.objects.count()
     assert GroupRank.objects.filter(is_last=True).exists()
     assert f"{Rating.objects.count()} 名党员的评星草稿" in output
+
+
+def test_it_places_the_demo_in_a_fictional_county_with_a_fictional_area_code(demo):
+    county = Organization.objects.get(kind=OrgKind.COUNTY)
+    assert (county.name, county.short_name) == ("桐溪县委", "桐溪县")
+    areas = {number[:6] for number in Member.objects.values_list("id_number", flat=True)}
+    # Hebei's prefectures end at 1311: no real county's code starts 1312.
+    assert areas == {"131221", "131222", "131223"}
+    names = list(Organization.objects.values_list("name", flat=True))
+    assert not [n for n in names if "派出所" in n or "供电所" in n]
+
+
+def test_it_founds_every_organisation_on_or_after_its_parent(demo):
+    younger_than_parent = Organization.objects.filter(
+        parent__isnull=False, founded_on__lt=F("parent__founded_on")
+    )
+    assert Organization.objects.filter(founded_on__isnull=True).count() == 0
+    assert younger_than_parent.count() == 0
+    assert Organization.objects.filter(founded_on__gte=datetime.date(2026, 1, 1)).count() == 0
+
+
+def test_it_meets_where_each_kind_of_branch_meets(demo):
+    townless = [BranchCategory.ORGAN, BranchCategory.SCHOOL, BranchCategory.ENTERPRISE]
+    held_by_units = Activity.objects.filter(org__category__in=townless)
+    assert held_by_units.exists()
+    assert not held_by_units.filter(place__startswith="村").exists()
+    assert Activity.objects.filter(org__category="village", place="村党群服务中心").exists()
+
+
+def test_it_never_records_a_lost_member_at_a_meeting_after_contact_was_lost(demo):
+    lost = Member.objects.filter(lost_contact=True)
+    assert lost.exists()
+    after = Attendance.objects.filter(
+        member__in=lost, activity__held_on__gte=F("member__lost_contact_on")
+    )
+    assert not after.exists()
+
+
+def test_it_varies_the_share_of_women_by_kind_of_branch(demo):
+    def share(categories):
+        counts = Member.objects.filter(branch__category__in=categories).aggregate(
+            women=Count("pk", filter=Q(sex="F")), all=Count("pk")
+        )
+        return counts["women"] / counts["all"]
+
+    assert 0.05 <= share(["village"]) <= 0.16
+    assert 0.30 <= share(["organ", "school"]) <= 0.50
