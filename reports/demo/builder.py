@@ -32,6 +32,7 @@ from members.choices import (
     MemberCategory,
     MembershipReason,
     Occupation,
+    PartyStatus,
     Sex,
 )
 from members.idcard import make_id_number
@@ -342,7 +343,7 @@ class DemoBuilder:
         is_mobile = rural and age < 55 and rng.random() < 0.12
         # Probationary members joined within the year: none has been lost for long.
         lost = rng.random() < 0.004 and not probationary
-        return Member(
+        member = Member(
             name=self._person_name(sex),
             branch=branch,
             group=group,
@@ -366,6 +367,11 @@ class DemoBuilder:
             is_mobile=is_mobile,
             mobile_destination=rng.choice(DESTINATIONS) if is_mobile else "",
         )
+        if lost and (TODAY - member.lost_contact_on).days > 183:
+            # Out of contact for more than six months: the branch suspends the
+            # membership (停止党籍), as the rules for lost members have it.
+            member.party_status = PartyStatus.SUSPENDED
+        return member
 
     def _id_number(self, birth: datetime.date, sex: str) -> str:
         while True:

@@ -17,7 +17,7 @@ from activities.models import Activity, ActivityKind, Attendance, AttendanceStat
 from activities.periods import period_bounds
 from activities.services import tally_rebuild
 from branches.models import BranchCategory, OrgKind, PostTitle
-from members.choices import MemberCategory
+from members.choices import MemberCategory, PartyStatus
 
 # (kind, org kind, period) of the default cadence rules.
 SCHEDULE = [
@@ -77,6 +77,7 @@ class HistoryBuilder:
         self.logged_by = logged_by  # township id -> user who logs its meetings
         self.activities = 0
         self.attendance = 0
+        self.secretaries: dict[int, object] = {}  # branch id -> its 书记, who gives its lessons
 
     def build(self, *, townships, branches, groups_by_branch, members, posts) -> dict[str, int]:
         by_org: dict[int, list] = {}
@@ -88,6 +89,8 @@ class HistoryBuilder:
         for post in posts:
             if post.title != PostTitle.GROUP_LEADER:
                 committees.setdefault(post.org_id, []).append(post.member)
+            if post.title == PostTitle.SECRETARY:
+                self.secretaries[post.org_id] = post.member
         for township in townships:
             orgs = []
             for branch in (b for b in branches if b.parent_id == township.pk):
@@ -146,10 +149,12 @@ class HistoryBuilder:
 
     @staticmethod
     def _expected(member, held_on: datetime.date) -> bool:
-        """A member is expected once they joined, until the day contact was lost:
-        a 失联 member is not expected, so never present (nor absent) after it."""
+        """A member is expected once they joined, until the day contact was lost, and
+        not while suspended (activities.selectors.expected_q, the site's own rule):
+        a 失联 or 停止党籍 member is never present (nor absent) here."""
         lost = member.lost_contact and member.lost_contact_on <= held_on
-        return member.joined_on <= held_on and not lost
+        suspended = member.party_status == PartyStatus.SUSPENDED
+        return member.joined_on <= held_on and not lost and not suspended
 
     def _place(self, org) -> str:
         category = org.parent.category if org.kind == OrgKind.GROUP else org.category
@@ -160,13 +165,17 @@ class HistoryBuilder:
 
     def _activity(self, org, kind, held_on, logged_at, user, people) -> Activity:
         host = people[0].name if people else ""
+        # A branch's lessons are given by its secretary (支部书记讲党课), which
+        # the yearly rule checks through the speaker's post.
+        speaker = self.secretaries.get(org.pk) if kind == ActivityKind.LESSON else None
         return Activity(
             org=org,
             kind=kind,
             held_on=held_on,
             topic=self.rng.choice(TOPICS[kind]),
             host=host,
-            speaker=host if kind == ActivityKind.LESSON else "",
+            speaker=speaker.name if speaker else host if kind == ActivityKind.LESSON else "",
+            speaker_member=speaker,
             recorder=people[-1].name if people else "",
             place=self._place(org),
             minutes=f"{held_on:%Y年%m月%d日}，{org.name}召开{ActivityKind(kind).label}，"

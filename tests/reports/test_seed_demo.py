@@ -153,6 +153,22 @@ def test_it_never_records_a_lost_member_at_a_meeting_after_contact_was_lost(demo
     assert not after.exists()
 
 
+def test_it_has_each_branch_s_lessons_given_by_its_secretary(demo):
+    lessons = Activity.objects.filter(kind="lesson", org__kind=OrgKind.BRANCH)
+    assert lessons.exists()
+    secretaries = dict(Post.objects.filter(title="secretary").values_list("org_id", "member_id"))
+    for org_id, speaker_id in lessons.values_list("org_id", "speaker_member_id"):
+        assert speaker_id == secretaries[org_id]
+    # So the yearly rule (书记讲党课) sees them, through the tallies.
+    assert ActivityTally.objects.filter(kind="lesson", by_secretary__gt=0).exists()
+
+
+def test_it_expects_no_suspended_member_at_meetings(demo):
+    suspended = Member.objects.filter(party_status="suspended")
+    assert suspended.exists()
+    assert not Attendance.objects.filter(member__in=suspended).exists()
+
+
 def test_it_varies_the_share_of_women_by_kind_of_branch(demo):
     def share(categories):
         counts = Member.objects.filter(branch__category__in=categories).aggregate(
