@@ -20,23 +20,54 @@ class OrgKind(models.TextChoices):
     CITY = "city", "市委"
     COUNTY = "county", "县委"
     TOWNSHIP = "township", "乡镇党委"
+    # 县直机关工委, 教育工委, 非公工委: the county's working committees over a sector.
+    WORK_COMMITTEE = "work_committee", "工委"
+    # 党的基层委员会: a department's, enterprise's or school's committee under the
+    # county or a 工委, and a village's or company's 党委 under a township.
+    PRIMARY_COMMITTEE = "primary_committee", "基层党委"
     GENERAL_BRANCH = "general_branch", "党总支"
     BRANCH = "branch", "党支部"
     GROUP = "group", "党小组"
 
 
-# Which kinds may sit directly above each kind; None means "may be a root".
+# The committees that have 党委, 党总支 and 党支部 under them.
+COMMITTEE_KINDS = (OrgKind.TOWNSHIP, OrgKind.WORK_COMMITTEE, OrgKind.PRIMARY_COMMITTEE)
+
+# Which kinds may sit directly above each kind; None means "may be a root". As the
+# 支部工作条例 and county practice have it: a county has townships, 工委 and the
+# 基层党委 of its departments, enterprises and schools; each of those has 党委,
+# 党总支 and 党支部; a 党总支 has 党支部; a 党支部 has 党小组.
 ALLOWED_PARENTS: dict[str, tuple[str | None, ...]] = {
     OrgKind.CITY: (None,),
     OrgKind.COUNTY: (None, OrgKind.CITY),
     OrgKind.TOWNSHIP: (OrgKind.COUNTY,),
-    OrgKind.GENERAL_BRANCH: (OrgKind.TOWNSHIP,),
-    OrgKind.BRANCH: (OrgKind.TOWNSHIP, OrgKind.GENERAL_BRANCH),
+    OrgKind.WORK_COMMITTEE: (OrgKind.COUNTY,),
+    OrgKind.PRIMARY_COMMITTEE: (OrgKind.COUNTY, *COMMITTEE_KINDS),
+    OrgKind.GENERAL_BRANCH: COMMITTEE_KINDS,
+    OrgKind.BRANCH: (*COMMITTEE_KINDS, OrgKind.GENERAL_BRANCH),
     OrgKind.GROUP: (OrgKind.BRANCH,),
 }
 
-# Kinds that carry a statistics category (农村, 社区, …).
-CATEGORISED_KINDS = (OrgKind.GENERAL_BRANCH, OrgKind.BRANCH)
+# Kinds that carry a statistics category (农村, 社区, …): a 基层党委 is counted by
+# its unit's type like the branches under it (a village's, a department's).
+CATEGORISED_KINDS = (OrgKind.PRIMARY_COMMITTEE, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH)
+
+# Kinds that hold posts (书记, 委员…) and so a committee of their own.
+POST_KINDS = (OrgKind.PRIMARY_COMMITTEE, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH, OrgKind.GROUP)
+
+
+def county_unit_q(prefix: str = "") -> Q:
+    """The county's direct subdivisions – townships, 工委 and the 基层党委 under it.
+
+    What "the township" means to the rankings, the rating drafts, the approval
+    of manual points and the county's pickers: each is one unit of the county's
+    work, whatever its kind. A 党委 under a township belongs to its township.
+    """
+    return Q(**{f"{prefix}parent__kind": OrgKind.COUNTY})
+
+
+def is_county_unit(org: Organization) -> bool:
+    return org.parent_id is not None and org.parent.kind == OrgKind.COUNTY
 
 
 class BranchCategory(models.TextChoices):
@@ -78,7 +109,7 @@ class Organization(models.Model):
         max_length=20,
         choices=BranchCategory.choices,
         blank=True,
-        help_text="党支部、党总支填写，用于统计。",
+        help_text="基层党委、党总支、党支部填写，用于统计。",
     )
     parent = models.ForeignKey(
         "self",
@@ -147,7 +178,7 @@ class Organization(models.Model):
         if parent_kind not in allowed:
             errors["parent"] = parent_error(self.kind, parent_kind)
         if self.kind in CATEGORISED_KINDS and not self.category:
-            errors["category"] = "党支部和党总支必须选择支部类型。"
+            errors["category"] = "基层党委、党总支和党支部必须选择支部类型。"
         if self.kind not in CATEGORISED_KINDS and self.category:
             errors["category"] = f"{self.get_kind_display()}不填写支部类型。"
         if self.parent_id and self.parent.dissolved_on and not self.dissolved_on:
@@ -219,8 +250,8 @@ class Post(models.Model):
         is_group = self.org.kind == OrgKind.GROUP
         if is_group != (self.title == PostTitle.GROUP_LEADER):
             raise ValidationError({"title": "党小组只设党小组长；党小组长只能设在党小组。"})
-        if self.org.kind not in (OrgKind.GROUP, OrgKind.BRANCH, OrgKind.GENERAL_BRANCH):
-            raise ValidationError({"org": "班子职务只登记在党总支、党支部和党小组。"})
+        if self.org.kind not in POST_KINDS:
+            raise ValidationError({"org": "班子职务只登记在基层党委、党总支、党支部和党小组。"})
 
 
 class UserQuerySet(ScopedQuerySet):

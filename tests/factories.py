@@ -53,6 +53,19 @@ class TownshipFactory(OrganizationFactory):
     parent = factory.SubFactory(CountyFactory)
 
 
+class WorkCommitteeFactory(OrganizationFactory):
+    kind = OrgKind.WORK_COMMITTEE
+    name = factory.Sequence(lambda n: f"第{n}工委")
+    parent = factory.SubFactory(CountyFactory)
+
+
+class PrimaryCommitteeFactory(OrganizationFactory):
+    kind = OrgKind.PRIMARY_COMMITTEE
+    name = factory.Sequence(lambda n: f"第{n}村党委")
+    category = BranchCategory.VILLAGE
+    parent = factory.SubFactory(TownshipFactory)
+
+
 class GeneralBranchFactory(OrganizationFactory):
     kind = OrgKind.GENERAL_BRANCH
     name = factory.Sequence(lambda n: f"第{n}党总支")

@@ -32,14 +32,17 @@ class ActivityKind(models.TextChoices):
 # Group meetings are the group's own; everything else belongs to a branch (its
 # groups may hold theme days too). A general branch (党总支) holds its own members'
 # meeting, committee and lessons; theme days, 组织生活会 and the appraisal happen
-# in its branches.
+# in its branches. A 基层党委 holds the same as a 党总支: its 党员大会 (or 代表大会),
+# its committee's meetings and lessons.
+COMMITTEE_MEETINGS = [
+    ActivityKind.GENERAL_MEETING,
+    ActivityKind.COMMITTEE,
+    ActivityKind.LESSON,
+    ActivityKind.OTHER,
+]
 KINDS_FOR_ORG = {
-    OrgKind.GENERAL_BRANCH: [
-        ActivityKind.GENERAL_MEETING,
-        ActivityKind.COMMITTEE,
-        ActivityKind.LESSON,
-        ActivityKind.OTHER,
-    ],
+    OrgKind.PRIMARY_COMMITTEE: COMMITTEE_MEETINGS,
+    OrgKind.GENERAL_BRANCH: COMMITTEE_MEETINGS,
     OrgKind.BRANCH: [k for k in ActivityKind if k != ActivityKind.GROUP_MEETING],
     OrgKind.GROUP: [ActivityKind.GROUP_MEETING, ActivityKind.THEME_DAY, ActivityKind.OTHER],
 }
