@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,11 +25,11 @@ from activities.models import (
 from activities.points.selectors import statement
 from activities.ratings import publishing
 from activities.ratings.selectors import (
-    DRAFT_NODE_KINDS,
     decision_applied,
     draft_fingerprint,
     draft_node_of,
     group_ranking,
+    is_draft_node,
     publication_covering,
     publish_refusals,
     rating_differences,
@@ -49,7 +50,7 @@ from activities.selectors import (
 from activities.tasks import compute_rating_draft
 from branches import params
 from branches.labels import attach_labels
-from branches.models import Organization, OrgKind
+from branches.models import Organization, OrgKind, county_unit_q, is_county_unit
 from branches.scoping import scoped_view
 from branches.selectors import visible_node
 from branches.writes import write_permission
@@ -67,11 +68,13 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
         root = get_object_or_404(visible, pk=org_id)
     else:
         root = request.user.org
-    pickable = visible.filter(kind__in=(OrgKind.TOWNSHIP, OrgKind.GENERAL_BRANCH)).live()
+    pickable = visible.filter(
+        county_unit_q() | Q(kind__in=(OrgKind.PRIMARY_COMMITTEE, OrgKind.GENERAL_BRANCH))
+    ).live()
     # Above a township the list would run to thousands of lines: county staff
-    # pick a township (or a general branch) and see its worklist.
+    # pick a township, 工委 or 基层党委 (or, inside one, a 党委 or 党总支).
     if root is None or root.kind in (OrgKind.CITY, OrgKind.COUNTY):
-        context = {"root": root, "pickable": pickable.filter(kind=OrgKind.TOWNSHIP)}
+        context = {"root": root, "pickable": pickable.filter(county_unit_q())}
         return render(request, "activities/worklist_pick.html", context)
     work = worklist(user=request.user, root=root, today=timezone.localdate())
     context = {
@@ -348,7 +351,7 @@ def rating_draft_view(request: HttpRequest, org_id: int) -> HttpResponse:
         return exports.ratings_xlsx(node=node, year=year, rows=rows, title="评星定级草稿")
     context = _rating_context(request, node=node, year=year, publication=None)
     context["can_compute"] = request.user.has_perm("activities.compute_rating") and (
-        node.kind in DRAFT_NODE_KINDS
+        is_draft_node(node)
     )
     context["publication"] = publication_covering(node=node, year=year)
     return render(request, "activities/rating_draft.html", context)
@@ -365,7 +368,7 @@ def rating_compute(request: HttpRequest, org_id: int) -> HttpResponse:
         raise PermissionDenied
     try:
         check_draft_node(node)
-        if node.kind == OrgKind.TOWNSHIP:
+        if is_county_unit(node):
             draft = rating_draft_compute(node=node, year=year)
             messages.success(request, f"已重新计算 {len(draft.ratings)} 名党员的评星草稿。")
         else:
@@ -396,7 +399,7 @@ def rating_published_view(request: HttpRequest, org_id: int) -> HttpResponse:
         context = {
             "node": node,
             "year": year,
-            "can_publish": can_publish and node.kind in DRAFT_NODE_KINDS,
+            "can_publish": can_publish and is_draft_node(node),
             "withdrawn": withdrawn_publications(node=node, year=year),
         }
         return render(request, "activities/rating_unpublished.html", context)

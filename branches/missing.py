@@ -39,8 +39,13 @@ KIND_BY_SUFFIX = [
     ("总支部", OrgKind.GENERAL_BRANCH),
     ("党支部", OrgKind.BRANCH),
     ("支部", OrgKind.BRANCH),
+    # 街道党工委 is a township's; any other 工委 (县直机关工委, 教育工委) a 工委.
     ("党工委", OrgKind.TOWNSHIP),
-    ("党委", OrgKind.TOWNSHIP),
+    ("工委", OrgKind.WORK_COMMITTEE),
+    # 甲镇党委 is a township; 青山村党委, 财政局党委 are 基层党委.
+    ("乡党委", OrgKind.TOWNSHIP),
+    ("镇党委", OrgKind.TOWNSHIP),
+    ("党委", OrgKind.PRIMARY_COMMITTEE),
     ("街道", OrgKind.TOWNSHIP),
     ("乡", OrgKind.TOWNSHIP),
     ("镇", OrgKind.TOWNSHIP),

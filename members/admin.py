@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from branches.labels import attach_labels
-from branches.models import Organization, OrgKind
+from branches.models import Organization, OrgKind, county_unit_q
 from branches.params import id_or_none
 from branches.paths import subtree_q
 from branches.scoped_admin import AuditedAdmin, ReadOnlyMixin, ScopedAdmin, ScopedTabularInline
@@ -57,13 +57,14 @@ class NeedsReviewFilter(admin.SimpleListFilter):
 
 
 class TownshipFilter(admin.SimpleListFilter):
-    """所在乡镇: a township has dozens of branches, so the county's list stays short."""
+    """所在乡镇（单位）: a township, 工委 or 基层党委 under the county has dozens of
+    branches, so the county's list stays short."""
 
-    title = "乡镇"
+    title = "乡镇（单位）"
     parameter_name = "township"
 
     def lookups(self, request, model_admin):
-        townships = Organization.objects.visible_to(request.user).filter(kind=OrgKind.TOWNSHIP)
+        townships = Organization.objects.visible_to(request.user).filter(county_unit_q())
         townships = townships.live()
         return [(str(t.pk), t.name) for t in townships.only("pk", "name")]
 
@@ -80,7 +81,7 @@ class TownshipFilter(admin.SimpleListFilter):
 class BranchFilter(admin.SimpleListFilter):
     """党支部, offered only once a township is chosen: never a list of every branch."""
 
-    title = "党支部（先选乡镇）"
+    title = "党支部（先选乡镇或单位）"
     parameter_name = "branch"
 
     def lookups(self, request, model_admin):

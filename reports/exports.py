@@ -8,14 +8,9 @@ from activities.cadence import FUTURE, OPEN
 from activities.models import stars_label
 from branches.models import BranchCategory, OrgKind
 from branches.spreadsheets.writing import table_xlsx
-from reports.selectors import NODE_KINDS, Compliance, Overview
+from reports.selectors import KIND_LABELS, NODE_KINDS, Compliance, Overview
 
-KIND_HEADERS = {
-    OrgKind.TOWNSHIP: "乡镇党委",
-    OrgKind.GENERAL_BRANCH: "党总支",
-    OrgKind.BRANCH: "党支部",
-    OrgKind.GROUP: "党小组",
-}
+KIND_HEADERS = {**KIND_LABELS, OrgKind.TOWNSHIP: "乡镇党委"}
 
 
 def _percent(rate):

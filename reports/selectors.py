@@ -135,7 +135,23 @@ FIGURE_GROUPS = [
     ("入党时间", [f"era{i}" for i in range(len(ERA_BANDS))]),
     ("职业", [f"job_{o.value}" for o in Occupation]),
 ]
-NODE_KINDS = [OrgKind.TOWNSHIP, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH, OrgKind.GROUP]
+NODE_KINDS = [
+    OrgKind.TOWNSHIP,
+    OrgKind.WORK_COMMITTEE,
+    OrgKind.PRIMARY_COMMITTEE,
+    OrgKind.GENERAL_BRANCH,
+    OrgKind.BRANCH,
+    OrgKind.GROUP,
+]
+# How the 组织数量 table, the Excel export and the 数据摘要 name each kind.
+KIND_LABELS = {
+    OrgKind.TOWNSHIP: "乡镇（街道）党委",
+    OrgKind.WORK_COMMITTEE: "工委",
+    OrgKind.PRIMARY_COMMITTEE: "基层党委",
+    OrgKind.GENERAL_BRANCH: "党总支",
+    OrgKind.BRANCH: "党支部",
+    OrgKind.GROUP: "党小组",
+}
 
 
 @dataclass
@@ -170,6 +186,12 @@ class Overview:
         """The node's member figures as (title, [(label, count)]) tables."""
         m = self.total.members
         return [(title, [(label, m[key]) for key, label in rows]) for title, rows in self.groups]
+
+    @property
+    def committee_counts(self) -> list[tuple[str, int]]:
+        """The committees and general branches under the node, by kind, before its branches."""
+        kinds = NODE_KINDS[: NODE_KINDS.index(OrgKind.BRANCH)]
+        return [(KIND_LABELS[k], self.total.kinds[k]) for k in kinds]
 
     @property
     def category_counts(self) -> list[tuple[str, int]]:
@@ -264,7 +286,14 @@ def opening_word(node: Organization) -> str:
         return "全" + (name[-1:] if name[-1:] in "乡镇" else "乡")
     if node.kind == OrgKind.BRANCH and node.category == BranchCategory.VILLAGE:
         return "全村"
-    return {OrgKind.GENERAL_BRANCH: "本总支", OrgKind.GROUP: "本党小组"}.get(node.kind, "本支部")
+    if node.kind == OrgKind.PRIMARY_COMMITTEE and node.category == BranchCategory.VILLAGE:
+        return "全村"
+    return {
+        OrgKind.WORK_COMMITTEE: "本工委",
+        OrgKind.PRIMARY_COMMITTEE: "本党委",
+        OrgKind.GENERAL_BRANCH: "本总支",
+        OrgKind.GROUP: "本党小组",
+    }.get(node.kind, "本支部")
 
 
 def summary_text(view: Overview) -> str:
@@ -272,10 +301,14 @@ def summary_text(view: Overview) -> str:
     row, node = view.total, view.node
     parts = []
     organisations = []
-    if row.kinds[OrgKind.TOWNSHIP]:
-        organisations.append(f"乡镇（街道）党委{row.kinds[OrgKind.TOWNSHIP]}个")
-    if row.kinds[OrgKind.GENERAL_BRANCH]:
-        organisations.append(f"党总支{row.kinds[OrgKind.GENERAL_BRANCH]}个")
+    for kind in (
+        OrgKind.TOWNSHIP,
+        OrgKind.WORK_COMMITTEE,
+        OrgKind.PRIMARY_COMMITTEE,
+        OrgKind.GENERAL_BRANCH,
+    ):
+        if row.kinds[kind]:
+            organisations.append(f"{KIND_LABELS[kind]}{row.kinds[kind]}个")
     branches = row.kinds[OrgKind.BRANCH]
     if branches:
         text = f"党支部{branches}个"

@@ -30,7 +30,7 @@ from activities.models import (
     in_force_q,
 )
 from activities.points.scheme import year_start
-from branches.models import OrgKind
+from branches.models import OrgKind, is_county_unit
 from members.models import Member, Membership
 
 # --- Derived entries ----------------------------------------------------------------
@@ -169,10 +169,12 @@ def approval_level_allows(user, year: int) -> bool:
         return True
     rule = RatingRule.objects.filter(in_force_q(year_start(year))).first()
     level = rule.approval_level if rule else ApprovalLevel.TOWNSHIP
-    allowed = {OrgKind.CITY, OrgKind.COUNTY}
-    if level == ApprovalLevel.TOWNSHIP:
-        allowed.add(OrgKind.TOWNSHIP)
-    return user.org is not None and user.org.kind in allowed
+    if user.org is None:
+        return False
+    if user.org.kind in (OrgKind.CITY, OrgKind.COUNTY):
+        return True
+    # "Township" approval: any unit directly under the county (a 工委 approves its own).
+    return level == ApprovalLevel.TOWNSHIP and is_county_unit(user.org)
 
 
 @transaction.atomic

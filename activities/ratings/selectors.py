@@ -23,12 +23,24 @@ from activities.models import (
     stars_label,
 )
 from branches.labels import attach_labels
-from branches.models import Organization, OrgKind
+from branches.models import Organization, OrgKind, county_unit_q, is_county_unit
 from branches.paths import PATH_STEP, path_prefixes, subtree_q
 
 # Nodes a draft is computed and published for: a ranking within the township needs all
-# its groups.
-DRAFT_NODE_KINDS = (OrgKind.CITY, OrgKind.COUNTY, OrgKind.TOWNSHIP)
+# its groups. "Township" is any unit directly under the county (county_unit_q): a 工委
+# or a department's 基层党委 ranks its groups as a township does; a village 党委 under
+# a township ranks within that township.
+DRAFT_NODE_KINDS = (OrgKind.CITY, OrgKind.COUNTY)
+
+
+def draft_node_q() -> Q:
+    return Q(kind__in=DRAFT_NODE_KINDS) | county_unit_q()
+
+
+def is_draft_node(node: Organization) -> bool:
+    return node.kind in DRAFT_NODE_KINDS or is_county_unit(node)
+
+
 FLAGGED_SHOWN = 200
 
 
@@ -79,7 +91,7 @@ def publish_refusals(*, node: Organization, year: int, today: datetime.date) -> 
     node that is not a township or above, a year already published.
     """
     refusals = []
-    if node.kind not in DRAFT_NODE_KINDS:
+    if not is_draft_node(node):
         refusals.append("评星定级按乡镇（街道）或全县发布，请到乡镇党委或县委的页面发布。")
     if year >= today.year:
         refusals.append(f"{year}年度尚未结束，年度评星定级在次年（{year + 1}年1月1日起）发布。")
@@ -232,7 +244,7 @@ class Tie:
 def draft_node_of(unit: Organization) -> Organization:
     """The nearest node at or above *unit* whose draft is computed (its township)."""
     nodes = Organization.objects.filter(
-        path__in=path_prefixes(unit.path, include_self=True), kind__in=DRAFT_NODE_KINDS
+        draft_node_q(), path__in=path_prefixes(unit.path, include_self=True)
     )
     return nodes.order_by("-path").first()
 

@@ -31,9 +31,9 @@ from activities.models import (
 )
 from activities.points.scheme import Scheme, scheme_for, score, year_start
 from activities.points.selectors import member_sums
-from activities.ratings.selectors import DRAFT_NODE_KINDS
+from activities.ratings.selectors import is_draft_node
 from activities.selectors import obligations
-from branches.models import Organization, OrgKind, Post, PostTitle
+from branches.models import Organization, OrgKind, Post, PostTitle, county_unit_q
 from branches.paths import path_prefixes, subtree_q
 from members.models import Membership
 
@@ -119,7 +119,7 @@ def rank_groups(
     if rule.ranking_scope == RankingScope.TOWNSHIP:
         townships = dict(
             Organization.objects.filter(
-                Q(subtree_q(node.path)) | Q(pk=node.pk), kind=OrgKind.TOWNSHIP
+                Q(subtree_q(node.path)) | Q(pk=node.pk), county_unit_q()
             ).values_list("path", "pk")
         )
     units: dict[int, list[RankedGroup]] = defaultdict(list)
@@ -231,7 +231,7 @@ def _rating_rows(*, places, scores, grades, last_groups, scheme: Scheme, year, n
 
 
 def check_draft_node(node: Organization) -> None:
-    if node.kind not in DRAFT_NODE_KINDS:
+    if not is_draft_node(node):
         raise ValidationError("评星定级草稿按乡镇（街道）或全县计算，请选择乡镇党委或县委。")
 
 

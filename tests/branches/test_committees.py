@@ -1,0 +1,104 @@
+"""The deeper tree: a clerk attached to a 工委 sees its subtree only, roster paths name
+工委 and 党委, and the county's units (township, 工委, 基层党委) are what the worklist
+picker, the rating drafts and the approval of manual points treat as "a township"."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from activities.points.services import approval_level_allows
+from activities.ratings.selectors import draft_node_of, is_draft_node
+from branches.missing import kind_from_name
+from branches.models import BranchCategory, Organization, OrgKind
+from members.models import Member
+from tests.conftest import logged_in
+from tests.factories import (
+    BranchFactory,
+    GeneralBranchFactory,
+    GroupFactory,
+    MemberFactory,
+    PrimaryCommitteeFactory,
+    WorkCommitteeFactory,
+)
+from tests.helpers import clerk_of
+
+pytestmark = pytest.mark.django_db
+
+ORGAN = BranchCategory.ORGAN
+
+
+@pytest.fixture
+def organs(tree):
+    """县直机关工委 › 财政局党总支 › two branches, and 财政局 › 住建局党支部 beside it."""
+    committee = WorkCommitteeFactory(parent=tree.county, name="县直机关工委", code="WC")
+    general = GeneralBranchFactory(
+        parent=committee, name="财政局党总支", code="WC-GB", category=ORGAN
+    )
+    first = BranchFactory(parent=general, name="财政局第一党支部", code="WC-B1", category=ORGAN)
+    second = BranchFactory(parent=general, name="财政局第二党支部", code="WC-B2", category=ORGAN)
+    housing = BranchFactory(parent=committee, name="住建局党支部", code="WC-B3", category=ORGAN)
+    group = GroupFactory(parent=housing, name="住建局第一党小组", code="WC-B3-G1")
+    MemberFactory(branch=first)
+    MemberFactory(group=group)
+    return committee, general, first, second, housing, group
+
+
+def test_a_clerk_of_a_work_committee_sees_its_subtree_only(tree, organs):
+    committee = organs[0]
+    clerk = clerk_of(committee)
+    MemberFactory(branch=tree.village_a)
+
+    seen = set(Organization.objects.visible_to(clerk))
+
+    assert seen == set(organs)
+    # The two members under the 工委; not the one in 甲镇.
+    assert Member.objects.visible_to(clerk).count() == 2
+    client = logged_in(clerk)
+    assert client.get(reverse("reports:overview", args=[committee.pk])).status_code == 200
+    assert client.get(reverse("reports:overview", args=[tree.township_a.pk])).status_code == 404
+    assert client.get(reverse("reports:overview", args=[tree.county.pk])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("县直机关工委", OrgKind.WORK_COMMITTEE),
+        ("县委教育工委", OrgKind.WORK_COMMITTEE),
+        ("城关街道党工委", OrgKind.TOWNSHIP),
+        ("甲镇党委", OrgKind.TOWNSHIP),
+        ("石桥乡党委", OrgKind.TOWNSHIP),
+        ("青山村党委", OrgKind.PRIMARY_COMMITTEE),
+        ("县财政局党委", OrgKind.PRIMARY_COMMITTEE),
+        ("财政局党总支", OrgKind.GENERAL_BRANCH),
+        ("住建局党支部", OrgKind.BRANCH),
+    ],
+)
+def test_a_name_in_a_roster_path_says_its_kind(name, kind):
+    assert kind_from_name(name, default=OrgKind.TOWNSHIP) == kind
+
+
+def test_the_county_picks_its_units_on_the_worklist(tree, organs, county_user):
+    department = PrimaryCommitteeFactory(
+        parent=tree.county, name="县水泥公司党委", code="PC", category=BranchCategory.ENTERPRISE
+    )
+    village = PrimaryCommitteeFactory(parent=tree.township_a, name="青山村党委", code="VPC")
+
+    page = logged_in(county_user).get(reverse("activities:worklist"))
+
+    picked = list(page.context["pickable"])
+    assert organs[0] in picked and department in picked and tree.township_a in picked
+    assert village not in picked  # inside its township: picked from the township's page
+
+
+def test_a_work_committee_is_a_township_to_the_ratings_and_the_points(tree, organs):
+    committee, _general, _first, _second, _housing, group = organs
+    village = PrimaryCommitteeFactory(parent=tree.township_a, name="青山村党委", code="VPC")
+    village_group = GroupFactory(parent=BranchFactory(parent=village, code="VPC-B"), code="VPC-G")
+
+    assert is_draft_node(Organization.objects.get(pk=committee.pk))
+    assert not is_draft_node(Organization.objects.get(pk=village.pk))
+    assert draft_node_of(group) == committee
+    assert draft_node_of(village_group) == tree.township_a
+    assert approval_level_allows(clerk_of(committee), 2026)
+    assert not approval_level_allows(clerk_of(village), 2026)
