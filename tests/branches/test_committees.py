@@ -102,3 +102,42 @@ def test_a_work_committee_is_a_township_to_the_ratings_and_the_points(tree, orga
     assert draft_node_of(village_group) == tree.township_a
     assert approval_level_allows(clerk_of(committee), 2026)
     assert not approval_level_allows(clerk_of(village), 2026)
+
+
+def _committees(committee, n):
+    """*n* 基层党委 under the 工委, each with a 党总支, a branch and two members."""
+    for i in range(n):
+        org = PrimaryCommitteeFactory(
+            parent=committee, name=f"第{i}局党委", code=f"PC{i}", category=ORGAN
+        )
+        general = GeneralBranchFactory(parent=org, name=f"第{i}局党总支", code=f"PC{i}-G")
+        branch = BranchFactory(parent=general, name=f"第{i}局党支部", code=f"PC{i}-B")
+        MemberFactory(branch=branch)
+        MemberFactory(group=GroupFactory(parent=branch, code=f"PC{i}-B-G"))
+
+
+@pytest.mark.parametrize("n", [2, 20])
+def test_the_deeper_tree_keeps_the_query_counts(tree, organs, n, django_assert_num_queries):
+    """As tests/reports/test_overview.py (13), tests/reports/test_compliance_and_stars.py
+    (15) and tests/activities/test_views.py (13) count them: committees at three more
+    levels add no query, however many there are."""
+    committee = organs[0]
+    _committees(committee, n)
+    client = logged_in(clerk_of(committee))
+    overview = reverse("reports:overview", args=[committee.pk])
+    compliance = reverse("reports:compliance", args=[committee.pk])
+    work = reverse("activities:worklist")
+    client.get(work)  # warm the content-type cache
+
+    with django_assert_num_queries(13):
+        drilled = client.get(overview)
+    with django_assert_num_queries(15):
+        client.get(compliance, {"year": 2026})
+    with django_assert_num_queries(13):
+        client.get(work)
+
+    rows = {r.org.name: r for r in drilled.context["data"].children}
+    assert len(rows) == n + 2  # the 党总支, 住建局党支部 and the n committees
+    assert rows["第1局党委"].kinds[OrgKind.BRANCH] == 1
+    assert rows["第1局党委"].members["total"] == 2
+    assert drilled.context["data"].total.kinds[OrgKind.PRIMARY_COMMITTEE] == n
