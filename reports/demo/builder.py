@@ -92,6 +92,17 @@ ORGAN_UNITS = [
     ("物流园区联合党支部", BranchCategory.NON_PUBLIC),
     ("商会党支部", BranchCategory.NON_PUBLIC),
 ]
+# The county's 工委 and the branches under them: departments under the 机关工委
+# (one 党总支 with branches of its own), a private company under the 两新工委.
+ORGANS_COMMITTEE = "县直机关工委"
+ORGANS_GENERAL_BRANCH = ("县财政局党总支", ("县财政局机关第一党支部", "县财政局机关第二党支部"))
+ORGANS_BRANCHES = ("县教育局机关党支部", "县人力资源和社会保障局党支部", "县农业农村局党支部")
+NON_PUBLIC_COMMITTEE = "县两新组织工委"
+NON_PUBLIC_BRANCHES = ("桐溪华丰建材有限公司党支部",)
+# A large village's 党委 in the first township, with a branch per hamlet; placed
+# after the township's own branches (fewer than 99 even at city scale).
+VILLAGE_COMMITTEE_INDEX = 99
+VILLAGE_COMMITTEE_BRANCHES = 3
 # Women's share of the members by branch kind, before each branch's own
 # variation: village branches are mostly men (about one in ten women, as county
 # work reports give), organs, schools and communities far less so.
@@ -131,6 +142,9 @@ FOUNDED_FIRST = datetime.date(1949, 10, 1)
 FOUNDED_BY_KIND = {
     OrgKind.COUNTY: datetime.date(1952, 12, 1),
     OrgKind.TOWNSHIP: datetime.date(1985, 12, 1),
+    OrgKind.WORK_COMMITTEE: datetime.date(1995, 12, 1),
+    OrgKind.PRIMARY_COMMITTEE: datetime.date(2005, 12, 1),
+    OrgKind.GENERAL_BRANCH: datetime.date(2008, 12, 1),
     OrgKind.BRANCH: datetime.date(2010, 12, 1),
     OrgKind.GROUP: datetime.date(2018, 12, 1),
 }
@@ -170,7 +184,8 @@ class DemoBuilder:
     def build(self) -> dict[str, int]:
         county = self.county()
         townships = self._townships(county)
-        branches, groups_by_branch = self._branches_and_groups(townships)
+        committees, committee_branches = self._committees(county, townships)
+        branches, groups_by_branch = self._branches_and_groups(townships, committee_branches)
         members = self._members(branches, groups_by_branch)
         posts = self._posts(branches, groups_by_branch, members)
         users = self._accounts(county, townships, branches)
@@ -179,10 +194,10 @@ class DemoBuilder:
             today=self.today,
             logged_by={
                 t.pk: users.get({0: "clerk_a", 1: "clerk_b"}.get(i, "admin"))
-                for i, t in enumerate(townships)
+                for i, t in enumerate(townships + committees)
             },
         ).build(
-            townships=townships,
+            townships=townships + committees,
             branches=branches,
             groups_by_branch=groups_by_branch,
             members=members,
@@ -195,6 +210,7 @@ class DemoBuilder:
             **history,
             **scored,
             "townships": len(townships),
+            "work_committees": len(committees),
             "branches": len(branches),
             "groups": sum(len(g) for g in groups_by_branch.values()),
             "members": len(members),
@@ -235,7 +251,63 @@ class DemoBuilder:
         ]
         return Organization.objects.bulk_create(rows, audit=False)
 
-    def _branches_and_groups(self, townships):
+    def _committees(self, county, townships):
+        """The 工委 under the county, the 党总支 and 党委 under them and under the first
+        township (saved), and the branches under those (not yet saved)."""
+        first = len(townships) + 1
+        organs, non_public = Organization.objects.bulk_create(
+            [
+                self._org(county, first, OrgKind.WORK_COMMITTEE, ORGANS_COMMITTEE, "", "", "W01"),
+                self._org(
+                    county, first + 1, OrgKind.WORK_COMMITTEE, NON_PUBLIC_COMMITTEE, "", "", "W02"
+                ),
+            ],
+            audit=False,
+        )
+        general_name, general_branches = ORGANS_GENERAL_BRANCH
+        village = self._village_names(1)[0]
+        general, village_committee = Organization.objects.bulk_create(
+            [
+                self._org(
+                    organs,
+                    1,
+                    OrgKind.GENERAL_BRANCH,
+                    general_name,
+                    "",
+                    BranchCategory.ORGAN,
+                    f"{organs.code}001",
+                ),
+                self._org(
+                    townships[0],
+                    VILLAGE_COMMITTEE_INDEX,
+                    OrgKind.PRIMARY_COMMITTEE,
+                    f"{village}村党委",
+                    "",
+                    BranchCategory.VILLAGE,
+                    f"{townships[0].code}{VILLAGE_COMMITTEE_INDEX:03d}",
+                ),
+            ],
+            audit=False,
+        )
+        specs = [(general, i, n, BranchCategory.ORGAN) for i, n in enumerate(general_branches, 1)]
+        specs += [(organs, i, n, BranchCategory.ORGAN) for i, n in enumerate(ORGANS_BRANCHES, 2)]
+        specs += [
+            (non_public, i, n, BranchCategory.NON_PUBLIC)
+            for i, n in enumerate(NON_PUBLIC_BRANCHES, 1)
+        ]
+        specs += [
+            (
+                village_committee,
+                i,
+                f"{village}村第{GROUP_ORDINALS[i - 1]}党支部",
+                BranchCategory.VILLAGE,
+            )
+            for i in range(1, VILLAGE_COMMITTEE_BRANCHES + 1)
+        ]
+        branches = [self._branch(parent, i, name, category) for parent, i, name, category in specs]
+        return [organs, non_public], branches
+
+    def _branches_and_groups(self, townships, committee_branches):
         branches: list[Organization] = []
         for township in townships:
             villages = self.rng.randint(*self.scale.villages_per_township)
@@ -254,6 +326,7 @@ class DemoBuilder:
                 index += 1
                 name = f"{township.short_name}{unit}"
                 branches.append(self._branch(township, index, name, category))
+        branches += committee_branches
         branches = Organization.objects.bulk_create(branches, batch_size=2000, audit=False)
         groups: list[Organization] = []
         for branch in branches:

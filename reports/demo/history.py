@@ -93,7 +93,8 @@ class HistoryBuilder:
                 self.secretaries[post.org_id] = post.member
         for township in townships:
             orgs = []
-            for branch in (b for b in branches if b.parent_id == township.pk):
+            # Every branch under the unit, directly or under its 党委 or 党总支.
+            for branch in (b for b in branches if b.path.startswith(township.path)):
                 orgs.append(branch)
                 orgs.extend(groups_by_branch[branch.pk])
             self._township(orgs, by_org, committees, self.logged_by.get(township.pk))

@@ -55,7 +55,18 @@ def test_it_builds_the_small_county_with_valid_consistent_members(demo):
     assert Organization.objects.filter(kind=OrgKind.COUNTY).count() == 1
     assert Organization.objects.filter(kind=OrgKind.TOWNSHIP).count() == 4
     branches = Organization.objects.filter(kind=OrgKind.BRANCH)
-    assert 35 <= branches.count() <= 48
+    # 36–48 under the townships, 9 under the 工委 and the village 党委.
+    assert 45 <= branches.count() <= 57
+    assert set(
+        Organization.objects.filter(kind=OrgKind.WORK_COMMITTEE).values_list("name", flat=True)
+    ) == {"县直机关工委", "县两新组织工委"}
+    general = Organization.objects.get(kind=OrgKind.GENERAL_BRANCH, name="县财政局党总支")
+    assert general.parent.name == "县直机关工委"
+    assert branches.filter(parent=general, category="organ").count() == 2
+    committee = Organization.objects.get(kind=OrgKind.PRIMARY_COMMITTEE)
+    assert committee.parent.parent.kind == OrgKind.COUNTY and committee.category == "village"
+    assert branches.filter(parent=committee, category="village", children__isnull=False).exists()
+    assert branches.filter(parent__name="县两新组织工委", category="non_public").count() == 1
     assert (
         branches.filter(category="village").count() > branches.exclude(category="village").count()
     )
