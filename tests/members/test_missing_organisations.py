@@ -163,9 +163,11 @@ def test_without_a_path_the_user_picks_the_parent_among_those_that_may_hold_it(
     page = client.post(url, {"confirm": "1", "parent-0": tree.group_a1.pk}).content.decode()
     assert "请为「青山村党支部」选择上级组织。" in page
     assert not Organization.objects.filter(name="青山村党支部").exists()
-    client.post(url, {"confirm": "1", "parent-0": tree.township_b.pk, "category-0": "enterprise"})
+    client.post(
+        url, {"confirm": "1", "parent-0": tree.township_b.pk, "category-0": "private_enterprise"}
+    )
     branch = Organization.objects.get(name="青山村党支部")
-    assert (branch.parent_id, branch.category) == (tree.township_b.pk, "enterprise")
+    assert (branch.parent_id, branch.category) == (tree.township_b.pk, "private_enterprise")
 
 
 def test_an_unknown_branch_named_by_300_rows_is_one_line(tree, clerk_a):

@@ -137,7 +137,7 @@ def test_it_founds_every_organisation_on_or_after_its_parent(demo):
 
 
 def test_it_meets_where_each_kind_of_branch_meets(demo):
-    townless = [BranchCategory.ORGAN, BranchCategory.SCHOOL, BranchCategory.ENTERPRISE]
+    townless = [BranchCategory.ORGAN, BranchCategory.INSTITUTION]
     held_by_units = Activity.objects.filter(org__category__in=townless)
     assert held_by_units.exists()
     assert not held_by_units.filter(place__startswith="村").exists()
