@@ -62,7 +62,7 @@ class BranchCategory(models.TextChoices):
 # What a person picks for a new organisation: 待确定 is only for what old data left open.
 PICKABLE_CATEGORIES = [(v, label) for v, label in BranchCategory.choices if v != "undecided"]
 
-# The categories before the statistics' unit types (migration 0009): what each old
+# The categories before the statistics' unit types (migration 0010): what each old
 # label means now, where a spreadsheet or an old export still gives it. 学校 are
 # public institutions; the others mixed two unit types and wait for a person.
 LEGACY_CATEGORY_LABELS = {

@@ -63,7 +63,7 @@ def orgs_without_founding(*, user, limit: int = 100) -> tuple[list[Organization]
 def orgs_undecided(*, user, limit: int = 100) -> tuple[list[Organization], int]:
     """The live nodes of *user*'s part of the tree whose category is 待确定, in tree order.
 
-    What the move to the statistics' unit types (migration 0009) and old tree
+    What the move to the statistics' unit types (migration 0010) and old tree
     sheets could not settle: until someone picks, the reports count them apart.
     The first *limit* and how many there are, as ``orgs_without_founding``.
     """

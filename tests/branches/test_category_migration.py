@@ -1,4 +1,4 @@
-"""The migration of the branch categories to the statistics' unit types (branches 0009)."""
+"""The migration of the branch categories to the statistics' unit types (branches 0009-0010)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [("branches", "0008_history_verbose_names")]
-AFTER = [("branches", "0009_categories")]
+AFTER = [("branches", "0010_categories_data")]
 
 
 def _migrate(targets):
