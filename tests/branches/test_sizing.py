@@ -142,6 +142,11 @@ def test_the_tree_page_lists_breaches_and_undecided_categories_in_the_users_part
     assert "不符合组织设置要求的组织" in html and "支部类型待确定的组织（1 个）" in html
     assert reverse("admin:branches_organization_change", args=[mine.pk]) in html
     assert "乙镇" not in html
+    # Where more are listed than shown, the page links to the admin's own filter of them.
+    admin = _editor_of_township_a(tree).get(
+        reverse("admin:branches_organization_changelist") + "?category__exact=undecided"
+    )
+    assert [o.name for o in admin.context["cl"].result_list] == ["甲镇卫生院党支部"]
 
 
 def test_the_county_overview_lists_breaches_and_a_townships_does_not(tree, county_client):
