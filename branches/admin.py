@@ -49,7 +49,20 @@ class OrganizationAdmin(AuditedAdmin):
     list_per_page = 100
     inlines = [PostInline]
     fieldsets = [
-        (None, {"fields": ["kind", "name", "short_name", "code", "category", "parent"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "kind",
+                    "name",
+                    "short_name",
+                    "code",
+                    "category",
+                    "units_covered",
+                    "parent",
+                ]
+            },
+        ),
         ("日期", {"fields": ["founded_on", "dissolved_on", "created_at"]}),
         ("联系方式", {"fields": ["phone", "address", "sort_order"]}),
         ("树结构", {"fields": ["path", "depth"], "classes": ["collapse"]}),
@@ -107,6 +120,7 @@ class OrganizationAdmin(AuditedAdmin):
                 phone=obj.phone,
                 address=obj.address,
                 sort_order=obj.sort_order,
+                units_covered=obj.units_covered,
             )
             obj.pk, obj.path, obj.depth = created.pk, created.path, created.depth
             return

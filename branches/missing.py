@@ -23,6 +23,7 @@ from django.db import transaction
 from branches.models import (
     ALLOWED_PARENTS,
     CATEGORISED_KINDS,
+    PICKABLE_CATEGORIES,
     BranchCategory,
     Organization,
     OrgKind,
@@ -51,10 +52,13 @@ KIND_BY_SUFFIX = [
     ("镇", OrgKind.TOWNSHIP),
 ]
 # A branch's category from its name, where the name says it; else the user picks.
+# First match wins: a 民办 school is a 社会组织 (民办非企业单位), not an institution.
+# A 公司 could be public or non-public, so a company's name decides nothing.
 CATEGORY_BY_WORD = [
     (r"社区", BranchCategory.COMMUNITY),
     (r"机关", BranchCategory.ORGAN),
-    (r"学校|中学|小学|幼儿园|学院", BranchCategory.SCHOOL),
+    (r"民办|协会|商会|学会|基金会", BranchCategory.SOCIAL_ORG),
+    (r"学校|中学|小学|幼儿园|学院|卫生院|医院", BranchCategory.INSTITUTION),
     (r"村", BranchCategory.VILLAGE),
 ]
 
@@ -254,7 +258,7 @@ def nodes_choose(nodes: list[NewNode], data) -> list[str]:
             node.parent = picked
         if node.needs_category:
             category = data.get(f"category-{i}", node.category)
-            if category not in BranchCategory.values:
+            if category not in dict(PICKABLE_CATEGORIES):
                 errors.append(f"请为「{node.name}」选择支部类型。")
             else:
                 node.category = category

@@ -71,13 +71,37 @@ def is_county_unit(org: Organization) -> bool:
 
 
 class BranchCategory(models.TextChoices):
+    """The unit types the party statistics count organisations by (党内统计).
+
+    ``UNDECIDED`` holds what the move from the older categories (企事业, 两新组织,
+    学校, 其他, which mixed levels) could not settle, and what a spreadsheet still
+    gives in those words: listed on the tree page until someone picks
+    (``branches.selectors.orgs_undecided``). The order is the reports' order.
+    """
+
     VILLAGE = "village", "农村"
     COMMUNITY = "community", "社区"
+    TOWNSHIP = "township", "乡镇（街道）"
     ORGAN = "organ", "机关"
-    ENTERPRISE = "enterprise", "企事业"
-    SCHOOL = "school", "学校"
-    NON_PUBLIC = "non_public", "两新组织"
-    OTHER = "other", "其他"
+    INSTITUTION = "institution", "事业单位"
+    PUBLIC_ENTERPRISE = "public_enterprise", "公有制企业"
+    PRIVATE_ENTERPRISE = "private_enterprise", "非公有制企业"
+    SOCIAL_ORG = "social_org", "社会组织"
+    UNDECIDED = "undecided", "待确定"
+
+
+# What a person picks for a new organisation: 待确定 is only for what old data left open.
+PICKABLE_CATEGORIES = [(v, label) for v, label in BranchCategory.choices if v != "undecided"]
+
+# The categories before the statistics' unit types (migration 0010): what each old
+# label means now, where a spreadsheet or an old export still gives it. 学校 are
+# public institutions; the others mixed two unit types and wait for a person.
+LEGACY_CATEGORY_LABELS = {
+    "企事业": BranchCategory.UNDECIDED,
+    "学校": BranchCategory.INSTITUTION,
+    "两新组织": BranchCategory.UNDECIDED,
+    "其他": BranchCategory.UNDECIDED,
+}
 
 
 class OrganizationQuerySet(ScopedQuerySet, AuditedQuerySet):
@@ -110,6 +134,13 @@ class Organization(models.Model):
         choices=BranchCategory.choices,
         blank=True,
         help_text="基层党委、党总支、党支部填写，用于统计。",
+    )
+    # A joint branch (联合党支部) serves several units; the sizing rules cap them at 5.
+    units_covered = models.PositiveSmallIntegerField(
+        "覆盖单位数",
+        null=True,
+        blank=True,
+        help_text="联合党支部填写所覆盖的单位个数。",
     )
     parent = models.ForeignKey(
         "self",
@@ -181,6 +212,8 @@ class Organization(models.Model):
             errors["category"] = "基层党委、党总支和党支部必须选择支部类型。"
         if self.kind not in CATEGORISED_KINDS and self.category:
             errors["category"] = f"{self.get_kind_display()}不填写支部类型。"
+        if self.units_covered is not None and self.kind != OrgKind.BRANCH:
+            errors["units_covered"] = "只有党支部（联合党支部）填写覆盖单位数。"
         if self.parent_id and self.parent.dissolved_on and not self.dissolved_on:
             errors["parent"] = f"上级组织「{self.parent.name}」已撤销，不能在其下设立组织。"
         if errors:

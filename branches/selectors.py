@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 
 from branches.labels import attach_labels
-from branches.models import Organization, OrgKind
+from branches.models import BranchCategory, Organization, OrgKind
 from branches.paths import path_prefixes
 
 
@@ -55,12 +55,26 @@ def orgs_without_founding(*, user, limit: int = 100) -> tuple[list[Organization]
     ``activities.cadence.owes_from``), so whoever keeps the tree fills the date
     in. The first *limit* and how many there are: two queries and the labels'.
     """
-    missing = (
-        Organization.objects.visible_to(user)
-        .filter(founded_on__isnull=True)
-        .only("pk", "kind", "name", "path", "created_at", "dissolved_on")
-        .order_by("path")
+    return _first_labelled(
+        Organization.objects.visible_to(user).filter(founded_on__isnull=True), limit
     )
-    shown = list(missing[:limit])
-    total = missing.count() if len(shown) == limit else len(shown)
+
+
+def orgs_undecided(*, user, limit: int = 100) -> tuple[list[Organization], int]:
+    """The live nodes of *user*'s part of the tree whose category is 待确定, in tree order.
+
+    What the move to the statistics' unit types (migration 0010) and old tree
+    sheets could not settle: until someone picks, the reports count them apart.
+    The first *limit* and how many there are, as ``orgs_without_founding``.
+    """
+    return _first_labelled(
+        Organization.objects.visible_to(user).live().filter(category=BranchCategory.UNDECIDED),
+        limit,
+    )
+
+
+def _first_labelled(orgs, limit: int) -> tuple[list[Organization], int]:
+    listed = orgs.only("pk", "kind", "name", "path", "created_at", "dissolved_on").order_by("path")
+    shown = list(listed[:limit])
+    total = listed.count() if len(shown) == limit else len(shown)
     return attach_labels(shown), total

@@ -37,6 +37,7 @@ def org_create(
     phone: str = "",
     address: str = "",
     sort_order: int = 0,
+    units_covered: int | None = None,
 ) -> Organization:
     if parent is not None:
         # Lock the parent so two children created at once get distinct paths.
@@ -52,6 +53,7 @@ def org_create(
         phone=phone,
         address=address,
         sort_order=sort_order,
+        units_covered=units_covered,
     )
     org.path = next_child_path(parent)
     org.depth = len(org.path) // PATH_STEP

@@ -19,7 +19,14 @@ from openpyxl import Workbook
 
 from branches import services
 from branches.audit import acting_as
-from branches.models import BranchCategory, Organization, OrgKind, Post, PostTitle
+from branches.models import (
+    LEGACY_CATEGORY_LABELS,
+    BranchCategory,
+    Organization,
+    OrgKind,
+    Post,
+    PostTitle,
+)
 from branches.paths import PATH_STEP
 from branches.spreadsheets import cells as v
 from branches.spreadsheets.cells import Problem, normalise_header
@@ -87,6 +94,9 @@ class TreeRow:
     action: str = ""  # new | changed | unchanged | rejected
     changes: dict = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # Said on the preview but not stopping the import (an old category label).
+    warnings: list[Problem] = field(default_factory=list)
+    legacy_category: str = ""  # the old label the sheet gave, e.g. 企事业
     # An existing node's 路径 now, and the live nodes under it that a move or a
     # dissolution takes along (their 路径), read from the rows the plan loaded.
     old_names: tuple[str, ...] = ()
@@ -148,6 +158,10 @@ class TreePlan:
     @property
     def problems(self) -> list[Problem]:
         return [p for r in self.rows for p in r.problems]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [w for r in self.rows if r.action != "rejected" for w in r.warnings]
 
     @property
     def lines(self) -> list[PreviewLine]:
@@ -299,6 +313,9 @@ def _parse_row(number, raw, columns, by_code, taken) -> TreeRow:
         problem("类别", f"无法识别的组织类别「{kind_label}」，可填：{'、'.join(KIND_BY_LABEL)}。")
     category = v.text(_cell(raw, columns, "支部类型"))
     row.category = CATEGORY_BY_LABEL.get(category, "") if category else ""
+    if category in LEGACY_CATEGORY_LABELS:
+        # Sheets exported before the unit types still say 企事业 …: read, not refused.
+        row.category, row.legacy_category = LEGACY_CATEGORY_LABELS[category], category
     if category and not row.category:
         problem(
             "支部类型", f"无法识别的支部类型「{category}」，可填：{'、'.join(CATEGORY_BY_LABEL)}。"
@@ -354,6 +371,7 @@ def _compare(rows: list[TreeRow], path_of: dict, user) -> None:
             )
             row.action = "rejected"
             continue
+        _legacy_category(row)
         if row.node is None:
             row.action = "new"
             continue
@@ -373,6 +391,28 @@ def _compare(rows: list[TreeRow], path_of: dict, user) -> None:
                 changes[attribute] = getattr(row, attribute)
         row.changes = changes
         row.action = "rejected" if row.problems else ("changed" if changes else "unchanged")
+
+
+def _legacy_category(row: TreeRow) -> None:
+    """An old category label founds a node with what it maps to, and never overwrites
+    the unit type an existing node already has (someone may have settled it)."""
+    if not row.legacy_category:
+        return
+    labels = "、".join(c.label for c in BranchCategory if c != BranchCategory.UNDECIDED)
+    if row.node is not None and row.node.category:
+        row.category = row.node.category
+        outcome = f"保留该组织现有的支部类型「{row.node.get_category_display()}」"
+    else:
+        outcome = f"按「{BranchCategory(row.category).label}」写入"
+        if row.category == BranchCategory.UNDECIDED:
+            outcome += "，写入后列在组织树页面待确定"
+    row.warnings.append(
+        Problem(
+            row.number,
+            "支部类型",
+            f"「{row.legacy_category}」是旧的支部类型，{outcome}。可改填：{labels}。",
+        )
+    )
 
 
 @transaction.atomic

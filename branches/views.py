@@ -8,7 +8,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from branches import params, tree_sheets, uploads
 from branches.models import Organization, OrgKind, Upload
 from branches.roles import role_of
-from branches.selectors import member_counts_by_path, orgs_without_founding
+from branches.selectors import member_counts_by_path, orgs_undecided, orgs_without_founding
+from branches.sizing import BREACHES_SHOWN, sizing_breaches
 from branches.spreadsheets.forms import SpreadsheetUploadForm
 from branches.spreadsheets.reading import SpreadsheetError
 from branches.writes import write_permission
@@ -80,10 +81,20 @@ def tree_import(request: HttpRequest) -> HttpResponse:
             }
             return render(request, "branches/tree_preview.html", context)
     unfounded, unfounded_total = orgs_without_founding(user=request.user)
+    undecided, undecided_total = orgs_undecided(user=request.user)
+    breaches = sizing_breaches(orgs=Organization.objects.visible_to(request.user))
     return render(
         request,
         "branches/tree_import.html",
-        {"form": form, "unfounded": unfounded, "unfounded_total": unfounded_total},
+        {
+            "form": form,
+            "unfounded": unfounded,
+            "unfounded_total": unfounded_total,
+            "undecided": undecided,
+            "undecided_total": undecided_total,
+            "breaches": breaches[:BREACHES_SHOWN],
+            "breaches_total": len(breaches),
+        },
     )
 
 

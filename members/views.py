@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from branches.missing import nodes_choose, planned, who_may_create
-from branches.models import BranchCategory
+from branches.models import PICKABLE_CATEGORIES
 from branches.scoping import scoped_view
 from branches.spreadsheets.forms import SpreadsheetUploadForm
 from branches.spreadsheets.writing import attachment, table_xlsx, xlsx_response
@@ -110,7 +110,7 @@ def import_missing(request: HttpRequest, pk: int) -> HttpResponse:
         "run": run,
         **_missing_context(request, run),
         "errors": [],
-        "categories": BranchCategory.choices,
+        "categories": PICKABLE_CATEGORIES,
     }
     if request.method == "POST":
         nodes = context["nodes"]

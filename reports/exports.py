@@ -8,7 +8,7 @@ from activities.cadence import FUTURE, OPEN
 from activities.models import stars_label
 from branches.models import BranchCategory, OrgKind
 from branches.spreadsheets.writing import table_xlsx
-from reports.selectors import KIND_LABELS, NODE_KINDS, Compliance, Overview
+from reports.selectors import KIND_LABELS, NODE_KINDS, Compliance, Overview, branches_of
 
 KIND_HEADERS = {**KIND_LABELS, OrgKind.TOWNSHIP: "乡镇党委"}
 
@@ -22,7 +22,7 @@ def overview_xlsx(data: Overview) -> HttpResponse:
     headers = (
         ["组织"]
         + [KIND_HEADERS[k] for k in NODE_KINDS]
-        + [f"{c.label}党支部" for c in BranchCategory]
+        + [branches_of(c) for c in BranchCategory]
         + [data.labels[k] for k in keys]
     )
 

@@ -195,7 +195,19 @@ class Overview:
 
     @property
     def category_counts(self) -> list[tuple[str, int]]:
-        return [(c.label, self.total.categories[c.value]) for c in BranchCategory]
+        """(其中…党支部, count) by unit type; 待确定 only where some are, as a thing to settle."""
+        return [
+            (branches_of(c), self.total.categories[c.value])
+            for c in BranchCategory
+            if c != BranchCategory.UNDECIDED or self.total.categories[c.value]
+        ]
+
+
+def branches_of(category: str) -> str:
+    """How reports name the branches of one unit type: 农村党支部, 类型待确定的党支部."""
+    if category == BranchCategory.UNDECIDED:
+        return "类型待确定的党支部"
+    return f"{BranchCategory(category).label}党支部"
 
 
 def _live_on(on: datetime.date) -> Q:
@@ -267,6 +279,7 @@ def _conditions(figures):
 
 # --- 数据摘要 ---------------------------------------------------------------------
 
+# The statistics' unit types in BranchCategory's order, 待确定 last.
 CATEGORY_ORDER = [c.value for c in BranchCategory]
 
 
@@ -313,9 +326,7 @@ def summary_text(view: Overview) -> str:
     if branches:
         text = f"党支部{branches}个"
         by_category = [
-            f"{BranchCategory(c).label}党支部{row.categories[c]}个"
-            for c in CATEGORY_ORDER
-            if row.categories[c]
+            f"{branches_of(c)}{row.categories[c]}个" for c in CATEGORY_ORDER if row.categories[c]
         ]
         if by_category:
             text += "，其中" + "、".join(by_category)

@@ -12,10 +12,11 @@ from django.views.decorators.http import require_GET
 
 from activities.ratings.selectors import publication_covering, rating_summary, stars_by_child
 from branches import params
-from branches.models import Organization
+from branches.models import Organization, OrgKind
 from branches.paths import path_prefixes
 from branches.scoping import scoped_view
 from branches.selectors import visible_node
+from branches.sizing import BREACHES_SHOWN, sizing_breaches
 from reports import exports, selectors
 from reports.printing import print_head
 
@@ -85,6 +86,10 @@ def overview_view(request: HttpRequest, org_id: int) -> HttpResponse:
     if request.GET.get("format") == "xlsx":
         return exports.overview_xlsx(data)
     context = _context(request, node, "reports:overview", data=data, on=on)
+    if node.kind in (OrgKind.CITY, OrgKind.COUNTY):
+        # The county keeps the tree in shape: its overview lists what breaks a sizing rule.
+        breaches = sizing_breaches(orgs=Organization.objects.subtree(node))
+        context.update(breaches=breaches[:BREACHES_SHOWN], breaches_total=len(breaches))
     context["chart"] = {
         "labels": [row.org.name for row in data.children],
         "values": [row.members["total"] for row in data.children],

@@ -34,8 +34,8 @@ from activities.points.services import appraisal_save, point_entry_create
 from activities.ratings.services import rating_draft_compute
 from activities.services import Mark, activity_log
 from branches.audit import acting_as
-from branches.models import Organization, Post, PostTitle, User
-from branches.services import post_assign
+from branches.models import BranchCategory, Organization, OrgKind, Post, PostTitle, User
+from branches.services import org_create, post_assign
 from branches.uploads import upload_keep
 from members.models import ImportRun, Member, Membership, PiiAccess
 from members.services import member_transfer, member_update, pii_access_record
@@ -175,8 +175,18 @@ def build_world(tree, clerk_a) -> World:
             published_at=timezone.now(),
             member_count=2,
         )
+    # A 待确定 category and a joint branch over its cap of units: the tree page and
+    # the county's overview list them, so every walk reads those lists too.
+    joint = org_create(
+        kind=OrgKind.BRANCH,
+        name="甲镇联合党支部",
+        code="A-J",
+        parent=tree.township_a,
+        category=BranchCategory.UNDECIDED,
+        units_covered=6,
+    )
     objects = {
-        Organization: [tree.township_a, tree.village_a, tree.group_a1],
+        Organization: [tree.township_a, tree.village_a, tree.group_a1, joint],
         PointEntry: list(PointEntry.objects.filter(member=member)),
         Appraisal: [appraisal],
         RatingPublication: [publication],
@@ -202,6 +212,7 @@ def build_world(tree, clerk_a) -> World:
         tree.village_a.name,
         tree.group_a1.name,
         tree.township_a.name,
+        joint.name,
         clerk_a.username,
         activity.topic,
         attachment.original_name,

@@ -118,6 +118,8 @@ PAGES: list[BenchPage] = [
         "clerk_a",
     ),
     BenchPage("home_county", lambda: reverse("home"), 300, "county"),
+    # The tree page checks the sizing rules over the whole county and lists the breaches.
+    BenchPage("tree_sizing_county", lambda: reverse("tree_import"), 300, "county"),
     BenchPage("worklist_clerk", lambda: reverse("activities:worklist"), 300, "clerk_a"),
     BenchPage("worklist_county", lambda: reverse("activities:worklist"), 300, "county"),
     BenchPage("member_attendance", _member_attendance_url, 300, "clerk_a"),

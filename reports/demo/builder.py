@@ -76,21 +76,21 @@ VILLAGE_SECOND = "庄村集营寨屯湾沟坪岭桥河台店园洼堡坊铺圩�
 # their system's committee (县公安局党委 …), which the demo tree does not hold.
 ORGAN_UNITS = [
     ("机关党支部", BranchCategory.ORGAN),
-    ("中心学校党支部", BranchCategory.SCHOOL),
-    ("卫生院党支部", BranchCategory.ENTERPRISE),
+    ("中心学校党支部", BranchCategory.INSTITUTION),
+    ("卫生院党支部", BranchCategory.INSTITUTION),
     ("财政所党支部", BranchCategory.ORGAN),
     ("便民服务中心党支部", BranchCategory.ORGAN),
     ("综合行政执法队党支部", BranchCategory.ORGAN),
     ("农业综合服务中心党支部", BranchCategory.ORGAN),
-    ("中学党支部", BranchCategory.SCHOOL),
-    ("敬老院党支部", BranchCategory.OTHER),
+    ("中学党支部", BranchCategory.INSTITUTION),
+    ("敬老院党支部", BranchCategory.INSTITUTION),
     ("文化站党支部", BranchCategory.ORGAN),
     ("退役军人服务站党支部", BranchCategory.ORGAN),
     ("社会保障服务中心党支部", BranchCategory.ORGAN),
     ("水利站党支部", BranchCategory.ORGAN),
     ("村镇建设服务中心党支部", BranchCategory.ORGAN),
-    ("物流园区联合党支部", BranchCategory.NON_PUBLIC),
-    ("商会党支部", BranchCategory.NON_PUBLIC),
+    ("物流园区联合党支部", BranchCategory.PRIVATE_ENTERPRISE),
+    ("商会党支部", BranchCategory.SOCIAL_ORG),
 ]
 # The county's 工委 and the branches under them: departments under the 机关工委
 # (one 党总支 with branches of its own), a private company under the 两新工委.
@@ -109,10 +109,9 @@ VILLAGE_COMMITTEE_BRANCHES = 3
 WOMEN_SHARE = {  # village branches: per township, see DemoBuilder._members
     BranchCategory.COMMUNITY: 0.38,
     BranchCategory.ORGAN: 0.35,
-    BranchCategory.SCHOOL: 0.45,
-    BranchCategory.ENTERPRISE: 0.40,
-    BranchCategory.NON_PUBLIC: 0.25,
-    BranchCategory.OTHER: 0.30,
+    BranchCategory.INSTITUTION: 0.45,
+    BranchCategory.PRIVATE_ENTERPRISE: 0.25,
+    BranchCategory.SOCIAL_ORG: 0.30,
 }
 GROUP_ORDINALS = "一二三四五六七八九十"
 DESTINATIONS = (
@@ -292,7 +291,7 @@ class DemoBuilder:
         specs = [(general, i, n, BranchCategory.ORGAN) for i, n in enumerate(general_branches, 1)]
         specs += [(organs, i, n, BranchCategory.ORGAN) for i, n in enumerate(ORGANS_BRANCHES, 2)]
         specs += [
-            (non_public, i, n, BranchCategory.NON_PUBLIC)
+            (non_public, i, n, BranchCategory.PRIVATE_ENTERPRISE)
             for i, n in enumerate(NON_PUBLIC_BRANCHES, 1)
         ]
         specs += [

@@ -62,10 +62,12 @@ PLACES = {
     BranchCategory.VILLAGE: ["村党群服务中心", "村委会会议室", "党员活动室", "新时代文明实践站"],
     BranchCategory.COMMUNITY: ["社区党群服务中心", "社区会议室", "新时代文明实践站"],
     BranchCategory.ORGAN: ["机关会议室", "党员活动室", "机关党建活动室"],
-    BranchCategory.SCHOOL: ["学校会议室", "党员活动室", "学校图书室"],
-    BranchCategory.ENTERPRISE: ["单位会议室", "党员活动室"],
-    BranchCategory.NON_PUBLIC: ["园区党群服务中心", "企业会议室"],
-    BranchCategory.OTHER: ["单位会议室", "党员活动室"],
+    BranchCategory.TOWNSHIP: ["机关会议室", "党员活动室"],
+    BranchCategory.INSTITUTION: ["单位会议室", "党员活动室", "职工之家"],
+    BranchCategory.PUBLIC_ENTERPRISE: ["企业会议室", "党员活动室"],
+    BranchCategory.PRIVATE_ENTERPRISE: ["园区党群服务中心", "企业会议室"],
+    BranchCategory.SOCIAL_ORG: ["单位会议室", "党员活动室"],
+    BranchCategory.UNDECIDED: ["单位会议室", "党员活动室"],
 }
 GROUP_PLACES = {BranchCategory.VILLAGE: ["党小组长家中", "村民小组活动室"]}
 

@@ -111,7 +111,7 @@ def test_it_adds_an_organisation_through_the_service(admin_client, tree):
         kind=OrgKind.BRANCH,
         name="甲镇学校党支部",
         code="A-S",
-        category=BranchCategory.SCHOOL,
+        category=BranchCategory.INSTITUTION,
         parent=tree.township_a.pk,
     )
 

@@ -80,7 +80,10 @@ def test_a_name_in_a_roster_path_says_its_kind(name, kind):
 
 def test_the_county_picks_its_units_on_the_worklist(tree, organs, county_user):
     department = PrimaryCommitteeFactory(
-        parent=tree.county, name="县水泥公司党委", code="PC", category=BranchCategory.ENTERPRISE
+        parent=tree.county,
+        name="县水泥公司党委",
+        code="PC",
+        category=BranchCategory.PUBLIC_ENTERPRISE,
     )
     village = PrimaryCommitteeFactory(parent=tree.township_a, name="青山村党委", code="VPC")
 

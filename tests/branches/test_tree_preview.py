@@ -83,7 +83,7 @@ def test_it_shows_a_move_as_old_and_new_parent_with_the_subtree_it_takes(tree, c
 def test_it_lists_a_dissolution_with_the_live_nodes_dissolved_with_it(tree, county_user):
     rows = exported(county_user)
     _edit(rows, tree.village_b.code, 5, datetime.date(2026, 3, 1))
-    _edit(rows, tree.organ_b.code, 2, "其他")
+    _edit(rows, tree.organ_b.code, 2, "社会组织")
     _edit(rows, tree.organ_b.code, 4, datetime.date(2001, 7, 1))
 
     lines = _lines(rows, county_user)
@@ -100,7 +100,7 @@ def test_it_lists_a_dissolution_with_the_live_nodes_dissolved_with_it(tree, coun
     assert _cells(organ) == [
         "乙镇机关党支部",
         "县委/乙镇党委",
-        "机关 → 其他",
+        "机关 → 社会组织",
         "— → 2001-07-01",
         "—",
     ]
@@ -203,9 +203,11 @@ def test_it_renders_the_tree_page_in_a_constant_number_of_queries(
     client.force_login(keeper_a)
 
     # 1 session, 2 user with its node, 3-4 permissions (own, groups'), 5 the nodes
-    # without a 成立日期, 6 their ancestors for the labels, 7-9 the session's new
-    # expiry (savepoint, update, release).
-    with django_assert_num_queries(9):
+    # without a 成立日期, 6 their ancestors for the labels, 7 the 待确定 nodes (none
+    # to label), 8-10 the sizing rules (member counts per branch, committee posts,
+    # labels: branches.sizing), 11-13 the session's new expiry (savepoint, update,
+    # release).
+    with django_assert_num_queries(13):
         page = client.get(reverse("tree_import"))
 
     assert page.context["unfounded_total"] == n + 5  # 甲镇党委 and its four nodes

@@ -143,3 +143,26 @@ def test_it_lets_only_tree_editors_import(tree, clerk_a, client):
     client.force_login(clerk_a)
     assert client.get(reverse("tree_import")).status_code == 403
     assert client.get(reverse("tree_export")).status_code == 200
+
+
+def test_it_reads_old_category_labels_with_a_warning_instead_of_refusing(tree, county_user):
+    rows = exported(county_user)
+    for row in rows:
+        if row[3] == tree.organ_a.code:
+            row[2] = "企事业"  # an old export of a node that is 机关 now: kept 机关
+    rows.append(["县委/甲镇党委/甲镇卫生院党支部", "党支部", "企事业", "A-HOSP", "", "", ""])
+    rows.append(["县委/甲镇党委/甲镇中学党支部", "党支部", "学校", "A-SCH", "", "", ""])
+
+    plan = plan_tree_import(data=sheet(rows), filename="tree.xlsx", user=county_user)
+
+    assert plan.counts["new"] == 2 and plan.counts["rejected"] == 0, plan.problems
+    assert plan.counts["changed"] == 0  # the old label never overwrites a settled type
+    warnings = [str(w) for w in plan.warnings]
+    assert len(warnings) == 3
+    assert "「企事业」是旧的支部类型，保留该组织现有的支部类型「机关」" in warnings[0]
+    assert "按「待确定」写入，写入后列在组织树页面待确定" in warnings[1]
+    assert "「学校」是旧的支部类型，按「事业单位」写入" in warnings[2]
+    commit_tree_import(plan=plan, user=county_user)
+    assert Organization.objects.get(code="A-HOSP").category == "undecided"
+    assert Organization.objects.get(code="A-SCH").category == "institution"
+    assert Organization.objects.get(pk=tree.organ_a.pk).category == "organ"

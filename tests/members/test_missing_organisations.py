@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from branches.missing import planned
+from branches.missing import category_from_name, planned
 from branches.models import Organization, OrgKind
 from members import import_runs
 from members.import_runs import import_run_preview
@@ -163,9 +163,11 @@ def test_without_a_path_the_user_picks_the_parent_among_those_that_may_hold_it(
     page = client.post(url, {"confirm": "1", "parent-0": tree.group_a1.pk}).content.decode()
     assert "请为「青山村党支部」选择上级组织。" in page
     assert not Organization.objects.filter(name="青山村党支部").exists()
-    client.post(url, {"confirm": "1", "parent-0": tree.township_b.pk, "category-0": "enterprise"})
+    client.post(
+        url, {"confirm": "1", "parent-0": tree.township_b.pk, "category-0": "private_enterprise"}
+    )
     branch = Organization.objects.get(name="青山村党支部")
-    assert (branch.parent_id, branch.category) == (tree.township_b.pk, "enterprise")
+    assert (branch.parent_id, branch.category) == (tree.township_b.pk, "private_enterprise")
 
 
 def test_an_unknown_branch_named_by_300_rows_is_one_line(tree, clerk_a):
@@ -253,3 +255,20 @@ def test_a_group_made_since_the_check_is_not_offered_again(tree, admin_role_user
         depth=tree.village_a.depth + 1,
     )
     assert planned(run.missing, admin_role_user) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "category"),
+    [
+        ("青山社区党支部", "community"),
+        ("县财政局机关党支部", "organ"),
+        ("青山镇中心学校党支部", "institution"),
+        ("青山镇卫生院党支部", "institution"),
+        ("青山民办学校党支部", "social_org"),
+        ("县个体劳动者协会党支部", "social_org"),
+        ("青山村党支部", "village"),
+        ("青山水泥有限公司党支部", ""),  # public or non-public: the user picks
+    ],
+)
+def test_it_reads_the_unit_type_from_the_name_where_the_name_says_it(name, category):
+    assert category_from_name(name) == category

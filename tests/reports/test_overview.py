@@ -261,3 +261,20 @@ def test_it_gives_a_branchs_members_outside_any_group_a_row(tree):
         ("甲村党支部（未编入党小组）", 1),
     ]
     assert data.total.members["total"] == 2
+
+
+def test_it_counts_undecided_branches_apart_and_names_them_in_the_summary(tree):
+    BranchFactory(parent=tree.township_a, name="甲镇卫生院党支部", category="undecided")
+    BranchFactory(parent=tree.township_a, name="甲镇商会党支部", category="social_org")
+    data = selectors.overview(node=tree.township_a, on=datetime.date(2026, 6, 30))
+    counts = dict(data.category_counts)
+    assert counts["社会组织党支部"] == 1 and counts["类型待确定的党支部"] == 1
+    assert counts["非公有制企业党支部"] == 0
+    assert "其中农村党支部1个、机关党支部1个、社会组织党支部1个、类型待确定的党支部1个" in (
+        selectors.summary_text(data)
+    )
+
+
+def test_it_shows_no_undecided_line_when_every_branch_is_settled(tree):
+    data = selectors.overview(node=tree.township_a, on=datetime.date(2026, 6, 30))
+    assert "类型待确定的党支部" not in dict(data.category_counts)

@@ -66,7 +66,7 @@ def test_it_builds_the_small_county_with_valid_consistent_members(demo):
     committee = Organization.objects.get(kind=OrgKind.PRIMARY_COMMITTEE)
     assert committee.parent.parent.kind == OrgKind.COUNTY and committee.category == "village"
     assert branches.filter(parent=committee, category="village", children__isnull=False).exists()
-    assert branches.filter(parent__name="县两新组织工委", category="non_public").count() == 1
+    assert branches.filter(parent__name="县两新组织工委", category="private_enterprise").count() == 1
     assert (
         branches.filter(category="village").count() > branches.exclude(category="village").count()
     )
@@ -148,7 +148,7 @@ def test_it_founds_every_organisation_on_or_after_its_parent(demo):
 
 
 def test_it_meets_where_each_kind_of_branch_meets(demo):
-    townless = [BranchCategory.ORGAN, BranchCategory.SCHOOL, BranchCategory.ENTERPRISE]
+    townless = [BranchCategory.ORGAN, BranchCategory.INSTITUTION]
     held_by_units = Activity.objects.filter(org__category__in=townless)
     assert held_by_units.exists()
     assert not held_by_units.filter(place__startswith="村").exists()
@@ -188,4 +188,4 @@ def test_it_varies_the_share_of_women_by_kind_of_branch(demo):
         return counts["women"] / counts["all"]
 
     assert 0.05 <= share(["village"]) <= 0.16
-    assert 0.30 <= share(["organ", "school"]) <= 0.50
+    assert 0.30 <= share(["organ", "institution"]) <= 0.50

@@ -1,0 +1,88 @@
+"""The migration of the branch categories to the statistics' unit types (branches 0009-0010)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+BEFORE = [("branches", "0008_history_verbose_names")]
+AFTER = [("branches", "0010_categories_data")]
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.fixture
+def back_to_latest_afterwards():
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_latest_afterwards")
+def test_it_maps_each_old_category_and_leaves_the_mixed_ones_undecided():
+    apps = _migrate(BEFORE)
+    org_model = apps.get_model("branches", "Organization")
+    county = org_model.objects.create(kind="county", name="某县委", code="C", path="0001")
+    township = org_model.objects.create(
+        kind="township", name="甲镇党委", code="T", path="00010001", depth=2, parent=county
+    )
+    old = {
+        "甲村党支部": "village",
+        "甲社区党支部": "community",
+        "甲镇机关党支部": "organ",
+        "甲镇中学党支部": "school",
+        "甲镇民办学校党支部": "school",
+        "甲镇卫生院党支部": "enterprise",
+        "物流园区联合党支部": "non_public",
+        "敬老院党支部": "other",
+    }
+    for i, (name, category) in enumerate(old.items(), start=1):
+        org_model.objects.create(
+            kind="branch",
+            name=name,
+            code=f"B{i}",
+            path=f"00010001{i:04d}",
+            depth=3,
+            parent=township,
+            category=category,
+        )
+
+    apps = _migrate(AFTER)
+
+    org_model = apps.get_model("branches", "Organization")
+    now = dict(org_model.objects.filter(kind="branch").values_list("name", "category"))
+    assert now == {
+        "甲村党支部": "village",
+        "甲社区党支部": "community",
+        "甲镇机关党支部": "organ",
+        "甲镇中学党支部": "institution",
+        "甲镇民办学校党支部": "social_org",
+        "甲镇卫生院党支部": "undecided",
+        "物流园区联合党支部": "undecided",
+        "敬老院党支部": "undecided",
+    }
+    assert org_model.objects.get(kind="county").category == ""
+    # Each node the migration changed has a history row saying why; the others none.
+    history = apps.get_model("branches", "HistoricalOrganization").objects.filter(
+        history_change_reason="支部类型改按党内统计的单位类型"
+    )
+    assert sorted(history.values_list("name", "category")) == sorted(
+        (name, category)
+        for name, category in now.items()
+        if category not in ("village", "community", "organ")
+    )
+
+    apps = _migrate(BEFORE)
+    back = dict(
+        apps.get_model("branches", "Organization")
+        .objects.filter(kind="branch")
+        .values_list("name", "category")
+    )
+    assert back["甲镇中学党支部"] == "school" and back["甲镇卫生院党支部"] == "other"
