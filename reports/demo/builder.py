@@ -99,6 +99,13 @@ ORGANS_GENERAL_BRANCH = ("县财政局党总支", ("县财政局机关第一党�
 ORGANS_BRANCHES = ("县教育局机关党支部", "县人力资源和社会保障局党支部", "县农业农村局党支部")
 NON_PUBLIC_COMMITTEE = "县两新组织工委"
 NON_PUBLIC_BRANCHES = ("桐溪华丰建材有限公司党支部",)
+# Stations in the townships belong to their county system's committee, not to the
+# township: police stations to the 公安局's 党委, power stations to the power company's.
+SYSTEM_COMMITTEES = (
+    ("县公安局党委", "派出所党支部", BranchCategory.ORGAN),
+    ("县供电公司党委", "供电所党支部", BranchCategory.PUBLIC_ENTERPRISE),
+)
+SYSTEM_STATIONS = 2  # stations of each system, in the first townships
 # A large village's 党委 in the first township, with a branch per hamlet; placed
 # after the township's own branches (fewer than 99 even at city scale).
 VILLAGE_COMMITTEE_INDEX = 99
@@ -110,6 +117,7 @@ WOMEN_SHARE = {  # village branches: per township, see DemoBuilder._members
     BranchCategory.COMMUNITY: 0.38,
     BranchCategory.ORGAN: 0.35,
     BranchCategory.INSTITUTION: 0.45,
+    BranchCategory.PUBLIC_ENTERPRISE: 0.22,
     BranchCategory.PRIVATE_ENTERPRISE: 0.25,
     BranchCategory.SOCIAL_ORG: 0.30,
 }
@@ -254,11 +262,23 @@ class DemoBuilder:
         """The 工委 under the county, the 党总支 and 党委 under them and under the first
         township (saved), and the branches under those (not yet saved)."""
         first = len(townships) + 1
-        organs, non_public = Organization.objects.bulk_create(
+        organs, non_public, *systems = Organization.objects.bulk_create(
             [
                 self._org(county, first, OrgKind.WORK_COMMITTEE, ORGANS_COMMITTEE, "", "", "W01"),
                 self._org(
                     county, first + 1, OrgKind.WORK_COMMITTEE, NON_PUBLIC_COMMITTEE, "", "", "W02"
+                ),
+                *(
+                    self._org(
+                        county,
+                        first + 2 + i,
+                        OrgKind.PRIMARY_COMMITTEE,
+                        name,
+                        "",
+                        category,
+                        f"P{i + 1:02d}",
+                    )
+                    for i, (name, _station, category) in enumerate(SYSTEM_COMMITTEES)
                 ),
             ],
             audit=False,
@@ -303,8 +323,13 @@ class DemoBuilder:
             )
             for i in range(1, VILLAGE_COMMITTEE_BRANCHES + 1)
         ]
+        specs += [
+            (system, i, f"{township.name.removesuffix('党委')}{station}", category)
+            for system, (_name, station, category) in zip(systems, SYSTEM_COMMITTEES, strict=True)
+            for i, township in enumerate(townships[:SYSTEM_STATIONS], 1)
+        ]
         branches = [self._branch(parent, i, name, category) for parent, i, name, category in specs]
-        return [organs, non_public], branches
+        return [organs, non_public, *systems], branches
 
     def _branches_and_groups(self, townships, committee_branches):
         branches: list[Organization] = []

@@ -56,23 +56,25 @@ def test_it_builds_the_small_county_with_valid_consistent_members(demo):
     assert Organization.objects.filter(kind=OrgKind.TOWNSHIP).count() == 4
     branches = Organization.objects.filter(kind=OrgKind.BRANCH)
     # 36–48 under the townships, 9 under the 工委 and the village 党委.
-    assert 45 <= branches.count() <= 57
+    assert 49 <= branches.count() <= 61
     assert set(
         Organization.objects.filter(kind=OrgKind.WORK_COMMITTEE).values_list("name", flat=True)
     ) == {"县直机关工委", "县两新组织工委"}
     general = Organization.objects.get(kind=OrgKind.GENERAL_BRANCH, name="县财政局党总支")
     assert general.parent.name == "县直机关工委"
     assert branches.filter(parent=general, category="organ").count() == 2
-    committee = Organization.objects.get(kind=OrgKind.PRIMARY_COMMITTEE)
-    assert committee.parent.parent.kind == OrgKind.COUNTY and committee.category == "village"
+    committee = Organization.objects.get(kind=OrgKind.PRIMARY_COMMITTEE, category="village")
+    assert committee.parent.parent.kind == OrgKind.COUNTY
     assert branches.filter(parent=committee, category="village", children__isnull=False).exists()
-    assert branches.filter(parent__name="县两新组织工委", category="private_enterprise").count() == 1
+    assert (
+        branches.filter(parent__name="县两新组织工委", category="private_enterprise").count() == 1
+    )
     assert (
         branches.filter(category="village").count() > branches.exclude(category="village").count()
     )
     assert Organization.objects.filter(kind=OrgKind.GROUP).count() > 80
     members = list(Member.objects.select_related("branch", "group"))
-    assert 1200 <= len(members) <= 1800
+    assert 1200 <= len(members) <= 2000
     for member in members[::37]:
         info = parse_id_number(member.id_number)
         assert (info.birth_date, info.sex) == (member.birth_date, member.sex)
@@ -134,8 +136,23 @@ def test_it_places_the_demo_in_a_fictional_county_with_a_fictional_area_code(dem
     areas = {number[:6] for number in Member.objects.values_list("id_number", flat=True)}
     # Hebei's prefectures end at 1311: no real county's code starts 1312.
     assert areas == {"131221", "131222", "131223"}
-    names = list(Organization.objects.values_list("name", flat=True))
-    assert not [n for n in names if "派出所" in n or "供电所" in n]
+    # Stations belong to their county system's committee, never to a township.
+    stations = Q(name__contains="派出所") | Q(name__contains="供电所")
+    assert not Organization.objects.filter(stations, parent__kind=OrgKind.TOWNSHIP).exists()
+
+
+def test_it_places_the_stations_under_their_county_system_s_committee(demo):
+    stations = Organization.objects.filter(
+        Q(name__endswith="派出所党支部") | Q(name__endswith="供电所党支部")
+    )
+    assert stations.count() == 4
+    assert set(stations.values_list("parent__name", flat=True)) == {
+        "县公安局党委",
+        "县供电公司党委",
+    }
+    assert {s.parent.parent.kind for s in stations.select_related("parent__parent")} == {
+        OrgKind.COUNTY
+    }
 
 
 def test_it_founds_every_organisation_on_or_after_its_parent(demo):
