@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("branches", "0008_history_verbose_names")]
-AFTER = [("branches", "0010_categories_data")]
+BEFORE = [("branches", "0009_committee_kinds")]
+AFTER = [("branches", "0011_categories_data")]
 
 
 def _migrate(targets):

@@ -100,9 +100,9 @@ def test_county_staff_add_a_department_committee_import_into_it_and_drill_down(
     expect(page.locator("h1")).to_contain_text("县委 组织概况")
     expect(page.locator("main")).to_contain_text("基层党委")
     screenshot("committee-3-overview-county")
-    page.get_by_role("link", name="县财政局党委").click()
-    page.get_by_role("link", name="县财政局党总支").click()
-    page.get_by_role("link", name="县财政局第一党支部").click()
+    page.get_by_role("link", name="县财政局党委", exact=True).click()
+    page.get_by_role("link", name="县财政局党总支", exact=True).click()
+    page.get_by_role("link", name="县财政局第一党支部", exact=True).click()
     expect(page.locator("h1")).to_contain_text("县财政局第一党支部 组织概况")
     expect(page.locator(".crumbs")).to_contain_text(
         "县委 › 县财政局党委 › 县财政局党总支 › 县财政局第一党支部"

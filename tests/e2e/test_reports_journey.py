@@ -37,9 +37,9 @@ def test_it_lets_county_staff_drill_down_and_download(page, screenshot, tree, tm
     page.wait_for_function("document.querySelector('#report-chart').width > 0")
     screenshot("report-overview-county")
 
-    page.get_by_role("link", name="甲镇党委").click()
+    page.get_by_role("link", name="甲镇党委", exact=True).click()
     expect(page.locator("h1")).to_contain_text("甲镇党委 组织概况")
-    page.get_by_role("link", name="甲村党支部").click()
+    page.get_by_role("link", name="甲村党支部", exact=True).click()
     expect(page.locator("h1")).to_contain_text("甲村党支部 组织概况")
     expect(page.locator(".crumbs")).to_contain_text("县委 › 甲镇党委 › 甲村党支部")
     expect(page.locator(".stats")).to_contain_text("5")
