@@ -31,6 +31,7 @@ from tests.factories import (
     ENTERED_AT,
     UserFactory,
 )
+from tests.helpers import migrate_to_latest
 
 
 def pytest_configure(config):
@@ -41,6 +42,13 @@ def pytest_configure(config):
     Path(settings.BASE_DIR, "var").mkdir(exist_ok=True)
     # WhiteNoise looks for collected static files there, and warns when it is missing.
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture
+def back_to_latest_afterwards():
+    """For a data migration's test: the database migrated back to the latest state after."""
+    yield
+    migrate_to_latest()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from unittest.mock import patch
 
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from activities import services
 from activities.models import Activity, AttendanceStatus
@@ -64,3 +66,18 @@ def log_meeting(
         return services.activity_log(
             org=org, kind=kind, held_on=held_on, marks=marks, recorded_by=by, **kwargs
         )
+
+
+def migrate_to(targets):
+    """Migrate the test database to *targets*; the apps as they were there (a data
+    migration's test starts from its state before, then migrates to after)."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+def migrate_to_latest() -> None:
+    # Later migrations of any app, unapplied on the way back, are applied again.
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

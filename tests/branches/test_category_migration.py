@@ -1,33 +1,19 @@
-"""The migration of the branch categories to the statistics' unit types (branches 0009-0010)."""
+"""The migration of the branch categories to the statistics' unit types (branches 0010-0011)."""
 
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.helpers import migrate_to
 
 BEFORE = [("branches", "0009_committee_kinds")]
 AFTER = [("branches", "0011_categories_data")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture
-def back_to_latest_afterwards():
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("back_to_latest_afterwards")
 def test_it_maps_each_old_category_and_leaves_the_mixed_ones_undecided():
-    apps = _migrate(BEFORE)
+    apps = migrate_to(BEFORE)
     org_model = apps.get_model("branches", "Organization")
     county = org_model.objects.create(kind="county", name="某县委", code="C", path="0001")
     township = org_model.objects.create(
@@ -54,7 +40,7 @@ def test_it_maps_each_old_category_and_leaves_the_mixed_ones_undecided():
             category=category,
         )
 
-    apps = _migrate(AFTER)
+    apps = migrate_to(AFTER)
 
     org_model = apps.get_model("branches", "Organization")
     now = dict(org_model.objects.filter(kind="branch").values_list("name", "category"))
@@ -79,7 +65,7 @@ def test_it_maps_each_old_category_and_leaves_the_mixed_ones_undecided():
         if category not in ("village", "community", "organ")
     )
 
-    apps = _migrate(BEFORE)
+    apps = migrate_to(BEFORE)
     back = dict(
         apps.get_model("branches", "Organization")
         .objects.filter(kind="branch")

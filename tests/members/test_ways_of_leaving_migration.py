@@ -5,34 +5,18 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from tests.conftest import build_tree
+from tests.helpers import migrate_to
 
 BEFORE = [("members", "0011_history_verbose_names")]
 AFTER = [("members", "0012_ways_of_leaving")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture
-def back_to_latest_afterwards():
-    yield
-    # Later migrations of any app, unapplied on the way back to 0011, are applied again.
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("back_to_latest_afterwards")
 def test_it_maps_left_party_rows_to_the_closest_way_of_leaving():
-    apps = _migrate(BEFORE)
+    apps = migrate_to(BEFORE)
     # The tree with today's models: the state at members 0011 lacks later branches columns.
     org = build_tree().village_a
     member_model = apps.get_model("members", "Member")
@@ -65,7 +49,7 @@ def test_it_maps_left_party_rows_to_the_closest_way_of_leaving():
         )
         people[name] = member.pk
 
-    apps = _migrate(AFTER)
+    apps = migrate_to(AFTER)
 
     member_model = apps.get_model("members", "Member")
     rows = {
