@@ -18,23 +18,34 @@ ranking) or become missing. Until then it is in progress (进行中) and pages
 show what is done so far, never a rate as if the period were over – a month
 met on its first day is not a 100 % month yet, and a later one is not shown at all.
 
-Counts come from the monthly tallies (``ActivityTally``), packed four bits a
-month into one integer per organisation and kind so that a county's year is
-one small grouped query, and the loop over obligations works on plain
-integers: at county level it runs some 140,000 times.
+Counts come from the year tallies (``ActivityYearTally``): the monthly
+tallies packed four bits a month into one integer per organisation and kind,
+kept with them, so that a county's year is one row per organisation and kind
+and the loop over obligations works on plain integers. At county level there
+are some 140,000 obligations: the compliance report counts them in groups of
+organisations that owe and meet the same (``obligation_groups``) instead of one
+by one.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db.models import BigIntegerField, Case, Exists, F, OuterRef, Q, Sum, Value, When
-from django.db.models.functions import Least
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from activities.models import SPEAKER_KINDS, ActivityKind, ActivityTally, CadenceRule, Period
+from activities.models import (
+    SPEAKER_KINDS,
+    ActivityKind,
+    ActivityTally,
+    ActivityYearTally,
+    CadenceRule,
+    Period,
+)
 from activities.periods import period_bounds
 from branches.models import Post, PostTitle
 
@@ -143,59 +154,93 @@ class Tallies:
 
 
 def tallies(where: Q, *, year: int, until: datetime.date, on_time: bool = True) -> Tallies:
-    """The monthly tallies of *year* up to *until* of the organisations *where* selects
-    (a Q on ``ActivityTally``), packed: one grouped query. Without *on_time* only the
-    counts are packed (the on-time counts read 0): a third of the query's work."""
-    weight = Case(
-        *[
-            When(month=datetime.date(year, m, 1), then=Value(2 ** (MONTH_BITS * (m - 1))))
-            for m in range(1, 13)
-        ],
-        output_field=BigIntegerField(),
-    )
-    columns = ("count", "on_time_month", "on_time_quarter", "on_time_year", "by_secretary")
-    packed = {
-        c: Sum(Least(F(c), Value(MONTH_MAX)) * weight)
-        if on_time or c in ("count", "by_secretary")
-        else Value(0)
-        for c in columns
-    }
-    rows = (
-        ActivityTally.objects.filter(where, month__gte=datetime.date(year, 1, 1), month__lte=until)
-        .values_list("org_id", "kind")
-        .annotate(**packed, expected=Sum("expected"), present=Sum("present"))
-        .order_by()
-    )
+    """The packed tallies of *year* up to *until* of the organisations *where* selects (a
+    Q on ``ActivityTally`` or ``ActivityYearTally``): one query of the year rows, one row
+    per organisation and kind. Without *on_time* the on-time counts read 0."""
     result = Tallies({}, {})
-    for org_id, kind, count, month, quarter, year_, secretary, expected, present in rows:
-        result.counts[(org_id, kind)] = (count, month, quarter, year_, secretary)
-        sums = result.attendance.setdefault(org_id, [0, 0])
-        sums[0] += expected
-        sums[1] += present
+    if until < datetime.date(year, 1, 1):
+        return result
+    months = until.month if until.year == year else 12
+    keep = (1 << MONTH_BITS * months) - 1  # the months up to *until*
+    columns = ["count_packed", "by_secretary_packed"]
+    if on_time:
+        columns[1:1] = ["on_time_month_packed", "on_time_quarter_packed", "on_time_year_packed"]
+    rows = ActivityYearTally.objects.filter(where, year=year).values_list(
+        "org_id", "kind", "expected", "present", *columns
+    )
+    later = []  # (org, kind) with meetings after *until*: their attendance is summed again
+    counts, attendance = result.counts, result.attendance
+    for org_id, kind, expected, present, *packed in rows:
+        if packed[0] > keep:  # a month after *until* (packed counts are never negative)
+            later.append((org_id, kind))
+            packed = [p & keep for p in packed]
+        counts[(org_id, kind)] = tuple(packed) if on_time else (packed[0], 0, 0, 0, packed[1])
+        sums = attendance.get(org_id)
+        if sums is None:
+            attendance[org_id] = [expected, present]
+        else:
+            sums[0] += expected
+            sums[1] += present
+    if later:
+        # Rare: only a report or worklist dated before a meeting it holds (meetings are
+        # never dated ahead of the day they are logged), so the year's sums are too much.
+        after = Q()
+        for org_id, kind in later:
+            after |= Q(org_id=org_id, kind=kind)
+        extra = ActivityTally.objects.filter(
+            after, month__gt=until, month__lte=datetime.date(year, 12, 1)
+        ).values_list("org_id", "expected", "present")
+        for org_id, expected, present in extra:
+            sums = result.attendance[org_id]
+            sums[0] -= expected
+            sums[1] -= present
     return result
 
 
-def committee_terms(*, org_ids, start: datetime.date, end: datetime.date):
-    """Committee posts of *org_ids* held at some time in [start, end], one query.
+class CommitteeTerms:
+    """The committee posts of some organisations held at some time in a date range.
 
-    Returns a function telling whether a branch had a committee (支委会) on
-    a date, so each period is judged by the committee it had then.
+    Called as ``terms(org_id, on)`` it tells whether a branch had a committee
+    (支委会) on a date, so each period is judged by the committee it had then;
+    ``mask(org_id, days)`` answers for several days at once as bits.
     """
+
+    def __init__(self, terms: dict[int, list[tuple[int, datetime.date, datetime.date | None]]]):
+        self.terms = terms
+
+    def __call__(self, org_id: int, on: datetime.date) -> bool:
+        held = {m for m, s, e in self.terms.get(org_id, ()) if s <= on and (e is None or e > on)}
+        return len(held) >= COMMITTEE_MIN_POSTS
+
+    def mask(self, org_id: int, days: list[datetime.date]) -> int:
+        """Bit i set when the organisation had a committee on days[i] (days in order)."""
+        terms = self.terms.get(org_id, ())
+        if len({m for m, _s, _e in terms}) < COMMITTEE_MIN_POSTS:
+            return 0  # too few people ever held a post: never a committee
+        first, last = days[0], days[-1]
+        throughout = {m for m, s, e in terms if s <= first and (e is None or e > last)}
+        if len(throughout) >= COMMITTEE_MIN_POSTS:
+            return (1 << len(days)) - 1  # the usual case: the same committee all year
+        return sum(1 << i for i, day in enumerate(days) if self(org_id, day))
+
+
+def committee_terms(
+    *, start: datetime.date, end: datetime.date, org_ids=None, where: Q | None = None
+) -> CommitteeTerms:
+    """Committee posts of *org_ids* (or of the organisations *where*, a Q on ``Post``,
+    selects: a county's thousands of ids make a slow IN list) held at some time in
+    [start, end], one query."""
     terms: dict[int, list[tuple[int, datetime.date, datetime.date | None]]] = {}
     rows = Post.objects.filter(
+        Q(org_id__in=org_ids) if where is None else where,
         Q(ended_on__isnull=True) | Q(ended_on__gt=start),
-        org_id__in=org_ids,
         title__in=COMMITTEE_TITLES,
         started_on__lte=end,
     ).values_list("org_id", "member_id", "started_on", "ended_on")
-    for org_id, member_id, started_on, ended_on in rows:
+    # No ordering: the posts' default (by organisation path) would join the tree for nothing.
+    for org_id, member_id, started_on, ended_on in rows.order_by():
         terms.setdefault(org_id, []).append((member_id, started_on, ended_on))
-
-    def has_committee(org_id: int, on: datetime.date) -> bool:
-        held = {m for m, s, e in terms.get(org_id, ()) if s <= on and (e is None or e > on)}
-        return len(held) >= COMMITTEE_MIN_POSTS
-
-    return has_committee
+    return CommitteeTerms(terms)
 
 
 def unpack(packed: int, shifts: tuple[int, ...]) -> int:
@@ -206,8 +251,18 @@ def unpack(packed: int, shifts: tuple[int, ...]) -> int:
 
 
 def owes_from(org) -> datetime.date:
-    """The first day *org* owes meetings: its 成立日期, else the local day it was entered."""
+    """The first day *org* owes meetings: its 成立日期, else the local day it was entered.
+    Rows that carry it already (``owes_from_expression``, computed by the database)
+    are taken at their word: converting thousands of timestamps here is not free."""
+    known = getattr(org, "owes_from", None)
+    if known is not None:
+        return known
     return org.founded_on or timezone.localdate(org.created_at)
+
+
+def owes_from_expression():
+    """``owes_from`` as an annotation on ``Organization`` (in the current time zone)."""
+    return Coalesce("founded_on", TruncDate("created_at"))
 
 
 def each_obligation(
@@ -254,6 +309,71 @@ def each_obligation(
                     # a yearly rule; never more on time than done.
                     timely = min(timely, done)
                 yield org, rule, span, done, timely
+
+
+def obligation_groups(
+    orgs,
+    *,
+    spans: list[tuple[CadenceRule, list[Span]]],
+    counts: dict[tuple[int, str], tuple[int, int, int, int, int]],
+    committees: CommitteeTerms,
+    today: datetime.date,
+    key,
+) -> tuple[Counter, list[tuple]]:
+    """The obligations ``each_obligation`` yields, counted in groups instead of one by one.
+
+    For each rule, an organisation's spans are bits (bit i: the rule's i-th
+    span): which it owes (founded, not dissolved, with a committee where the
+    rule asks for one) and which it met (the rule's number of records done).
+    Returns a Counter of ``(key(org), rule index, owed bits, met bits)`` →
+    number of organisations, and ``(org, rule index, missing bits)`` for every
+    organisation with a closed span owed and not met. Organisations of one kind
+    mostly owe and meet alike, so the caller expands a few hundred groups
+    instead of looping over every obligation: at county level 140,000 of them.
+    """
+    by_kind: dict[str, list] = {}
+    for org in orgs:
+        by_kind.setdefault(org.kind, []).append((org, owes_from(org), key(org)))
+    groups: Counter = Counter()
+    misses: list[tuple] = []
+    for index, (rule, rule_spans) in enumerate(spans):
+        every = (1 << len(rule_spans)) - 1
+        closed = sum(1 << i for i, span in enumerate(rule_spans) if span.closed)
+        first_end, last_start = rule_spans[0].end, rule_spans[-1].start
+        days = [min(span.end, today) for span in rule_spans]
+        committee = rule.kind == ActivityKind.COMMITTEE
+        counted = BY_SECRETARY if rule.by_secretary else 0
+        met_of: dict[int, int] = {}  # packed count → spans met
+        owed_of: dict[tuple, int] = {}  # (founded, dissolved) → spans owed
+        for org, founded, org_key in by_kind.get(rule.org_kind, ()):
+            dissolved = org.dissolved_on
+            if founded <= first_end and (dissolved is None or dissolved >= last_start):
+                owed = every  # the usual case: it existed all through the spans
+            else:
+                owed = owed_of.get((founded, dissolved))
+                if owed is None:
+                    owed = sum(
+                        1 << i
+                        for i, span in enumerate(rule_spans)
+                        if founded <= span.end and not (dissolved and dissolved < span.start)
+                    )
+                    owed_of[(founded, dissolved)] = owed
+            if committee and owed:
+                owed &= committees.mask(org.pk, days)
+            count = counts.get((org.pk, rule.kind), NOTHING)[counted]
+            met = met_of.get(count)
+            if met is None:
+                met = sum(
+                    1 << i
+                    for i, span in enumerate(rule_spans)
+                    if unpack(count, span.shifts) >= rule.times
+                )
+                met_of[count] = met
+            met &= owed
+            groups[(org_key, index, owed, met)] += 1
+            if owed & ~met & closed:
+                misses.append((org, index, owed & ~met & closed))
+    return groups, misses
 
 
 def obligations_of(orgs: list, *, start: datetime.date, until: datetime.date, today):

@@ -9,15 +9,17 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import BigIntegerField, Case, Count, F, Q, Sum, Value, When
+from django.db.models.functions import Least
 from django.utils import timezone
 
-from activities.cadence import by_secretary_q
+from activities.cadence import MONTH_BITS, MONTH_MAX, by_secretary_q
 from activities.models import (
     KINDS_FOR_ORG,
     Activity,
     ActivityKind,
     ActivityTally,
+    ActivityYearTally,
     Attachment,
     Attendance,
     AttendanceStatus,
@@ -309,22 +311,66 @@ def tally_refresh(*, keys) -> None:
     the unique key; the callers' organisation lock keeps the counts right.
     """
     for org_id, kind, month in keys:
-        activities = Activity.objects.filter(
-            org_id=org_id, kind=kind, held_on__gte=month, held_on__lt=add_months(month, 1)
-        )
-        values = activities.aggregate(**_tally_values(month))
-        if not values["count"]:
-            ActivityTally.objects.filter(org_id=org_id, kind=kind, month=month).delete()
-            continue
-        tally = ActivityTally(
-            org_id=org_id, kind=kind, month=month, **{k: v or 0 for k, v in values.items()}
-        )
-        ActivityTally.objects.bulk_create(
-            [tally],
-            update_conflicts=True,
-            unique_fields=["org", "kind", "month"],
-            update_fields=list(values),
-        )
+        _month_refresh(org_id, kind, month)
+    for org_id, kind, year in {(o, k, m.year) for o, k, m in keys}:
+        _year_refresh(org_id, kind, year)
+
+
+def _month_refresh(org_id: int, kind: str, month: datetime.date) -> None:
+    activities = Activity.objects.filter(
+        org_id=org_id, kind=kind, held_on__gte=month, held_on__lt=add_months(month, 1)
+    )
+    values = activities.aggregate(**_tally_values(month))
+    if not values["count"]:
+        ActivityTally.objects.filter(org_id=org_id, kind=kind, month=month).delete()
+        return
+    tally = ActivityTally(
+        org_id=org_id, kind=kind, month=month, **{k: v or 0 for k, v in values.items()}
+    )
+    ActivityTally.objects.bulk_create(
+        [tally],
+        update_conflicts=True,
+        unique_fields=["org", "kind", "month"],
+        update_fields=list(values),
+    )
+
+
+# The packed columns of ActivityYearTally and the monthly counts they pack.
+PACKED = {
+    "count_packed": "count",
+    "on_time_month_packed": "on_time_month",
+    "on_time_quarter_packed": "on_time_quarter",
+    "on_time_year_packed": "on_time_year",
+    "by_secretary_packed": "by_secretary",
+}
+
+
+def _year_refresh(org_id: int, kind: str, year: int) -> None:
+    """Pack the year's monthly tallies of one organisation and kind into its year row."""
+    months = list(
+        ActivityTally.objects.filter(
+            org_id=org_id,
+            kind=kind,
+            month__gte=datetime.date(year, 1, 1),
+            month__lte=datetime.date(year, 12, 1),
+        ).values("month", "expected", "present", *PACKED.values())
+    )
+    values = dict.fromkeys([*PACKED, "expected", "present"], 0)
+    for row in months:
+        shift = MONTH_BITS * (row["month"].month - 1)
+        for packed, monthly in PACKED.items():
+            values[packed] += min(row[monthly], MONTH_MAX) << shift
+        values["expected"] += row["expected"]
+        values["present"] += row["present"]
+    if not months:
+        ActivityYearTally.objects.filter(org_id=org_id, kind=kind, year=year).delete()
+        return
+    ActivityYearTally.objects.bulk_create(
+        [ActivityYearTally(org_id=org_id, kind=kind, year=year, **values)],
+        update_conflicts=True,
+        unique_fields=["org", "kind", "year"],
+        update_fields=list(values),
+    )
 
 
 @transaction.atomic
@@ -344,4 +390,30 @@ def tally_rebuild(*, start: datetime.date, end: datetime.date) -> int:
         ActivityTally.objects.bulk_create(tallies, batch_size=2000)
         created += len(tallies)
         month = add_months(month, 1)
+    for year in range(start.year, end.year + 1):
+        year_tally_rebuild(year=year)
     return created
+
+
+def year_tally_rebuild(*, year: int) -> int:
+    """Pack every monthly tally of *year* into the year rows again: one grouped query."""
+    ActivityYearTally.objects.filter(year=year).delete()
+    weight = Case(
+        *[
+            When(month=datetime.date(year, m, 1), then=Value(2 ** (MONTH_BITS * (m - 1))))
+            for m in range(1, 13)
+        ],
+        output_field=BigIntegerField(),
+    )
+    packed = {p: Sum(Least(F(monthly), Value(MONTH_MAX)) * weight) for p, monthly in PACKED.items()}
+    rows = (
+        ActivityTally.objects.filter(
+            month__gte=datetime.date(year, 1, 1), month__lte=datetime.date(year, 12, 1)
+        )
+        .values("org_id", "kind")
+        .annotate(**packed, expected=Sum("expected"), present=Sum("present"))
+        .order_by()
+    )
+    years = [ActivityYearTally(year=year, **row) for row in rows]
+    ActivityYearTally.objects.bulk_create(years, batch_size=2000)
+    return len(years)

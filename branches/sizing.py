@@ -59,22 +59,33 @@ class Breach:
     message: str
 
 
-def sizing_breaches(*, orgs: QuerySet, on: datetime.date | None = None) -> list[Breach]:
+def sizing_breaches(
+    *,
+    orgs: QuerySet,
+    on: datetime.date | None = None,
+    counts: dict[int, tuple[int, int]] | None = None,
+) -> list[Breach]:
     """The live branches and general branches of *orgs* that break a sizing rule, in tree
     order (an organisation breaking two rules is listed twice), labelled.
 
     Three queries: member counts per branch, committee posts per branch, labels.
+    A caller that keeps the counts already (the county overview: ``reports.figures``)
+    passes them as *counts*, branch id → (members, full members), and the first
+    query reads the branches alone instead of counting a county's members.
     """
     on = on or datetime.date.today()
-    nodes = list(
-        orgs.filter(kind__in=(OrgKind.BRANCH, OrgKind.GENERAL_BRANCH), dissolved_on__isnull=True)
-        .annotate(
+    nodes = orgs.filter(
+        kind__in=(OrgKind.BRANCH, OrgKind.GENERAL_BRANCH), dissolved_on__isnull=True
+    ).only("pk", "kind", "name", "path", "units_covered")
+    if counts is None:
+        nodes = nodes.annotate(
             members=Count("branch_members", filter=_COUNTED),
             full=Count("branch_members", filter=_FULL),
         )
-        .only("pk", "kind", "name", "path", "units_covered")
-        .order_by("path")
-    )
+    nodes = list(nodes.order_by("path"))
+    if counts is not None:
+        for node in nodes:
+            node.members, node.full = counts.get(node.pk, (0, 0))
     posts = _committee_posts([n.pk for n in nodes if n.kind == OrgKind.BRANCH], on)
     # A general branch's members are those of its branches: rolled up by path.
     rolled: Counter[str] = Counter()
@@ -103,6 +114,7 @@ def _committee_posts(branch_ids: list[int], on: datetime.date) -> dict[int, dict
             title__in=COMMITTEE_TITLES,
             started_on__lte=on,
         )
+        .order_by()  # the posts' default order joins the tree for nothing
         .values("org_id")
         .annotate(
             seats=Count("member", distinct=True),

@@ -12,15 +12,16 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Q
 
 from activities.cadence import (
     CLOSED,
     OPEN,
     SECRETARY_LESSON,
     committee_terms,
-    each_obligation,
     governed_spans,
+    obligation_groups,
+    owes_from_expression,
     period_state,
     requirement,
     tallies,
@@ -42,9 +43,11 @@ from members.choices import (
     TERTIARY_EDUCATION,
     MemberCategory,
     Occupation,
+    PartyStatus,
+    RosterStatus,
     Sex,
 )
-from members.models import Membership
+from reports.figures import figures_by_org
 
 # Age bands of the statistics bulletin, as (label, lowest age, highest age).
 AGE_BANDS = [
@@ -66,6 +69,9 @@ ERA_BANDS = [
     ("十八大以来", datetime.date(2012, 11, 8), None),
 ]
 MINORITIES = [name for name in ETHNIC_GROUPS if name != HAN]
+# Kept with the member figures but not shown: members and full members as the sizing
+# rules count them (branches.sizing).
+SIZING_FIGURES = ("sizing_members", "sizing_full")
 
 
 def years_before(day: datetime.date, years: int) -> datetime.date:
@@ -123,6 +129,19 @@ def member_figures(on: datetime.date) -> list[tuple[str, str, Q]]:
             Q(**{f"{m}joined_on__gte": datetime.date(on.year, 1, 1), f"{m}joined_on__lte": on}),
         ),
     ]
+    # Not shown in the tables: what the sizing rules count (branches.sizing), so the
+    # county overview checks them from the kept figures instead of counting members.
+    counted = Q(**{f"{m}roster_status": RosterStatus.ACTIVE}) & ~Q(
+        **{f"{m}party_status": PartyStatus.SUSPENDED}
+    )
+    figures += [
+        (SIZING_FIGURES[0], "党员（组织设置）", counted),
+        (
+            "sizing_full",
+            "正式党员（组织设置）",
+            counted & Q(**{f"{m}category": MemberCategory.FULL}),
+        ),
+    ]
     return figures
 
 
@@ -176,6 +195,8 @@ class Overview:
     total: OverviewRow
     children: list[OverviewRow]
     labels: dict[str, str]
+    # The kept figures it was rolled up from (reports.figures), by organisation id.
+    kept: dict = field(default_factory=dict, repr=False)
 
     @property
     def groups(self):
@@ -221,11 +242,13 @@ def children_of(node: Organization, on: datetime.date) -> list[Organization]:
 
 
 def overview(*, node: Organization, on: datetime.date) -> Overview:
-    """组织概况 of *node* and each of its children as of *on*: four queries.
+    """组织概况 of *node* and each of its children as of *on*: four queries (five for a
+    branch) while the kept member figures are current.
 
     Children, the live nodes under *node* (for the counts by kind and
-    category), one conditional count of memberships per branch (per group
-    under a branch), and the paths of those branches or groups.
+    category), and the member figures of each organisation under it (of each
+    group under a branch), rolled up to the children by path
+    (``reports.figures``: counted again only where members changed).
     """
     figures = member_figures(on)
     children = children_of(node, on)
@@ -242,39 +265,52 @@ def overview(*, node: Organization, on: datetime.date) -> Overview:
                 row.kinds[kind] += 1
                 if kind == OrgKind.BRANCH:
                     row.categories[category] += 1
-    by = "group_id" if node.kind in (OrgKind.BRANCH, OrgKind.GROUP) else "branch_id"
-    # A membership names its branch and, inside it, its group: a group's members
-    # are found by the group's path, since the branch's path lies above it.
-    on_path = "group__" if node.kind == OrgKind.GROUP else "branch__"
-    counted = list(
-        Membership.objects.on(on)
-        .filter(subtree_q(node.path, prefix=on_path))
-        .values(by)
-        .annotate(**{key: Count("pk", filter=condition) for key, condition in _conditions(figures)})
-        .order_by()
-    )
-    paths = dict(
-        Organization.objects.filter(pk__in=[r[by] for r in counted if r[by]]).values_list(
-            "pk", "path"
-        )
-    )
-    # Under a branch the children are its groups; members in no group get a row of their own.
+    # Each organisation's own members, counted once a day and kept (reports.figures);
+    # under a branch the children are its groups, and members in no group get a row.
+    keys = [key for key, _label, _q in figures]
+    under_branch = node.kind in (OrgKind.BRANCH, OrgKind.GROUP)
+    counted = figures_by_org(node=node, on=on, figures=figures, groups=under_branch)
+    by_child: dict[str, list[list[int]]] = {}
+    for path, _kind, counts in counted.values():
+        by_child.setdefault(path[:width], []).append(counts)
+
+    def summed(vectors) -> Counter:
+        return Counter(dict(zip(keys, map(sum, zip(*vectors, strict=True)), strict=False)))
+
+    for path, vectors in by_child.items():
+        if path in rows:
+            rows[path].members = summed(vectors)
+    if node.kind == OrgKind.BRANCH:
+        own = figures_by_org(node=node, on=on, figures=figures, groups=False).get(node.pk)
+        total.members = summed([own[2]] if own else [])
+    else:
+        total.members = summed([c for _path, _kind, c in counted.values()])
     ungrouped = OverviewRow(org=node, label=f"{node.name}（未编入党小组）")
-    for counts in counted:
-        org_id = counts.pop(by)
-        total.members.update(counts)
-        row = rows.get(paths[org_id][:width]) if org_id else ungrouped
-        if row is not None:
-            row.members.update(counts)
-    labels = {key: label for key, label, _ in figures}
+    if node.kind == OrgKind.BRANCH:
+        ungrouped.members = total.members - summed(
+            [c for path, vectors in by_child.items() if path in rows for c in vectors]
+        )
+    labels = {key: label for key, label, _ in figures if key not in SIZING_FIGURES}
     listed = [rows[c.path] for c in children]
     if ungrouped.members["total"]:
         listed.append(ungrouped)
-    return Overview(node, on, total, listed, labels)
+    return Overview(node, on, total, listed, labels, counted)
 
 
-def _conditions(figures):
-    return [(key, condition) for key, _label, condition in figures]
+def sizing_counts(
+    *, node: Organization, today: datetime.date, overview: Overview | None = None
+) -> dict[int, tuple[int, int]]:
+    """Branch id → (members, full members) as the sizing rules count them, from the kept
+    member figures of *today* (``branches.sizing.sizing_breaches``' *counts*): those
+    *overview* read when it is the node's overview of today, else one query."""
+    figures = member_figures(today)
+    keys = [key for key, _label, _q in figures]
+    members, full = (keys.index(key) for key in SIZING_FIGURES)
+    if overview is not None and overview.node == node and overview.on == today:
+        kept = overview.kept
+    else:
+        kept = figures_by_org(node=node, on=today, figures=figures, groups=False)
+    return {pk: (counts[members], counts[full]) for pk, (_p, _k, counts) in kept.items()}
 
 
 # --- 数据摘要 ---------------------------------------------------------------------
@@ -485,18 +521,28 @@ def _columns(year: int, by: str, today: datetime.date) -> list[Column]:
     return columns
 
 
-def compliance(*, node: Organization, year: int, today: datetime.date, by: str) -> Compliance:
+def compliance(
+    *,
+    node: Organization,
+    year: int,
+    today: datetime.date,
+    by: str,
+    missing_limit: int | None = None,
+) -> Compliance:
     """Done / due per child, column (month or quarter) and kind for *year*: five queries.
 
-    Children, the branches and groups under *node*, their monthly tallies
-    (one grouped query), the committee posts and the cadence rules; what each
-    organisation owes comes from ``activities.cadence``, as on the worklist.
+    Children, the branches and groups under *node*, their year tallies (one
+    row per organisation and kind), the committee posts and the cadence rules;
+    what each organisation owes comes from ``activities.cadence``, as on the
+    worklist, counted in groups of organisations that owe and met alike.
     An obligation counts once its period has ended (``activities.cadence``:
     the same rule as the worklist and the group ranking) and sits in the
     column where its period ends; "missing" is such a period without the
     records the rule asks for. Periods still under way (this month, quarter
     and year) are in progress: what they have done so far of what they ask
     sits in the column holding today, outside every rate; later columns stay empty.
+    ``missing`` lists the first *missing_limit* gaps (all without one: the export);
+    ``missing_count`` counts them all.
     """
     columns = _columns(year, by, today)
     until = min(today, datetime.date(year, 12, 31))
@@ -506,9 +552,9 @@ def compliance(*, node: Organization, year: int, today: datetime.date, by: str) 
     index_of = {c.path: i for i, c in enumerate(children)}
     outside = len(children)  # the bucket of the node's own obligations
     orgs = list(
-        Organization.objects.filter(subtree_q(node.path), kind__in=MEETING_ORG_KINDS).values_list(
-            "pk", "path", "name", "kind", "founded_on", "created_at", "dissolved_on", named=True
-        )
+        Organization.objects.filter(subtree_q(node.path), kind__in=MEETING_ORG_KINDS)
+        .annotate(owes_from=owes_from_expression())
+        .values_list("pk", "path", "name", "kind", "owes_from", "dissolved_on", named=True)
     )
     bucket_of = {o.pk: index_of.get(o.path[:width], outside) for o in orgs}
     in_year = until.year == year
@@ -520,8 +566,9 @@ def compliance(*, node: Organization, year: int, today: datetime.date, by: str) 
         if in_year
         else []
     )
-    has_committee = committee_terms(
-        org_ids=[o.pk for o in orgs if o.kind != OrgKind.GROUP],  # groups have no committee
+    committees = committee_terms(
+        # Groups have no committee.
+        where=subtree_q(node.path, prefix="org__") & ~Q(org__kind=OrgKind.GROUP),
         start=datetime.date(year, 1, 1),
         end=until,
     )
@@ -537,31 +584,34 @@ def compliance(*, node: Organization, year: int, today: datetime.date, by: str) 
     open_done, open_due = [0] * len(buckets), [0] * len(buckets)
     kind_open_done: list[Counter] = [Counter() for _ in buckets]
     kind_open_due: list[Counter] = [Counter() for _ in buckets]
-    missing: list[tuple] = []  # (path, period start, …): sorted by organisation, then period
-    for org, rule, span, done, _ in each_obligation(
+    groups, misses = obligation_groups(
         orgs,
         spans=spans,
         counts=packed.counts,
-        has_committee=has_committee,
+        committees=committees,
         today=today,
-        on_time=False,
-    ):
-        bucket, met, asked = bucket_of[org.pk], done >= rule.times, requirement(rule)
-        if span.closed:
-            column = column_of[span.end.month]
-            cell_due[bucket][column] += 1
-            kind_due[bucket][asked] += 1
-            if met:
-                cell_done[bucket][column] += 1
-                kind_done[bucket][asked] += 1
+        key=lambda org: bucket_of[org.pk],
+    )
+    for (bucket, index, owed, met), n in groups.items():
+        rule, rule_spans = spans[index]
+        asked = requirement(rule)
+        for i, span in enumerate(rule_spans):
+            if not owed >> i & 1:
+                continue
+            hit = met >> i & 1
+            if span.closed:
+                column = column_of[span.end.month]
+                cell_due[bucket][column] += n
+                kind_due[bucket][asked] += n
+                if hit:
+                    cell_done[bucket][column] += n
+                    kind_done[bucket][asked] += n
             else:
-                missing.append((org.path, span.start, org.pk, asked, span.period, org))
-        else:
-            open_due[bucket] += 1
-            kind_open_due[bucket][asked] += 1
-            if met:
-                open_done[bucket] += 1
-                kind_open_done[bucket][asked] += 1
+                open_due[bucket] += n
+                kind_open_due[bucket][asked] += n
+                if hit:
+                    open_done[bucket] += n
+                    kind_open_done[bucket][asked] += n
 
     def row_for(org, of) -> ComplianceRow:
         progress = (sum(open_done[b] for b in of), sum(open_due[b] for b in of))
@@ -600,10 +650,36 @@ def compliance(*, node: Organization, year: int, today: datetime.date, by: str) 
     if own.total.due or own.total.open_due or own.expected:
         rows.append(own)
     kinds = [(k, label) for k, label in all_kinds if total.kinds[k].due or total.kinds[k].open_due]
-    missing.sort(key=lambda m: m[:5])
-    labels = labels_by_pk({m[5] for m in missing})
-    listed = [
-        Missing(pk, labels[pk], kind, period_label(start, period))
-        for _path, start, pk, kind, period, _org in missing
+    listed = _missing_listed(misses, spans, limit=missing_limit)
+    count = sum(mask.bit_count() for _org, _index, mask in misses)
+    return Compliance(node, year, by, columns, kinds, total, rows, listed, count)
+
+
+def _missing_listed(misses: list[tuple], spans, *, limit: int | None) -> list[Missing]:
+    """The first *limit* (or all) missing obligations by organisation path, then period:
+    only the organisations listed are expanded and named."""
+    by_org: dict[int, list[tuple]] = {}
+    for org, index, mask in misses:
+        by_org.setdefault(org.pk, []).append((org, index, mask))
+    entries = []  # (org, period start, requirement, period)
+    for org_misses in sorted(by_org.values(), key=lambda m: m[0][0].path):
+        if limit is not None and len(entries) >= limit:
+            break
+        own = []
+        for org, index, mask in org_misses:
+            rule, rule_spans = spans[index]
+            asked = requirement(rule)
+            own += [
+                (span.start, asked, span.period, org)
+                for i, span in enumerate(rule_spans)
+                if mask >> i & 1
+            ]
+        own.sort(key=lambda m: m[:3])
+        entries += own
+    if limit is not None:
+        entries = entries[:limit]
+    labels = labels_by_pk({org for *_rest, org in entries})
+    return [
+        Missing(org.pk, labels[org.pk], kind, period_label(start, period))
+        for start, kind, period, org in entries
     ]
-    return Compliance(node, year, by, columns, kinds, total, rows, listed, len(missing))

@@ -88,7 +88,12 @@ def overview_view(request: HttpRequest, org_id: int) -> HttpResponse:
     context = _context(request, node, "reports:overview", data=data, on=on)
     if node.kind in (OrgKind.CITY, OrgKind.COUNTY):
         # The county keeps the tree in shape: its overview lists what breaks a sizing rule.
-        breaches = sizing_breaches(orgs=Organization.objects.subtree(node))
+        today = timezone.localdate()
+        breaches = sizing_breaches(
+            orgs=Organization.objects.subtree(node),
+            on=today,
+            counts=selectors.sizing_counts(node=node, today=today, overview=data),
+        )
         context.update(breaches=breaches[:BREACHES_SHOWN], breaches_total=len(breaches))
     context["chart"] = {
         "labels": [row.org.name for row in data.children],
@@ -122,8 +127,15 @@ def compliance_view(request: HttpRequest, org_id: int) -> HttpResponse:
     """三会一课 compliance of a node's children by month or quarter, with what is missing."""
     node, year = visible_node(request.user, org_id), params.report_year(request)
     by = params.choice_value(request.GET, "by", ("month", "quarter"), default="month")
-    data = selectors.compliance(node=node, year=year, today=timezone.localdate(), by=by)
-    if request.GET.get("format") == "xlsx":
+    export = request.GET.get("format") == "xlsx"
+    data = selectors.compliance(
+        node=node,
+        year=year,
+        today=timezone.localdate(),
+        by=by,
+        missing_limit=None if export else selectors.MISSING_SHOWN,
+    )
+    if export:
         return exports.compliance_xlsx(data)
     context = _context(
         request,

@@ -12,6 +12,7 @@ from activities.models.meetings import (  # noqa: F401
     ActivityKind,
     ActivityQuerySet,
     ActivityTally,
+    ActivityYearTally,
     Attachment,
     AttachmentQuerySet,
     Attendance,

@@ -363,3 +363,44 @@ class ActivityTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.org_id} {self.kind} {self.month:%Y-%m}: {self.count}"
+
+
+class ActivityYearTally(models.Model):
+    """Derived: one organisation's monthly tallies of one kind for one year, packed.
+
+    Each ``*_packed`` column holds twelve four-bit counts, January in the
+    lowest bits, each month's count capped at 15 (``activities.cadence``
+    reads a month as ``(packed >> 4 * (month - 1)) & 15``). The compliance
+    report reads one row per organisation and kind instead of summing a
+    year of monthly rows. Kept with the monthly tallies, in the same
+    transaction (``activities.services.tally_refresh``), and rebuilt with
+    them (``tally_rebuild``). Not audited (derived).
+    """
+
+    org = models.ForeignKey(
+        "branches.Organization", on_delete=models.CASCADE, related_name="activity_year_tallies"
+    )
+    kind = models.CharField(max_length=20, choices=ActivityKind.choices)
+    year = models.PositiveSmallIntegerField()
+    count_packed = models.BigIntegerField(default=0)
+    on_time_month_packed = models.BigIntegerField(default=0)
+    on_time_quarter_packed = models.BigIntegerField(default=0)
+    on_time_year_packed = models.BigIntegerField(default=0)
+    by_secretary_packed = models.BigIntegerField(default=0)
+    # Attendance by month would not fit four bits: kept as the year's sums, and
+    # the months after the report's last day hold no meetings (none is logged ahead).
+    expected = models.PositiveIntegerField(default=0)
+    present = models.PositiveIntegerField(default=0)
+
+    objects = TallyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "活动年度汇总"
+        verbose_name_plural = "活动年度汇总"
+        constraints = [
+            models.UniqueConstraint(fields=["org", "kind", "year"], name="year_tally_unique_key"),
+        ]
+        indexes = [models.Index(fields=["year", "org"], name="year_tally_year_org")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id} {self.kind} {self.year}"

@@ -423,9 +423,9 @@ def test_it_logs_a_meeting_in_a_constant_number_of_queries(
     # (exists); full_clean checks the org and logged_by foreign keys (2); insert
     # activity + its history row (2); existing attendance rows; guest rows to replace
     # (none yet: no delete); one bulk insert of all attendance + one of its history
-    # (2); tally: aggregate, upsert (2); points: delete and re-derive the meeting's
-    # entries (2); release savepoint.
-    with frozen(TODAY), django_assert_num_queries(17):
+    # (2); tally: aggregate, upsert (2); year tally: the year's months, upsert (2);
+    # points: delete and re-derive the meeting's entries (2); release savepoint.
+    with frozen(TODAY), django_assert_num_queries(19):
         activity_log(
             org=tree.group_a1,
             kind=GROUP_MEETING,
@@ -451,9 +451,10 @@ def test_it_edits_a_meeting_in_a_constant_number_of_queries(
     # savepoint; the organisation's lock; expected attendees; duplicate check
     # (exists); full_clean FKs (2); update activity + its history row (2); existing
     # attendance rows; guest rows (none: no delete); one bulk update of the changed
-    # rows + one bulk insert of their history (2); tally: aggregate, upsert (2);
-    # points: delete and re-derive (2); release savepoint.
-    with frozen(TODAY), django_assert_num_queries(17):
+    # rows + one bulk insert of their history (2); tally: aggregate, upsert (2); year
+    # tally: the year's months, upsert (2); points: delete and re-derive (2); release
+    # savepoint.
+    with frozen(TODAY), django_assert_num_queries(19):
         _log(org=tree.group_a1, marks=marks, by=clerk, activity=activity)
 
     activity.refresh_from_db()
@@ -470,7 +471,7 @@ def test_it_replaces_guests_and_deletes_meetings_in_a_constant_number_of_queries
 
     # As editing above, and the old guests: their ids, their history rows copied
     # in one statement, one delete.
-    with frozen(TODAY), django_assert_num_queries(19):
+    with frozen(TODAY), django_assert_num_queries(21):
         _log(
             org=tree.group_a1,
             marks=_all_present(members),
@@ -485,8 +486,9 @@ def test_it_replaces_guests_and_deletes_meetings_in_a_constant_number_of_queries
     # savepoint; the organisation's lock; attendance ids, their history, delete (3);
     # attachments delete; the activity's delete collects its (now empty) attendance
     # and attachments (2), deletes it and writes its history row (2), and its point
-    # entries go in one statement; tally: aggregate, delete (2); release savepoint.
-    with django_assert_num_queries(14):
+    # entries go in one statement; tally: aggregate, delete (2); year tally: the year's
+    # months (none left), delete (2); release savepoint.
+    with django_assert_num_queries(16):
         activity_delete(activity=activity)
 
     assert not Attendance.objects.exists()

@@ -183,11 +183,17 @@ def test_it_shows_the_overview_in_a_constant_number_of_queries(
 ):
     _branches(tree, children)
     url = reverse("reports:overview", args=[tree.township_a.pk])
-    # session + user (2), permissions (2), node (1), breadcrumb (1), children,
-    # live nodes, member counts per branch, branch paths (4), session save (3)
-    with django_assert_num_queries(13):
+    # session + user (2), permissions (2), node (1), breadcrumb (1), children, live
+    # nodes (2), the kept member figures with their counters (1), none kept yet: the
+    # members counted, the figures stored and rows past their time dropped (3),
+    # session save (3)
+    with django_assert_num_queries(15):
         response = county_client.get(url)
     assert len(response.context["data"].children) == children + 2
+    # Again: the figures are read, not counted.
+    with django_assert_num_queries(12):
+        again = county_client.get(url)
+    assert again.context["data"].total.members == response.context["data"].total.members
 
 
 def test_it_lists_townships_and_branches_in_the_county_summary(tree):
@@ -244,11 +250,14 @@ def test_it_drafts_the_summary_in_a_constant_number_of_queries(
 ):
     _branches(tree, children)
     url = reverse("reports:summary", args=[tree.township_a.pk])
-    # session + user (2), permissions (2), node (1), children, live nodes,
-    # member counts per branch, branch paths (4), breadcrumb (1), session save (3)
-    with django_assert_num_queries(13):
+    # session + user (2), permissions (2), node (1), children, live nodes (2), the
+    # kept member figures (1), none kept yet: counted, stored, old rows dropped (3),
+    # breadcrumb (1), session save (3); then the figures are read, not counted.
+    with django_assert_num_queries(15):
         response = county_client.get(url)
     assert f"党支部{children + 2}个" in response.context["text"]
+    with django_assert_num_queries(12):
+        assert county_client.get(url).context["text"] == response.context["text"]
 
 
 def test_it_gives_a_branchs_members_outside_any_group_a_row(tree):

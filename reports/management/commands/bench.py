@@ -8,6 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from branches.models import User
+from config.gc import tune as tune_gc
 from members.models import Member
 from reports.bench.pages import PAGES
 from reports.demo import ensure_throwaway_database
@@ -34,6 +35,7 @@ class Command(BaseCommand):
     def handle(self, *args, scale, repeat, throwaway_db, **options):
         ensure_throwaway_database(throwaway_db)
         self._ensure_data(scale, throwaway_db)
+        tune_gc()  # as the served app does (config/wsgi.py)
         over = 0
         self.stdout.write(
             f"{'name':<28}{'queries':>8}{'median_ms':>11}{'p95_ms':>9}{'budget_ms':>11}  result"
