@@ -13,9 +13,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db.models import Q
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from activities.cadence import (
     CLOSED,
+    FUTURE,
     OPEN,
     SECRETARY_LESSON,
     committee_terms,
@@ -425,6 +428,39 @@ class Cell:
     @property
     def due_so_far(self) -> int:
         return self.due + self.open_due
+
+    # How the page shows a cell, spelled here rather than in an included template: the
+    # county's table has hundreds of cells and an include per cell cost more than the
+    # counting (reports/compliance.html).
+    @property
+    def css(self) -> str:
+        """A column's cell: ended (short when not all done), under way or ahead."""
+        if self.state == OPEN:
+            return "num open"
+        if self.state == FUTURE:
+            return "num future"
+        return "num short" if self.done < self.due else "num"
+
+    @property
+    def text(self) -> str:
+        """Ended: done/due; under way: 进行中 and done so far; ahead: nothing."""
+        if self.state == OPEN:
+            return f"进行中 {self.done_so_far}/{self.due_so_far}" if self.due_so_far else "进行中"
+        if self.state == FUTURE:
+            return ""
+        return f"{self.done}/{self.due}" if self.due else "—"
+
+    @property
+    def kind_html(self) -> str:
+        """A kind's cell: its ended periods as done/due, then those under way."""
+        parts = [f"{self.done}/{self.due}"] if self.due else ([] if self.open_due else ["—"])
+        if self.open_due:
+            parts.append(
+                format_html(
+                    '<span class="small">进行中 {}/{}</span>', self.open_done, self.open_due
+                )
+            )
+        return mark_safe("<br>".join(parts))  # numbers and the fixed markup only
 
 
 @dataclass

@@ -168,8 +168,9 @@ def stars_view(request: HttpRequest, org_id: int) -> HttpResponse:
     """积分与评星: the star distribution by child, the ranking's flagged groups."""
     node, year = visible_node(request.user, org_id), params.report_year(request)
     publication = publication_covering(node=node, year=year)
-    summary = rating_summary(node=node, year=year, publication=publication)
-    rows = stars_by_child(node=node, year=year, publication=publication)
+    by_child = stars_by_child(node=node, year=year, publication=publication)
+    summary = rating_summary(node=node, year=year, publication=publication, by_child=by_child)
+    rows = by_child.rows
     if request.GET.get("format") == "xlsx":
         return exports.stars_xlsx(node=node, year=year, summary=summary, rows=rows)
     context = _context(

@@ -51,6 +51,7 @@ from activities.models.ratings import (  # noqa: F401
     RatingPublicationQuerySet,
     RatingQuerySet,
     RatingRule,
+    RatingTally,
     StarBand,
     stars_label,
 )

@@ -15,6 +15,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from activities.models import GroupRank, LastRankDecision, Rating, RatingPublication
@@ -24,7 +25,7 @@ from activities.ratings.selectors import (
     publication_covering,
     publish_refusals,
 )
-from activities.ratings.services import rating_draft_compute
+from activities.ratings.services import rating_draft_compute, rating_tally_refresh
 from branches.audit import acting_as
 from branches.models import Organization
 
@@ -102,6 +103,7 @@ def _freeze(*, node, year, by, draft) -> RatingPublication:
         row.pk, row.publication = None, publication
     Rating.objects.bulk_create(draft.ratings, batch_size=2000)
     GroupRank.objects.bulk_create(draft.ranks, batch_size=2000)
+    rating_tally_refresh(year=year, publication=publication, where=Q())
     return publication
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from activities.models import (
@@ -19,6 +20,7 @@ from activities.models import (
     Rating,
     RatingPublication,
     RatingRule,
+    RatingTally,
     in_force_q,
     stars_label,
 )
@@ -150,26 +152,39 @@ def ratings_of(*, node: Organization, year: int, publication: RatingPublication 
     )
 
 
+def tallies_of(*, node: Organization, year: int, publication: RatingPublication | None):
+    """The kept counts of ``ratings_of`` (``RatingTally``): per organisation and stars."""
+    return RatingTally.objects.filter(
+        subtree_q(node.path, prefix="org__"), year=year, publication=publication
+    )
+
+
 def ranks_of(*, node: Organization, year: int, publication: RatingPublication | None):
     return GroupRank.objects.filter(
         subtree_q(node.path, prefix="group__"), year=year, publication=publication
     )
 
 
-def rating_summary(*, node: Organization, year: int, publication=None) -> dict:
+def rating_summary(
+    *, node: Organization, year: int, publication=None, by_child: StarsByChild | None = None
+) -> dict:
     """Star distribution, flagged groups, undecided ties, when the rows were computed and
-    the rule that governs the year: four queries.
+    the rule that governs the year: four queries (three given *by_child*, the stars
+    report's sums, which hold the distribution).
 
     At county level the flagged groups run to hundreds; the first
     ``FLAGGED_SHOWN`` are listed, the ranking pages and exports hold them all.
     """
-    ratings = ratings_of(node=node, year=year, publication=publication)
-    counts, computed_at = {}, None
-    for stars, n, at in (
-        ratings.values_list("stars").annotate(n=Count("pk"), at=Max("computed_at")).order_by()
-    ):
-        counts[stars] = n
-        computed_at = max(computed_at, at) if computed_at else at
+    if by_child is not None:  # the stars report summed them already, per child
+        counts, computed_at = by_child.counts, by_child.computed_at
+    else:
+        kept = tallies_of(node=node, year=year, publication=publication)
+        counts, computed_at = {}, None
+        for stars, n, at in (
+            kept.values_list("stars").annotate(n=Sum("count"), at=Max("computed_at")).order_by()
+        ):
+            counts[stars] = n
+            computed_at = max(computed_at, at) if computed_at else at
     total = sum(counts.values())
     distribution = [
         {
@@ -326,31 +341,44 @@ class StarsRow:
         return (self.points_sum / self.total).quantize(Decimal("0.1")) if self.total else None
 
 
-def stars_by_child(*, node: Organization, year: int, publication=None) -> list[StarsRow]:
-    """The star distribution of each child of *node*, rolled up by path: three queries.
+@dataclass
+class StarsByChild:
+    """The stars report's sums: a row per child, and the whole node's stars → members
+    and when its ratings were computed (what ``rating_summary`` would count again)."""
 
-    One grouped count of the ratings per organisation and stars, one read of
-    those organisations' paths, one of the children; each row rolls up to the
-    child its path starts with (under a branch, members outside any group
-    are left out of the children's rows).
+    rows: list[StarsRow]
+    counts: dict[int, int]
+    computed_at: datetime.datetime | None
+
+
+def stars_by_child(*, node: Organization, year: int, publication=None) -> StarsByChild:
+    """The star distribution of each child of *node*: two queries.
+
+    The children, and the kept tallies (``RatingTally``) summed in the
+    database per child – the first levels of the organisation's path – and
+    stars. Under a branch, members outside any group are left out of the
+    children's rows (their organisation's path is the branch's own) but not
+    out of the node's counts.
     """
     children = list(Organization.objects.filter(parent=node).order_by("path"))
     rows = {c.path: StarsRow(org=c, counts=[0] * 6) for c in children}
     width = len(node.path) + PATH_STEP
-    counted = list(
-        ratings_of(node=node, year=year, publication=publication)
-        .values_list("org_id", "stars")
-        .annotate(n=Count("pk"), points=Sum("total"))
+    counted = (
+        tallies_of(node=node, year=year, publication=publication)
+        .annotate(child=Substr("org__path", 1, width))
+        .values_list("child", "stars")
+        .annotate(n=Sum("count"), points=Sum("points"), at=Max("computed_at"))
         .order_by()
     )
-    paths = dict(
-        Organization.objects.filter(pk__in={row[0] for row in counted}).values_list("pk", "path")
-    )
-    for org_id, stars, n, points in counted:
-        row = rows.get(paths[org_id][:width])
+    counts: dict[int, int] = {}
+    computed_at = None
+    for child, stars, n, points, at in counted:
+        counts[stars] = counts.get(stars, 0) + n
+        computed_at = max(computed_at, at) if computed_at else at
+        row = rows.get(child)
         if row is None:
             continue
         row.counts[5 - stars] += n
         row.total += n
         row.points_sum += points
-    return [rows[c.path] for c in children]
+    return StarsByChild([rows[c.path] for c in children], counts, computed_at)

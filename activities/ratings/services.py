@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from activities.models import (
@@ -27,6 +27,7 @@ from activities.models import (
     RankingScope,
     Rating,
     RatingRule,
+    RatingTally,
     stars_label,
 )
 from activities.points.scheme import Scheme, scheme_for, score, year_start
@@ -290,10 +291,31 @@ def rating_draft_compute(*, node: Organization, year: int, today=None) -> Draft:
         for r in ranked
     ]
     drafts = Rating.objects.filter(year=year, publication__isnull=True)
-    drafts.filter(Q(subtree_q(node.path, prefix="org__")) | Q(member_id__in=member_ids)).delete()
+    under = Q(subtree_q(node.path, prefix="org__"))
+    replaced = drafts.filter(under | Q(member_id__in=member_ids))
+    # Members who moved in leave a draft row at an organisation outside the node: its
+    # tallies are counted again too.
+    elsewhere = set(replaced.exclude(under).values_list("org_id", flat=True).distinct())
+    replaced.delete()
     GroupRank.objects.filter(
         subtree_q(node.path, prefix="group__"), year=year, publication__isnull=True
     ).delete()
     Rating.objects.bulk_create(ratings, batch_size=2000)
     GroupRank.objects.bulk_create(ranks, batch_size=2000)
+    rating_tally_refresh(year=year, publication=None, where=under | Q(org_id__in=elsewhere))
     return Draft(ratings, ranks)
+
+
+def rating_tally_refresh(*, year: int, publication, where: Q) -> int:
+    """Count again the tallies (``RatingTally``) of *year*'s ratings of *publication*
+    (``None``: the draft) at the organisations *where* (a Q on ``org``) selects."""
+    RatingTally.objects.filter(where, year=year, publication=publication).delete()
+    rows = (
+        Rating.objects.filter(where, year=year, publication=publication)
+        .values("org_id", "stars")
+        .annotate(count=Count("pk"), points=Sum("total"), computed_at=Max("computed_at"))
+        .order_by()
+    )
+    tallies = [RatingTally(year=year, publication=publication, **row) for row in rows]
+    RatingTally.objects.bulk_create(tallies, batch_size=2000)
+    return len(tallies)

@@ -232,9 +232,10 @@ def _draft_queries(tree, clerk, groups: int) -> int:
 def test_it_computes_the_draft_in_a_fixed_number_of_queries(tree, clerk, groups):
     # Savepoint; scheme (3); members' places, ledger sums, appraisal grades (3);
     # groups; obligations: tallies, committees, cadence rules (3); leaders; the
-    # townships (the 2026 rule ranks across them); the tie decisions; two
-    # deletes and two bulk inserts (one batch each at this size); release.
-    assert _draft_queries(tree, clerk, groups) == 19
+    # townships (the 2026 rule ranks across them); the tie decisions; the replaced
+    # rows' organisations outside the node; two deletes and two bulk inserts (one batch
+    # each at this size); the tallies: delete, count, insert (3); release.
+    assert _draft_queries(tree, clerk, groups) == 23
 
 
 def test_it_spreads_the_stars_over_the_children_of_a_node(tree, county_user):
@@ -252,13 +253,20 @@ def test_it_spreads_the_stars_over_the_children_of_a_node(tree, county_user):
     )
     rating_draft_compute(node=tree.county, year=2026, today=MARCH)
 
-    rows = stars_by_child(node=tree.county, year=2026)
+    county = stars_by_child(node=tree.county, year=2026)
+    rows = county.rows
+    assert county.counts == {5: 3, 0: 1}  # the whole distribution, as rating_summary has it
+    assert county.counts == {
+        d["stars"]: d["count"]
+        for d in rating_summary(node=tree.county, year=2026)["distribution"]
+        if d["count"]
+    }
     assert [(r.org, r.counts, r.total) for r in rows] == [
         (tree.township_a, [3, 0, 0, 0, 0, 0], 3),
         (tree.township_b, [0, 0, 0, 0, 0, 1], 1),
     ]
     assert rows[0].average_points == Decimal("96.0")
-    by_branch = stars_by_child(node=tree.township_a, year=2026)
+    by_branch = stars_by_child(node=tree.township_a, year=2026).rows
     assert [(r.org, r.total) for r in by_branch] == [(tree.village_a, 2), (tree.organ_a, 1)]
-    by_group = stars_by_child(node=tree.village_a, year=2026)
+    by_group = stars_by_child(node=tree.village_a, year=2026).rows
     assert [(r.org, r.total) for r in by_group] == [(tree.group_a1, 1), (tree.group_a2, 1)]

@@ -146,11 +146,11 @@ def test_it_shows_the_stars_in_a_constant_number_of_queries(
     _more_branches(tree, children)
     rating_draft_compute(node=tree.county, year=2026, today=TODAY)
     url = reverse("reports:stars", args=[tree.township_b.pk])
-    # session + user (2), permissions (2), node (1), publication (1), star counts,
-    # last and undecided counts, last rows (3), the rule explained beside them (1),
-    # children, counts per organisation, their paths (3), breadcrumb (1), session
-    # save (3)
-    with django_assert_num_queries(17):
+    # session + user (2), permissions (2), node (1), publication (1), children, the
+    # kept counts summed per child and stars (2: the distribution too), last and
+    # undecided counts, last rows (2), the rule explained beside them (1), breadcrumb
+    # (1), session save (3)
+    with django_assert_num_queries(15):
         response = county_client.get(url, {"year": 2026})
     rows = response.context["rows"]
     assert len(rows) == children + 2

@@ -10,6 +10,7 @@ import random
 from collections import Counter
 
 import pytest
+from django.db.models import Q
 from django.utils import timezone
 
 from activities import services
@@ -28,7 +29,9 @@ from activities.models import (
     ActivityYearTally,
     AttendanceStatus,
     CadenceRule,
+    RatingTally,
 )
+from activities.ratings.services import rating_draft_compute, rating_tally_refresh
 from branches.models import Organization, OrgKind, PostTitle
 from branches.paths import subtree_q
 from branches.services import org_dissolve, post_assign
@@ -71,6 +74,14 @@ def _month_rows():
     )
 
 
+def _rating_rows():
+    return set(
+        RatingTally.objects.values_list(
+            "year", "publication_id", "org_id", "stars", "count", "points", "computed_at"
+        )
+    )
+
+
 def _figures(tree, on):
     """Each node's overview figures, as a report reads them (kept rows where current)."""
     nodes = [tree.county, tree.township_a, tree.village_a, tree.group_a1, tree.township_b]
@@ -103,7 +114,7 @@ class Edits:
 
     def run(self, count: int) -> None:
         actions = [self.log, self.log, self.log, self.delete, self.transfer, self.update]
-        actions += [self.leave, self.dissolve]
+        actions += [self.leave, self.dissolve, self.rate]
         for _ in range(count):
             self.rng.choice(actions)()
 
@@ -180,6 +191,10 @@ class Edits:
         on = max(self.day(), current.started_on + datetime.timedelta(days=1))
         member_leave(member=member, status=RosterStatus.DECEASED, on=on, reason="病故")
 
+    def rate(self) -> None:
+        node = self.rng.choice([self.tree.county, self.tree.township_a, self.tree.township_b])
+        rating_draft_compute(node=node, year=YEAR, today=TODAY)
+
     def dissolve(self) -> None:
         org = self.rng.choice([self.tree.group_a2, self.tree.group_b2, self.tree.organ_b])
         org.refresh_from_db()
@@ -223,15 +238,18 @@ def test_the_kept_summaries_equal_a_rebuild_after_random_edits(busy_tree, seed):
         for on in on_dates:
             _figures(tree, on)  # read (and refreshed where stale) between edits
 
+    edits.rate()
     kept = {on: _figures(tree, on) for on in on_dates}
-    months, years = _month_rows(), _year_rows()
-    assert years  # the edits logged something
+    months, years, ratings = _month_rows(), _year_rows(), _rating_rows()
+    assert years and ratings  # the edits logged and rated something
 
     MemberFigures.objects.all().delete()
     assert {on: _figures(tree, on) for on in on_dates} == kept
     services.tally_rebuild(start=datetime.date(YEAR, 1, 1), end=datetime.date(YEAR, 12, 31))
     assert _month_rows() == months
     assert _year_rows() == years
+    rating_tally_refresh(year=YEAR, publication=None, where=Q())
+    assert _rating_rows() == ratings
 
 
 @pytest.mark.parametrize("seed", [4, 5])
