@@ -333,9 +333,13 @@ def obligation_groups(
     """
     by_kind: dict[str, list] = {}
     for org in orgs:
-        by_kind.setdefault(org.kind, []).append((org, owes_from(org), key(org)))
-    groups: Counter = Counter()
+        by_kind.setdefault(org.kind, []).append(
+            (org, org.pk, owes_from(org), org.dissolved_on, key(org))
+        )
+    keys: list[tuple] = []  # one per organisation and rule, counted at the end (in C)
+    add_key = keys.append
     misses: list[tuple] = []
+    counts_get = counts.get
     for index, (rule, rule_spans) in enumerate(spans):
         every = (1 << len(rule_spans)) - 1
         closed = sum(1 << i for i, span in enumerate(rule_spans) if span.closed)
@@ -343,10 +347,10 @@ def obligation_groups(
         days = [min(span.end, today) for span in rule_spans]
         committee = rule.kind == ActivityKind.COMMITTEE
         counted = BY_SECRETARY if rule.by_secretary else 0
+        kind, times = rule.kind, rule.times
         met_of: dict[int, int] = {}  # packed count → spans met
         owed_of: dict[tuple, int] = {}  # (founded, dissolved) → spans owed
-        for org, founded, org_key in by_kind.get(rule.org_kind, ()):
-            dissolved = org.dissolved_on
+        for org, pk, founded, dissolved, org_key in by_kind.get(rule.org_kind, ()):
             if founded <= first_end and (dissolved is None or dissolved >= last_start):
                 owed = every  # the usual case: it existed all through the spans
             else:
@@ -359,20 +363,20 @@ def obligation_groups(
                     )
                     owed_of[(founded, dissolved)] = owed
             if committee and owed:
-                owed &= committees.mask(org.pk, days)
-            count = counts.get((org.pk, rule.kind), NOTHING)[counted]
+                owed &= committees.mask(pk, days)
+            count = counts_get((pk, kind), NOTHING)[counted]
             met = met_of.get(count)
             if met is None:
-                met = sum(
+                met = met_of[count] = sum(
                     1 << i
                     for i, span in enumerate(rule_spans)
-                    if unpack(count, span.shifts) >= rule.times
+                    if unpack(count, span.shifts) >= times
                 )
-                met_of[count] = met
             met &= owed
-            groups[(org_key, index, owed, met)] += 1
+            add_key((org_key, index, owed, met))
             if owed & ~met & closed:
                 misses.append((org, index, owed & ~met & closed))
+    groups = Counter(keys)
     return groups, misses
 
 

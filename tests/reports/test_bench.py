@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from reports.bench.pages import PAGES
+from reports.bench.pages import EXPORTS, PAGE_MS, PAGES, REPORT_MS
 
 pytestmark = pytest.mark.django_db
 
@@ -14,20 +14,32 @@ def test_it_seeds_an_empty_database_and_reports_every_registered_page():
     call_command("bench", scale="small", repeat=1, stdout=out)
     lines = out.getvalue().splitlines()
 
+    registered = PAGES + EXPORTS
     rows = {
         line.split()[0]: line.split()
         for line in lines
-        if line.split() and line.split()[0] in {p.name for p in PAGES}
+        if line.split() and line.split()[0] in {p.name for p in registered}
     }
-    assert set(rows) == {page.name for page in PAGES}
-    budgets = {page.name: page.budget_ms for page in PAGES}
+    assert set(rows) == {page.name for page in registered}
+    budgets = {page.name: page.budget_ms for page in registered}
     for name, queries, median, p95, budget, verdict in rows.values():
         assert int(queries) > 0 and float(median) > 0 and float(p95) >= float(median)
         assert int(budget) == budgets[name]
         # The verdict is the median against the page's own budget.
         assert verdict == ("ok" if float(median) <= budgets[name] else "SLOW"), name
     slow = sum(row[-1] == "SLOW" for row in rows.values())
-    assert lines[-1] == f"bench: {len(PAGES)} pages, {slow} over budget"
+    assert lines[-1] == f"bench: {len(registered)} pages, {slow} over budget"
+    # The exports are listed after the pages, under their own heading.
+    assert lines.index(next(line for line in lines if line.startswith("exports"))) > max(
+        lines.index(next(line for line in lines if line.startswith(p.name))) for p in PAGES
+    )
+
+
+def test_the_daily_pages_and_reports_have_the_tighter_budget():
+    budgets = {page.name: page.budget_ms for page in PAGES}
+    daily = [n for n in budgets if n.startswith(("report_", "worklist_", "admin_member_"))]
+    assert daily and all(budgets[n] == REPORT_MS == 100 for n in daily)
+    assert all(b == PAGE_MS == 150 for n, b in budgets.items() if n not in daily)
 
 
 def test_it_refuses_data_of_another_scale():
