@@ -52,6 +52,26 @@ def _ledger_url() -> str:
     return reverse("activities:ledger", args=[branch.pk])
 
 
+def _log_form_url() -> str:
+    """The form a clerk logs a branch meeting with: the branch's members to mark."""
+    branch = _first_township_branch()
+    return reverse("activities:activity_log") + "?" + urlencode({"org": branch.pk})
+
+
+def _member_change_url() -> str:
+    member = Member.objects.filter(branch=_first_township_branch()).order_by("pk").first()
+    return reverse("admin:members_member_change", args=[member.pk])
+
+
+def _first_township_branch() -> Organization:
+    township = _first_township()
+    return (
+        Organization.objects.filter(kind=OrgKind.BRANCH, path__startswith=township.path)
+        .order_by("path")
+        .first()
+    )
+
+
 def _first_township() -> Organization:
     return Organization.objects.filter(kind=OrgKind.TOWNSHIP).order_by("path").first()
 
@@ -137,6 +157,8 @@ PAGES: list[BenchPage] = [
     BenchPage("worklist_clerk", lambda: reverse("activities:worklist"), REPORT_MS, "clerk_a"),
     BenchPage("worklist_county", lambda: reverse("activities:worklist"), REPORT_MS, "county"),
     BenchPage("member_attendance", _member_attendance_url, PAGE_MS, "clerk_a"),
+    BenchPage("meeting_log_form", _log_form_url, PAGE_MS, "clerk_a"),
+    BenchPage("admin_member_change_clerk", _member_change_url, PAGE_MS, "clerk_a"),
     BenchPage("ledger_branch", _ledger_url, PAGE_MS, "clerk_a"),
     BenchPage("group_ranking_township", _group_ranking_url, PAGE_MS, "clerk_a"),
     BenchPage("points_statement", _statement_url, PAGE_MS, "clerk_a"),
