@@ -158,7 +158,7 @@ PAGES: list[BenchPage] = [
     BenchPage("worklist_county", lambda: reverse("activities:worklist"), REPORT_MS, "county"),
     BenchPage("member_attendance", _member_attendance_url, PAGE_MS, "clerk_a"),
     BenchPage("meeting_log_form", _log_form_url, PAGE_MS, "clerk_a"),
-    BenchPage("admin_member_change_clerk", _member_change_url, PAGE_MS, "clerk_a"),
+    BenchPage("admin_change_member_clerk", _member_change_url, PAGE_MS, "clerk_a"),
     BenchPage("ledger_branch", _ledger_url, PAGE_MS, "clerk_a"),
     BenchPage("group_ranking_township", _group_ranking_url, PAGE_MS, "clerk_a"),
     BenchPage("points_statement", _statement_url, PAGE_MS, "clerk_a"),
