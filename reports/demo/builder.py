@@ -78,6 +78,14 @@ MORE_TOWNSHIP_NAMES = (
     "永安镇 长乐乡 太平镇 兴隆乡 丰收镇 和平乡 团结镇 胜利乡 前进镇 光明乡 "
     "幸福镇 富民乡 振兴镇 金山乡 银河镇 凤凰乡 卧龙镇 观音桥乡"
 ).split()
+
+
+def township_names(rng: random.Random, count: int) -> list[str]:
+    """*count* different township names; up to 24 drawn as the smaller scales always drew them."""
+    names = rng.sample(TOWNSHIP_NAMES, min(count, len(TOWNSHIP_NAMES)))
+    return names + rng.sample(MORE_TOWNSHIP_NAMES, count - len(names))
+
+
 VILLAGE_FIRST = "东西南北前后上下大小新老高王李张刘陈杨赵黄马周孙郭何林韩冯宋唐许邓彭曾"
 VILLAGE_SECOND = "庄村集营寨屯湾沟坪岭桥河台店园洼堡坊铺圩岗"
 # The township's own units. Stations of vertically run county systems (派出所,
@@ -260,10 +268,7 @@ class DemoBuilder:
         return datetime.date(month // 12, month % 12 + 1, 1)
 
     def _townships(self, county: Organization) -> list[Organization]:
-        count = self.scale.townships
-        names = self.rng.sample(TOWNSHIP_NAMES, min(count, len(TOWNSHIP_NAMES)))
-        if count > len(names):
-            names += self.rng.sample(MORE_TOWNSHIP_NAMES, count - len(names))
+        names = township_names(self.rng, self.scale.townships)
         rows = [
             self._org(county, i, OrgKind.TOWNSHIP, f"{n}党委", n, "", f"{county.code}{i:03d}")
             for i, n in enumerate(names, 1)
