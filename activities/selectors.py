@@ -224,8 +224,8 @@ def _open_and_missing(orgs: list[Organization], *, ids, start: datetime.date, to
     )
 
 
-# What the worklist reads of each organisation and its parent: a township's
-# thousand rows, so no more than that.
+# What the worklist reads of each organisation: a township's thousand rows, so no
+# more than that.
 WORKLIST_ORG_FIELDS = ("kind", "name", "path", "founded_on", "created_at", "dissolved_on")
 
 
@@ -235,11 +235,13 @@ def worklist(*, user, root: Organization | None, today: datetime.date) -> Workli
     if root is not None:
         visible = visible.subtree(root)
     scope = visible.filter(kind__in=MEETING_ORG_KINDS)
-    orgs = list(
-        scope.select_related("parent").only(
-            *WORKLIST_ORG_FIELDS, "parent", *(f"parent__{f}" for f in WORKLIST_ORG_FIELDS)
-        )
-    )
+    orgs = list(scope.only(*WORKLIST_ORG_FIELDS, "parent"))
+    # A group's items go under its branch, which is in the list already: joining
+    # every row's parent would build a thousand more objects.
+    by_pk = {o.pk: o for o in orgs}
+    missing = {o.parent_id for o in orgs if o.kind == OrgKind.GROUP} - by_pk.keys()
+    if missing:  # a group picked as the root
+        by_pk.update(Organization.objects.only(*WORKLIST_ORG_FIELDS).in_bulk(missing))
     open_items: list[Obligation] = []
     gaps: list[Obligation] = []
     done = 0
@@ -262,7 +264,7 @@ def worklist(*, user, root: Organization | None, today: datetime.date) -> Workli
     by_branch: dict[int, BranchWork] = {}
     for item in sorted(open_items, key=lambda o: (o.org.path, o.kind)):
         # A group's items under its branch; a branch's or general branch's under itself.
-        branch = item.org.parent if item.org.kind == OrgKind.GROUP else item.org
+        branch = by_pk[item.org.parent_id] if item.org.kind == OrgKind.GROUP else item.org
         by_branch.setdefault(branch.pk, BranchWork(branch)).items.append(item)
     # Newest period first; within a period, tree order.
     gaps.sort(key=lambda o: (o.org.path, o.kind))

@@ -360,6 +360,13 @@ def test_it_narrows_the_worklist_to_the_root_picked(tree, county_user):
     assert [w.branch for w in work.current] == [tree.village_b, tree.organ_b]
 
 
+def test_it_files_a_group_picked_as_the_root_under_its_branch(tree, clerk):
+    work = worklist(user=clerk, root=tree.group_a1, today=TODAY)
+
+    assert [w.branch for w in work.current] == [tree.village_a]
+    assert {i.org for i in work.current[0].items} == {tree.group_a1}
+
+
 def _extra_branches(tree, clerk, n):
     for i in range(n):
         branch = BranchFactory(parent=tree.township_a, name=f"新村{i}党支部")
