@@ -41,11 +41,13 @@ from activities.ratings.selectors import (
 )
 from activities.ratings.services import check_draft_node, rating_draft_compute
 from activities.selectors import (
+    GAPS_SHOWN,
     activity_attendance_rows,
     ledger,
     meeting_roster,
     member_attendance,
     worklist,
+    worklist_gap_lines,
 )
 from activities.tasks import compute_rating_draft
 from branches import params
@@ -77,8 +79,13 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
         context = {"root": root, "pickable": pickable.filter(county_unit_q())}
         return render(request, "activities/worklist_pick.html", context)
     work = worklist(user=request.user, root=root, today=timezone.localdate())
+    # A township's gaps run to hundreds of lines: the first ones unless asked for all.
+    limit = None if request.GET.get("gaps") == "all" else GAPS_SHOWN
+    gap_lines, gap_line_count = worklist_gap_lines(work, limit=limit)
     context = {
         "work": work,
+        "gap_lines": gap_lines,
+        "gap_lines_hidden": gap_line_count - len(gap_lines),
         "root": root,
         "pickable": pickable,
         "can_log": request.user.has_perm("activities.add_activity"),

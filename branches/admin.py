@@ -2,6 +2,7 @@ from axes import admin as axes_admin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -9,12 +10,13 @@ from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswo
 from django.contrib.auth.models import Group, Permission
 from django.utils.html import format_html
 from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django_tasks_db.models import DBTaskResult
 
 from branches import services
 from branches.models import CATEGORISED_KINDS, Organization, OrgKind, Post, User
 from branches.scoped_admin import AuditedAdmin, ScopedAdmin, ScopedTabularInline
-from branches.selectors import member_counts_by_path
+from branches.selectors import member_counts_of
 
 
 class LiveFilter(admin.SimpleListFilter):
@@ -47,6 +49,8 @@ class OrganizationAdmin(AuditedAdmin):
     autocomplete_fields = ["parent"]
     readonly_fields = ["path", "depth", "created_at"]
     list_per_page = 100
+    # A filtered page would count the whole tree a second time for "共 N 个".
+    show_full_result_count = False
     inlines = [PostInline]
     fieldsets = [
         (
@@ -68,6 +72,17 @@ class OrganizationAdmin(AuditedAdmin):
         ("树结构", {"fields": ["path", "depth"], "classes": ["collapse"]}),
     ]
 
+    def action_checkbox(self, obj):
+        # Django renders this box through the form templates, once per row: a fifth
+        # of the tree list's time at a hundred rows. The same markup, formatted.
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            ACTION_CHECKBOX_NAME,
+            obj.pk,
+            label,
+        )
+
     @admin.display(description="组织名称", ordering="path")
     def indented_name(self, obj):
         return format_html(
@@ -84,12 +99,12 @@ class OrganizationAdmin(AuditedAdmin):
 
     def get_changelist_instance(self, request):
         cl = super().get_changelist_instance(request)
-        # One grouped query for the whole tree, then the page's rows read from
-        # it: no count query per row. The page's queryset caches its rows, so
-        # the attributes set here are the objects the template renders.
-        counts = member_counts_by_path(user=request.user)
+        # The page's rows counted together (two queries, not one per row, and not
+        # the whole tree's counts). The page's queryset caches its rows, so the
+        # attributes set here are the objects the template renders.
+        counts = member_counts_of(list(cl.result_list))
         for org in cl.result_list:
-            org.member_total = counts.get(org.path, 0)
+            org.member_total = counts.get(org.pk, 0)
         return cl
 
     def get_search_results(self, request, queryset, search_term):

@@ -57,6 +57,9 @@ SCALES = {
     "tiny": Scale(2, (2, 3), (1, 1), (2, 2), (6, 9)),
     "small": Scale(4, (7, 9), (2, 3), (3, 5), (30, 44)),
     "city": Scale(20, (68, 74), (14, 16), (5, 6), (36, 50)),
+    # Twice the city: twice the townships, each like a city one (about 140,000
+    # members), so a township's pages stay the same and the county's double.
+    "city2": Scale(40, (68, 74), (14, 16), (5, 6), (36, 50)),
 }
 
 SURNAMES = (
@@ -69,6 +72,20 @@ TOWNSHIP_NAMES = (
     "城关镇 青山乡 柳河镇 白马镇 石桥乡 杨庄镇 新集乡 大营镇 桃园乡 龙泉镇 马家店镇 双河乡 "
     "清水镇 王集乡 李庄镇 高桥乡 沙河镇 东风乡 红星镇 三合乡 五里铺镇 黄土岗乡 仁和镇 安乐乡"
 ).split()
+# Only for scales with more townships than the names above: the smaller scales
+# draw from those alone, so their seeds give the same county as before.
+MORE_TOWNSHIP_NAMES = (
+    "永安镇 长乐乡 太平镇 兴隆乡 丰收镇 和平乡 团结镇 胜利乡 前进镇 光明乡 "
+    "幸福镇 富民乡 振兴镇 金山乡 银河镇 凤凰乡 卧龙镇 观音桥乡"
+).split()
+
+
+def township_names(rng: random.Random, count: int) -> list[str]:
+    """*count* different township names; up to 24 drawn as the smaller scales always drew them."""
+    names = rng.sample(TOWNSHIP_NAMES, min(count, len(TOWNSHIP_NAMES)))
+    return names + rng.sample(MORE_TOWNSHIP_NAMES, count - len(names))
+
+
 VILLAGE_FIRST = "东西南北前后上下大小新老高王李张刘陈杨赵黄马周孙郭何林韩冯宋唐许邓彭曾"
 VILLAGE_SECOND = "庄村集营寨屯湾沟坪岭桥河台店园洼堡坊铺圩岗"
 # The township's own units. Stations of vertically run county systems (派出所,
@@ -251,7 +268,7 @@ class DemoBuilder:
         return datetime.date(month // 12, month % 12 + 1, 1)
 
     def _townships(self, county: Organization) -> list[Organization]:
-        names = self.rng.sample(TOWNSHIP_NAMES, self.scale.townships)
+        names = township_names(self.rng, self.scale.townships)
         rows = [
             self._org(county, i, OrgKind.TOWNSHIP, f"{n}党委", n, "", f"{county.code}{i:03d}")
             for i, n in enumerate(names, 1)

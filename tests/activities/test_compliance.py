@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from activities.models import ActivityKind, CadenceRule, Period
-from activities.selectors import obligations, worklist
+from activities.selectors import obligations, worklist, worklist_gap_lines
 from branches.models import OrgKind, PostTitle
 from branches.services import org_dissolve, org_update, post_assign
 from tests.factories import BranchFactory, GroupFactory, MemberFactory
@@ -360,6 +360,13 @@ def test_it_narrows_the_worklist_to_the_root_picked(tree, county_user):
     assert [w.branch for w in work.current] == [tree.village_b, tree.organ_b]
 
 
+def test_it_files_a_group_picked_as_the_root_under_its_branch(tree, clerk):
+    work = worklist(user=clerk, root=tree.group_a1, today=TODAY)
+
+    assert [w.branch for w in work.current] == [tree.village_a]
+    assert {i.org for i in work.current[0].items} == {tree.group_a1}
+
+
 def _extra_branches(tree, clerk, n):
     for i in range(n):
         branch = BranchFactory(parent=tree.township_a, name=f"新村{i}党支部")
@@ -376,12 +383,15 @@ def test_it_builds_a_worklist_in_a_constant_number_of_queries(
 ):
     _extra_branches(tree, clerk, extra)
 
-    # branches and groups in scope (with parents); their ancestors for their labels;
-    # tallies of the year; committee branches (posts grouped by branch); the rules.
+    # branches and groups in scope (with parents); the rules; tallies of the year;
+    # committee branches (posts grouped by branch); then, for the gap lines shown,
+    # the ancestors of their organisations for their labels.
     with django_assert_num_queries(5):
         work = worklist(user=clerk, root=tree.township_a, today=TODAY)
+        lines, _count = worklist_gap_lines(work, limit=None)
 
     assert len(work.current) == 2 + extra
+    assert lines
 
 
 def test_it_judges_each_month_by_the_committee_the_branch_had_then(tree):

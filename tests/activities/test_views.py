@@ -183,15 +183,53 @@ def test_it_renders_the_worklist_in_a_constant_number_of_queries(
     client_a.get(WORKLIST)  # warm the content-type cache
 
     # session; user with their node; user's permissions + group permissions (2);
-    # worklist: branches and groups, their ancestors for labels, tallies, committees,
-    # rules (5); the township picker in the template; session saved on every request
-    # (savepoint, update, release: 3).
+    # worklist: branches and groups, rules, tallies, committees (4); the ancestors of
+    # the gap lines' organisations for their labels; the township picker in the
+    # template; session saved on every request (savepoint, update, release: 3).
     with django_assert_num_queries(13):
         response = client_a.get(WORKLIST)
 
     assert response.status_code == 200
     items = [i for w in response.context["work"].current for i in w.items]
     assert sum(i.kind == GROUP_MEETING for i in items) == groups
+
+
+def _gap_rows(content: str) -> list[str]:
+    section = content[content.index('<section id="gaps">') :]
+    rows = section[: section.index("</section>")].split("<tr>")[2:]
+    return [row[: row.index("</tr>")] for row in rows]
+
+
+def test_it_lists_the_gaps_once_per_organisation_and_kind(tree, clerk, client_a):
+    log_meeting(org=tree.group_a1, kind=GROUP_MEETING, held_on=datetime.date(2026, 2, 2), by=clerk)
+
+    content = client_a.get(WORKLIST).content.decode()
+
+    rows = _gap_rows(content)
+    group_a1 = [r for r in rows if "甲村党支部/甲村第一党小组" in r]
+    group_a2 = [r for r in rows if "甲村党支部/甲村第二党小组" in r]
+    assert len(group_a1) == 1 and "党小组会" in group_a1[0] and "<td>1月</td>" in group_a1[0]
+    # Both closed months on one line, oldest first; 补登 offers the newest of them.
+    assert len(group_a2) == 1 and "<td>1月、2月</td>" in group_a2[0]
+    log = _log_url(tree.group_a2).replace("&", "&amp;") + "&amp;held_on=2026-02-28"
+    assert f'href="{log}">补登</a>' in group_a2[0]
+    assert "显示全部缺项" not in content
+
+
+def test_it_shows_the_first_gap_lines_and_links_to_all_of_them(tree, client_a, monkeypatch):
+    monkeypatch.setattr("activities.views.GAPS_SHOWN", 2)
+    everything = client_a.get(WORKLIST + "?gaps=all").content.decode()
+    total = len(_gap_rows(everything))
+    assert total > 2
+
+    content = client_a.get(WORKLIST).content.decode()
+
+    assert len(_gap_rows(content)) == 2
+    assert f"另有 {total - 2} 行未列出" in content
+    assert f'href="?org={tree.township_a.pk}&amp;gaps=all#gaps">显示全部缺项</a>' in content
+    assert "显示全部缺项" not in everything
+    # The first lines of the page are the first lines of the whole list.
+    assert _gap_rows(everything)[:2] == _gap_rows(content)
 
 
 @pytest.fixture

@@ -79,10 +79,10 @@ def test_it_lists_organisations_in_a_constant_number_of_queries(
         MemberFactory(branch=BranchFactory(parent=tree.township_a))
     url = reverse(CHANGELIST)
 
-    # 1 session, 2 user, 3 count of the page's rows, 4 paths of branches and
-    # groups and 5 members grouped by branch and group (the member counts),
-    # 6 the page's organisations with their parents joined, 7-9 the session's
-    # new expiry (savepoint, update, release: idle timeout).
+    # 1 session, 2 user, 3 count of the page's rows, 4 the page's organisations
+    # with their parents joined, 5 the page's branches and the branches under
+    # them, each with its members, and 6 the page's groups' members (the member
+    # counts), 7-9 the session's new expiry (savepoint, update, release: idle timeout).
     with django_assert_num_queries(9):
         response = admin_client.get(url)
 

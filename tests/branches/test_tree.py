@@ -10,7 +10,7 @@ from branches.models import (
     OrgKind,
 )
 from branches.paths import PATH_STEP, path_segment, path_successor
-from branches.selectors import member_counts_by_path
+from branches.selectors import member_counts_by_path, member_counts_of
 from branches.services import org_create, org_dissolve, org_move
 from members.choices import RosterStatus
 from members.services import member_leave
@@ -365,6 +365,30 @@ def test_it_counts_members_at_every_level(tree, admin_user):
     assert counts.get(tree.organ_b.path, 0) == 0
     assert counts[tree.township_b.path] == 2
     assert counts[tree.county.path] == 7
+
+
+def test_it_counts_a_page_of_nodes_as_the_whole_tree_does(tree, admin_user):
+    MemberFactory.create_batch(2, group=tree.group_a1)
+    MemberFactory(branch=tree.village_a)
+    MemberFactory(branch=tree.organ_a)
+    MemberFactory(group=tree.group_b1)
+    gone = MemberFactory(group=tree.group_a2)
+    member_leave(
+        member=gone, status=RosterStatus.DECEASED, on=datetime.date(2024, 1, 1), reason="病故"
+    )
+    everything = member_counts_by_path(user=admin_user)
+    orgs = list(Organization.objects.all())
+
+    assert member_counts_of(orgs) == {o.pk: everything[o.path] for o in orgs if everything[o.path]}
+    # A page starting inside a subtree counts each node's whole subtree all the same.
+    page = [tree.group_a2, tree.organ_a, tree.township_b, tree.village_b, tree.group_b1]
+    assert member_counts_of(page) == {
+        tree.organ_a.pk: 1,
+        tree.township_b.pk: 1,
+        tree.village_b.pk: 1,
+        tree.group_b1.pk: 1,
+    }
+    assert member_counts_of([]) == {}
 
 
 def test_it_counts_only_members_the_user_may_see(tree, clerk_a):

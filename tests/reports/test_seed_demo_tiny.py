@@ -1,7 +1,9 @@
 """seed_demo at the tiny scale: what needs an empty database of its own each time."""
 
+import dataclasses
 import datetime
 import io
+import random
 
 import pytest
 from django.core.management import call_command
@@ -11,6 +13,7 @@ from django.db import connection, transaction
 from activities.models import Activity, Rating
 from branches.models import Organization
 from members.models import Member
+from reports.demo.builder import SCALES, TOWNSHIP_NAMES, township_names
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +61,15 @@ def test_it_accepts_the_flag_naming_the_database_in_use(settings):
     settings.DEBUG = False
     seed(scale="tiny", throwaway_db=str(connection.settings_dict["NAME"]))
     assert Member.objects.exists()
+
+
+def test_twice_the_city_is_twice_its_townships_with_the_same_proportions():
+    city, city2 = SCALES["city"], SCALES["city2"]
+
+    assert city2 == dataclasses.replace(city, townships=2 * city.townships)
+    names = township_names(random.Random(7), city2.townships)
+    assert len(set(names)) == city2.townships
+    # The smaller scales draw the names they always drew for a seed.
+    drawn, before = random.Random(7), random.Random(7)
+    assert township_names(drawn, 20) == before.sample(TOWNSHIP_NAMES, 20)
+    assert drawn.random() == before.random()  # and leave the generator where it was

@@ -14,7 +14,11 @@ from reports.bench.pages import EXPORTS, PAGES
 from reports.demo import ensure_throwaway_database
 
 # Roughly how many members each scale's demo data holds, to tell them apart.
-SCALE_MEMBERS = {"small": (500, 5_000), "city": (50_000, 100_000)}
+SCALE_MEMBERS = {
+    "small": (500, 5_000),
+    "city": (50_000, 100_000),
+    "city2": (100_001, 200_000),
+}
 
 
 class Command(BaseCommand):

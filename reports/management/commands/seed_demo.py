@@ -20,7 +20,7 @@ class Command(BaseCommand):
             "--scale",
             choices=sorted(SCALES),
             default="small",
-            help="tiny：2个乡镇、几十名党员（测试用）；small：1县4乡约1500名党员；city：约1700个支部、7万名党员",
+            help="tiny：2个乡镇、几十名党员（测试用）；small：1县4乡约1500名党员；city：约1700个支部、7万名党员；city2：40个乡镇、约14万名党员",
         )
         parser.add_argument("--seed", type=int, default=2026, help="随机种子（默认 2026）")
         parser.add_argument(
