@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from branches import params, tree_sheets, uploads
 from branches.models import Organization, OrgKind, Upload
 from branches.roles import role_of
-from branches.selectors import member_counts_by_path, orgs_undecided, orgs_without_founding
+from branches.selectors import member_counts_of, orgs_undecided, orgs_without_founding
 from branches.sizing import BREACHES_SHOWN, sizing_breaches
 from branches.spreadsheets.forms import SpreadsheetUploadForm
 from branches.spreadsheets.reading import SpreadsheetError
@@ -30,7 +30,8 @@ def home(request: HttpRequest) -> HttpResponse:
     visible = Organization.objects.visible_to(user)
     top = [user.org] if user.org_id else list(visible.filter(parent__isnull=True))
     children = list(visible.filter(parent__in=top).live().order_by("path"))
-    counts = member_counts_by_path(user=user)
+    # Only the nodes shown are counted (two queries), not every node of the tree.
+    counts = member_counts_of([*top, *children])
     kinds = visible.live().aggregate(
         **{kind: Count("pk", filter=Q(kind=kind)) for kind in OrgKind.values}
     )
@@ -39,8 +40,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "branches/home.html",
         {
             "role": role_of(user),
-            "top": [(org, counts.get(org.path, 0)) for org in top],
-            "children": [(org, counts.get(org.path, 0)) for org in children],
+            "top": [(org, counts.get(org.pk, 0)) for org in top],
+            "children": [(org, counts.get(org.pk, 0)) for org in children],
             "kind_counts": [(OrgKind(k).label, n) for k, n in kinds.items() if n],
         },
     )

@@ -170,9 +170,9 @@ def test_the_tree_page_checks_the_rules_in_a_constant_number_of_queries(
 ):
     _branches(tree, children)
     # session + user (2), permissions (2), unfounded and their labels (2), undecided (1;
-    # none to label), sizing: member counts per branch, committee posts, labels (3),
-    # session save (3)
-    with django_assert_num_queries(13):
+    # none to label), sizing: member counts per branch, the branches, committee posts,
+    # labels (4), session save (3)
+    with django_assert_num_queries(14):
         response = county_client.get(reverse("tree_import"))
     assert len(response.context["breaches"]) >= children
 
