@@ -9,6 +9,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db.models import CharField
@@ -55,6 +56,38 @@ DESCRIBERS = {
     "ethnicity": (v.describe_ethnicity, "民族"),
 }
 DATE_FIELDS = {"joined_on", "full_member_on", "lost_contact_on", "dues_paid_until", "birth_date"}
+
+
+class ColumnMemo:
+    """Each column's cells parsed once per distinct value, for one file.
+
+    A roster repeats a handful of values down a column (性别, 人员类别, 学历,
+    是/否) and a few thousand dates: parsing each distinct cell once, and
+    looking the rest up, is most of the work of checking 70,000 rows. The
+    parsers are pure functions of the cell, so this changes no result. Columns
+    of values unique to a row (names, ID numbers, phones, addresses) are not
+    kept: they would only fill memory.
+    """
+
+    KEPT = {"sex", "category", "party_status", *DESCRIBERS, *OPTIONAL_PARSERS, *DATE_FIELDS}
+
+    def __init__(self) -> None:
+        self._seen: dict[str, dict] = {name: {} for name in self.KEPT}
+
+    def __call__(self, name: str, parse, cell):
+        seen = self._seen.get(name)
+        if seen is None:
+            return parse(cell)
+        key = (cell.__class__, cell)  # 1, 1.0 and True are equal keys, not equal cells
+        outcome = seen.get(key)
+        if outcome is None:
+            try:
+                outcome = seen[key] = (True, parse(cell))
+            except ValueError as exc:
+                outcome = seen[key] = (False, str(exc))
+        if outcome[0]:
+            return outcome[1]
+        raise ValueError(outcome[1])
 
 
 class RosterFileError(SpreadsheetError):
@@ -132,8 +165,13 @@ def _cell(raw, col):
     return raw[col] if col < len(raw) else None
 
 
-def _parse(row: Row, mapping, headers, index) -> None:
-    """Parse *row*'s cells into values; *index* resolves the branch and group names."""
+def _parse(row: Row, mapping, headers, index, memo: ColumnMemo | None = None) -> None:
+    """Parse *row*'s cells into values; *index* resolves the branch and group names.
+
+    *memo* (one per file) keeps the parsed values of repeated cells.
+    """
+    if memo is None:
+        memo = ColumnMemo()
 
     def problem(field_name, message, kind=""):
         column = headers.get(field_name, field_name)
@@ -143,13 +181,16 @@ def _parse(row: Row, mapping, headers, index) -> None:
         column = headers.get(field_name, field_name)
         row.warnings.append(Problem(row.number, column, message, kind))
 
-    values = row.values
-    by_field = {f: _cell(row.cells, col) for col, f in mapping.items()}
-    for name, cell in by_field.items():
-        if message := v.control_character_problem(cell):
-            problem(name, message)
-    if row.problems:
-        return  # a cell's text is not what it shows; the rest waits until it is fixed
+    values, cells = row.values, row.cells
+    width = len(cells)
+    by_field = {f: cells[col] if col < width else None for col, f in mapping.items()}
+    # One test of the row's text first: nearly every row has no invisible character.
+    if not "".join([c for c in cells if c.__class__ is str]).isprintable():
+        for name, cell in by_field.items():
+            if message := v.control_character_problem(cell):
+                problem(name, message)
+        if row.problems:
+            return  # a cell's text is not what it shows; the rest waits until it is fixed
     values["name"] = v.parse_name(by_field.get("name"))
     if not values["name"]:
         problem("name", "姓名不能为空。")
@@ -157,11 +198,11 @@ def _parse(row: Row, mapping, headers, index) -> None:
     for name, cell in by_field.items():
         try:
             if name in PARSERS:
-                values[name] = PARSERS[name](cell)
+                values[name] = memo(name, PARSERS[name], cell)
             elif name in DESCRIBERS:
-                _describe(values, name, cell, warning)
+                _describe(values, name, memo(name, DESCRIBERS[name][0], cell), warning)
             elif name in OPTIONAL_PARSERS or name in DATE_FIELDS:
-                _optional(values, precision, name, cell, warning)
+                _optional(values, precision, name, memo, cell, warning)
         except ValueError as exc:
             problem(name, str(exc))
     _id_number(row, by_field.get("id_number"), precision, problem)
@@ -181,9 +222,9 @@ def _parse(row: Row, mapping, headers, index) -> None:
     _model_limits(values, problem)
 
 
-def _describe(values, name, cell, warning) -> None:
-    describe, label = DESCRIBERS[name]
-    code, as_written = describe(cell)
+def _describe(values, name, described: tuple[str, str], warning) -> None:
+    label = DESCRIBERS[name][1]
+    code, as_written = described
     values[name], values[f"{name}_as_written"] = code, as_written
     if as_written:
         warning(
@@ -194,20 +235,32 @@ def _describe(values, name, cell, warning) -> None:
         )
 
 
-def _optional(values, precision, name, cell, warning) -> None:
+def _read_optional(name: str, cell) -> tuple[str, object]:
+    """An optional cell read: ("value", v), ("year", date) or ("date", parse_date's result)."""
+    if name in OPTIONAL_PARSERS:
+        return "value", OPTIONAL_PARSERS[name](cell)
+    if name == "birth_date" and re.fullmatch(r"\d{4}年?", v.text(cell)):
+        # The year alone, as masked exports show it: checked against the ID
+        # number, which gives the whole date.
+        return "year", datetime.date(int(v.text(cell)[:4]), 1, 1)
+    return "date", v.parse_date(cell, month_ok=True)
+
+
+READERS = {name: partial(_read_optional, name) for name in (*OPTIONAL_PARSERS, *DATE_FIELDS)}
+
+
+def _optional(values, precision, name, memo, cell, warning) -> None:
     """An optional value, or a warning and nothing (an existing record keeps its value)."""
     try:
-        if name in OPTIONAL_PARSERS:
-            values[name] = OPTIONAL_PARSERS[name](cell)
-            return
-        if name == "birth_date" and re.fullmatch(r"\d{4}年?", v.text(cell)):
-            # The year alone, as masked exports show it: checked against the ID
-            # number, which gives the whole date.
-            values[name], precision[name] = datetime.date(int(v.text(cell)[:4]), 1, 1), "year"
-            return
-        parsed = v.parse_date(cell, month_ok=True)
+        kind, parsed = memo(name, READERS[name], cell)
     except ValueError as exc:
         warning(name, f"{exc}此项未导入。")
+        return
+    if kind == "value":
+        values[name] = parsed
+        return
+    if kind == "year":
+        values[name], precision[name] = parsed, "year"
         return
     if parsed is None:
         values[name] = None
@@ -287,16 +340,23 @@ MAX_LENGTHS = {
 
 
 def _model_limits(values, problem) -> None:
-    for name, value in values.items():
-        if isinstance(value, str) and len(value) > MAX_LENGTHS.get(name, len(value)):
+    # A comprehension first: nearly every row passes, and this runs for each.
+    flagged = [
+        (name, value)
+        for name, value in values.items()
+        if (isinstance(value, str) and len(value) > MAX_LENGTHS.get(name, len(value)))
+        or isinstance(value, Decimal)
+    ]
+    for name, value in flagged:
+        if isinstance(value, str):
             problem(name, f"最多 {MAX_LENGTHS[name]} 个字符，这里有 {len(value)} 个。")
-        elif isinstance(value, Decimal):
-            field = Member._meta.get_field(name)
-            try:
-                field.run_validators(value)
-            except ValidationError:
-                places = field.decimal_places
-                problem(
-                    name,
-                    f"「{value}」超出范围：最多 {field.max_digits - places} 位整数、{places} 位小数。",
-                )
+            continue
+        field = Member._meta.get_field(name)
+        try:
+            field.run_validators(value)
+        except ValidationError:
+            places = field.decimal_places
+            problem(
+                name,
+                f"「{value}」超出范围：最多 {field.max_digits - places} 位整数、{places} 位小数。",
+            )
