@@ -42,8 +42,16 @@ def check_char(first17: str) -> str:
     return CHECK_CHARS[sum(map(mul, map(int, first17), WEIGHTS)) % 11]
 
 
+# Compiled once: a 70,000-row roster parses every number.
+_SPACES, _OLD_FORM, _NEW_FORM = (
+    re.compile(r"\s+"),
+    re.compile(r"\d{15}"),
+    re.compile(r"\d{17}[\dX]"),
+)
+
+
 def clean_id_text(raw: str) -> str:
-    return re.sub(r"\s+", "", str(raw)).translate(_FULL_WIDTH).upper()
+    return _SPACES.sub("", str(raw)).translate(_FULL_WIDTH).upper()
 
 
 def parse_id_number(raw: str, *, allow_bad_check: bool = False) -> IdInfo:
@@ -55,10 +63,10 @@ def parse_id_number(raw: str, *, allow_bad_check: bool = False) -> IdInfo:
     text = clean_id_text(raw)
     if "*" in text:
         raise IdNumberError("身份证号已被遮蔽（含 *），请填写完整号码。")
-    if re.fullmatch(r"\d{15}", text):
+    if _OLD_FORM.fullmatch(text):
         body = text[:6] + "19" + text[6:]
         text = body + check_char(body)
-    elif not re.fullmatch(r"\d{17}[\dX]", text):
+    elif not _NEW_FORM.fullmatch(text):
         raise IdNumberError(f"身份证号「{raw}」格式不正确：应为18位（最后一位可为X）或15位数字。")
     try:
         birth = datetime.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))

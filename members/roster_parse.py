@@ -1,7 +1,8 @@
 """Reading a roster file into rows of field values: the header found under title rows,
-filler and total lines skipped, every cell parsed and checked (``roster_values``), and
-each problem named by row and column as ``第{行}行「{列}」：{说明}``. Reads nothing from
-the registry but the user's branches (through the index ``roster_plan`` passes in)."""
+filler and total lines skipped, every cell parsed and checked (``roster_values``; each
+column's repeated cells once, ``ColumnMemo``), and each problem named by row and column
+as ``第{行}行「{列}」：{说明}``. Reads nothing from the registry but the user's branches
+(through the index ``roster_plan`` passes in)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import datetime
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db.models import CharField
@@ -58,15 +58,22 @@ DESCRIBERS = {
 DATE_FIELDS = {"joined_on", "full_member_on", "lost_contact_on", "dues_paid_until", "birth_date"}
 
 
+# What one cell does to its row: values to set, the precision of a date ("year", or
+# whether it was given to the day; None: none noted), and a message (refused?,
+# message, kind) or None.
+Effect = tuple[dict, object, tuple[bool, str, str] | None]
+READ = {*PARSERS, *DESCRIBERS, *OPTIONAL_PARSERS, *DATE_FIELDS}
+
+
 class ColumnMemo:
-    """Each column's cells parsed once per distinct value, for one file.
+    """What each column's cells do to a row, worked out once per distinct cell, for one file.
 
     A roster repeats a handful of values down a column (性别, 人员类别, 学历,
-    是/否) and a few thousand dates: parsing each distinct cell once, and
-    looking the rest up, is most of the work of checking 70,000 rows. The
-    parsers are pure functions of the cell, so this changes no result. Columns
-    of values unique to a row (names, ID numbers, phones, addresses) are not
-    kept: they would only fill memory.
+    是/否) and a few thousand dates: reading each distinct cell once, and
+    looking the rest up, is most of the work of checking 70,000 rows. A cell's
+    effect (``_effect``) depends on the cell alone, so this changes no result.
+    Columns of values unique to a row (phones, addresses) are not kept: they
+    would only fill memory.
     """
 
     KEPT = {"sex", "category", "party_status", *DESCRIBERS, *OPTIONAL_PARSERS, *DATE_FIELDS}
@@ -74,20 +81,15 @@ class ColumnMemo:
     def __init__(self) -> None:
         self._seen: dict[str, dict] = {name: {} for name in self.KEPT}
 
-    def __call__(self, name: str, parse, cell):
+    def effect(self, name: str, cell) -> Effect:
         seen = self._seen.get(name)
         if seen is None:
-            return parse(cell)
+            return _effect(name, cell)
         key = (cell.__class__, cell)  # 1, 1.0 and True are equal keys, not equal cells
-        outcome = seen.get(key)
-        if outcome is None:
-            try:
-                outcome = seen[key] = (True, parse(cell))
-            except ValueError as exc:
-                outcome = seen[key] = (False, str(exc))
-        if outcome[0]:
-            return outcome[1]
-        raise ValueError(outcome[1])
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = _effect(name, cell)
+        return found
 
 
 class RosterFileError(SpreadsheetError):
@@ -196,15 +198,15 @@ def _parse(row: Row, mapping, headers, index, memo: ColumnMemo | None = None) ->
         problem("name", "姓名不能为空。")
     precision = {}
     for name, cell in by_field.items():
-        try:
-            if name in PARSERS:
-                values[name] = memo(name, PARSERS[name], cell)
-            elif name in DESCRIBERS:
-                _describe(values, name, memo(name, DESCRIBERS[name][0], cell), warning)
-            elif name in OPTIONAL_PARSERS or name in DATE_FIELDS:
-                _optional(values, precision, name, memo, cell, warning)
-        except ValueError as exc:
-            problem(name, str(exc))
+        if name not in READ:
+            continue
+        updates, exact, said = memo.effect(name, cell)
+        values.update(updates)
+        if exact is not None:
+            precision[name] = exact
+        if said is not None:
+            refused, message, kind = said
+            (problem if refused else warning)(name, message, kind)
     _id_number(row, by_field.get("id_number"), precision, problem)
     try:
         branch = index.branch(v.text(by_field.get("branch")))
@@ -222,58 +224,55 @@ def _parse(row: Row, mapping, headers, index, memo: ColumnMemo | None = None) ->
     _model_limits(values, problem)
 
 
-def _describe(values, name, described: tuple[str, str], warning) -> None:
-    label = DESCRIBERS[name][1]
-    code, as_written = described
-    values[name], values[f"{name}_as_written"] = code, as_written
-    if as_written:
-        warning(
-            name,
-            f"「{as_written}」不在{label}的统计分类中，已原样保存并标为“待规范”，"
-            f"请在党员名单中按“待规范”筛选后选定{label}。",
-            "review",
-        )
+def _effect(name: str, cell) -> Effect:
+    """The effect of the cell of column *name*, one of ``READ``."""
+    if name in PARSERS:
+        try:
+            return {name: PARSERS[name](cell)}, None, None
+        except ValueError as exc:
+            return {}, None, (True, str(exc), "")
+    try:
+        if name in DESCRIBERS:
+            return _described(name, cell)
+    except ValueError as exc:
+        return {}, None, (True, str(exc), "")
+    try:
+        return _optional(name, cell)
+    except ValueError as exc:
+        # An optional value it cannot read: left out (an existing record keeps its value).
+        return {}, None, (False, f"{exc}此项未导入。", "")
 
 
-def _read_optional(name: str, cell) -> tuple[str, object]:
-    """An optional cell read: ("value", v), ("year", date) or ("date", parse_date's result)."""
+def _described(name: str, cell) -> Effect:
+    describe, label = DESCRIBERS[name]
+    code, as_written = describe(cell)
+    updates = {name: code, f"{name}_as_written": as_written}
+    if not as_written:
+        return updates, None, None
+    message = (
+        f"「{as_written}」不在{label}的统计分类中，已原样保存并标为“待规范”，"
+        f"请在党员名单中按“待规范”筛选后选定{label}。"
+    )
+    return updates, None, (False, message, "review")
+
+
+def _optional(name: str, cell) -> Effect:
     if name in OPTIONAL_PARSERS:
-        return "value", OPTIONAL_PARSERS[name](cell)
+        return {name: OPTIONAL_PARSERS[name](cell)}, None, None
     if name == "birth_date" and re.fullmatch(r"\d{4}年?", v.text(cell)):
         # The year alone, as masked exports show it: checked against the ID
         # number, which gives the whole date.
-        return "year", datetime.date(int(v.text(cell)[:4]), 1, 1)
-    return "date", v.parse_date(cell, month_ok=True)
-
-
-READERS = {name: partial(_read_optional, name) for name in (*OPTIONAL_PARSERS, *DATE_FIELDS)}
-
-
-def _optional(values, precision, name, memo, cell, warning) -> None:
-    """An optional value, or a warning and nothing (an existing record keeps its value)."""
-    try:
-        kind, parsed = memo(name, READERS[name], cell)
-    except ValueError as exc:
-        warning(name, f"{exc}此项未导入。")
-        return
-    if kind == "value":
-        values[name] = parsed
-        return
-    if kind == "year":
-        values[name], precision[name] = parsed, "year"
-        return
+        return {name: datetime.date(int(v.text(cell)[:4]), 1, 1)}, "year", None
+    parsed = v.parse_date(cell, month_ok=True)
     if parsed is None:
-        values[name] = None
         if name in MONTH_PRECISION_FIELDS:
-            values[f"{name}_precision"] = DatePrecision.DAY
-        return
+            return {name: None, f"{name}_precision": DatePrecision.DAY}, None, None
+        return {name: None}, None, None
     day, to_day = parsed
     if name in MONTH_PRECISION_FIELDS:
         exact = DatePrecision.DAY if to_day else DatePrecision.MONTH
-        values[name], values[f"{name}_precision"] = stored(day, exact), exact
-    else:
-        values[name] = day
-    precision[name] = to_day
+        return {name: stored(day, exact), f"{name}_precision": exact}, to_day, None
+    return {name: day}, to_day, None
 
 
 def _id_number(row, cell, precision, problem) -> None:

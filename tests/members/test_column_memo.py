@@ -9,24 +9,22 @@ import pytest
 
 from branches.spreadsheets.cells import Problem
 from members.roster_parse import ColumnMemo
-from members.roster_values import parse_bool, parse_date, parse_sex
 from tests.members.roster_helpers import HEADER, id_number, plan
 
 
-def test_a_column_memo_parses_equal_looking_cells_of_other_types_apart():
+def test_a_column_memo_reads_equal_looking_cells_of_other_types_apart():
     memo = ColumnMemo()
 
-    assert [memo("is_mobile", parse_bool, c) for c in (1, True, "1", "否", 0)] == [
-        True,
-        True,
-        True,
-        False,
-        False,
+    assert [memo.effect("is_mobile", c)[0] for c in (1, True, "1", "否", 0)] == [
+        {"is_mobile": True},
+        {"is_mobile": True},
+        {"is_mobile": True},
+        {"is_mobile": False},
+        {"is_mobile": False},
     ]
-    assert memo("joined_on", parse_date, 1) != memo("joined_on", parse_date, "1999-1-1")
-    for _ in range(2):  # a refusal is remembered and said again, each time afresh
-        with pytest.raises(ValueError, match="无法识别的性别「公」"):
-            memo("sex", parse_sex, "公")
+    assert memo.effect("joined_on", 1) != memo.effect("joined_on", "1999-1-1")
+    refused = (True, "无法识别的性别「公」，可填：男、女。", "")
+    assert memo.effect("sex", "公") == memo.effect("sex", "公") == ({}, None, refused)
 
 
 @pytest.mark.django_db
