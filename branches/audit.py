@@ -5,8 +5,9 @@ snapshot gives the old values) and works the same on SQLite and PostgreSQL;
 trigger-based libraries do not run on SQLite. It records through model
 signals, which bulk writes bypass, so every audited model uses
 ``AuditedQuerySet``: its ``bulk_create`` and ``bulk_update`` record history
-rows too, and its ``update()`` refuses, because a silent unaudited write is
-worse than an error. Derived fields (paths, counters) are written with
+rows too (and so do ``copy_create`` and ``copy_update``, their PostgreSQL
+``COPY`` counterparts for tens of thousands of rows), and its ``update()``
+refuses, because a silent unaudited write is worse than an error. Derived fields (paths, counters) are written with
 ``update_derived``; demo seeding passes ``audit=False``.
 
 Who made a change comes from the request (``HistoryRequestMiddleware``) or,
@@ -15,6 +16,7 @@ for commands and imports, from ``acting_as(user)``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import contextmanager
 from contextvars import ContextVar
 from operator import itemgetter
@@ -114,7 +116,7 @@ class AuditedQuerySet(models.QuerySet):
         self._record_history([o.pk for o in objs], "~")
         return updated
 
-    def copy_create(self, rows: list[dict]) -> list:
+    def copy_create(self, rows: Iterable[dict]) -> list:
         """``bulk_create`` on PostgreSQL through ``COPY``, with history; the new pks.
 
         Each row maps field names (or a relation's attname) to Python values,
@@ -206,26 +208,38 @@ class AuditedQuerySet(models.QuerySet):
         """
         if not pks:
             return
+        connection = connections[self.db]
+        quote = connection.ops.quote_name
+        pk = quote(self.model._meta.pk.column)
+        insert, history = self._history_insert(history_type)
+        with connection.cursor() as cursor:
+            for condition, params in pk_batches(connection, pks):
+                cursor.execute(
+                    f"{insert} FROM {quote(self.model._meta.db_table)} "
+                    f"WHERE {pk} {condition} ORDER BY {pk}",
+                    [*history, *params],
+                )
+
+    def _history_insert(self, history_type: str) -> tuple[str, list]:
+        """``INSERT INTO <history> (…) SELECT …`` of history rows, to be completed by
+        ``FROM`` the written rows (a table, or a ``WITH`` of the statement that wrote
+        them); its parameters: when, why, how and by whom."""
         history = self.model.history.model
         connection = connections[self.db]
         quote = connection.ops.quote_name
         columns = [
             f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")
         ]
-        user = history.get_default_history_user(self.model(pk=pks[0]))
+        user = history.get_default_history_user(self.model())
         now = history._meta.get_field("history_date").get_db_prep_value(timezone.now(), connection)
         extra = ["history_date", "history_change_reason", "history_type", "history_user_id"]
         target = ", ".join(quote(c) for c in columns + extra)
         source = ", ".join(quote(c) for c in columns)
-        table, pk = quote(history._meta.db_table), quote(self.model._meta.pk.column)
-        with connection.cursor() as cursor:
-            for condition, params in pk_batches(connection, pks):
-                cursor.execute(
-                    f"INSERT INTO {table} ({target}) SELECT {source}, %s, %s, %s, %s "
-                    f"FROM {quote(self.model._meta.db_table)} WHERE {pk} {condition} "
-                    f"ORDER BY {pk}",
-                    [now, _reason.get()[:100], history_type, user.pk if user else None, *params],
-                )
+        return (
+            f"INSERT INTO {quote(history._meta.db_table)} ({target}) "
+            f"SELECT {source}, %s, %s, %s, %s",
+            [now, _reason.get()[:100], history_type, user.pk if user else None],
+        )
 
     def bulk_delete(self) -> int:
         """Delete the rows, recording their last state in history, in a few queries.

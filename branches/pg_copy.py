@@ -31,12 +31,13 @@ def staged(cursor, *, table: str, columns: list[str], rows: Iterable[list], not_
     Each row is ``[ord, value, …]``: ``ord`` keeps the rows' order for the
     statement that reads them. The table is dropped when the block ends,
     and on commit or rollback whatever happens, so none is left for the next
-    import on a pooled connection. Values are the fields' Python values
+    write on a pooled connection. Values are the fields' Python values
     (str, int, bool, date, datetime, Decimal, None for NULL); *not_null* names
     the text columns whose empty strings must stay empty strings.
     """
     quote = cursor.db.ops.quote_name
-    name = "roster_stage"  # one at a time: each import writes under the tree's root lock
+    # Temporary tables belong to their connection, which stages one write at a time.
+    name = "copy_stage"
     listed = ", ".join(quote(c) for c in columns)
     cursor.execute(f"DROP TABLE IF EXISTS {name}")
     cursor.execute(

@@ -176,7 +176,7 @@ def plan_import(
     headers = {field: v.text(cells[header_index][col]) for col, field in mapping.items()}
     index, memo = BranchIndex(user), ColumnMemo()
     rows = []
-    with _cycle_collector_paused():
+    with cycle_collector_paused():
         for offset, raw in enumerate(body):
             if progress is not None and offset % 2000 == 0:
                 progress(offset, len(body))
@@ -198,9 +198,9 @@ def plan_import(
 
 
 @contextmanager
-def _cycle_collector_paused():
-    """Checking 70,000 rows makes a few million objects, none in a cycle; left on,
-    the cycle collector would walk all of them again and again (10–20 % of the check)."""
+def cycle_collector_paused():
+    """Checking or writing 70,000 rows makes a few million objects, none in a cycle; left
+    on, the cycle collector would walk all of them again and again (10–20 % of the check)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -252,8 +252,10 @@ def compare_with_registry(plan: Plan, user) -> None:
     elsewhere: set[str] = set()
     for chunk in _chunks(numbers):
         found = Member.objects.active().filter(id_number__in=chunk)
-        existing.update((m.id_number, m) for m in found.visible_to(user))
-        elsewhere |= set(found.values_list("id_number", flat=True)) - existing.keys()
+        on_roster = set(found.values_list("id_number", flat=True))
+        if on_roster:  # a new county's roster finds none: no second query
+            existing.update((m.id_number, m) for m in found.visible_to(user))
+        elsewhere |= on_roster - existing.keys()
     fingerprint = hashlib.sha256()
     column = headers.get("id_number", "公民身份证号")
     for row in plan.rows:

@@ -150,7 +150,7 @@ def test_it_writes_nothing_when_the_database_refuses_a_new_row(tree, clerk_a):
 def staging_tables() -> int:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT count(*) FROM pg_class WHERE relname = 'roster_stage'")
+            cursor.execute("SELECT count(*) FROM pg_class WHERE relname = 'copy_stage'")
         else:
             cursor.execute("SELECT count(*) FROM sqlite_temp_master WHERE type = 'table'")
         return cursor.fetchone()[0]
