@@ -18,10 +18,33 @@ from itertools import islice
 
 from django.db import models
 
+# Columns whose Python values CSV writes as PostgreSQL reads them (str() of the value).
+COPYABLE = {
+    "AutoField",
+    "BigAutoField",
+    "BigIntegerField",
+    "BooleanField",
+    "CharField",
+    "DateField",
+    "DateTimeField",
+    "DecimalField",
+    "ForeignKey",
+    "IntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SmallIntegerField",
+    "TextField",
+}
+
 
 def text_fields(fields: Iterable[models.Field]) -> list[models.Field]:
-    """The non-null text columns: CSV cannot tell their "" from NULL unaided."""
-    return [f for f in fields if f.empty_strings_allowed and not f.null]
+    """The text columns: CSV cannot tell their "" from NULL unaided (FORCE_NOT_NULL does)."""
+    fields = list(fields)
+    refused = [f.name for f in fields if f.get_internal_type() not in COPYABLE]
+    refused += [f.name for f in fields if f.empty_strings_allowed and f.null]  # "" or NULL?
+    if refused:
+        raise TypeError(f"cannot be written through COPY: {', '.join(refused)}")
+    return [f for f in fields if f.empty_strings_allowed]
 
 
 @contextmanager

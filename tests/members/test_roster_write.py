@@ -10,8 +10,9 @@ from unittest.mock import patch
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 
+from branches.pg_copy import text_fields
 from members import services
 from members.models import Member, Membership
 from members.services import roster_commit
@@ -182,3 +183,12 @@ def test_it_still_refuses_duplicates_in_a_file_by_row_and_writes_nothing(tree, c
     with pytest.raises(ValueError, match="有被拒绝的行"):
         roster_commit(plan=result, user=clerk_a, skip_invalid=False)
     assert written() == before
+
+
+def test_copy_refuses_columns_csv_would_write_wrongly():
+    nullable, data = models.CharField(max_length=5, null=True), models.JSONField()
+    nullable.set_attributes_from_name("note")
+    data.set_attributes_from_name("data")
+
+    with pytest.raises(TypeError, match="note, data|data, note"):
+        text_fields([nullable, data])
