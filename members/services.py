@@ -236,12 +236,13 @@ def roster_commit(
 
 def _new_member(values: dict) -> dict:
     """A new member's fields as ``Member(**fields)`` takes them."""
-    fields = {
-        k: val
-        for k, val in values.items()
-        if (val is not None or k == "group")
-        and not (k in KEEP_WHEN_BLANK and left_as_is(values, k))  # the test first: every cell
-    }
+    # One cheap test per value, then the few columns that hold a default: every new row.
+    fields = {k: val for k, val in values.items() if val is not None}
+    if "group" in values:
+        fields["group"] = values["group"]
+    for name in KEEP_WHEN_BLANK & fields.keys():
+        if left_as_is(values, name):
+            del fields[name]
     for flag in ("lost_contact", "is_mobile"):
         fields.setdefault(flag, False)
     fields["roster_status"] = RosterStatus.ACTIVE
