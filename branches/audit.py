@@ -163,7 +163,8 @@ class AuditedQuerySet(models.QuerySet):
         """``bulk_update`` on PostgreSQL through ``COPY``, with history.
 
         The objects' *fields* go through a temporary table into one
-        ``UPDATE … FROM`` instead of a ``CASE`` per thousand rows.
+        ``UPDATE … FROM`` instead of a ``CASE`` per thousand rows. Each object
+        once: of two rows for one pk, PostgreSQL would apply either.
         """
         meta = self.model._meta
         written = [meta.get_field(name) for name in fields]
