@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from branches.audit import AuditedQuerySet, audit_history
+from branches.audit import AuditedQuerySet, audit_history, pk_batches
 from branches.models import OrgKind
 from branches.scoping import ScopedQuerySet
 from members import pii
@@ -277,20 +277,17 @@ class MembershipQuerySet(ScopedQuerySet, AuditedQuerySet):
         quote = connection.ops.quote_name
         table, members = quote(self.model._meta.db_table), quote(Member._meta.db_table)
         since = connection.ops.adapt_datefield_value(since)
+        created = []
         with connection.cursor() as cursor:
-            for start in range(0, len(member_pks), 2000):
-                chunk = member_pks[start : start + 2000]
-                marks = ", ".join(["%s"] * len(chunk))
+            for condition, params in pk_batches(connection, member_pks):
                 cursor.execute(
                     f"INSERT INTO {table} (member_id, branch_id, group_id, started_on, ended_on,"
                     f" start_reason, end_reason, note) SELECT id, branch_id, group_id,"
-                    f" COALESCE(joined_on, %s), NULL, %s, '', %s FROM {members} WHERE id IN ({marks})",
-                    [since, reason, note, *chunk],
+                    f" COALESCE(joined_on, %s), NULL, %s, '', %s FROM {members}"
+                    f" WHERE id {condition} ORDER BY id RETURNING id",
+                    [since, reason, note, *params],
                 )
-        created = []
-        for start in range(0, len(member_pks), 2000):
-            chunk = member_pks[start : start + 2000]
-            created += self.filter(member_id__in=chunk).values_list("pk", flat=True)
+                created += [pk for (pk,) in cursor.fetchall()]
         self._record_history(created, "+")
 
 

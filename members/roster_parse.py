@@ -1,7 +1,8 @@
 """Reading a roster file into rows of field values: the header found under title rows,
-filler and total lines skipped, every cell parsed and checked (``roster_values``), and
-each problem named by row and column as ``第{行}行「{列}」：{说明}``. Reads nothing from
-the registry but the user's branches (through the index ``roster_plan`` passes in)."""
+filler and total lines skipped, every cell parsed and checked (``roster_values``; each
+column's repeated cells once, ``ColumnMemo``), and each problem named by row and column
+as ``第{行}行「{列}」：{说明}``. Reads nothing from the registry but the user's branches
+(through the index ``roster_plan`` passes in)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,40 @@ DESCRIBERS = {
     "ethnicity": (v.describe_ethnicity, "民族"),
 }
 DATE_FIELDS = {"joined_on", "full_member_on", "lost_contact_on", "dues_paid_until", "birth_date"}
+
+
+# What one cell does to its row: values to set, the precision of a date ("year", or
+# whether it was given to the day; None: none noted), and a message (refused?,
+# message, kind) or None.
+Effect = tuple[dict, object, tuple[bool, str, str] | None]
+READ = {*PARSERS, *DESCRIBERS, *OPTIONAL_PARSERS, *DATE_FIELDS}
+
+
+class ColumnMemo:
+    """What each column's cells do to a row, worked out once per distinct cell, for one file.
+
+    A roster repeats a handful of values down a column (性别, 人员类别, 学历,
+    是/否) and a few thousand dates: reading each distinct cell once, and
+    looking the rest up, is most of the work of checking 70,000 rows. A cell's
+    effect (``_effect``) depends on the cell alone, so this changes no result.
+    Columns of values unique to a row (phones, addresses) are not kept: they
+    would only fill memory.
+    """
+
+    KEPT = {"sex", "category", "party_status", *DESCRIBERS, *OPTIONAL_PARSERS, *DATE_FIELDS}
+
+    def __init__(self) -> None:
+        self._seen: dict[str, dict] = {name: {} for name in self.KEPT}
+
+    def effect(self, name: str, cell) -> Effect:
+        seen = self._seen.get(name)
+        if seen is None:
+            return _effect(name, cell)
+        key = (cell.__class__, cell)  # 1, 1.0 and True are equal keys, not equal cells
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = _effect(name, cell)
+        return found
 
 
 class RosterFileError(SpreadsheetError):
@@ -132,8 +167,13 @@ def _cell(raw, col):
     return raw[col] if col < len(raw) else None
 
 
-def _parse(row: Row, mapping, headers, index) -> None:
-    """Parse *row*'s cells into values; *index* resolves the branch and group names."""
+def _parse(row: Row, mapping, headers, index, memo: ColumnMemo | None = None) -> None:
+    """Parse *row*'s cells into values; *index* resolves the branch and group names.
+
+    *memo* (one per file) keeps the parsed values of repeated cells.
+    """
+    if memo is None:
+        memo = ColumnMemo()
 
     def problem(field_name, message, kind=""):
         column = headers.get(field_name, field_name)
@@ -143,27 +183,30 @@ def _parse(row: Row, mapping, headers, index) -> None:
         column = headers.get(field_name, field_name)
         row.warnings.append(Problem(row.number, column, message, kind))
 
-    values = row.values
-    by_field = {f: _cell(row.cells, col) for col, f in mapping.items()}
-    for name, cell in by_field.items():
-        if message := v.control_character_problem(cell):
-            problem(name, message)
-    if row.problems:
-        return  # a cell's text is not what it shows; the rest waits until it is fixed
+    values, cells = row.values, row.cells
+    width = len(cells)
+    by_field = {f: cells[col] if col < width else None for col, f in mapping.items()}
+    # One test of the row's text first: nearly every row has no invisible character.
+    if not "".join([c for c in cells if c.__class__ is str]).isprintable():
+        for name, cell in by_field.items():
+            if message := v.control_character_problem(cell):
+                problem(name, message)
+        if row.problems:
+            return  # a cell's text is not what it shows; the rest waits until it is fixed
     values["name"] = v.parse_name(by_field.get("name"))
     if not values["name"]:
         problem("name", "姓名不能为空。")
     precision = {}
     for name, cell in by_field.items():
-        try:
-            if name in PARSERS:
-                values[name] = PARSERS[name](cell)
-            elif name in DESCRIBERS:
-                _describe(values, name, cell, warning)
-            elif name in OPTIONAL_PARSERS or name in DATE_FIELDS:
-                _optional(values, precision, name, cell, warning)
-        except ValueError as exc:
-            problem(name, str(exc))
+        if name not in READ:
+            continue
+        updates, exact, said = memo.effect(name, cell)
+        values.update(updates)
+        if exact is not None:
+            precision[name] = exact
+        if said is not None:
+            refused, message, kind = said
+            (problem if refused else warning)(name, message, kind)
     _id_number(row, by_field.get("id_number"), precision, problem)
     try:
         branch = index.branch(v.text(by_field.get("branch")))
@@ -181,46 +224,55 @@ def _parse(row: Row, mapping, headers, index) -> None:
     _model_limits(values, problem)
 
 
-def _describe(values, name, cell, warning) -> None:
+def _effect(name: str, cell) -> Effect:
+    """The effect of the cell of column *name*, one of ``READ``."""
+    if name in PARSERS:
+        try:
+            return {name: PARSERS[name](cell)}, None, None
+        except ValueError as exc:
+            return {}, None, (True, str(exc), "")
+    try:
+        if name in DESCRIBERS:
+            return _described(name, cell)
+    except ValueError as exc:
+        return {}, None, (True, str(exc), "")
+    try:
+        return _optional(name, cell)
+    except ValueError as exc:
+        # An optional value it cannot read: left out (an existing record keeps its value).
+        return {}, None, (False, f"{exc}此项未导入。", "")
+
+
+def _described(name: str, cell) -> Effect:
     describe, label = DESCRIBERS[name]
     code, as_written = describe(cell)
-    values[name], values[f"{name}_as_written"] = code, as_written
-    if as_written:
-        warning(
-            name,
-            f"「{as_written}」不在{label}的统计分类中，已原样保存并标为“待规范”，"
-            f"请在党员名单中按“待规范”筛选后选定{label}。",
-            "review",
-        )
+    updates = {name: code, f"{name}_as_written": as_written}
+    if not as_written:
+        return updates, None, None
+    message = (
+        f"「{as_written}」不在{label}的统计分类中，已原样保存并标为“待规范”，"
+        f"请在党员名单中按“待规范”筛选后选定{label}。"
+    )
+    return updates, None, (False, message, "review")
 
 
-def _optional(values, precision, name, cell, warning) -> None:
-    """An optional value, or a warning and nothing (an existing record keeps its value)."""
-    try:
-        if name in OPTIONAL_PARSERS:
-            values[name] = OPTIONAL_PARSERS[name](cell)
-            return
-        if name == "birth_date" and re.fullmatch(r"\d{4}年?", v.text(cell)):
-            # The year alone, as masked exports show it: checked against the ID
-            # number, which gives the whole date.
-            values[name], precision[name] = datetime.date(int(v.text(cell)[:4]), 1, 1), "year"
-            return
-        parsed = v.parse_date(cell, month_ok=True)
-    except ValueError as exc:
-        warning(name, f"{exc}此项未导入。")
-        return
+def _optional(name: str, cell) -> Effect:
+    if name in OPTIONAL_PARSERS:
+        return {name: OPTIONAL_PARSERS[name](cell)}, None, None
+    if name == "birth_date" and re.fullmatch(r"\d{4}年?", v.text(cell)):
+        # The year alone, as masked exports show it: checked against the ID
+        # number, which gives the whole date.
+        return {name: datetime.date(int(v.text(cell)[:4]), 1, 1)}, "year", None
+    parsed = v.parse_date(cell, month_ok=True)
     if parsed is None:
-        values[name] = None
         if name in MONTH_PRECISION_FIELDS:
-            values[f"{name}_precision"] = DatePrecision.DAY
-        return
+            return {name: None, f"{name}_precision": DatePrecision.DAY}, None, None
+        return {name: None}, None, None
     day, to_day = parsed
     if name in MONTH_PRECISION_FIELDS:
         exact = DatePrecision.DAY if to_day else DatePrecision.MONTH
-        values[name], values[f"{name}_precision"] = stored(day, exact), exact
-    else:
-        values[name] = day
-    precision[name] = to_day
+        return {name: stored(day, exact), f"{name}_precision": exact}, to_day, None
+    return {name: day}, to_day, None
 
 
 def _id_number(row, cell, precision, problem) -> None:
@@ -287,16 +339,23 @@ MAX_LENGTHS = {
 
 
 def _model_limits(values, problem) -> None:
-    for name, value in values.items():
-        if isinstance(value, str) and len(value) > MAX_LENGTHS.get(name, len(value)):
+    # A comprehension first: nearly every row passes, and this runs for each.
+    flagged = [
+        (name, value)
+        for name, value in values.items()
+        if (isinstance(value, str) and len(value) > MAX_LENGTHS.get(name, len(value)))
+        or isinstance(value, Decimal)
+    ]
+    for name, value in flagged:
+        if isinstance(value, str):
             problem(name, f"最多 {MAX_LENGTHS[name]} 个字符，这里有 {len(value)} 个。")
-        elif isinstance(value, Decimal):
-            field = Member._meta.get_field(name)
-            try:
-                field.run_validators(value)
-            except ValidationError:
-                places = field.decimal_places
-                problem(
-                    name,
-                    f"「{value}」超出范围：最多 {field.max_digits - places} 位整数、{places} 位小数。",
-                )
+            continue
+        field = Member._meta.get_field(name)
+        try:
+            field.run_validators(value)
+        except ValidationError:
+            places = field.decimal_places
+            problem(
+                name,
+                f"「{value}」超出范围：最多 {field.max_digits - places} 位整数、{places} 位小数。",
+            )

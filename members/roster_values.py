@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from django.db.models import TextChoices
+
 from branches.spreadsheets.cells import control_character_problem, is_blank, parse_date, text
 from members.choices import (
     ETHNIC_GROUPS,
@@ -64,17 +66,18 @@ def parse_bool(cell) -> bool:
 _LOOKUPS: dict[int, tuple[dict[str, str], str]] = {}
 
 
-def _choice(cell, choices, aliases: dict[str, str], what: str) -> str:
+def _choice(cell, choices: type[TextChoices], aliases: dict[str, str], what: str) -> str:
     value = text(cell).replace(" ", "")
     if not value:
         return ""
-    # Built once per value list: a 70,000-row file looks up every cell.
+    # Built once per value list: a 70,000-row file looks up every cell (and
+    # ``TextChoices.choices`` builds a new list each time it is read).
     key = id(aliases)
     if key not in _LOOKUPS:
         lookup = {**aliases}
-        for code, label in choices:
+        for code, label in choices.choices:
             lookup[label] = lookup[code] = code
-        _LOOKUPS[key] = lookup, "、".join(label for _, label in choices)
+        _LOOKUPS[key] = lookup, "、".join(label for _, label in choices.choices)
     lookup, names = _LOOKUPS[key]
     if value in lookup:
         return lookup[value]
@@ -86,7 +89,7 @@ CATEGORY_ALIASES = {"正式": MemberCategory.FULL, "预备": MemberCategory.PROB
 
 
 def parse_sex(cell) -> str:
-    return _choice(cell, Sex.choices, SEX_ALIASES, "性别")
+    return _choice(cell, Sex, SEX_ALIASES, "性别")
 
 
 def _described(value: str, lookup: dict[str, str]) -> tuple[str, str]:
@@ -124,7 +127,7 @@ def describe_occupation(cell) -> tuple[str, str]:
 
 
 def parse_category(cell) -> str:
-    return _choice(cell, MemberCategory.choices, CATEGORY_ALIASES, "人员类别")
+    return _choice(cell, MemberCategory, CATEGORY_ALIASES, "人员类别")
 
 
 PARTY_STATUS_ALIASES = {
@@ -155,7 +158,7 @@ def parse_party_status(cell) -> str:
             f"党籍状态「{value}」没有说明出党方式，"
             "请填写自行脱党除名、退党除名、劝而不退除名或开除党籍。"
         )
-    return _choice(cell, PartyStatus.choices, PARTY_STATUS_ALIASES, "党籍状态")
+    return _choice(cell, PartyStatus, PARTY_STATUS_ALIASES, "党籍状态")
 
 
 def parse_phone(cell) -> str:

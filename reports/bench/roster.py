@@ -20,7 +20,10 @@ def bench_tree_and_user(seed: int) -> User:
     """The city-scale tree (no members) and a superuser to import with."""
     if not Organization.objects.filter(kind=OrgKind.BRANCH).exists():
         builder = DemoBuilder(scale="city", seed=seed)
-        builder._branches_and_groups(builder._townships(builder.county()))
+        county = builder.county()
+        townships = builder._townships(county)
+        _committees, committee_branches = builder._committees(county, townships)
+        builder._branches_and_groups(townships, committee_branches)
     user, _ = User.objects.get_or_create(username="bench_import", defaults={"is_superuser": True})
     return user
 
