@@ -162,11 +162,11 @@ def test_it_renders_the_home_page_in_a_constant_number_of_queries(
 
     # 1 session, 2 user with its node, 3 the user's own permissions and 4 its
     # groups' permissions (does it log meetings?), 5 the township's live
-    # children, 6 paths of branches and groups and 7 members grouped by branch
-    # and group (the member counts), 8 the nodes counted by kind, 9 the user's
-    # groups (its role), 10-12 the session's new expiry (savepoint, update,
-    # release: idle timeout).
-    with django_assert_num_queries(12):
+    # children, 6 the members of the township and its children (one count per
+    # branch under them; no group is shown, so no group count), 7 the nodes
+    # counted by kind, 8 the user's groups (its role), 9-11 the session's new
+    # expiry (savepoint, update, release: idle timeout).
+    with django_assert_num_queries(11):
         response = client.get("/")
 
     assert response.status_code == 200
