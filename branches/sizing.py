@@ -75,27 +75,46 @@ def sizing_breaches(
     on = on or datetime.date.today()
     nodes = orgs.filter(
         kind__in=(OrgKind.BRANCH, OrgKind.GENERAL_BRANCH), dissolved_on__isnull=True
-    ).only("pk", "kind", "name", "path", "units_covered")
+    )
+    branches = nodes.filter(kind=OrgKind.BRANCH)
     if counts is None:
-        counts = _member_counts(nodes.filter(kind=OrgKind.BRANCH))
-    nodes = list(nodes.order_by("path"))
-    for node in nodes:
-        node.members, node.full = counts.get(node.pk, (0, 0))
-    posts = _committee_posts([n.pk for n in nodes if n.kind == OrgKind.BRANCH], on)
+        counts = _member_counts(branches)
+    # Plain rows, not model instances: a county checks some 1,700 branches and breaks
+    # few rules; only the organisations named in a breach are loaded as models.
+    rows = [
+        _Node(pk, kind, path, units_covered, *counts.get(pk, (0, 0)))
+        for pk, kind, path, units_covered in nodes.order_by("path").values_list(
+            "pk", "kind", "path", "units_covered"
+        )
+    ]
+    posts = _committee_posts(branches, on)
     # A general branch's members are those of its branches: rolled up by path.
     rolled: Counter[str] = Counter()
-    for node in nodes:
+    for node in rows:
         if node.kind == OrgKind.BRANCH:
             for prefix in path_prefixes(node.path):
                 rolled[prefix] += node.members
-    found: list[Breach] = []
-    for node in nodes:
+    found: list[tuple[_Node, str, str]] = []
+    for node in rows:
         if node.kind == OrgKind.GENERAL_BRANCH:
             found += _general_branch_breaches(node, rolled[node.path])
         else:
             found += _branch_breaches(node, posts.get(node.pk, {}))
-    attach_labels({b.org.pk: b.org for b in found}.values())
-    return found
+    named = Organization.objects.in_bulk({node.pk for node, _rule, _message in found})
+    attach_labels(named.values())
+    return [Breach(named[node.pk], rule, message) for node, rule, message in found]
+
+
+@dataclass(frozen=True)
+class _Node:
+    """A branch or general branch as the rules read it."""
+
+    pk: int
+    kind: str
+    path: str
+    units_covered: int | None
+    members: int
+    full: int
 
 
 def _member_counts(branches: QuerySet) -> dict[int, tuple[int, int]]:
@@ -114,14 +133,12 @@ def _member_counts(branches: QuerySet) -> dict[int, tuple[int, int]]:
     return {pk: (members, full) for pk, members, full in rows}
 
 
-def _committee_posts(branch_ids: list[int], on: datetime.date) -> dict[int, dict]:
+def _committee_posts(branches: QuerySet, on: datetime.date) -> dict[int, dict]:
     """Per branch: how many members sit on its committee on *on*, and with which titles."""
-    if not branch_ids:
-        return {}
     rows = (
         Post.objects.filter(
             Q(ended_on__isnull=True) | Q(ended_on__gte=on),
-            org_id__in=branch_ids,
+            org__in=branches.values("pk"),  # a subquery: no list of a county's branch ids
             title__in=COMMITTEE_TITLES,
             started_on__lte=on,
         )
@@ -137,25 +154,22 @@ def _committee_posts(branch_ids: list[int], on: datetime.date) -> dict[int, dict
                 ),
             ),
         )
-        .order_by()
     )
     return {row.pop("org_id"): row for row in rows}
 
 
-def _general_branch_breaches(node: Organization, members: int) -> list[Breach]:
+def _general_branch_breaches(node: _Node, members: int) -> list[tuple]:
     if members > GENERAL_BRANCH_UP_TO:
-        return [
-            Breach(node, "party_committee", f"党员{members}名，100名以上的一般应成立基层党委。")
-        ]
+        return [(node, "party_committee", f"党员{members}名，100名以上的一般应成立基层党委。")]
     return []
 
 
-def _branch_breaches(node: Organization, posts: dict) -> list[Breach]:
+def _branch_breaches(node: _Node, posts: dict) -> list[tuple]:
     found = []
     members, full = node.members, node.full
     if full < MIN_FULL_MEMBERS:
         found.append(
-            Breach(
+            (
                 node,
                 "min_full",
                 f"正式党员{full}名，党支部应有正式党员3名以上；不足的可与邻近单位成立联合党支部。",
@@ -163,17 +177,17 @@ def _branch_breaches(node: Organization, posts: dict) -> list[Breach]:
         )
     if members > GENERAL_BRANCH_UP_TO:
         found.append(
-            Breach(node, "split", f"党员{members}名，超过50名应分设；100名以上的一般成立基层党委。")
+            (node, "split", f"党员{members}名，超过50名应分设；100名以上的一般成立基层党委。")
         )
     elif members > MAX_BRANCH_MEMBERS:
         found.append(
-            Breach(node, "split", f"党员{members}名，超过50名应分设党支部，或经批准成立党总支。")
+            (node, "split", f"党员{members}名，超过50名应分设党支部，或经批准成立党总支。")
         )
     seats = posts.get("seats", 0)
     low, high = COMMITTEE_SIZE
     if full >= COMMITTEE_FROM_FULL and not low <= seats <= high:
         found.append(
-            Breach(
+            (
                 node,
                 "committee",
                 f"正式党员{full}名（7名以上），应设支部委员会，委员3至5名；现登记委员{seats}名。",
@@ -181,7 +195,7 @@ def _branch_breaches(node: Organization, posts: dict) -> list[Breach]:
         )
     elif full < COMMITTEE_FROM_FULL and (posts.get("members_only") or not posts.get("secretaries")):
         found.append(
-            Breach(
+            (
                 node,
                 "committee",
                 f"正式党员{full}名（不足7名），不设支部委员会，设书记1名，必要时设副书记1名；"
@@ -190,7 +204,7 @@ def _branch_breaches(node: Organization, posts: dict) -> list[Breach]:
         )
     if node.units_covered is not None and node.units_covered > MAX_JOINT_UNITS:
         found.append(
-            Breach(
+            (
                 node,
                 "joint_units",
                 f"联合党支部覆盖{node.units_covered}个单位，一般不超过5个。",

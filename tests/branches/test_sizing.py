@@ -171,8 +171,8 @@ def test_the_tree_page_checks_the_rules_in_a_constant_number_of_queries(
     _branches(tree, children)
     # session + user (2), permissions (2), unfounded and their labels (2), undecided (1;
     # none to label), sizing: member counts per branch, the branches, committee posts,
-    # labels (4), session save (3)
-    with django_assert_num_queries(14):
+    # the organisations named in a breach, their labels (5), session save (3)
+    with django_assert_num_queries(15):
         response = county_client.get(reverse("tree_import"))
     assert len(response.context["breaches"]) >= children
 
@@ -185,11 +185,12 @@ def test_the_county_overview_checks_the_rules_in_a_constant_number_of_queries(
     # session + user (2), permissions (2), node (1; a county has no breadcrumb above it),
     # children, live nodes (2), the kept member figures (1), none kept yet: counted,
     # stored, old rows dropped (3), the sizing rules' branches (their member counts are
-    # the figures'), committee posts and labels (3), session save (3)
+    # the figures'), committee posts, the organisations named in a breach and their
+    # labels (4), session save (3)
     url = reverse("reports:overview", args=[tree.county.pk])
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(18):
         response = county_client.get(url)
     assert len(response.context["breaches"]) >= children
-    with django_assert_num_queries(14):  # again: the figures are read, not counted
+    with django_assert_num_queries(15):  # again: the figures are read, not counted
         again = county_client.get(url)
     assert again.context["breaches"] == response.context["breaches"]

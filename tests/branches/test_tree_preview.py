@@ -204,10 +204,10 @@ def test_it_renders_the_tree_page_in_a_constant_number_of_queries(
 
     # 1 session, 2 user with its node, 3-4 permissions (own, groups'), 5 the nodes
     # without a 成立日期, 6 their ancestors for the labels, 7 the 待确定 nodes (none
-    # to label), 8-11 the sizing rules (member counts per branch, the branches,
-    # committee posts, labels: branches.sizing), 12-14 the session's new expiry
-    # (savepoint, update, release).
-    with django_assert_num_queries(14):
+    # to label), 8-12 the sizing rules (member counts per branch, the branches,
+    # committee posts, the organisations named in a breach, their labels:
+    # branches.sizing), 13-15 the session's new expiry (savepoint, update, release).
+    with django_assert_num_queries(15):
         page = client.get(reverse("tree_import"))
 
     assert page.context["unfounded_total"] == n + 5  # 甲镇党委 and its four nodes
