@@ -34,8 +34,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q
-from django.db.models.functions import Coalesce, TruncDate
+from django.db import connection
+from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q, Sum
+from django.db.models.functions import Coalesce, Substr, TruncDate
 from django.utils import timezone
 
 from activities.models import (
@@ -47,7 +48,8 @@ from activities.models import (
     Period,
 )
 from activities.periods import period_bounds
-from branches.models import Post, PostTitle
+from branches.models import Organization, Post, PostTitle
+from branches.paths import subtree_q
 
 COMMITTEE_TITLES = (
     PostTitle.SECRETARY,
@@ -407,3 +409,214 @@ def obligations_of(orgs: list, *, start: datetime.date, until: datetime.date, to
         has_committee=committee_terms(org_ids=org_ids, start=datetime.date(year, 1, 1), end=until),
         today=today,
     )
+
+
+# Counting in the database -------------------------------------------------------------
+#
+# At county level most organisations are plain: they existed all through the year so
+# far, so they owe every period of every rule of their kind, and what they met follows
+# from their packed count alone. The database counts them per (path prefix, kind,
+# packed count): a third of the 16,000 tally rows, and none of the 9,000 organisations,
+# to loop over here. The committee rule (which depends on posts held) and organisations
+# founded or dissolved during the year go through ``obligation_groups`` one by one.
+
+
+@dataclass
+class GroupedObligations:
+    """Obligations counted by path prefix: ``groups`` as ``obligation_groups`` returns
+    them (keyed by prefix), the number of closed spans missed per prefix, and the
+    [expected, present] attendance per prefix."""
+
+    groups: Counter
+    missed: Counter
+    attendance: dict[str, list[int]]
+
+
+def existed_throughout_q(spans, *, prefix: str = "") -> Q:
+    """Organisations that owe every span of every rule in *spans* by their dates:
+    founded (or entered, without a 成立日期) by the end of every rule's first span and
+    not dissolved before the start of its last."""
+    first_end = min(rule_spans[0].end for _rule, rule_spans in spans)
+    last_start = max(rule_spans[-1].start for _rule, rule_spans in spans)
+    entered_before = timezone.make_aware(
+        datetime.datetime.combine(first_end + datetime.timedelta(days=1), datetime.time())
+    )
+    return (
+        Q(**{f"{prefix}founded_on__lte": first_end})
+        | Q(**{f"{prefix}founded_on__isnull": True, f"{prefix}created_at__lt": entered_before})
+    ) & (
+        Q(**{f"{prefix}dissolved_on__isnull": True})
+        | Q(**{f"{prefix}dissolved_on__gte": last_start})
+    )
+
+
+def _plain_rows(queryset) -> list[tuple]:
+    """The rows of *queryset* as the database driver returns them: for thousands of rows
+    of integers and strings, Django's per-row conversion of aggregates (None to 0, which
+    cannot occur here) costs more than the query."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _met_of(rule: CadenceRule, rule_spans: list[Span], count: int) -> int:
+    return sum(
+        1 << i for i, span in enumerate(rule_spans) if unpack(count, span.shifts) >= rule.times
+    )
+
+
+def obligations_grouped_in_db(
+    *,
+    path: str,
+    width: int,
+    kinds: Iterable[str],
+    year: int,
+    until: datetime.date,
+    spans: list[tuple[CadenceRule, list[Span]]],
+    today: datetime.date,
+) -> GroupedObligations | None:
+    """The obligations of the organisations of *kinds* under *path*, counted per path
+    prefix of *width* characters, as ``obligation_groups`` with ``key`` the prefix
+    counts them, without the list of who missed what. None when a tally holds
+    meetings after *until* (a report dated before meetings it holds: then the year's
+    attendance sums are too much, and ``tallies`` must correct them one by one)."""
+    keep = (1 << MONTH_BITS * (until.month if until.year == year else 12)) - 1
+    plain = existed_throughout_q(spans)
+    subtree = subtree_q(path)
+    kinds = list(kinds)
+    by_db = [i for i, (rule, _s) in enumerate(spans) if rule.kind != ActivityKind.COMMITTEE]
+    rules_of: dict[tuple[str, str], list[int]] = {}  # (org kind, tally kind) → rule indexes
+    for index in by_db:
+        rule = spans[index][0]
+        rules_of.setdefault((rule.org_kind, rule.kind), []).append(index)
+    # Grouped by the packed counts themselves: organisations of a kind meet in a few
+    # hundred patterns. (Bits computed by the database, one CASE per span, made the
+    # query slower than this loop over its rows.)
+    rows = (
+        ActivityYearTally.objects.filter(
+            subtree_q(path, prefix="org__"),
+            existed_throughout_q(spans, prefix="org__"),
+            year=year,
+            org__kind__in=kinds,
+        )
+        .annotate(prefix=Substr("org__path", 1, width))
+        .values_list("prefix", "org__kind", "kind", "count_packed", "by_secretary_packed")
+        .annotate(n=Count("*"), expected=Sum("expected"), present=Sum("present"))
+        .order_by()
+    )
+    groups: Counter = Counter()
+    attendance: dict[str, list[int]] = {}
+    closed_of = [sum(1 << i for i, s in enumerate(rs) if s.closed) for _r, rs in spans]
+    every_of = [(1 << len(rs)) - 1 for _r, rs in spans]
+    met_memo: dict[tuple[int, int], int] = {}
+
+    def met_of(index: int, count: int) -> int:
+        met = met_memo.get((index, count))
+        if met is None:
+            met = met_memo[(index, count)] = _met_of(*spans[index], count)
+        return met
+
+    rows = _plain_rows(rows)
+    for prefix, org_kind, kind, count, secretary, n, expected, present in rows:
+        if count > keep:
+            return None
+        sums = attendance.get(prefix)
+        if sums is None:
+            sums = attendance[prefix] = [0, 0]
+        sums[0] += expected
+        sums[1] += present
+        for index in rules_of.get((org_kind, kind), ()):
+            met = met_of(index, secretary if spans[index][0].by_secretary else count)
+            groups[(prefix, index, every_of[index], met)] += n
+    # Plain organisations with no tally of a rule's kind met nothing (or what 0 meets).
+    with_tally: Counter = Counter()  # (prefix, rule index) → organisations with a tally
+    for (prefix, index, _owed, _met), n in groups.items():
+        with_tally[(prefix, index)] += n
+    plain_orgs = (
+        Organization.objects.filter(subtree, plain, kind__in=kinds)
+        .annotate(prefix=Substr("path", 1, width))
+        .values_list("prefix", "kind")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    for prefix, org_kind, n in _plain_rows(plain_orgs):
+        for index in by_db:
+            if spans[index][0].org_kind == org_kind:
+                none = n - with_tally[(prefix, index)]
+                if none:
+                    groups[(prefix, index, every_of[index], met_of(index, 0))] += none
+    # The committee rule, plain organisations one by one: whether a branch owes 支委会
+    # meetings depends on the posts it held.
+    committee_rules = [i for i in range(len(spans)) if i not in by_db]
+    if committee_rules:
+        asked = {spans[i][0].org_kind for i in committee_rules}
+        days_of = {i: [min(span.end, today) for span in spans[i][1]] for i in committee_rules}
+        first = min(days[0] for days in days_of.values())
+        last = max(days[-1] for days in days_of.values())
+        # Per branch, how many people held a committee post at some time this year and
+        # all through it: mostly a committee all year, or never one. Only the rest (a
+        # committee formed or dissolved during the year) is read post by post.
+        held = Post.objects.filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gt=datetime.date(year, 1, 1)),
+            subtree_q(path, prefix="org__"),
+            title__in=COMMITTEE_TITLES,
+            started_on__lte=until,
+            org__kind__in=asked,
+        )
+        throughout = Q(started_on__lte=first) & (Q(ended_on__isnull=True) | Q(ended_on__gt=last))
+        classes = {
+            org_id: (ever, always)
+            for org_id, ever, always in _plain_rows(
+                held.values_list("org_id")
+                .annotate(
+                    ever=Count("member_id", distinct=True),
+                    always=Count("member_id", distinct=True, filter=throughout),
+                )
+                .order_by()
+            )
+        }
+        mixed = [
+            org_id
+            for org_id, (ever, always) in classes.items()
+            if ever >= COMMITTEE_MIN_POSTS > always
+        ]
+        terms = committee_terms(org_ids=mixed, start=datetime.date(year, 1, 1), end=until)
+        orgs = (
+            Organization.objects.filter(subtree, plain, kind__in=asked)
+            .annotate(
+                tally=FilteredRelation(
+                    "activity_year_tallies",
+                    condition=Q(
+                        activity_year_tallies__year=year,
+                        activity_year_tallies__kind=ActivityKind.COMMITTEE,
+                    ),
+                )
+            )
+            .values_list(
+                "pk",
+                "kind",
+                Substr("path", 1, width),
+                Coalesce("tally__count_packed", 0),
+                Coalesce("tally__by_secretary_packed", 0),
+            )
+            .order_by()
+        )
+        for pk, org_kind, prefix, *packs in _plain_rows(orgs):
+            ever, always = classes.get(pk, (0, 0))
+            for index in committee_rules:
+                rule, rule_spans = spans[index]
+                if rule.org_kind != org_kind:
+                    continue
+                if always >= COMMITTEE_MIN_POSTS:
+                    owed = every_of[index]
+                elif ever < COMMITTEE_MIN_POSTS:
+                    owed = 0
+                else:
+                    owed = every_of[index] & terms.mask(pk, days_of[index])
+                count = packs[1 if rule.by_secretary else 0]
+                groups[(prefix, index, owed, met_of(index, count) & owed)] += 1
+    missed: Counter = Counter()
+    for (prefix, index, owed, met), n in groups.items():
+        missed[prefix] += n * (owed & ~met & closed_of[index]).bit_count()
+    return GroupedObligations(groups, missed, attendance)

@@ -23,8 +23,10 @@ from activities.cadence import (
     OPEN,
     SECRETARY_LESSON,
     committee_terms,
+    existed_throughout_q,
     governed_spans,
     obligation_groups,
+    obligations_grouped_in_db,
     owes_from_expression,
     period_state,
     requirement,
@@ -404,6 +406,10 @@ def summary_text(view: Overview) -> str:
 # --- 三会一课 compliance ------------------------------------------------------------
 
 MISSING_SHOWN = 300  # on the page; the export lists them all
+# Down to this depth (a county, or a city above it: thousands of organisations) the
+# compliance page lets the database count; below it (a township's few hundred) the
+# ten more queries cost more than the loop they save.
+GROUPED_UP_TO_DEPTH = 1
 
 
 @dataclass
@@ -575,6 +581,81 @@ def _spread(mask: int) -> int:
     return spread
 
 
+class _Counting:
+    """What the compliance report counts one organisation at a time: every organisation
+    for the export, and on the page only those the database cannot count in groups and
+    those whose gaps are named."""
+
+    FIELDS = ("pk", "path", "name", "kind", "owes_from", "dissolved_on")
+
+    def __init__(self, node, width, year, until, today, spans):
+        self.node, self.width, self.year, self.until = node, width, year, until
+        self.today, self.spans = today, spans
+
+    def orgs(self, where: Q | None = None) -> list:
+        return list(
+            Organization.objects.filter(
+                subtree_q(self.node.path), where or Q(), kind__in=MEETING_ORG_KINDS
+            )
+            .annotate(owes_from=owes_from_expression())
+            .values_list(*self.FIELDS, named=True)
+        )
+
+    def one_by_one(self, orgs: list, where: Q | None = None):
+        """``obligation_groups`` of *orgs* keyed by path prefix, their misses, and their
+        [expected, present] attendance per prefix. *where* (a Q on year tallies) selects
+        the tallies and posts of *orgs* without a list of ids (a county's thousands make
+        a slow query)."""
+        width = self.width
+        if where is None:
+            where = Q(org_id__in=[o.pk for o in orgs])
+        packed = tallies(where, year=self.year, until=self.until, on_time=False)
+        committees = committee_terms(
+            where=where & ~Q(org__kind=OrgKind.GROUP),  # groups have no committee
+            start=datetime.date(self.year, 1, 1),
+            end=self.until,
+        )
+        groups, misses = obligation_groups(
+            orgs,
+            spans=self.spans,
+            counts=packed.counts,
+            committees=committees,
+            today=self.today,
+            key=lambda org: org.path[:width],
+        )
+        attendance: dict[str, list[int]] = {}
+        for org in orgs:
+            got = packed.attendance.get(org.pk)
+            if got is not None:
+                sums = attendance.setdefault(org.path[:width], [0, 0])
+                sums[0] += got[0]
+                sums[1] += got[1]
+        return groups, misses, attendance
+
+    def first_missing(self, missed: Counter, *, limit: int) -> list[Missing]:
+        """The first *limit* gaps, by organisation path: *missed* counts them per path
+        prefix, so only the organisations under the first prefixes holding *limit* of
+        them are counted one by one."""
+        chosen, total = [], 0
+        for prefix in sorted(p for p, n in missed.items() if n):
+            if total >= limit:
+                break
+            chosen.append(prefix)
+            total += missed[prefix]
+        if not chosen:
+            return []
+        where, tallies_where = Q(), Q()
+        for prefix in chosen:
+            if len(prefix) < self.width:  # the node itself
+                where |= Q(path=prefix)
+                tallies_where |= Q(org__path=prefix)
+            else:
+                where |= subtree_q(prefix)
+                tallies_where |= subtree_q(prefix, prefix="org__")
+        _groups, misses, _attendance = self.one_by_one(self.orgs(where), tallies_where)
+        return _missing_listed(misses, self.spans, limit=limit)
+
+
 def compliance(
     *,
     node: Organization,
@@ -605,14 +686,7 @@ def compliance(
     all_kinds = list(REQUIREMENT_LABELS.items())
     index_of = {c.path: i for i, c in enumerate(children)}
     outside = len(children)  # the bucket of the node's own obligations
-    orgs = list(
-        Organization.objects.filter(subtree_q(node.path), kind__in=MEETING_ORG_KINDS)
-        .annotate(owes_from=owes_from_expression())
-        .values_list("pk", "path", "name", "kind", "owes_from", "dissolved_on", named=True)
-    )
-    bucket_of = {o.pk: index_of.get(o.path[:width], outside) for o in orgs}
     in_year = until.year == year
-    packed = tallies(subtree_q(node.path, prefix="org__"), year=year, until=until, on_time=False)
     spans = (
         governed_spans(
             CadenceRule.objects.all(), start=datetime.date(year, 1, 1), until=until, today=today
@@ -620,12 +694,44 @@ def compliance(
         if in_year
         else []
     )
-    committees = committee_terms(
-        # Groups have no committee.
-        where=subtree_q(node.path, prefix="org__") & ~Q(org__kind=OrgKind.GROUP),
-        start=datetime.date(year, 1, 1),
-        end=until,
-    )
+    counting = _Counting(node, width, year, until, today, spans)
+    grouped = None
+    if spans and missing_limit is not None and node.depth <= GROUPED_UP_TO_DEPTH:
+        # A county's page: most organisations counted by the database, only the first
+        # gaps named.
+        grouped = obligations_grouped_in_db(
+            path=node.path,
+            width=width,
+            kinds=MEETING_ORG_KINDS,
+            year=year,
+            until=until,
+            spans=spans,
+            today=today,
+        )
+    if grouped is None:
+        # The export (every gap named), a township's few hundred organisations, or a
+        # year without rules: one by one.
+        groups, misses, attendance = counting.one_by_one(
+            counting.orgs(), subtree_q(node.path, prefix="org__")
+        )
+        missing_count = sum(mask.bit_count() for _org, _index, mask in misses)
+        listed = _missing_listed(misses, spans, limit=missing_limit)
+    else:
+        groups, attendance = grouped.groups, grouped.attendance
+        missed = grouped.missed
+        # Organisations founded or dissolved during the year, one by one.
+        others = counting.orgs(~existed_throughout_q(spans))
+        if others:
+            more, misses, more_attendance = counting.one_by_one(others)
+            groups.update(more)
+            for org, _index, mask in misses:
+                missed[org.path[:width]] += mask.bit_count()
+            for prefix, (expected, present) in more_attendance.items():
+                sums = attendance.setdefault(prefix, [0, 0])
+                sums[0] += expected
+                sums[1] += present
+        missing_count = sum(missed.values())
+        listed = counting.first_missing(missed, limit=missing_limit)
     column_of = {m: (m - 1) // 3 if by == "quarter" else m - 1 for m in range(1, 13)}
     buckets = range(outside + 1)
     # Periods that ended, per [bucket][column where they end] and [bucket][kind] ...
@@ -638,20 +744,12 @@ def compliance(
     open_done, open_due = [0] * len(buckets), [0] * len(buckets)
     kind_open_done: list[Counter] = [Counter() for _ in buckets]
     kind_open_due: list[Counter] = [Counter() for _ in buckets]
-    groups, misses = obligation_groups(
-        orgs,
-        spans=spans,
-        counts=packed.counts,
-        committees=committees,
-        today=today,
-        key=lambda org: bucket_of[org.pk],
-    )
     # Sum the groups' span bits in lanes of one integer (LANE bits per span): a few
     # additions per group instead of one per span, then each lane read once.
     lanes: dict[tuple[int, int], list[int]] = {}
     closed_of = [sum(1 << i for i, s in enumerate(rs) if s.closed) for _r, rs in spans]
-    for (bucket, index, owed, met), n in groups.items():
-        closed = closed_of[index]
+    for (prefix, index, owed, met), n in groups.items():
+        bucket, closed = index_of.get(prefix, outside), closed_of[index]
         sums = lanes.get((bucket, index))
         if sums is None:
             sums = lanes[(bucket, index)] = [0, 0, 0, 0]
@@ -706,18 +804,15 @@ def compliance(
     own = row_for(node, [outside])
     own.label = f"{node.name}（本级）"
     total = row_for(node, buckets)
-    for org in orgs:
-        expected, present = packed.attendance.get(org.pk, (0, 0))
-        index = index_of.get(org.path[:width])
+    for prefix, (expected, present) in attendance.items():
+        index = index_of.get(prefix)
         for row in (total, own if index is None else rows[index]):
             row.expected += expected
             row.present += present
     if own.total.due or own.total.open_due or own.expected:
         rows.append(own)
     kinds = [(k, label) for k, label in all_kinds if total.kinds[k].due or total.kinds[k].open_due]
-    listed = _missing_listed(misses, spans, limit=missing_limit)
-    count = sum(mask.bit_count() for _org, _index, mask in misses)
-    return Compliance(node, year, by, columns, kinds, total, rows, listed, count)
+    return Compliance(node, year, by, columns, kinds, total, rows, listed, missing_count)
 
 
 def _missing_listed(misses: list[tuple], spans, *, limit: int | None) -> list[Missing]:

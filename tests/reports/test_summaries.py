@@ -40,7 +40,7 @@ from members.models import Member
 from members.services import member_leave, member_transfer, member_update, roster_commit
 from reports import selectors
 from reports.models import MemberFigures
-from tests.factories import MemberFactory
+from tests.factories import BranchFactory, GroupFactory, MemberFactory
 from tests.helpers import clerk_of, log_meeting
 from tests.members.roster_helpers import HEADER, id_number, plan
 
@@ -309,3 +309,59 @@ def test_a_roster_import_brings_the_kept_figures_up_to_date(busy_tree, clerk_a):
     assert after[tree.county.pk][0]["total"] == kept[tree.county.pk][0]["total"] + 2
     MemberFigures.objects.all().delete()
     assert _figures(tree, today) == after
+
+
+def _compliance_figures(data):
+    """Everything the compliance page shows but the list of gaps."""
+
+    def cell(c):
+        return (c.done, c.due, c.open_done, c.open_due, c.state)
+
+    return [
+        (
+            row.org.pk,
+            row.label,
+            [cell(c) for c in row.cells],
+            {kind: cell(c) for kind, c in row.kinds.items()},
+            cell(row.total),
+            row.expected,
+            row.present,
+        )
+        for row in [*data.children, data.total]
+    ] + [data.kinds, data.missing_count]
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_the_page_counted_by_the_database_equals_the_export_counted_one_by_one(busy_tree, seed):
+    """The page counts plain organisations in the database and names only the first
+    gaps; the export counts every organisation one by one: the same figures, and the
+    page's gaps are the export's first ones. Organisations founded, entered or given a
+    committee during the year, and dissolved ones, are among them."""
+    tree = busy_tree
+    tree.group_b2.founded_on = datetime.date(2026, 3, 15)
+    tree.group_b2.save()
+    late = GroupFactory(
+        parent=tree.village_b, created_at=timezone.make_aware(datetime.datetime(2026, 4, 10, 9))
+    )
+    clerk = clerk_of(tree.county)
+    log_meeting(
+        org=late, kind=ActivityKind.GROUP_MEETING, held_on=datetime.date(2026, 5, 6), by=clerk
+    )
+    formed = BranchFactory(parent=tree.township_b)
+    for member, title in zip(
+        MemberFactory.create_batch(3, branch=formed),
+        (PostTitle.SECRETARY, PostTitle.ORGANIZATION, PostTitle.PUBLICITY),
+        strict=True,
+    ):
+        post_assign(org=formed, member=member, title=title, started_on=datetime.date(2026, 5, 1))
+    log_meeting(
+        org=formed, kind=ActivityKind.COMMITTEE, held_on=datetime.date(2026, 6, 3), by=clerk
+    )
+    Edits(tree, seed).run(EDITS)
+
+    for node, by in ((tree.county, "month"), (tree.township_b, "quarter")):
+        page = selectors.compliance(node=node, year=YEAR, today=TODAY, by=by, missing_limit=4)
+        export = selectors.compliance(node=node, year=YEAR, today=TODAY, by=by)
+        assert page.missing_count > 4
+        assert _compliance_figures(page) == _compliance_figures(export)
+        assert page.missing == export.missing[:4]
