@@ -52,21 +52,26 @@ def back_to_latest_afterwards():
 
 
 def pytest_collection_modifyitems(config, items):
-    """Deselect (not skip) the tests that only make sense on the other database.
+    """Deselect (not skip) the tests that only make sense on the other database, and
+    run once, on PostgreSQL, those that do not depend on the database.
 
     Row locks, concurrent writers and PostgreSQL's own errors cannot be shown on
     SQLite, nor SQLite's locking settings on PostgreSQL: those tests carry the
     ``postgres`` or ``sqlite`` marker and leave the other run's count rather
-    than show as skipped.
+    than show as skipped. The browser journeys (``e2e``) and the site-wide walks
+    that check words, personal data, scope and permissions (``walk``) exercise
+    the same Python on both databases and are most of a run's time: they run on
+    PostgreSQL, the production database. (The hostile-parameter walk is not one
+    of them: it walks what each database refuses on both.)
     """
     from django.conf import settings
 
-    other = (
-        "sqlite" if settings.DATABASES["default"]["ENGINE"].endswith("postgresql") else "postgres"
-    )
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    others = ("sqlite",) if on_postgres else ("postgres", "e2e", "walk")
     keep, dropped = [], []
     for item in items:
-        (dropped if item.get_closest_marker(other) else keep).append(item)
+        other = any(item.get_closest_marker(name) for name in others)
+        (dropped if other else keep).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
@@ -77,6 +82,14 @@ def fast_password_hashing(settings):
     # PBKDF2 is slow on purpose: about 0.4 s for every account a fixture makes.
     # The tests check who may log in, not the hash (cookiecutter-django does the same).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def static_files_looked_up_when_asked(settings):
+    # WhiteNoise reads the whole of STATIC_ROOT (once collected: 550 files) each time
+    # its middleware is loaded, which a test client does once: about 0.1 s a test.
+    # Looking a file up when it is asked for serves the same files without the scan.
+    settings.WHITENOISE_AUTOREFRESH = True
 
 
 @dataclass(frozen=True)

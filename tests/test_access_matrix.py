@@ -25,6 +25,9 @@ from tests.urlwalk import (  # noqa: F401  (re-exported for the other site walks
     urls_for,
 )
 
+# Database-independent: run on PostgreSQL only (tests/conftest.py).
+pytestmark = pytest.mark.walk
+
 ROUTES = routes()
 
 

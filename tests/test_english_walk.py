@@ -31,6 +31,9 @@ from django.urls import get_resolver, reverse
 from tests.factories import UserFactory
 from tests.urlwalk import page_urls
 
+# Database-independent: run on PostgreSQL only (tests/conftest.py).
+pytestmark = pytest.mark.walk
+
 # A token of letters, digits and underscores holding two Latin letters in a row
 # ("Search", "md5", "clerk_a"); single letters are organisation codes ("A-V").
 WORD = re.compile(r"[A-Za-z0-9_]*[A-Za-z]{2}[A-Za-z0-9_]*")

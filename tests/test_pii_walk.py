@@ -20,6 +20,9 @@ from members.models import Member
 from tests.factories import UserFactory
 from tests.urlwalk import LANDLINE, MOBILE, OLD_MOBILE, build_world, page_urls
 
+# Database-independent: run on PostgreSQL only (tests/conftest.py).
+pytestmark = pytest.mark.walk
+
 
 @pytest.fixture
 def no_pii_user(tree):

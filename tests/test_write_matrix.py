@@ -60,7 +60,8 @@ from tests.members.roster_helpers import HEADER, csv_bytes, id_number
 from tests.urlwalk import _walk, declared, model_admin_of
 
 # The tree, cast and township A's objects are built once for the module (tests/conftest.py).
-pytestmark = pytest.mark.usefixtures("shared_world", "module_objects")
+# Database-independent: run on PostgreSQL only (tests/conftest.py).
+pytestmark = [pytest.mark.walk, pytest.mark.usefixtures("shared_world", "module_objects")]
 
 DAY = datetime.timedelta(days=1)
 ROLES = ["county_user", "clerk_a", "secretary_a", "admin_role_user"]
