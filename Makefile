@@ -1,5 +1,8 @@
 # 党建台账 – the two commands a newcomer needs are `make run` and `make test`.
-PYTHON ?= python3.11
+# Debian's python3.11 when the machine has it: built with profile-guided and
+# link-time optimisation, it runs the test suite a tenth faster than a default
+# build from source (as pyenv's is).
+PYTHON ?= $(or $(wildcard /usr/bin/python3.11),python3.11)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed

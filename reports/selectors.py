@@ -664,12 +664,17 @@ def compliance(
     by: str,
     missing_limit: int | None = None,
 ) -> Compliance:
-    """Done / due per child, column (month or quarter) and kind for *year*: five queries.
+    """Done / due per child, column (month or quarter) and kind for *year*: five queries
+    below a county, eleven to fourteen for a county's page.
 
     Children, the branches and groups under *node*, their year tallies (one
     row per organisation and kind), the committee posts and the cadence rules;
     what each organisation owes comes from ``activities.cadence``, as on the
-    worklist, counted in groups of organisations that owe and met alike.
+    worklist, counted in groups of organisations that owe and met alike. On a
+    county's page (thousands of organisations) the database counts those that
+    existed all year per child and packed count (``obligations_grouped_in_db``),
+    and only the rest and the organisations whose gaps are listed are read one
+    by one.
     An obligation counts once its period has ended (``activities.cadence``:
     the same rule as the worklist and the group ranking) and sits in the
     column where its period ends; "missing" is such a period without the

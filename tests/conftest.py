@@ -27,6 +27,7 @@ from django.test import Client
 from branches.models import BranchCategory, Organization, OrgKind, User
 from branches.paths import PATH_STEP, path_segment
 from branches.roles import Role
+from config.gc import tune as tune_gc
 from tests.factories import (
     ENTERED_AT,
     UserFactory,
@@ -42,6 +43,12 @@ def pytest_configure(config):
     Path(settings.BASE_DIR, "var").mkdir(exist_ok=True)
     # WhiteNoise looks for collected static files there, and warns when it is missing.
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+
+def pytest_collection_finish(session):
+    # As the served app does (config/gc.py): the collector's passes over everything
+    # Django and the collected tests hold were a tenth of a run's time.
+    tune_gc()
 
 
 @pytest.fixture
