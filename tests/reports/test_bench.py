@@ -9,6 +9,8 @@ from reports.bench.pages import EXPORTS, PAGE_MS, PAGES, REPORT_MS
 pytestmark = pytest.mark.django_db
 
 
+# Seeds the demo and opens every registered page: a walk, run on PostgreSQL only.
+@pytest.mark.walk
 def test_it_seeds_an_empty_database_and_reports_every_registered_page():
     out = io.StringIO()
     call_command("bench", scale="small", repeat=1, stdout=out)
