@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make loadtest`: Locust against `make serve` on 127.0.0.1 with the city-scale demo.
-#   USERS (default 50) concurrent people, DURATION (default 3m), PORT (default 8000).
+#   USERS (default 50) concurrent people arriving SPAWN_RATE (default 2) a second
+#   (200 logins at once would be a minute of PBKDF2 on both cores), DURATION
+#   (default 5m), PORT (default 8000).
 # Starts `make serve` itself when nothing answers on the port (DATABASE_URL must
 # point at a PostgreSQL database it may fill with the demo), seeding the
 # city-scale demo first when the database is empty; stops what it started.
@@ -25,5 +27,5 @@ fi
 # Locust's own summary table goes to stderr; the lines it prints at the end
 # (one per journey step, then `load: …`) are what this command reports.
 .venv/bin/locust -f config/load/locustfile.py --headless --only-summary \
-  --users "${USERS:-50}" --spawn-rate "${SPAWN_RATE:-10}" --run-time "${DURATION:-3m}" \
+  --users "${USERS:-50}" --spawn-rate "${SPAWN_RATE:-2}" --run-time "${DURATION:-5m}" \
   --stop-timeout 10 2>var/loadtest-locust.log
