@@ -57,6 +57,7 @@ from branches.scoping import scoped_view
 from branches.selectors import visible_node
 from branches.writes import write_permission
 from members.models import Member
+from members.selectors import transfer_work
 
 
 @require_GET
@@ -78,7 +79,8 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
     if root is None or root.kind in (OrgKind.CITY, OrgKind.COUNTY):
         context = {"root": root, "pickable": pickable.filter(county_unit_q())}
         return render(request, "activities/worklist_pick.html", context)
-    work = worklist(user=request.user, root=root, today=timezone.localdate())
+    today = timezone.localdate()
+    work = worklist(user=request.user, root=root, today=today)
     # A township's gaps run to hundreds of lines: the first ones unless asked for all.
     limit = None if request.GET.get("gaps") == "all" else GAPS_SHOWN
     gap_lines, gap_line_count = worklist_gap_lines(work, limit=limit)
@@ -89,6 +91,11 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
         "root": root,
         "pickable": pickable,
         "can_log": request.user.has_perm("activities.add_activity"),
+        "transfers": (
+            transfer_work(user=request.user, root=root, today=today)
+            if request.user.has_perm("members.view_transfer")
+            else None
+        ),
     }
     return render(request, "activities/worklist.html", context)
 

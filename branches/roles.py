@@ -12,6 +12,7 @@ READ = [
     "branches.view_post",
     "members.view_member",
     "members.view_membership",
+    "members.view_transfer",
 ]
 EDIT_TREE = [
     "branches.add_organization",
@@ -22,6 +23,8 @@ EDIT_TREE = [
 ]
 EDIT_MEMBERS = ["members.add_member", "members.change_member"]
 IMPORT_MEMBERS = ["members.import_member"]
+# Issuing and receiving 组织关系介绍信 (members.Transfer): the clerks' daily work.
+TRANSFER_MEMBERS = ["members.add_transfer", "members.change_transfer"]
 VIEW_PII = ["members.view_pii"]
 MANAGE_ACCOUNTS = [
     "branches.view_user",
@@ -40,11 +43,12 @@ class Role(models.TextChoices):
 
 DEFAULT_GRANTS: dict[str, list[str]] = {
     Role.COUNTY: READ + EDIT_TREE + VIEW_PII + MANAGE_ACCOUNTS,
-    Role.CLERK: READ + EDIT_MEMBERS + IMPORT_MEMBERS + VIEW_PII,
+    Role.CLERK: READ + EDIT_MEMBERS + TRANSFER_MEMBERS + IMPORT_MEMBERS + VIEW_PII,
     Role.SECRETARY: READ,
     Role.ADMIN: READ
     + EDIT_TREE
     + EDIT_MEMBERS
+    + TRANSFER_MEMBERS
     + IMPORT_MEMBERS
     + VIEW_PII
     + MANAGE_ACCOUNTS

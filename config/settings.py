@@ -262,3 +262,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
 }
+
+# 组织关系介绍信: how many months a letter stays valid from the day it is issued
+# (usually three); open letters past it are listed on the worklist.
+TRANSFER_LETTER_VALID_MONTHS = env.int("TRANSFER_LETTER_VALID_MONTHS", default=3)

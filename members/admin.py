@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
@@ -15,7 +16,7 @@ from branches.paths import subtree_q
 from branches.scoped_admin import AuditedAdmin, ReadOnlyMixin, ScopedAdmin, ScopedTabularInline
 from members import pii, services
 from members.idcard import IdNumberError, clean_id_text, parse_id_number
-from members.models import Member, Membership, PiiAccess, needs_review_q
+from members.models import Member, Membership, PiiAccess, Transfer, needs_review_q
 from members.resources import MemberResource
 
 # Without view_pii each personal-data field is replaced by its masked display.
@@ -131,8 +132,44 @@ class PiiAccessAdmin(ReadOnlyMixin, ScopedAdmin):
     list_filter = ["action"]
 
 
+@admin.register(Transfer)
+class TransferAdmin(ReadOnlyMixin, ScopedAdmin):
+    # Issued, received and closed on the clerk's pages (members.views), through the services.
+    list_display = [
+        "member",
+        "kind",
+        "state",
+        "from_branch",
+        "to_org",
+        "to_branch",
+        "letter_number",
+        "letter_date",
+        "valid_until",
+    ]
+    list_select_related = ["member", "from_branch", "to_org", "to_branch"]
+    list_filter = ["state", "kind"]
+    search_fields = ["member__name", "letter_number"]
+
+    def view_on_site(self, obj):
+        return reverse("members:transfer_detail", args=[obj.pk])
+
+
+class MemberAdminForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        # A member with an open 介绍信 moves only by its receipt (members.services).
+        moved = {"branch", "group"} & set(self.changed_data)
+        if self.instance.pk and moved and self.instance.transfers.open().exists():
+            raise forms.ValidationError(
+                "该党员正在转出（介绍信未办结），不能直接修改所在党支部或党小组；"
+                "请在组织关系转接中接收或退回。"
+            )
+        return cleaned
+
+
 @admin.register(Member)
 class MemberAdmin(AuditedAdmin):
+    form = MemberAdminForm
     resource_classes = [MemberResource]
     # The member list keeps its own object tools (roster import and export).
     change_list_template = "admin/members/member/change_list.html"
@@ -165,7 +202,13 @@ class MemberAdmin(AuditedAdmin):
     list_per_page = 50
     inlines = [MembershipInline]
     # Leaving the roster closes the membership row: only members.services may do it.
-    readonly_fields = ["roster_status", "left_on", "left_reason", "attendance_link"]
+    readonly_fields = [
+        "roster_status",
+        "left_on",
+        "left_reason",
+        "transfer_link",
+        "attendance_link",
+    ]
     fieldsets = [
         (
             "基本信息",
@@ -196,6 +239,7 @@ class MemberAdmin(AuditedAdmin):
                     "roster_status",
                     "left_on",
                     "left_reason",
+                    "transfer_link",
                     "attendance_link",
                 ]
             },
@@ -308,6 +352,24 @@ class MemberAdmin(AuditedAdmin):
             return "—"
         url = reverse("activities:member_attendance", args=[obj.pk])
         return format_html('<a href="{}">查看本年度出席明细与出席率</a>', url)
+
+    @admin.display(description="组织关系转接")
+    def transfer_link(self, obj):
+        if obj.pk is None:
+            return "—"
+        open_letter = obj.transfers.open().first()
+        if open_letter is not None:
+            url = reverse("members:transfer_detail", args=[open_letter.pk])
+            return format_html(
+                '转出中：<a href="{}">介绍信 {}（{}）</a>',
+                url,
+                open_letter.letter_number,
+                open_letter.destination,
+            )
+        if obj.roster_status != "active":
+            return "—"
+        url = reverse("members:transfer_issue", args=[obj.pk])
+        return format_html('<a href="{}">开具组织关系介绍信</a>', url)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

@@ -9,14 +9,16 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
 from branches.audit import acting_as
-from branches.models import Organization
+from branches.models import Organization, OrgKind
 from members.choices import MembershipReason, PartyStatus, RosterStatus
-from members.models import Member, Membership, PiiAccess
+from members.dates import months_later
+from members.models import Member, Membership, PiiAccess, Transfer
 from members.roster_plan import (
     KEEP_WHEN_BLANK,
     Plan,
@@ -96,7 +98,9 @@ def move_reason(*, old_branch_id: int, new_branch_id: int) -> str:
 
 
 @transaction.atomic
-def members_move(*, moves: list[Move], on: datetime.date, note: str = "") -> list[Membership]:
+def members_move(
+    *, moves: list[Move], on: datetime.date, note: str = "", letter: Transfer | None = None
+) -> list[Membership]:
     """Move members to new places from date *on*: the one way a member's place changes.
 
     Each open membership row ends on *on* and the next starts that day, with
@@ -104,12 +108,13 @@ def members_move(*, moves: list[Move], on: datetime.date, note: str = "") -> lis
     follow. In bulk (a roster import moves thousands): a few queries whatever
     the number. Nothing is written when any move is refused (a member not on
     the roster, the same place, a date before the open row, a group outside
-    its branch); the ``ValidationError`` names each.
+    its branch, a member with an open 介绍信 other than *letter*, the one being
+    received); the ``ValidationError`` names each.
     """
     pks = [m.member.pk for m in moves]
     members = {m.pk: m for m in Member.objects.select_for_update().filter(pk__in=pks)}
     current = {r.member_id: r for r in Membership.objects.open().filter(member_id__in=pks)}
-    _check_moves(moves, members, current, on)
+    _check_moves(moves, members, current, on, letter)
     now, opened = timezone.now(), []
     for move in moves:
         member, row = members[move.member.pk], current[move.member.pk]
@@ -131,12 +136,18 @@ def members_move(*, moves: list[Move], on: datetime.date, note: str = "") -> lis
     return Membership.objects.bulk_create(opened)
 
 
-def _check_moves(moves, members, current, on) -> None:
+def _check_moves(moves, members, current, on, letter) -> None:
     groups = dict(
         Organization.objects.filter(pk__in={m.group_id for m in moves} - {None}).values_list(
             "pk", "parent_id"
         )
     )
+    # A member with an open letter moves only by its receipt (transfer_receive closes
+    # the letter first): a second move would leave the letter pointing elsewhere.
+    letters = Transfer.objects.open().filter(member_id__in=[m.member.pk for m in moves])
+    if letter is not None:
+        letters = letters.exclude(pk=letter.pk)
+    in_transit = set(letters.values_list("member_id", flat=True))
     errors = []
     for move in moves:
         member, row = members[move.member.pk], current.get(move.member.pk)
@@ -148,6 +159,8 @@ def _check_moves(moves, members, current, on) -> None:
             errors.append(f"转接日期不能早于当前组织关系的起始日期 {row.started_on}。")
         elif move.group_id is not None and groups.get(move.group_id) != move.branch_id:
             errors.append(f"{member.name}：党小组不在所转入的党支部内。")
+        elif member.pk in in_transit:
+            errors.append(f"{member.name}正在转出（介绍信未办结），请在组织关系转接中接收或退回。")
     if errors:
         raise ValidationError(errors)
 
@@ -184,6 +197,222 @@ def member_leave(*, member: Member, status: str, on: datetime.date, reason: str)
     member.full_clean()
     member.save()
     return member
+
+
+# --- 组织关系转接 ----------------------------------------------------------------
+
+
+def letter_valid_until(letter_date: datetime.date) -> datetime.date:
+    """The last day a 介绍信 issued on *letter_date* is valid (``TRANSFER_LETTER_VALID_MONTHS``)."""
+    return months_later(letter_date, settings.TRANSFER_LETTER_VALID_MONTHS)
+
+
+def _first_of_month(day: datetime.date | None) -> datetime.date | None:
+    return day.replace(day=1) if day else None
+
+
+@transaction.atomic
+def transfer_issue(
+    *,
+    member: Member,
+    kind: str,
+    letter_number: str,
+    letter_date: datetime.date,
+    user,
+    to_org: Organization | None = None,
+    outside_org: str = "",
+    outside_place: str = "",
+    dues_paid_until: datetime.date | None = None,
+    note: str = "",
+) -> Transfer:
+    """Issue a 介绍信 for *member*: to a node of the county (县内) or out of it (县外).
+
+    The member stays where they are, marked 转出中, until the receipt
+    (``transfer_receive``). Refused with a ``ValidationError`` naming the
+    field: a member not on the roster or with a letter still open, a
+    destination that is not a live organisation above a group (or the
+    member's own branch), a letter dated in the future or before the
+    member's current membership began.
+    """
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    errors: dict[str, str] = {}
+    if member.roster_status != RosterStatus.ACTIVE:
+        errors["member"] = f"{member.name}已不在册，不能开具组织关系介绍信。"
+    elif member.transfers.open().exists():
+        errors["member"] = f"{member.name}已有一封未办结的组织关系介绍信，请先办结或退回。"
+    if kind == Transfer.Kind.WITHIN:
+        if to_org is None or not to_org.is_live or to_org.kind == OrgKind.GROUP:
+            errors["to_org"] = "请选择县内接收的党组织（乡镇党委、党委、党总支或党支部）。"
+        elif to_org.pk == member.branch_id:
+            errors["to_org"] = "接收党组织就是该党员现在的党支部。"
+        outside_org = outside_place = ""
+    elif kind == Transfer.Kind.OUT:
+        if not outside_org.strip():
+            errors["outside_org"] = "转出县外须填写接收党组织名称。"
+        to_org = None
+    else:
+        raise ValueError(f"not a kind of letter one issues: {kind}")
+    today = timezone.localdate()
+    if letter_date > today:
+        errors["letter_date"] = "开具日期不能晚于今天。"
+    elif letter_date < member.memberships.open().get().started_on:
+        errors["letter_date"] = "开具日期不能早于该党员现在组织关系的起始日期。"
+    if not letter_number.strip():
+        errors["letter_number"] = "请填写介绍信编号。"
+    if errors:
+        raise ValidationError(errors)
+    transfer = Transfer(
+        member=member,
+        kind=kind,
+        from_branch_id=member.branch_id,
+        to_org=to_org,
+        outside_org=outside_org.strip(),
+        outside_place=outside_place.strip(),
+        letter_number=letter_number.strip(),
+        letter_date=letter_date,
+        valid_until=letter_valid_until(letter_date),
+        dues_paid_until=_first_of_month(dues_paid_until),
+        note=note,
+        issued_by=user,
+    )
+    transfer.full_clean()
+    transfer.save()
+    return transfer
+
+
+@transaction.atomic
+def transfer_receive(
+    *,
+    transfer: Transfer,
+    on: datetime.date,
+    user,
+    branch: Organization | None = None,
+    group: Organization | None = None,
+) -> Transfer:
+    """Record that a letter was received on *on*.
+
+    Inside the county: the receiving side picks the *branch* (and *group*)
+    under the letter's organisation, and the member moves there on *on*
+    through ``members_move``. Out of the county: the 回执 came back, and the
+    member leaves the roster (转出) on *on*.
+    """
+    transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
+    _check_open(transfer, on)
+    if transfer.kind == Transfer.Kind.WITHIN:
+        _check_receiving_branch(transfer, branch, group)
+        members_move(
+            moves=[Move(transfer.member, branch.pk, group.pk if group else None)],
+            on=on,
+            note=f"组织关系介绍信 {transfer.letter_number}",
+            letter=transfer,
+        )
+        transfer.to_branch = branch
+    else:
+        member_leave(
+            member=transfer.member,
+            status=RosterStatus.TRANSFERRED_OUT,
+            on=on,
+            reason=f"转至{transfer.destination}（介绍信 {transfer.letter_number}）",
+        )
+    transfer.state, transfer.received_on, transfer.received_by = Transfer.State.RECEIVED, on, user
+    transfer.save()
+    return transfer
+
+
+def _check_open(transfer: Transfer, on: datetime.date) -> None:
+    if transfer.state != Transfer.State.ISSUED:
+        raise ValidationError(f"这封介绍信已{transfer.get_state_display()[1:]}，不能再办理。")
+    if on > timezone.localdate():
+        raise ValidationError({"on": "日期不能晚于今天。"})
+    if on < transfer.letter_date:
+        raise ValidationError({"on": f"日期不能早于介绍信开具日期 {transfer.letter_date}。"})
+
+
+def _check_receiving_branch(transfer, branch, group) -> None:
+    if branch is None or branch.kind != OrgKind.BRANCH or not branch.is_live:
+        raise ValidationError({"branch": "请选择接收的党支部。"})
+    if not branch.path.startswith(transfer.to_org.path):
+        raise ValidationError({"branch": f"「{branch.name}」不在「{transfer.to_org.name}」之下。"})
+    if group is not None and group.parent_id != branch.pk:
+        raise ValidationError({"group": f"党小组「{group.name}」不在「{branch.name}」内。"})
+
+
+@transaction.atomic
+def transfer_close(
+    *, transfer: Transfer, state: str, on: datetime.date, reason: str, user
+) -> Transfer:
+    """End an open letter without a move: 退回 (with the reason) or 过期 (past its validity).
+
+    The member stays where they were; a new letter may be issued.
+    """
+    transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
+    _check_open(transfer, on)
+    if state == Transfer.State.EXPIRED and on <= transfer.valid_until:
+        raise ValidationError({"on": f"介绍信有效期至 {transfer.valid_until}，尚未过期。"})
+    if state == Transfer.State.RETURNED and not reason.strip():
+        raise ValidationError({"reason": "退回须填写原因。"})
+    if state not in (Transfer.State.RETURNED, Transfer.State.EXPIRED):
+        raise ValueError(f"not a closing state: {state}")
+    with acting_as(user, reason.strip()):
+        transfer.state, transfer.closed_on = state, on
+        transfer.close_reason = reason.strip() or "超过有效期未办理"
+        transfer.save()
+    return transfer
+
+
+@transaction.atomic
+def transfer_arrive(
+    *,
+    user,
+    branch: Organization,
+    group: Organization | None,
+    on: datetime.date,
+    outside_org: str,
+    outside_place: str,
+    letter_number: str,
+    letter_date: datetime.date,
+    dues_paid_until: datetime.date | None = None,
+    note: str = "",
+    **member_fields: Any,
+) -> Transfer:
+    """A member arriving from outside the county with a 介绍信: on the roster from *on*."""
+    errors = {}
+    if not outside_org.strip():
+        errors["outside_org"] = "请填写原党组织名称。"
+    if not letter_number.strip():
+        errors["letter_number"] = "请填写介绍信编号。"
+    if on > timezone.localdate():
+        errors["on"] = "接收日期不能晚于今天。"
+    elif on < letter_date:
+        errors["on"] = f"接收日期不能早于介绍信开具日期 {letter_date}。"
+    if errors:
+        raise ValidationError(errors)
+    member = member_create(
+        branch=branch,
+        group=group,
+        started_on=on,
+        start_reason=MembershipReason.TRANSFER_IN,
+        **member_fields,
+    )
+    transfer = Transfer(
+        member=member,
+        kind=Transfer.Kind.IN,
+        state=Transfer.State.RECEIVED,
+        to_branch=branch,
+        outside_org=outside_org.strip(),
+        outside_place=outside_place.strip(),
+        letter_number=letter_number.strip(),
+        letter_date=letter_date,
+        valid_until=letter_valid_until(letter_date),
+        dues_paid_until=_first_of_month(dues_paid_until),
+        received_on=on,
+        received_by=user,
+        issued_by=user,
+        note=note,
+    )
+    transfer.full_clean()
+    transfer.save()
+    return transfer
 
 
 def pii_access_record(*, user, action: str, member: Member | None = None, detail: str = ""):

@@ -14,4 +14,11 @@ urlpatterns = [
     path("import/<int:pk>/rejected/", views.import_rejected, name="import_rejected"),
     path("import/<int:pk>/retry/", views.import_retry, name="import_retry"),
     path("export/", views.roster_export, name="roster_export"),
+    path("transfers/", views.transfer_list, name="transfer_list"),
+    path("transfers/arrive/", views.transfer_arrive, name="transfer_arrive"),
+    path("<int:member_id>/transfer/", views.transfer_issue, name="transfer_issue"),
+    path("transfers/<int:pk>/", views.transfer_detail, name="transfer_detail"),
+    path("transfers/<int:pk>/receive/", views.transfer_receive, name="transfer_receive"),
+    path("transfers/<int:pk>/close/", views.transfer_close, name="transfer_close"),
+    path("transfers/<int:pk>/letter/", views.transfer_letter, name="transfer_letter"),
 ]

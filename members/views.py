@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from branches import params
 from branches.missing import nodes_choose, planned, who_may_create
 from branches.models import PICKABLE_CATEGORIES
 from branches.scoping import scoped_view
@@ -16,8 +19,8 @@ from branches.spreadsheets.forms import SpreadsheetUploadForm
 from branches.spreadsheets.writing import attachment, table_xlsx, xlsx_response
 from branches.uploads import UploadGone, upload_read
 from branches.writes import write_permission
-from members import import_runs, services
-from members.models import ImportRun, Member, PiiAccess
+from members import forms, import_runs, selectors, services
+from members.models import ImportRun, Member, PiiAccess, Transfer
 from members.retention import PURGED_MESSAGE
 from members.roster_export import rejected_workbook, roster_csv, roster_xlsx, template_xlsx
 from members.roster_parse import RosterFileError
@@ -252,3 +255,209 @@ def roster_export(request: HttpRequest) -> HttpResponse:
     return roster_xlsx(
         members=members, user=request.user, mask=mask, filename=f"党员花名册-{stamp}.xlsx"
     )
+
+
+# --- 组织关系转接 ------------------------------------------------------------------
+
+VIEW_TRANSFER, ADD_TRANSFER, CHANGE_TRANSFER = (
+    "members.view_transfer",
+    "members.add_transfer",
+    "members.change_transfer",
+)
+
+
+@require_GET
+@login_required
+@permission_required(VIEW_TRANSFER, raise_exception=True)
+def transfer_list(request: HttpRequest) -> HttpResponse:
+    """Open letters on both sides, then this year's finished ones (the 转接台账)."""
+    today = timezone.localdate()
+    year = params.year_value(request.GET, default=today.year)
+    work = selectors.transfer_work(user=request.user, root=None, today=today)
+    done = (
+        selectors.transfers_for(request.user)
+        .exclude(state=Transfer.State.ISSUED)
+        .filter(letter_date__year=year)
+        .order_by("-letter_date", "-pk")
+    )
+    context = {"work": work, "done": done, "year": year, "today": today}
+    return render(request, "members/transfer_list.html", context)
+
+
+@scoped_view(Member)
+@write_permission(ADD_TRANSFER)
+@login_required
+@permission_required(ADD_TRANSFER, raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def transfer_issue(request: HttpRequest, member_id: int) -> HttpResponse:
+    """Issue a 介绍信 for a member of the user's part of the tree."""
+    member = get_object_or_404(
+        Member.objects.visible_to(request.user).active().select_related("branch"), pk=member_id
+    )
+    today = timezone.localdate()
+    form = forms.TransferIssueForm(
+        request.POST or None,
+        user=request.user,
+        initial={"letter_number": forms.suggested_letter_number(user=request.user, today=today)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            transfer = services.transfer_issue(
+                member=member, user=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, f"已开具{member.name}的组织关系介绍信，请打印后交本人。")
+            return redirect("members:transfer_detail", pk=transfer.pk)
+    return render(request, "members/transfer_issue.html", {"form": form, "member": member})
+
+
+def _errors_to_form(form, exc: ValidationError) -> None:
+    """A service's refusal shown on the form: at its field when the form has one."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _visible_transfer(request, pk: int) -> Transfer:
+    return get_object_or_404(selectors.transfers_for(request.user), pk=pk)
+
+
+@scoped_view(Transfer)
+@require_GET
+@login_required
+@permission_required(VIEW_TRANSFER, raise_exception=True)
+def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    transfer = _visible_transfer(request, pk)
+    sides = selectors.transfer_sides(request.user, transfer)
+    may_change = request.user.has_perm(CHANGE_TRANSFER) and transfer.state == Transfer.State.ISSUED
+    context = {
+        "transfer": transfer,
+        "today": timezone.localdate(),
+        "receive_form": (
+            forms.TransferReceiveForm(transfer=transfer)
+            if may_change and transfer.kind == Transfer.Kind.WITHIN and selectors.RECEIVING in sides
+            else None
+        ),
+        "return_form": (
+            forms.TransferReturnForm()
+            if may_change and transfer.kind == Transfer.Kind.OUT and selectors.SENDING in sides
+            else None
+        ),
+        "close_form": forms.TransferCloseForm() if may_change else None,
+        "sending": selectors.SENDING in sides,
+    }
+    return render(request, "members/transfer_detail.html", context)
+
+
+def _act(request, transfer: Transfer, form, action, success: str) -> HttpResponse:
+    """Run *action* with the valid *form*'s data; refusals go back to the detail page."""
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, "；".join(errors))
+        return redirect("members:transfer_detail", pk=transfer.pk)
+    try:
+        action(**form.cleaned_data)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, success)
+    return redirect("members:transfer_detail", pk=transfer.pk)
+
+
+@scoped_view(Transfer)
+@write_permission(CHANGE_TRANSFER)
+@require_POST
+@login_required
+@permission_required(CHANGE_TRANSFER, raise_exception=True)
+def transfer_receive(request: HttpRequest, pk: int) -> HttpResponse:
+    """The receiving side takes the member in (县内); the sender records the 回执 (县外)."""
+    transfer = _visible_transfer(request, pk)
+    sides = selectors.transfer_sides(request.user, transfer)
+    if transfer.kind == Transfer.Kind.WITHIN and selectors.RECEIVING in sides:
+        form = forms.TransferReceiveForm(request.POST, transfer=transfer)
+        success = f"{transfer.member.name}的组织关系已转入。"
+    elif transfer.kind == Transfer.Kind.OUT and selectors.SENDING in sides:
+        form = forms.TransferReturnForm(request.POST)
+        success = f"已登记回执，{transfer.member.name}转出离册。"
+    else:
+        raise PermissionDenied("只有接收方可以办理接收。")
+
+    def receive(**data):
+        services.transfer_receive(transfer=transfer, user=request.user, **data)
+
+    return _act(request, transfer, form, receive, success)
+
+
+@scoped_view(Transfer)
+@write_permission(CHANGE_TRANSFER)
+@require_POST
+@login_required
+@permission_required(CHANGE_TRANSFER, raise_exception=True)
+def transfer_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """退回 or 过期: the letter ends and the member stays where they were."""
+    transfer = _visible_transfer(request, pk)
+    form = forms.TransferCloseForm(request.POST)
+
+    def close(**data):
+        services.transfer_close(transfer=transfer, user=request.user, **data)
+
+    return _act(request, transfer, form, close, "介绍信已办结，党员仍在原党支部。")
+
+
+@write_permission(ADD_TRANSFER, "members.add_member")
+@login_required
+@permission_required((ADD_TRANSFER, "members.add_member"), raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def transfer_arrive(request: HttpRequest) -> HttpResponse:
+    """A member arriving from outside the county with a 介绍信: on the roster from the receipt."""
+    form = forms.TransferArriveForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            transfer = services.transfer_arrive(
+                user=request.user,
+                **{k: v for k, v in data.items() if k not in form.MEMBER_FIELDS},
+                **form.member_fields(),
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, f"{transfer.member.name}已转入{transfer.to_branch.name}。")
+            return redirect("members:transfer_detail", pk=transfer.pk)
+    return render(request, "members/transfer_arrive.html", {"form": form})
+
+
+@scoped_view(Transfer)
+@require_GET
+@login_required
+@permission_required(VIEW_TRANSFER, raise_exception=True)
+def transfer_letter(request: HttpRequest, pk: int) -> HttpResponse:
+    """The 介绍信 with its 存根 and 回执 on one A4 sheet, as the paper form is laid out."""
+    transfer = _visible_transfer(request, pk)
+    if transfer.kind == Transfer.Kind.IN:
+        raise Http404("县外转入的介绍信由对方开具。")
+    member = transfer.member
+    whole = request.user.has_perm("members.view_pii")
+    if whole:
+        services.pii_access_record(
+            user=request.user,
+            action=PiiAccess.Action.VIEW,
+            member=member,
+            detail=f"打印组织关系介绍信 {transfer.letter_number}",
+        )
+    context = {
+        "transfer": transfer,
+        "member": member,
+        "id_number": member.id_number if whole else member.id_number_masked,
+        "phone": member.mobile_phone if whole else member.mobile_phone_masked,
+        "age": _age(member.birth_date, transfer.letter_date),
+    }
+    return render(request, "members/transfer_letter.html", context)
+
+
+def _age(birth: datetime.date, on: datetime.date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))

@@ -457,6 +457,19 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
         url = f"{reverse(name)}?org={tree.group_a1.pk}&kind={ActivityKind.GROUP_MEETING}"
         marks = {f"status_{m.pk}": "present" for m in Member.objects.filter(group=tree.group_a1)}
         return url, {"held_on": "2025-07-08", "topic": "学习党章", **marks}
+    today = timezone.localdate().isoformat()
+    if name == "members:transfer_arrive":
+        return reverse(name), {
+            "name": "县外转入党员",
+            "id_number": id_number(datetime.date(1990, 3, 4), 77),
+            "category": "full",
+            "joined_on": "2015-07-01",
+            "branch": tree.village_a.pk,
+            "outside_org": "邻县某镇党委",
+            "letter_number": "邻-001",
+            "letter_date": today,
+            "on": today,
+        }
     if obj is None:
         return None
     url = reverse(name, args=[obj.pk])
@@ -474,6 +487,17 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
         return f"{url}?year=2023", {"last": [tied.last().group_id], "reason": "全年未开会"}
     if name == "members:import_missing":
         return url, {"confirm": "1"}
+    if name == "members:transfer_issue":
+        return url, {
+            "kind": "out",
+            "outside_org": "邻县某镇党委",
+            "letter_number": "甲-101",
+            "letter_date": today,
+        }
+    if name == "members:transfer_receive":  # the world's letter out of the county: its 回执
+        return url, {"on": today}
+    if name == "members:transfer_close":
+        return url, {"state": "returned", "on": today, "reason": "本人未报到"}
     return url, {"skip_invalid": "1"}
 
 

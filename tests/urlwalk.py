@@ -37,8 +37,8 @@ from branches.audit import acting_as
 from branches.models import BranchCategory, Organization, OrgKind, Post, PostTitle, User
 from branches.services import org_create, post_assign
 from branches.uploads import upload_keep
-from members.models import ImportRun, Member, Membership, PiiAccess
-from members.services import member_transfer, member_update, pii_access_record
+from members.models import ImportRun, Member, Membership, PiiAccess, Transfer
+from members.services import member_transfer, member_update, pii_access_record, transfer_issue
 from tests.factories import MemberFactory
 
 ID_ARG = re.compile(r"(^|_)(id|pk)$")
@@ -185,8 +185,18 @@ def build_world(tree, clerk_a) -> World:
         category=BranchCategory.UNDECIDED,
         units_covered=6,
     )
+    # A letter out of the county: only township A's side exists, so B sees none of it.
+    letter = transfer_issue(
+        member=moved,
+        kind=Transfer.Kind.OUT,
+        letter_number="甲-2025-秘001",
+        letter_date=datetime.date(2025, 6, 5),
+        user=clerk_a,
+        outside_org="邻县秘密党委",
+    )
     objects = {
         Organization: [tree.township_a, tree.village_a, tree.group_a1, joint],
+        Transfer: [letter],
         PointEntry: list(PointEntry.objects.filter(member=member)),
         Appraisal: [appraisal],
         RatingPublication: [publication],
@@ -219,6 +229,7 @@ def build_world(tree, clerk_a) -> World:
         "secret",
         run.file_name,
         manual.reason,
+        letter.letter_number,
     ]
     return World(objects=objects, secrets=secrets)
 
@@ -237,6 +248,7 @@ def snapshot() -> dict:
             Attendance,
             Attachment,
             ImportRun,
+            Transfer,
             PointEntry,
             Appraisal,
             Rating,

@@ -133,6 +133,18 @@ def _missing_run_url(username: str) -> Callable[[], str]:
     return url
 
 
+def _letter_url(name: str) -> Callable[[], str]:
+    """A page of the first letter the demo issued inside the county (clerk_a's side)."""
+
+    def url() -> str:
+        from members.models import Transfer
+
+        letter = Transfer.objects.filter(kind=Transfer.Kind.WITHIN).order_by("pk").first()
+        return reverse(name, args=[letter.pk])
+
+    return url
+
+
 def _export_url(name: str) -> Callable[[], str]:
     report = _report_url(name)
     return lambda: report() + "?format=xlsx"
@@ -170,6 +182,9 @@ PAGES: list[BenchPage] = [
     BenchPage("report_summary_county", _report_url("reports:summary"), REPORT_MS, "county"),
     BenchPage("import_missing_admin", _missing_run_url("admin"), PAGE_MS),
     BenchPage("import_missing_clerk", _missing_run_url("clerk_a"), PAGE_MS, "clerk_a"),
+    BenchPage("transfer_list_clerk", lambda: reverse("members:transfer_list"), PAGE_MS, "clerk_a"),
+    BenchPage("transfer_detail", _letter_url("members:transfer_detail"), PAGE_MS, "clerk_a"),
+    BenchPage("transfer_letter", _letter_url("members:transfer_letter"), PAGE_MS, "clerk_a"),
 ]
 
 # Spreadsheets: a county's every row (the compliance export lists every gap), a

@@ -39,6 +39,7 @@ from members.idcard import make_id_number
 from members.models import Member, Membership
 from reports.demo.history import HistoryBuilder
 from reports.demo.points import build_points
+from reports.demo.transfers import build_transfers
 
 DEMO_PASSWORD = "dangjian-demo"
 
@@ -230,9 +231,17 @@ class DemoBuilder:
         scored = build_points(
             rng=self.rng, today=self.today, county=county, members=members, users=users
         )
+        transfers = build_transfers(
+            rng=self.rng,
+            today=self.today,
+            townships=townships,
+            users=users,
+            person=self._arrival,
+        )
         return {
             **history,
             **scored,
+            "transfers": transfers,
             "townships": len(townships),
             "work_committees": len(committees),
             "branches": len(branches),
@@ -495,6 +504,14 @@ class DemoBuilder:
             if number not in self.id_numbers:
                 self.id_numbers.add(number)
                 return number
+
+    def _arrival(self) -> tuple[str, str, datetime.date]:
+        """A member arriving from outside the county: a name, a new ID number, a birth date."""
+        sex = self.rng.choice((Sex.MALE, Sex.FEMALE))
+        birth = datetime.date(
+            self.rng.randint(1965, 1998), self.rng.randint(1, 12), self.rng.randint(1, 28)
+        )
+        return self._person_name(sex), self._id_number(birth, sex), birth
 
     def _person_name(self, sex: str) -> str:
         chars = FEMALE_CHARS if sex == Sex.FEMALE else MALE_CHARS

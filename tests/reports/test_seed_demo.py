@@ -19,7 +19,7 @@ from activities.models import (
 )
 from branches.models import BranchCategory, Organization, OrgKind, Post, User
 from members.idcard import parse_id_number
-from members.models import Member, Membership
+from members.models import Member, Membership, Transfer
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +79,19 @@ def test_it_builds_the_small_county_with_valid_consistent_members(demo):
         info = parse_id_number(member.id_number)
         assert (info.birth_date, info.sex) == (member.birth_date, member.sex)
         member.full_clean()  # every rule of the registry holds for demo rows
-    assert Membership.objects.open().count() == len(members)
+    on_roster = [m for m in members if m.roster_status == "active"]
+    assert Membership.objects.open().count() == len(on_roster)
+    # Letters in every state a clerk meets: open, received, past validity, out and in.
+    letters = Transfer.objects.all()
+    assert {(t.kind, t.state) for t in letters} == {
+        ("within", "issued"),
+        ("within", "received"),
+        ("out", "issued"),
+        ("out", "received"),
+        ("in", "received"),
+    }
+    assert any(t.is_past_validity(datetime.date(2026, 6, 30)) for t in letters)
+    assert len(members) - len(on_roster) >= 4  # each township's 回执 that came back
     assert Post.objects.filter(title="secretary").count() == branches.count()
     assert User.objects.get(username="admin").check_password("dangjian-demo")
     roles = {u.username: (u.org.kind, [g.name for g in u.groups.all()]) for u in User.objects.all()}
@@ -125,7 +137,8 @@ def test_it_scores_the_demo_year_from_its_attendance(demo):
     derived = PointEntry.objects.filter(status=EntryStatus.AUTO)
     assert derived.count() == scored.count()
     assert PointEntry.objects.filter(status=EntryStatus.PENDING).exists()
-    assert Rating.objects.count() == Member.objects.count()
+    # The draft was computed before the day's letters: arrivals are not in it yet.
+    assert Rating.objects.count() == Member.objects.exclude(transfers__kind="in").count()
     assert GroupRank.objects.filter(is_last=True).exists()
     assert f"{Rating.objects.count()} 名党员的评星草稿" in output
 

@@ -53,6 +53,7 @@ class Command(BaseCommand):
                 "已载入演示数据：{townships} 个乡镇，{branches} 个党支部，"
                 "{groups} 个党小组，{members} 名党员，"
                 "{activities} 条组织生活记录，{attendance} 条出席记录，"
-                "{point_entries} 条积分记录，{ratings} 名党员的评星草稿。".format(**counts)
+                "{point_entries} 条积分记录，{ratings} 名党员的评星草稿，"
+                "{transfers} 份组织关系介绍信。".format(**counts)
             )
         self.stdout.write(demo_logins_text())
