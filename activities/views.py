@@ -57,7 +57,7 @@ from branches.scoping import scoped_view
 from branches.selectors import visible_node
 from branches.writes import write_permission
 from members.models import Member
-from members.selectors import transfer_work
+from members.selectors import standing_work, transfer_work
 
 
 @require_GET
@@ -96,6 +96,7 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
             if request.user.has_perm("members.view_transfer")
             else None
         ),
+        "standing": standing_work(user=request.user, root=root, today=today),
     }
     return render(request, "activities/worklist.html", context)
 

@@ -7,14 +7,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
-from simple_history.template_utils import HistoricalRecordContextHelper
 
 from branches.labels import attach_labels
 from branches.models import Organization, OrgKind, county_unit_q
 from branches.params import id_or_none
 from branches.paths import subtree_q
-from branches.scoped_admin import AuditedAdmin, ReadOnlyMixin, ScopedAdmin, ScopedTabularInline
+from branches.scoped_admin import (
+    AuditedAdmin,
+    HistoryValues,
+    ReadOnlyMixin,
+    ScopedAdmin,
+    ScopedTabularInline,
+)
 from members import pii, services
+from members.choices import PartyStatus
 from members.idcard import IdNumberError, clean_id_text, parse_id_number
 from members.models import Member, Membership, PiiAccess, Transfer, needs_review_q
 from members.resources import MemberResource
@@ -116,7 +122,7 @@ class MembershipInline(ScopedTabularInline):
         return super().get_queryset(request).select_related("branch", "group")
 
 
-class MaskedHistoryHelper(HistoricalRecordContextHelper):
+class MaskedHistoryHelper(HistoryValues):
     """History changes with ID numbers and phones masked, for users without view_pii."""
 
     def prepare_delta_change_value(self, change, value):
@@ -164,6 +170,13 @@ class MemberAdminForm(forms.ModelForm):
                 "该党员正在转出（介绍信未办结），不能直接修改所在党支部或党小组；"
                 "请在组织关系转接中接收或退回。"
             )
+        if "party_status" in self.changed_data and PartyStatus.SUSPENDED in (
+            self.initial.get("party_status"),
+            cleaned.get("party_status"),
+        ):
+            self.add_error(
+                "party_status", "停止党籍和恢复党籍请在「流动、失联与党籍」页登记决定日期和文号。"
+            )
         return cleaned
 
 
@@ -202,12 +215,20 @@ class MemberAdmin(AuditedAdmin):
     list_per_page = 50
     inlines = [MembershipInline]
     # Leaving the roster closes the membership row: only members.services may do it.
+    # 外出, 失联 and 停止党籍 are dated steps on the member's 流动、失联与党籍 page
+    # (members.standing), which keeps these flags; here they are read only.
     readonly_fields = [
         "roster_status",
         "left_on",
         "left_reason",
         "transfer_link",
         "attendance_link",
+        "standing_link",
+        "is_mobile",
+        "mobile_destination",
+        "lost_contact",
+        "lost_contact_on",
+        "lost_contact_on_precision",
     ]
     fieldsets = [
         (
@@ -260,6 +281,7 @@ class MemberAdmin(AuditedAdmin):
             "流动与失联",
             {
                 "fields": [
+                    "standing_link",
                     "is_mobile",
                     "mobile_destination",
                     "lost_contact",
@@ -352,6 +374,13 @@ class MemberAdmin(AuditedAdmin):
             return "—"
         url = reverse("activities:member_attendance", args=[obj.pk])
         return format_html('<a href="{}">查看本年度出席明细与出席率</a>', url)
+
+    @admin.display(description="流动、失联与党籍")
+    def standing_link(self, obj):
+        if obj.pk is None:
+            return "—"
+        url = reverse("members:member_standing", args=[obj.pk])
+        return format_html('<a href="{}">登记外出、返回、失联或党籍变化</a>', url)
 
     @admin.display(description="组织关系转接")
     def transfer_link(self, obj):

@@ -148,3 +148,35 @@ def suggested_letter_number(*, user, today: datetime.date) -> str:
         letter_date__year=today.year,
     ).exclude(kind=Transfer.Kind.IN)
     return f"{today.year}-{issued.count() + 1:03d}"
+
+
+class StandingForm(forms.Form):
+    """One step of a member's standing (``members.standing``): which fields count depends on it."""
+
+    on = forms.DateField(label="日期", widget=DATE)
+    destination = forms.CharField(label="外出地点", max_length=200, required=False)
+    employer = forms.CharField(label="工作单位", max_length=200, required=False)
+    contact = forms.CharField(label="联系方式", max_length=100, required=False)
+    mobile_org = forms.CharField(
+        label="参加的流动党员党组织", max_length=200, required=False, help_text="未参加的留空。"
+    )
+    efforts = forms.CharField(label="查找情况", max_length=500, required=False)
+    decision_number = forms.CharField(label="决定文号", max_length=50, required=False)
+
+    # The fields each step takes, as its service names them.
+    STEPS = {
+        "away": ("外出", ("on", "destination", "employer", "contact", "mobile_org")),
+        "return": ("返回", ("on",)),
+        "lost": ("失联", ("on", "efforts")),
+        "found": ("恢复联系", ("on",)),
+        "suspend": ("停止党籍", ("on", "decision_number")),
+        "restore": ("恢复党籍", ("on", "decision_number")),
+        "strike_off": ("除名", ("on", "decision_number")),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["on"].initial = timezone.localdate()
+
+    def data_for(self, step: str) -> dict:
+        return {name: self.cleaned_data[name] for name in self.STEPS[step][1]}

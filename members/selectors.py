@@ -5,11 +5,17 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
 from branches.models import Organization, OrgKind
 from branches.paths import subtree_q
-from members.models import Member, Membership, Transfer
+from members.dates import months_later
+from members.models import Member, Membership, Spell, Transfer
+from members.standing import (
+    AWAY_MONTHS_BEFORE_TRANSFER,
+    LOST_MONTHS_BEFORE_SUSPENSION,
+    SUSPENDED_MONTHS_BEFORE_STRIKING_OFF,
+)
 
 
 def members_of_org_on(*, org: Organization, on: datetime.date):
@@ -84,4 +90,55 @@ def transfer_work(*, user, root: Organization | None, today: datetime.date) -> T
             work.incoming.append(transfer)
         else:
             work.outgoing.append(transfer)
+    return work
+
+
+# --- 流动、失联与党籍 -----------------------------------------------------------------
+
+
+@dataclass
+class StandingWork:
+    """What the rules on lost and mobile members ask of the clerk (surfaced, not enforced)."""
+
+    to_suspend: list[Spell]  # lost six months or more, not suspended: 停止党籍 to decide
+    to_strike_off: list[Spell]  # suspended two years or more: 除名 to decide
+    away_long: int  # away six months or more: a transfer to consider
+
+    def __bool__(self) -> bool:
+        return bool(self.to_suspend or self.to_strike_off or self.away_long)
+
+
+def spells_for(user, root: Organization | None = None):
+    spells = Spell.objects.visible_to(user)
+    if root is not None:
+        spells = spells.filter(subtree_q(root.path, prefix="member__branch__"))
+    return spells
+
+
+def standing_work(*, user, root: Organization | None, today: datetime.date) -> StandingWork:
+    """*user*'s members under *root* whom the rules name. Two queries."""
+
+    def months_ago(months: int) -> datetime.date:
+        return months_later(today, -months)
+
+    spells = spells_for(user, root).open()
+    suspended = Spell.objects.open().filter(member=OuterRef("member"), kind=Spell.Kind.SUSPENDED)
+    due = (
+        spells.filter(
+            Q(kind=Spell.Kind.LOST, started_on__lte=months_ago(LOST_MONTHS_BEFORE_SUSPENSION))
+            & ~Exists(suspended)
+            | Q(
+                kind=Spell.Kind.SUSPENDED,
+                started_on__lte=months_ago(SUSPENDED_MONTHS_BEFORE_STRIKING_OFF),
+            )
+        )
+        .select_related("member__branch")
+        .order_by("member__branch__path", "member__name", "pk")
+    )
+    work = StandingWork([], [], 0)
+    for spell in due:
+        (work.to_suspend if spell.kind == Spell.Kind.LOST else work.to_strike_off).append(spell)
+    work.away_long = spells.filter(
+        kind=Spell.Kind.AWAY, started_on__lte=months_ago(AWAY_MONTHS_BEFORE_TRANSFER)
+    ).count()
     return work

@@ -27,6 +27,7 @@ from members.roster_plan import (
     cycle_collector_paused,
     left_as_is,
 )
+from members.standing import spells_follow_flags
 
 # Roster statuses a member leaves to, with the membership end reason they record.
 LEAVE_REASONS = {
@@ -192,6 +193,10 @@ def member_leave(*, member: Member, status: str, on: datetime.date, reason: str)
         raise ValidationError({"left_on": f"离册日期不能早于 {current.started_on}。"})
     current.ended_on, current.end_reason = on, LEAVE_REASONS[status]
     current.save(update_fields=["ended_on", "end_reason"])
+    # Away, lost or suspended: each spell ends with the membership.
+    for spell in member.spells.open():
+        spell.ended_on, spell.end_note = max(on, spell.started_on), reason[:200]
+        spell.save()
     member.roster_status, member.left_on, member.left_reason = status, on, reason
     member.party_status = LEAVE_PARTY_STATUS.get(status, member.party_status)
     member.full_clean()
@@ -460,6 +465,8 @@ def roster_commit(
         moves = [_move(r) for r in changed if {"branch", "group"} & r.changes.keys()]
         if moves:
             members_move(moves=moves, on=today, note="花名册导入")
+        # The roster's 流动 / 失联 / 党籍 columns: dated spells from the import's day.
+        spells_follow_flags(Member.objects.active(), on=today)
     return plan.counts
 
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,7 +20,7 @@ from branches.spreadsheets.forms import SpreadsheetUploadForm
 from branches.spreadsheets.writing import attachment, table_xlsx, xlsx_response
 from branches.uploads import UploadGone, upload_read
 from branches.writes import write_permission
-from members import forms, import_runs, selectors, services
+from members import forms, import_runs, selectors, services, standing
 from members.models import ImportRun, Member, PiiAccess, Transfer
 from members.retention import PURGED_MESSAGE
 from members.roster_export import rejected_workbook, roster_csv, roster_xlsx, template_xlsx
@@ -461,3 +462,128 @@ def transfer_letter(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _age(birth: datetime.date, on: datetime.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+# --- 流动、失联与党籍 -----------------------------------------------------------------
+
+STANDING_STEPS = {
+    "away": standing.member_away,
+    "return": standing.member_return,
+    "lost": standing.member_lost,
+    "found": standing.member_found,
+    "suspend": standing.member_suspend,
+    "restore": standing.member_restore,
+    "strike_off": standing.member_strike_off,
+}
+
+
+def _steps_open_to(member: Member, open_kinds: set[str]) -> list[str]:
+    """The steps that apply to *member* as their spells stand."""
+    if member.roster_status != "active":
+        return []
+    steps = ["return" if "away" in open_kinds else "away"]
+    if "suspended" in open_kinds:
+        steps += ["restore", "strike_off"]
+    elif "lost" in open_kinds:
+        steps += ["found", "suspend"]
+    else:
+        steps.append("lost")
+    return steps
+
+
+@scoped_view(Member)
+@write_permission("members.change_member")
+@login_required
+@permission_required("members.view_member", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def member_standing(request: HttpRequest, member_id: int) -> HttpResponse:
+    """A member's 外出 / 失联 / 党籍 record and the next steps the rules allow."""
+    member = get_object_or_404(
+        Member.objects.visible_to(request.user).select_related("branch"), pk=member_id
+    )
+    spells = list(member.spells.order_by("-started_on", "-pk"))
+    steps = _steps_open_to(member, {s.kind for s in spells if s.ended_on is None})
+    if request.method == "POST":
+        if not request.user.has_perm("members.change_member"):
+            raise PermissionDenied
+        step = params.choice_value(request.POST, "step", list(STANDING_STEPS), default="")
+        form = forms.StandingForm(request.POST)
+        if step not in steps:
+            messages.error(request, "这一步不适用于该党员目前的状态。")
+        elif not form.is_valid():
+            messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+        else:
+            try:
+                STANDING_STEPS[step](member=member, **form.data_for(step))
+            except ValidationError as exc:
+                messages.error(request, "；".join(exc.messages))
+            else:
+                messages.success(
+                    request, f"已登记{member.name}：{forms.StandingForm.STEPS[step][0]}。"
+                )
+        return redirect("members:member_standing", member_id=member.pk)
+    context = {
+        "member": member,
+        "spells": spells,
+        # One form per step; ids told apart, names as the step's service takes them.
+        "steps": [
+            (s, *forms.StandingForm.STEPS[s], forms.StandingForm(auto_id=f"id_{s}_%s"))
+            for s in steps
+        ],
+        "can_change": request.user.has_perm("members.change_member"),
+    }
+    return render(request, "members/member_standing.html", context)
+
+
+REGISTER_KINDS = {"away": "流动党员（外出）", "lost": "失联党员", "suspended": "停止党籍党员"}
+REGISTER_PAGE = 100
+
+
+@require_GET
+@login_required
+@permission_required("members.view_member", raise_exception=True)
+def standing_register(request: HttpRequest) -> HttpResponse:
+    """The register of members away, lost or suspended now, in the user's part of the tree."""
+    kind = params.choice_value(request.GET, "kind", list(REGISTER_KINDS), default="away")
+    spells = (
+        selectors.spells_for(request.user)
+        .open()
+        .filter(kind=kind, member__roster_status="active")
+        .select_related("member__branch")
+        .order_by("member__branch__path", "member__name", "pk")
+    )
+    title = REGISTER_KINDS[kind]
+    if request.GET.get("format") == "xlsx":
+        return table_xlsx(
+            title=f"{title}登记表",
+            headers=[
+                "姓名",
+                "所在党支部",
+                "起始日期",
+                "外出地点",
+                "工作单位",
+                "联系方式",
+                "流动党员党组织",
+                "查找情况",
+                "决定文号",
+            ],
+            rows=(
+                [
+                    s.member.name,
+                    s.member.branch.name,
+                    s.started_on,
+                    s.destination,
+                    s.employer,
+                    s.contact,
+                    s.mobile_org,
+                    s.efforts,
+                    s.decision_number,
+                ]
+                for s in spells.iterator(chunk_size=2000)
+            ),
+            widths=[10, 24, 12, 20, 20, 14, 20, 30, 16],
+            filename=f"{title}登记表-{timezone.localdate():%Y%m%d}.xlsx",
+        )
+    page = Paginator(spells, REGISTER_PAGE).get_page(params.page_number(request.GET))
+    context = {"kind": kind, "kinds": REGISTER_KINDS, "title": title, "page": page}
+    return render(request, "members/standing_register.html", context)

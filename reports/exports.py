@@ -8,6 +8,7 @@ from activities.cadence import FUTURE, OPEN
 from activities.models import stars_label
 from branches.models import BranchCategory, OrgKind
 from branches.spreadsheets.writing import table_xlsx
+from reports.changes import INFLOWS, OUTFLOWS, Changes
 from reports.selectors import KIND_LABELS, NODE_KINDS, Compliance, Overview, branches_of
 
 KIND_HEADERS = {**KIND_LABELS, OrgKind.TOWNSHIP: "乡镇党委"}
@@ -106,4 +107,31 @@ def stars_xlsx(*, node, year: int, summary: dict, rows) -> HttpResponse:
         rows=lines,
         widths=[22] + [10] * (len(headers) - 1),
         filename=f"{node.name}{year}年度评星定级分布.xlsx",
+    )
+
+
+def changes_xlsx(data: Changes) -> HttpResponse:
+    """The page's table: start, each inflow and outflow, end, and whether it closes."""
+    flows = INFLOWS + OUTFLOWS
+    headers = (
+        ["组织", "年初党员数"]
+        + [f"增加：{label}" for _k, label in INFLOWS]
+        + [f"减少：{label}" for _k, label in OUTFLOWS]
+        + ["年末党员数", "核对"]
+    )
+
+    def line(row):
+        return (
+            [row.name, row.start]
+            + [row.flows[key] for key, _label in flows]
+            + [row.end, "相符" if row.closes else "不符"]
+        )
+
+    return table_xlsx(
+        title=f"{data.node.name} {data.year}年党员增减情况",
+        note=f"年初为 {data.start_day:%Y-%m-%d} 的人数，年末为 {data.end_day:%Y-%m-%d} 的人数",
+        headers=headers,
+        rows=[line(row) for row in data.rows] + [line(data.total)],
+        widths=[22] + [10] * (len(headers) - 1),
+        filename=f"{data.node.name}{data.year}年党员增减.xlsx",
     )

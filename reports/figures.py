@@ -25,12 +25,12 @@ import datetime
 import hashlib
 
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from branches.models import Organization, OrgKind
 from branches.paths import path_successor, subtree_q
-from members.models import Membership
+from members.models import Membership, Spell
 from reports.models import MemberFigures
 
 # Rows older than this are dropped when figures are next computed: a day asked for
@@ -38,6 +38,9 @@ from reports.models import MemberFigures
 KEEP = datetime.timedelta(days=7)
 # Above this many stale organisations the subtree is counted whole, not by an id list.
 IN_LIST_MAX = 500
+# Members suspended on the day (停止党籍) are members in no figure but this one, which
+# counts them apart, as the statistics list them.
+SUSPENDED_FIGURE = "suspended"
 
 
 def layout_of(keys: list[str]) -> str:
@@ -126,7 +129,8 @@ def _stored(node: Organization, on: datetime.date, groups: bool) -> list[tuple]:
 
 
 def _compute(node, on, figures, stale: dict[int, int], groups: bool) -> dict[int, list[int]]:
-    """Count the stale organisations' members as of *on*: one grouped query."""
+    """Count the stale organisations' members as of *on*: one grouped query, and one
+    more for the suspended members when *figures* count them."""
     by = "group_id" if groups else "branch_id"
     memberships = Membership.objects.on(on)
     if len(stale) <= IN_LIST_MAX:
@@ -135,11 +139,22 @@ def _compute(node, on, figures, stale: dict[int, int], groups: bool) -> dict[int
         memberships = memberships.filter(
             subtree_q(node.path, prefix="group__" if groups else "branch__")
         )
-    keys = [key for key, _label, _q in figures]
-    rows = (
-        memberships.values(by)
-        .annotate(**{key: Count("pk", filter=condition) for key, _label, condition in figures})
-        .order_by()
-        .values_list(by, *keys)
+    # Excluded in WHERE, the suspension is one anti-join, not a test per figure.
+    suspended = Exists(
+        Spell.objects.on(on).filter(member_id=OuterRef("member_id"), kind=Spell.Kind.SUSPENDED)
     )
-    return {pk: list(counts) for pk, *counts in rows if pk is not None}
+    counted = [(key, q) for key, _label, q in figures if key != SUSPENDED_FIGURE]
+    rows = (
+        memberships.exclude(suspended)
+        .values(by)
+        .annotate(**{key: Count("pk", filter=condition) for key, condition in counted})
+        .order_by()
+        .values_list(by, *[key for key, _q in counted])
+    )
+    found = {pk: dict(zip([k for k, _q in counted], counts, strict=True)) for pk, *counts in rows}
+    if any(key == SUSPENDED_FIGURE for key, _label, _q in figures):
+        apart = memberships.filter(suspended).values(by).annotate(n=Count("pk")).order_by()
+        for pk, n in apart.values_list(by, "n"):
+            found.setdefault(pk, {})[SUSPENDED_FIGURE] = n
+    keys = [key for key, _label, _q in figures]
+    return {pk: [row.get(k, 0) for k in keys] for pk, row in found.items() if pk is not None}

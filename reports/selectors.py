@@ -13,7 +13,7 @@ import functools
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -49,11 +49,11 @@ from members.choices import (
     TERTIARY_EDUCATION,
     MemberCategory,
     Occupation,
-    PartyStatus,
     RosterStatus,
     Sex,
 )
-from reports.figures import figures_by_org
+from members.models import Spell
+from reports.figures import SUSPENDED_FIGURE, figures_by_org
 
 # Age bands of the statistics bulletin, as (label, lowest age, highest age).
 AGE_BANDS = [
@@ -85,6 +85,11 @@ def years_before(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
         return day.replace(year=day.year - years, day=28)
+
+
+def _in_spell(kind: str, on: datetime.date) -> Exists:
+    """Whether the membership row's member was in a spell of *kind* on *on*."""
+    return Exists(Spell.objects.on(on).filter(member_id=OuterRef("member_id"), kind=kind))
 
 
 def member_figures(on: datetime.date) -> list[tuple[str, str, Q]]:
@@ -122,13 +127,11 @@ def member_figures(on: datetime.date) -> list[tuple[str, str, Q]]:
             (f"job_{occupation.value}", occupation.label, Q(**{f"{m}occupation": occupation}))
         )
     figures += [
-        ("mobile", "流动党员", Q(**{f"{m}is_mobile": True})),
-        (
-            "lost",
-            "失联党员",
-            Q(**{f"{m}lost_contact": True})
-            & (Q(**{f"{m}lost_contact_on__isnull": True}) | Q(**{f"{m}lost_contact_on__lte": on})),
-        ),
+        # Away and lost on *on*, from the dated spells (members.standing).
+        ("mobile", "流动党员", Q(_in_spell(Spell.Kind.AWAY, on))),
+        ("lost", "其中失联党员", Q(_in_spell(Spell.Kind.LOST, on))),
+        # Counted apart by reports.figures: members in no other figure.
+        (SUSPENDED_FIGURE, "停止党籍党员（不计入党员总数）", Q()),
         (
             "new",
             f"{on.year}年新发展党员",
@@ -137,9 +140,8 @@ def member_figures(on: datetime.date) -> list[tuple[str, str, Q]]:
     ]
     # Not shown in the tables: what the sizing rules count (branches.sizing), so the
     # county overview checks them from the kept figures instead of counting members.
-    counted = Q(**{f"{m}roster_status": RosterStatus.ACTIVE}) & ~Q(
-        **{f"{m}party_status": PartyStatus.SUSPENDED}
-    )
+    # Suspended members are left out of every figure but their own (reports.figures).
+    counted = Q(**{f"{m}roster_status": RosterStatus.ACTIVE})
     figures += [
         (SIZING_FIGURES[0], "党员（组织设置）", counted),
         (
@@ -154,7 +156,17 @@ def member_figures(on: datetime.date) -> list[tuple[str, str, Q]]:
 FIGURE_GROUPS = [
     (
         "基本情况",
-        ["total", "women", "minority", "probationary", "tertiary", "mobile", "lost", "new"],
+        [
+            "total",
+            "women",
+            "minority",
+            "probationary",
+            "tertiary",
+            "mobile",
+            "lost",
+            "new",
+            SUSPENDED_FIGURE,
+        ],
     ),
     ("年龄", [f"age{i}" for i in range(len(AGE_BANDS))]),
     ("入党时间", [f"era{i}" for i in range(len(ERA_BANDS))]),
@@ -397,6 +409,8 @@ def summary_text(view: Overview) -> str:
         parts.append(f"35岁及以下党员{young}名、61岁及以上党员{m['age7']}名")
     if m["mobile"] or m["lost"]:
         parts.append(f"流动党员{m['mobile']}名、失联党员{m['lost']}名")
+    if m[SUSPENDED_FIGURE]:
+        parts.append(f"另有停止党籍党员{m[SUSPENDED_FIGURE]}名（不计入党员总数）")
     if m["new"]:
         parts.append(f"{view.on.year}年以来新发展党员{m['new']}名")
     sentence = "；".join(parts)

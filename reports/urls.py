@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:org_id>/compliance/", views.compliance_view, name="compliance"),
     path("<int:org_id>/stars/", views.stars_view, name="stars"),
     path("<int:org_id>/summary/", views.summary_view, name="summary"),
+    path("<int:org_id>/changes/", views.changes_view, name="changes"),
 ]

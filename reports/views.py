@@ -18,6 +18,7 @@ from branches.scoping import scoped_view
 from branches.selectors import visible_node
 from branches.sizing import BREACHES_SHOWN, sizing_breaches
 from reports import exports, selectors
+from reports.changes import INFLOWS, OUTFLOWS, changes_sentence, member_changes
 from reports.printing import print_head
 
 # The report tabs, in order: (url name, title, permission needed).
@@ -25,6 +26,7 @@ REPORTS = [
     ("reports:overview", "组织概况", "members.view_member"),
     ("reports:compliance", "三会一课", "activities.view_activity"),
     ("reports:stars", "积分与评星", "activities.view_rating"),
+    ("reports:changes", "党员增减", "members.view_member"),
     ("reports:summary", "数据摘要", "members.view_member"),
 ]
 
@@ -111,7 +113,8 @@ def summary_view(request: HttpRequest, org_id: int) -> HttpResponse:
     """数据摘要: a paragraph for the work report, drafted from the overview."""
     node, on = visible_node(request.user, org_id), _on(request)
     data = selectors.overview(node=node, on=on)
-    text = selectors.summary_text(data)
+    changes = member_changes(node=node, year=on.year, today=on)
+    text = f"{selectors.summary_text(data)}{changes_sentence(changes)}"
     return render(
         request,
         "reports/summary.html",
@@ -182,3 +185,19 @@ def stars_view(request: HttpRequest, org_id: int) -> HttpResponse:
         "title": "评星分布",
     }
     return render(request, "reports/stars.html", context)
+
+
+@scoped_view(Organization)
+@require_GET
+@login_required
+@permission_required("members.view_member", raise_exception=True)
+def changes_view(request: HttpRequest, org_id: int) -> HttpResponse:
+    """党员增减: members at the start and end of a year and every way they came and went."""
+    node, year = visible_node(request.user, org_id), params.report_year(request)
+    data = member_changes(node=node, year=year, today=timezone.localdate())
+    if request.GET.get("format") == "xlsx":
+        return exports.changes_xlsx(data)
+    context = _context(
+        request, node, "reports:changes", data=data, year=year, inflows=INFLOWS, outflows=OUTFLOWS
+    )
+    return render(request, "reports/changes.html", context)

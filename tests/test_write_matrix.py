@@ -494,6 +494,8 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
             "letter_number": "甲-101",
             "letter_date": today,
         }
+    if name == "members:member_standing":
+        return url, {"step": "away", "on": today, "destination": "广东省深圳市"}
     if name == "members:transfer_receive":  # the world's letter out of the county: its 回执
         return url, {"on": today}
     if name == "members:transfer_close":

@@ -37,8 +37,9 @@ from branches.audit import acting_as
 from branches.models import BranchCategory, Organization, OrgKind, Post, PostTitle, User
 from branches.services import org_create, post_assign
 from branches.uploads import upload_keep
-from members.models import ImportRun, Member, Membership, PiiAccess, Transfer
+from members.models import ImportRun, Member, Membership, PiiAccess, Spell, Transfer
 from members.services import member_transfer, member_update, pii_access_record, transfer_issue
+from members.standing import member_away
 from tests.factories import MemberFactory
 
 ID_ARG = re.compile(r"(^|_)(id|pk)$")
@@ -185,6 +186,8 @@ def build_world(tree, clerk_a) -> World:
         category=BranchCategory.UNDECIDED,
         units_covered=6,
     )
+    # Away since June: the register of members away lists them.
+    member_away(member=member, on=datetime.date(2025, 6, 10), destination="甲村秘密外出地")
     # A letter out of the county: only township A's side exists, so B sees none of it.
     letter = transfer_issue(
         member=moved,
@@ -230,6 +233,7 @@ def build_world(tree, clerk_a) -> World:
         run.file_name,
         manual.reason,
         letter.letter_number,
+        "甲村秘密外出地",
     ]
     return World(objects=objects, secrets=secrets)
 
@@ -249,6 +253,7 @@ def snapshot() -> dict:
             Attachment,
             ImportRun,
             Transfer,
+            Spell,
             PointEntry,
             Appraisal,
             Rating,

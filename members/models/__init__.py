@@ -1,5 +1,6 @@
 """The member registry: the roster and its history (``roster``), roster imports
-(``imports``) and 组织关系转接 (``transfers``)."""
+(``imports``), 组织关系转接 (``transfers``) and the dated spells of
+流动, 失联 and 停止党籍 (``standing``)."""
 
 from members.models.imports import ImportRun, ImportRunQuerySet, import_file_path
 from members.models.roster import (
@@ -12,6 +13,7 @@ from members.models.roster import (
     PiiAccessQuerySet,
     needs_review_q,
 )
+from members.models.standing import Spell, SpellQuerySet
 from members.models.transfers import Transfer, TransferQuerySet
 
 __all__ = [
@@ -24,6 +26,8 @@ __all__ = [
     "MembershipQuerySet",
     "PiiAccess",
     "PiiAccessQuerySet",
+    "Spell",
+    "SpellQuerySet",
     "Transfer",
     "TransferQuerySet",
     "import_file_path",

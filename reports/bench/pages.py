@@ -180,6 +180,7 @@ PAGES: list[BenchPage] = [
     BenchPage("report_compliance_county", _report_url("reports:compliance"), REPORT_MS, "county"),
     BenchPage("report_stars_county", _report_url("reports:stars"), REPORT_MS, "county"),
     BenchPage("report_summary_county", _report_url("reports:summary"), REPORT_MS, "county"),
+    BenchPage("report_changes_county", _report_url("reports:changes"), REPORT_MS, "county"),
     BenchPage("import_missing_admin", _missing_run_url("admin"), PAGE_MS),
     BenchPage("import_missing_clerk", _missing_run_url("clerk_a"), PAGE_MS, "clerk_a"),
     BenchPage("transfer_list_clerk", lambda: reverse("members:transfer_list"), PAGE_MS, "clerk_a"),
@@ -193,5 +194,6 @@ EXPORTS: list[BenchPage] = [
     BenchPage("xlsx_overview_county", _export_url("reports:overview"), 300, "county"),
     BenchPage("xlsx_compliance_county", _export_url("reports:compliance"), 1500, "county"),
     BenchPage("xlsx_stars_county", _export_url("reports:stars"), 300, "county"),
+    BenchPage("xlsx_changes_county", _export_url("reports:changes"), 300, "county"),
     BenchPage("xlsx_roster_clerk", lambda: reverse("members:roster_export"), 3000, "clerk_a"),
 ]

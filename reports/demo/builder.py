@@ -39,7 +39,7 @@ from members.idcard import make_id_number
 from members.models import Member, Membership
 from reports.demo.history import HistoryBuilder
 from reports.demo.points import build_points
-from reports.demo.transfers import build_transfers
+from reports.demo.standing import build_spells, build_transfers
 
 DEMO_PASSWORD = "dangjian-demo"
 
@@ -212,6 +212,7 @@ class DemoBuilder:
         committees, committee_branches = self._committees(county, townships)
         branches, groups_by_branch = self._branches_and_groups(townships, committee_branches)
         members = self._members(branches, groups_by_branch)
+        spells = build_spells(rng=self.rng, today=self.today, members=members)
         posts = self._posts(branches, groups_by_branch, members)
         users = self._accounts(county, townships, branches)
         history = HistoryBuilder(
@@ -242,6 +243,7 @@ class DemoBuilder:
             **history,
             **scored,
             "transfers": transfers,
+            "spells": spells,
             "townships": len(townships),
             "work_committees": len(committees),
             "branches": len(branches),

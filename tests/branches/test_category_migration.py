@@ -10,6 +10,11 @@ BEFORE = [("branches", "0009_committee_kinds")]
 AFTER = [("branches", "0011_categories_data")]
 
 
+# Migrating back and forth through every later migration is the suite's slowest test;
+# a data migration runs once, on the production database: tested there.
+pytestmark = pytest.mark.postgres
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("back_to_latest_afterwards")
 def test_it_maps_each_old_category_and_leaves_the_mixed_ones_undecided():

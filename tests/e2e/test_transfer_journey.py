@@ -95,3 +95,35 @@ def test_a_member_moves_from_township_a_to_township_b(page, screenshot, tree):
     screenshot("transfer-worklist-a-after")
     member = Member.objects.get(pk=member.pk)
     assert (member.branch, member.group) == (tree.village_b, tree.group_b1)
+
+
+def test_a_clerk_records_a_member_away_and_county_staff_read_the_years_changes(
+    page, screenshot, tree
+):
+    account("clerk_a", tree.township_a, Role.CLERK, first_name="甲镇专干")
+    account("county", tree.county, Role.COUNTY, first_name="组织部")
+    member = MemberFactory(group=tree.group_a1, name="李春生")
+    MemberFactory(group=tree.group_a1, name="赵秀兰")
+
+    log_in(page, "clerk_a")
+    page.goto(f"/admin/members/member/{member.pk}/change/")
+    page.click("text=登记外出、返回、失联或党籍变化")
+    page.fill("#id_away_destination", "广东省东莞市")
+    page.fill("#id_away_employer", "东莞某电子厂")
+    page.click("#step-away button[type=submit]")
+    expect(page.locator(".messages")).to_contain_text("已登记李春生：外出")
+    expect(page.locator("#spells")).to_contain_text("广东省东莞市")
+    screenshot("standing-member")
+    page.goto("/members/standing/")
+    expect(page.locator("#register")).to_contain_text("李春生")
+    screenshot("standing-register")
+    _log_out(page)
+
+    log_in(page, "county")
+    page.goto(f"/reports/{tree.county.pk}/changes/")
+    expect(page.locator("#changes")).to_contain_text("甲镇党委")
+    expect(page.locator("#changes")).not_to_contain_text("不符")
+    screenshot("report-changes")
+    page.goto(f"/reports/{tree.county.pk}/overview/")
+    expect(page.locator("body")).to_contain_text("流动党员")
+    screenshot("report-overview-standing")

@@ -13,6 +13,11 @@ BEFORE = [("members", "0011_history_verbose_names")]
 AFTER = [("members", "0012_ways_of_leaving")]
 
 
+# Migrating back and forth through every later migration is the suite's slowest test;
+# a data migration runs once, on the production database: tested there.
+pytestmark = pytest.mark.postgres
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("back_to_latest_afterwards")
 def test_it_maps_left_party_rows_to_the_closest_way_of_leaving():

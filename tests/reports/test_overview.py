@@ -185,9 +185,9 @@ def test_it_shows_the_overview_in_a_constant_number_of_queries(
     url = reverse("reports:overview", args=[tree.township_a.pk])
     # session + user (2), permissions (2), node (1), breadcrumb (1), children, live
     # nodes (2), the kept member figures with their counters (1), none kept yet: the
-    # members counted, the figures stored and rows past their time dropped (3),
-    # session save (3)
-    with django_assert_num_queries(15):
+    # members counted, the suspended ones apart, the figures stored and rows past
+    # their time dropped (4), session save (3)
+    with django_assert_num_queries(16):
         response = county_client.get(url)
     assert len(response.context["data"].children) == children + 2
     # Again: the figures are read, not counted.
@@ -251,12 +251,15 @@ def test_it_drafts_the_summary_in_a_constant_number_of_queries(
     _branches(tree, children)
     url = reverse("reports:summary", args=[tree.township_a.pk])
     # session + user (2), permissions (2), node (1), children, live nodes (2), the
-    # kept member figures (1), none kept yet: counted, stored, old rows dropped (3),
-    # breadcrumb (1), session save (3); then the figures are read, not counted.
-    with django_assert_num_queries(15):
+    # kept member figures (1), none kept yet: counted, suspended apart, stored, old
+    # rows dropped (4), breadcrumb (1), session save (3); the year's 党员增减
+    # (reports.changes): children, the figures of 31 December last year (none kept
+    # yet: 5), today's (1), membership rows starting and ending (2), suspensions
+    # begun and ended (2). Then the figures are read, not counted.
+    with django_assert_num_queries(27):
         response = county_client.get(url)
     assert f"党支部{children + 2}个" in response.context["text"]
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(19):
         assert county_client.get(url).context["text"] == response.context["text"]
 
 

@@ -1,4 +1,5 @@
-"""Demo 组织关系转接: a few letters in each township, in every state a clerk meets.
+"""Demo 组织关系转接 (a few letters in each township, in every state a clerk meets)
+and the dated spells of members away, lost or suspended.
 
 Per township: members sent to the next township still waiting to be received,
 one received today, one letter past its validity, one out of the county
@@ -15,7 +16,8 @@ from collections.abc import Callable
 
 from branches.audit import acting_as
 from branches.models import Organization
-from members.models import Member, Transfer
+from members.dates import months_later
+from members.models import Member, Spell, Transfer
 from members.services import transfer_arrive, transfer_issue, transfer_receive
 
 OUTSIDE = [
@@ -136,3 +138,64 @@ def _issue(member, target, on, number, user) -> Transfer:
         dues_paid_until=on.replace(day=1),
         user=user,
     )
+
+
+EMPLOYERS = [
+    "建筑工地",
+    "电子厂",
+    "物流公司",
+    "餐饮店",
+    "服装厂",
+    "装修公司",
+    "家政公司",
+    "汽车配件厂",
+]
+EFFORTS = [
+    "多次拨打手机无人接听，向其亲属打听未果",
+    "原手机号已停机，走访家人称长期无联系",
+    "委托外出务工党员在当地查找，未找到",
+]
+
+
+def build_spells(*, rng: random.Random, today: datetime.date, members: list[Member]) -> int:
+    """Dated spells for the demo's members who are away, lost or suspended: the flags
+    the roster carries, with the dates and details a clerk would have recorded."""
+    rows = []
+    for member in members:
+        if member.is_mobile:
+            since = today - datetime.timedelta(days=rng.randint(20, 1200))
+            mobile_org = f"{member.mobile_destination}流动党员党支部" if rng.random() < 0.3 else ""
+            rows.append(
+                Spell(
+                    member=member,
+                    kind=Spell.Kind.AWAY,
+                    started_on=max(since, member.joined_on or since),
+                    destination=member.mobile_destination,
+                    employer=f"{member.mobile_destination}某{rng.choice(EMPLOYERS)}",
+                    contact=member.mobile_phone,
+                    mobile_org=mobile_org,
+                )
+            )
+        if member.lost_contact:
+            rows.append(
+                Spell(
+                    member=member,
+                    kind=Spell.Kind.LOST,
+                    started_on=member.lost_contact_on,
+                    efforts=rng.choice(EFFORTS),
+                )
+            )
+        if member.party_status == "suspended":
+            decided = months_later(member.lost_contact_on, 6) + datetime.timedelta(
+                days=rng.randint(0, 40)
+            )
+            rows.append(
+                Spell(
+                    member=member,
+                    kind=Spell.Kind.SUSPENDED,
+                    started_on=min(decided, today),
+                    decision_number=f"{member.branch.name[:3]}支〔{decided.year}〕{rng.randint(1, 9)}号",
+                )
+            )
+    Spell.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
