@@ -180,3 +180,20 @@ class StandingForm(forms.Form):
 
     def data_for(self, step: str) -> dict:
         return {name: self.cleaned_data[name] for name in self.STEPS[step][1]}
+
+
+class InflowForm(forms.Form):
+    name = forms.CharField(label="姓名", max_length=50)
+    id_number = forms.CharField(label="公民身份证号", max_length=18, required=False)
+    mobile_phone = forms.CharField(label="手机号", max_length=20, required=False)
+    origin_org = forms.CharField(label="原党组织", max_length=200)
+    origin_place = forms.CharField(label="原党组织所在地", max_length=100, required=False)
+    employer = forms.CharField(label="在本地的工作单位或住址", max_length=200, required=False)
+    branch = forms.ModelChoiceField(label="联系的党支部", queryset=Organization.objects.none())
+    arrived_on = forms.DateField(label="流入日期", widget=DATE)
+    note = forms.CharField(label="备注", max_length=200, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = _live_branches(Organization.objects.visible_to(user))
+        self.fields["arrived_on"].initial = timezone.localdate()

@@ -1,5 +1,6 @@
 """Writes of a member's standing: 外出 and 返回 (流动党员), 失联 and 恢复联系,
-停止党籍, 恢复党籍 and 除名 – each a dated ``Spell``, the member's flags following.
+停止党籍, 恢复党籍 and 除名 – each a dated ``Spell``, the member's flags following –
+and of members of other places registered here (流入, ``Inflow``).
 
 Kept beside ``members/services.py`` (places and letters), which it uses to take
 a member off the roster. Every step checks the rule it applies and says it in
@@ -15,9 +16,11 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from branches.models import Organization, OrgKind
 from members.choices import DatePrecision, PartyStatus, RosterStatus
 from members.dates import months_later
-from members.models import Member, Spell
+from members.idcard import IdNumberError, parse_id_number
+from members.models import Inflow, Member, Spell
 
 # 党员失联满六个月 → 停止党籍; 停止党籍满两年仍无法取得联系 → 按自行脱党除名
 # (中组部《关于加强和改进流动党员管理工作的意见》 and the rules for lost members);
@@ -248,3 +251,55 @@ def _spell_from_flags(member: Member, kind: str, on: datetime.date) -> Spell:
         return Spell(member=member, kind=kind, started_on=since or on, efforts="（登记时已失联）")
     started = min(months_later(since, LOST_MONTHS_BEFORE_SUSPENSION), on) if since else on
     return Spell(member=member, kind=kind, started_on=started)
+
+
+@transaction.atomic
+def inflow_register(
+    *,
+    branch: Organization,
+    name: str,
+    origin_org: str,
+    arrived_on: datetime.date,
+    id_number: str = "",
+    **fields,
+) -> Inflow:
+    """流入: a member of another place registered with *branch* from *arrived_on*."""
+    errors = {}
+    if branch.kind != OrgKind.BRANCH or not branch.is_live:
+        errors["branch"] = "请选择联系的党支部。"
+    if arrived_on > timezone.localdate():
+        errors["arrived_on"] = "流入日期不能晚于今天。"
+    if id_number.strip():
+        try:
+            id_number = parse_id_number(id_number).number
+        except IdNumberError as exc:
+            errors["id_number"] = str(exc)
+        else:
+            if Member.objects.active().filter(id_number=id_number).exists():
+                errors["id_number"] = "该身份证号的党员在本县花名册中，不是流入党员。"
+    if errors:
+        raise ValidationError(errors)
+    inflow = Inflow(
+        branch=branch,
+        name=name.strip(),
+        origin_org=origin_org.strip(),
+        arrived_on=arrived_on,
+        id_number=id_number.strip(),
+        **fields,
+    )
+    inflow.full_clean()
+    inflow.save()
+    return inflow
+
+
+@transaction.atomic
+def inflow_leave(*, inflow: Inflow, on: datetime.date) -> Inflow:
+    """The member registered here went back (or on) on *on*."""
+    inflow = Inflow.objects.select_for_update().get(pk=inflow.pk)
+    if inflow.left_on is not None:
+        raise ValidationError(f"{inflow.name}已于 {inflow.left_on} 登记离开。")
+    _check_day(on, after=inflow.arrived_on, what="流入日期")
+    inflow.left_on = on
+    inflow.full_clean()
+    inflow.save()
+    return inflow

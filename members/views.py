@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,7 +22,7 @@ from branches.spreadsheets.writing import attachment, table_xlsx, xlsx_response
 from branches.uploads import UploadGone, upload_read
 from branches.writes import write_permission
 from members import forms, import_runs, selectors, services, standing
-from members.models import ImportRun, Member, PiiAccess, Transfer
+from members.models import ImportRun, Inflow, Member, PiiAccess, Transfer
 from members.retention import PURGED_MESSAGE
 from members.roster_export import rejected_workbook, roster_csv, roster_xlsx, template_xlsx
 from members.roster_parse import RosterFileError
@@ -535,7 +536,12 @@ def member_standing(request: HttpRequest, member_id: int) -> HttpResponse:
     return render(request, "members/member_standing.html", context)
 
 
-REGISTER_KINDS = {"away": "流动党员（外出）", "lost": "失联党员", "suspended": "停止党籍党员"}
+REGISTER_KINDS = {
+    "away": "流动党员（外出）",
+    "lost": "失联党员",
+    "suspended": "停止党籍党员",
+    "inflow": "流入党员",
+}
 REGISTER_PAGE = 100
 
 
@@ -545,6 +551,8 @@ REGISTER_PAGE = 100
 def standing_register(request: HttpRequest) -> HttpResponse:
     """The register of members away, lost or suspended now, in the user's part of the tree."""
     kind = params.choice_value(request.GET, "kind", list(REGISTER_KINDS), default="away")
+    if kind == "inflow":
+        return _inflow_register(request)
     spells = (
         selectors.spells_for(request.user)
         .open()
@@ -587,3 +595,71 @@ def standing_register(request: HttpRequest) -> HttpResponse:
     page = Paginator(spells, REGISTER_PAGE).get_page(params.page_number(request.GET))
     context = {"kind": kind, "kinds": REGISTER_KINDS, "title": title, "page": page}
     return render(request, "members/standing_register.html", context)
+
+
+def _inflow_register(request: HttpRequest) -> HttpResponse:
+    """Members of other places registered here, present today."""
+    inflows = (
+        Inflow.objects.visible_to(request.user)
+        .present_on(timezone.localdate())
+        .select_related("branch")
+        .order_by("branch__path", "name", "pk")
+    )
+    title = REGISTER_KINDS["inflow"]
+    if request.GET.get("format") == "xlsx":
+        return table_xlsx(
+            title=f"{title}登记表",
+            headers=[
+                "姓名",
+                "原党组织",
+                "所在地",
+                "在本地的工作单位或住址",
+                "联系的党支部",
+                "流入日期",
+            ],
+            rows=(
+                [i.name, i.origin_org, i.origin_place, i.employer, i.branch.name, i.arrived_on]
+                for i in inflows.iterator(chunk_size=2000)
+            ),
+            widths=[10, 30, 16, 24, 24, 12],
+            filename=f"{title}登记表-{timezone.localdate():%Y%m%d}.xlsx",
+        )
+    page = Paginator(inflows, REGISTER_PAGE).get_page(params.page_number(request.GET))
+    context = {"kind": "inflow", "kinds": REGISTER_KINDS, "title": title, "page": page}
+    return render(request, "members/inflow_register.html", context)
+
+
+@write_permission("members.change_member")
+@login_required
+@permission_required("members.change_member", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def inflow_add(request: HttpRequest) -> HttpResponse:
+    """Register a member of another place who lives or works here (流入)."""
+    form = forms.InflowForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            inflow = standing.inflow_register(**form.cleaned_data)
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, f"已登记流入党员{inflow.name}。")
+            return redirect(f"{reverse('members:standing_register')}?kind=inflow")
+    return render(request, "members/inflow_add.html", {"form": form})
+
+
+@scoped_view(Inflow)
+@write_permission("members.change_member")
+@require_POST
+@login_required
+@permission_required("members.change_member", raise_exception=True)
+def inflow_leave(request: HttpRequest, pk: int) -> HttpResponse:
+    inflow = get_object_or_404(Inflow.objects.visible_to(request.user), pk=pk)
+    try:
+        standing.inflow_leave(
+            inflow=inflow, on=params.date_value(request.POST, "on", default=timezone.localdate())
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"已登记{inflow.name}离开。")
+    return redirect(f"{reverse('members:standing_register')}?kind=inflow")

@@ -470,6 +470,13 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
             "letter_date": today,
             "on": today,
         }
+    if name == "members:inflow_add":
+        return reverse(name), {
+            "name": "外地党员",
+            "origin_org": "邻省某党委",
+            "branch": tree.village_a.pk,
+            "arrived_on": today,
+        }
     if obj is None:
         return None
     url = reverse(name, args=[obj.pk])
@@ -494,6 +501,8 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
             "letter_number": "甲-101",
             "letter_date": today,
         }
+    if name == "members:inflow_leave":
+        return url, {"on": today}
     if name == "members:member_standing":
         return url, {"step": "away", "on": today, "destination": "广东省深圳市"}
     if name == "members:transfer_receive":  # the world's letter out of the county: its 回执

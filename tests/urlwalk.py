@@ -37,9 +37,9 @@ from branches.audit import acting_as
 from branches.models import BranchCategory, Organization, OrgKind, Post, PostTitle, User
 from branches.services import org_create, post_assign
 from branches.uploads import upload_keep
-from members.models import ImportRun, Member, Membership, PiiAccess, Spell, Transfer
+from members.models import ImportRun, Inflow, Member, Membership, PiiAccess, Spell, Transfer
 from members.services import member_transfer, member_update, pii_access_record, transfer_issue
-from members.standing import member_away
+from members.standing import inflow_register, member_away
 from tests.factories import MemberFactory
 
 ID_ARG = re.compile(r"(^|_)(id|pk)$")
@@ -188,6 +188,12 @@ def build_world(tree, clerk_a) -> World:
     )
     # Away since June: the register of members away lists them.
     member_away(member=member, on=datetime.date(2025, 6, 10), destination="甲村秘密外出地")
+    inflow = inflow_register(
+        branch=tree.village_a,
+        name="甲村秘密流入党员",
+        origin_org="外省某党委",
+        arrived_on=datetime.date(2025, 3, 1),
+    )
     # A letter out of the county: only township A's side exists, so B sees none of it.
     letter = transfer_issue(
         member=moved,
@@ -200,6 +206,7 @@ def build_world(tree, clerk_a) -> World:
     objects = {
         Organization: [tree.township_a, tree.village_a, tree.group_a1, joint],
         Transfer: [letter],
+        Inflow: [inflow],
         PointEntry: list(PointEntry.objects.filter(member=member)),
         Appraisal: [appraisal],
         RatingPublication: [publication],
@@ -234,6 +241,7 @@ def build_world(tree, clerk_a) -> World:
         manual.reason,
         letter.letter_number,
         "甲村秘密外出地",
+        inflow.name,
     ]
     return World(objects=objects, secrets=secrets)
 
@@ -254,6 +262,7 @@ def snapshot() -> dict:
             ImportRun,
             Transfer,
             Spell,
+            Inflow,
             PointEntry,
             Appraisal,
             Rating,

@@ -13,13 +13,15 @@ from members.models.roster import (
     PiiAccessQuerySet,
     needs_review_q,
 )
-from members.models.standing import Spell, SpellQuerySet
+from members.models.standing import Inflow, InflowQuerySet, Spell, SpellQuerySet
 from members.models.transfers import Transfer, TransferQuerySet
 
 __all__ = [
     "DESCRIPTIVE_FIELDS",
     "ImportRun",
     "ImportRunQuerySet",
+    "Inflow",
+    "InflowQuerySet",
     "Member",
     "MemberQuerySet",
     "Membership",

@@ -89,3 +89,54 @@ class Spell(models.Model):
     def __str__(self) -> str:
         end = self.ended_on or "至今"
         return f"{self.member} {self.get_kind_display()} {self.started_on}—{end}"
+
+
+class InflowQuerySet(ScopedQuerySet, AuditedQuerySet):
+    scope_through = "branch"
+
+    def present_on(self, day: datetime.date) -> InflowQuerySet:
+        return self.filter(arrived_on__lte=day).filter(Q(left_on__isnull=True) | Q(left_on__gt=day))
+
+
+class Inflow(models.Model):
+    """流入党员: a member of an organisation elsewhere who lives or works here for a while.
+
+    Not on the roster (their membership stays with their own organisation);
+    registered with the branch that looks after them here, so they can join
+    its organisational life, from the day they arrived until they leave.
+    """
+
+    name = models.CharField("姓名", max_length=50)
+    id_number = models.CharField("公民身份证号", max_length=18, blank=True)
+    mobile_phone = models.CharField("手机号", max_length=20, blank=True)
+    origin_org = models.CharField("原党组织", max_length=200)
+    origin_place = models.CharField("原党组织所在地", max_length=100, blank=True)
+    employer = models.CharField("在本地的工作单位或住址", max_length=200, blank=True)
+    branch = models.ForeignKey(
+        "branches.Organization",
+        verbose_name="联系的党支部",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    arrived_on = models.DateField("流入日期")
+    left_on = models.DateField("离开日期", null=True, blank=True)
+    note = models.CharField("备注", max_length=200, blank=True)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    objects = InflowQuerySet.as_manager()
+    history = audit_history()
+
+    class Meta:
+        verbose_name = "流入党员"
+        verbose_name_plural = "流入党员"
+        ordering = ["branch", "name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(left_on__isnull=True) | Q(left_on__gte=models.F("arrived_on")),
+                name="inflow_leaves_after_arrival",
+                violation_error_message="离开日期不能早于流入日期。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.origin_org}）"

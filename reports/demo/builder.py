@@ -39,7 +39,7 @@ from members.idcard import make_id_number
 from members.models import Member, Membership
 from reports.demo.history import HistoryBuilder
 from reports.demo.points import build_points
-from reports.demo.standing import build_spells, build_transfers
+from reports.demo.standing import build_inflows, build_spells, build_transfers
 
 DEMO_PASSWORD = "dangjian-demo"
 
@@ -239,10 +239,17 @@ class DemoBuilder:
             users=users,
             person=self._arrival,
         )
+        inflows = build_inflows(
+            rng=self.rng,
+            today=self.today,
+            townships=townships,
+            names=lambda: self._person_name(self.rng.choice((Sex.MALE, Sex.FEMALE))),
+        )
         return {
             **history,
             **scored,
             "transfers": transfers,
+            "inflows": inflows,
             "spells": spells,
             "townships": len(townships),
             "work_committees": len(committees),

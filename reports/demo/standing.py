@@ -19,6 +19,7 @@ from branches.models import Organization
 from members.dates import months_later
 from members.models import Member, Spell, Transfer
 from members.services import transfer_arrive, transfer_issue, transfer_receive
+from members.standing import inflow_register
 
 OUTSIDE = [
     ("中共深圳市宝安区新安街道工作委员会", "广东省深圳市"),
@@ -199,3 +200,37 @@ def build_spells(*, rng: random.Random, today: datetime.date, members: list[Memb
             )
     Spell.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
+
+
+INFLOW_ORIGINS = [
+    ("中共某县城关镇委员会", "四川省"),
+    ("中共某县柳林乡委员会", "贵州省"),
+    ("中共某县红旗镇委员会", "河南省"),
+    ("中共某县新华街道工作委员会", "湖南省"),
+]
+INFLOW_WORK = ["县工业园区某机械厂", "镇上某物流站", "县城某超市", "村里的蔬菜种植合作社"]
+
+
+def build_inflows(
+    *, rng: random.Random, today: datetime.date, townships: list[Organization], names
+) -> int:
+    """Two or three members of other places registered with a branch of each township."""
+    count = 0
+    for township in townships:
+        branches = list(
+            Organization.objects.filter(
+                kind="branch", path__startswith=township.path, dissolved_on=None
+            ).order_by("path")[:20]
+        )
+        for _ in range(rng.randint(2, 3) if branches else 0):
+            origin, place = rng.choice(INFLOW_ORIGINS)
+            inflow_register(
+                branch=rng.choice(branches),
+                name=names(),
+                origin_org=origin,
+                origin_place=place,
+                employer=rng.choice(INFLOW_WORK),
+                arrived_on=today - datetime.timedelta(days=rng.randint(30, 700)),
+            )
+            count += 1
+    return count

@@ -12,9 +12,10 @@ from django.utils import timezone
 from activities.models import ActivityKind
 from activities.selectors import expected_attendees
 from members.choices import PartyStatus, RosterStatus
-from members.models import Member, Spell
+from members.models import Inflow, Member, Spell
 from members.services import member_update
 from members.standing import (
+    inflow_register,
     member_away,
     member_found,
     member_lost,
@@ -234,3 +235,48 @@ def test_the_register_runs_a_constant_number_of_queries(
     with django_assert_num_queries(9):
         response = clerk_a_client.get(reverse("members:standing_register"))
     assert response.content.decode().count("广东省深圳市") == count
+
+
+# --- 流入党员 -------------------------------------------------------------------------
+
+
+def test_a_member_of_another_place_is_registered_and_leaves(tree, clerk_a_client, clerk_b_client):
+    url = reverse("members:inflow_add")
+    response = clerk_a_client.post(
+        url,
+        {
+            "name": "在甲村打工的党员",
+            "origin_org": "中共某县某镇委员会",
+            "origin_place": "四川省",
+            "branch": tree.village_a.pk,
+            "arrived_on": _ago(30).isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    inflow = Inflow.objects.get()
+    register = reverse("members:standing_register") + "?kind=inflow"
+    assert "在甲村打工的党员" in clerk_a_client.get(register).content.decode()
+    assert "在甲村打工的党员" not in clerk_b_client.get(register).content.decode()
+    leave = reverse("members:inflow_leave", args=[inflow.pk])
+    assert clerk_b_client.post(leave, {"on": _today().isoformat()}).status_code == 404
+
+    clerk_a_client.post(leave, {"on": _today().isoformat()})
+
+    inflow.refresh_from_db()
+    assert inflow.left_on == _today()
+    table = clerk_a_client.get(register).content.decode().split('id="register"')[1]
+    assert "在甲村打工的党员" not in table
+
+
+def test_a_member_on_the_roster_is_no_inflow(tree):
+    member = MemberFactory(group=tree.group_a1)
+
+    with pytest.raises(ValidationError, match="不是流入党员"):
+        inflow_register(
+            branch=tree.village_b,
+            name=member.name,
+            origin_org="外地",
+            arrived_on=_today(),
+            id_number=member.id_number,
+        )
+    assert not Inflow.objects.exists()

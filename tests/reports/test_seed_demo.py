@@ -21,7 +21,9 @@ from branches.models import BranchCategory, Organization, OrgKind, Post, User
 from members.idcard import parse_id_number
 from members.models import Member, Membership, Transfer
 
-pytestmark = pytest.mark.django_db
+# The demo `make run` loads is seeded on SQLite, the embedded default; seeding on
+# PostgreSQL is the bench test's (tests/reports/test_bench.py), which runs there.
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def seed(**options) -> str:
