@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db.models import BooleanField, Case, Count, Q, Value, When
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, Value, When
 
 from activities.cadence import (
     COMMITTEE_TITLES,
@@ -29,7 +29,7 @@ from activities.periods import period_label
 from branches.labels import labels_by_pk
 from branches.models import Organization, OrgKind, Post
 from members.choices import PartyStatus
-from members.models import Member
+from members.models import Member, Spell
 from members.selectors import members_of_org_on
 
 
@@ -43,15 +43,15 @@ def expected_q(on: datetime.date) -> Q:
     """Members expected at a meeting held on *on*: the one rule (attendance, absences and
     their point deductions, the quorum all follow from it).
 
-    Not expected: members whose membership is suspended (停止党籍) and members who
-    had lost contact (失联) by that day; they may still be marked present when they
-    come. 流动党员 stay expected: they may take part remotely. Lost contact is
-    dated, so an earlier meeting still expects them; a suspension carries no date
-    here, so it is read as it stands today.
+    Not expected: members suspended (停止党籍) or out of contact (失联) on that day,
+    from their dated spells (members.standing); they may still be marked present
+    when they come. 流动党员 stay expected: they may take part remotely. A meeting
+    before the member was lost, or after contact was regained, expects them.
     """
-    return ~Q(party_status=PartyStatus.SUSPENDED) & (
-        Q(lost_contact=False) | Q(lost_contact_on__gt=on)
+    spells = Spell.objects.on(on).filter(
+        member_id=OuterRef("pk"), kind__in=(Spell.Kind.SUSPENDED, Spell.Kind.LOST)
     )
+    return ~Q(Exists(spells))
 
 
 def not_expected_reason(member: Member) -> str:

@@ -14,6 +14,8 @@ from activities.models import ActivityKind, Attendance, AttendanceStatus, PointE
 from activities.selectors import expected_attendees
 from activities.services import Mark, activity_log
 from members.choices import PartyStatus
+from members.models import Member
+from members.standing import spells_follow_flags
 from tests.conftest import logged_in
 from tests.factories import MemberFactory
 from tests.helpers import beijing, frozen
@@ -26,18 +28,24 @@ GROUP_MEETING, GENERAL_MEETING = ActivityKind.GROUP_MEETING, ActivityKind.GENERA
 PRESENT, ABSENT = AttendanceStatus.PRESENT, AttendanceStatus.ABSENT
 
 
+def _with_spells(member):
+    # The dated spells the flags stand for (members.standing); suspended since January.
+    spells_follow_flags(Member.objects.filter(pk=member.pk), on=datetime.date(2026, 1, 1))
+    return member
+
+
 def _lost(group, on=datetime.date(2025, 12, 1), **kwargs):
-    return MemberFactory(group=group, lost_contact=True, lost_contact_on=on, **kwargs)
+    return _with_spells(MemberFactory(group=group, lost_contact=True, lost_contact_on=on, **kwargs))
 
 
 def _suspended(group, **kwargs):
-    return MemberFactory(group=group, party_status=PartyStatus.SUSPENDED, **kwargs)
+    return _with_spells(MemberFactory(group=group, party_status=PartyStatus.SUSPENDED, **kwargs))
 
 
 @pytest.fixture
 def cast(tree):
     group = tree.group_a1
-    return {
+    cast = {
         "normal": MemberFactory(group=group, name="常在"),
         "mobile": MemberFactory(
             group=group, name="外出", is_mobile=True, mobile_destination="广州"
@@ -47,6 +55,7 @@ def cast(tree):
         # Lost contact after the meeting: still expected on the day.
         "lost_later": _lost(group, on=datetime.date(2026, 3, 11), name="后失联"),
     }
+    return cast
 
 
 def _log(org, marks, by, kind=GROUP_MEETING):
