@@ -115,16 +115,29 @@ def spells_for(user, root: Organization | None = None):
     return spells
 
 
-def standing_work(*, user, root: Organization | None, today: datetime.date) -> StandingWork:
-    """*user*'s members under *root* whom the rules name. Two queries."""
+def standing_work(*, user, root: Organization, today: datetime.date) -> StandingWork:
+    """*user*'s members under *root* whom the rules name. Three queries.
+
+    The members away are counted by a list of the branches' ids: joined to the
+    organisations by path, PostgreSQL scans every member of the county (35 ms at
+    city scale against 6).
+    """
 
     def months_ago(months: int) -> datetime.date:
         return months_later(today, -months)
 
-    spells = spells_for(user, root).open()
+    branch_ids = list(
+        Organization.objects.visible_to(user)
+        .filter(subtree_q(root.path), kind=OrgKind.BRANCH)
+        .values_list("pk", flat=True)
+    )
+    spells = Spell.objects.open().filter(member__branch_id__in=branch_ids)
     suspended = Spell.objects.open().filter(member=OuterRef("member"), kind=Spell.Kind.SUSPENDED)
+    # The few lost and suspended: joined by path they take 2 ms, by the id list 9.
     due = (
-        spells.filter(
+        spells_for(user, root)
+        .open()
+        .filter(
             Q(kind=Spell.Kind.LOST, started_on__lte=months_ago(LOST_MONTHS_BEFORE_SUSPENSION))
             & ~Exists(suspended)
             | Q(

@@ -24,7 +24,7 @@ from branches.models import Organization
 from branches.paths import PATH_STEP, subtree_q
 from members.choices import MembershipReason as Reason
 from members.models import Member, Membership, Spell
-from reports.figures import figures_by_org
+from reports.figures import figure_by_org
 
 INFLOWS = [
     ("developed", "发展党员"),
@@ -114,10 +114,7 @@ def _totals(node: Organization, day: datetime.date) -> dict[str, int]:
     """Members on *day* by the path of the organisation they belong to (the kept figures)."""
     from reports.selectors import member_figures  # reports.selectors uses this module
 
-    figures = member_figures(day)
-    total = [key for key, _label, _q in figures].index("total")
-    kept = figures_by_org(node=node, on=day, figures=figures, groups=False)
-    return {path: counts[total] for path, _kind, counts in kept.values()}
+    return figure_by_org(node=node, on=day, figures=member_figures(day), key="total")
 
 
 def _place_on(day: str):
@@ -142,9 +139,13 @@ def _suspended(*, on: str = "", before: str = "") -> Exists:
     return Exists(spells)
 
 
-def member_changes(*, node: Organization, year: int, today: datetime.date) -> Changes:
-    """The 党员增减 of *node*'s children in *year*. Five queries while the kept figures
-    of both days are current (children, the two days' figures, the flows, the spells)."""
+def member_changes(
+    *, node: Organization, year: int, today: datetime.date, counts: bool = True
+) -> Changes:
+    """The 党员增减 of *node*'s children in *year*. Seven queries while the kept figures
+    of both days are current (children, the two days' figures, membership rows
+    starting and ending, suspensions begun and ended); without *counts*, the
+    flows alone (the 数据摘要's sentence), without the two days' figures."""
     start_day = datetime.date(year - 1, 12, 31)
     end_day = min(today, datetime.date(year, 12, 31))
     width = len(node.path) + PATH_STEP
@@ -162,7 +163,7 @@ def member_changes(*, node: Organization, year: int, today: datetime.date) -> Ch
             return None
         return rows.get(path[:width], own) if len(path) > len(node.path) else own
 
-    for day, attribute in ((start_day, "start"), (end_day, "end")):
+    for day, attribute in ((start_day, "start"), (end_day, "end")) if counts else ():
         for path, count in _totals(node, day).items():
             for row in {id(r): r for r in (row_of(path), total) if r}.values():
                 setattr(row, attribute, getattr(row, attribute) + count)
@@ -183,7 +184,7 @@ def member_changes(*, node: Organization, year: int, today: datetime.date) -> Ch
     listed = [rows[c.path] for c in children]
     if own.start or own.end or own.flows:
         listed.append(own)
-    breaking = [] if total.closes else _breaking(node, start_day, end_day, touched)
+    breaking = [] if total.closes or not counts else _breaking(node, start_day, end_day, touched)
     return Changes(node, year, start_day, end_day, listed, total, breaking)
 
 

@@ -99,6 +99,25 @@ def figures_by_org(
     return result
 
 
+def figure_by_org(
+    *, node: Organization, on: datetime.date, figures: list[tuple], key: str
+) -> dict[str, int]:
+    """path → one figure (*key*) of each organisation members belong to in *node*'s
+    subtree, as of *on*: ``figures_by_org`` reading one number of each kept row
+    instead of all of them (the 党员增减 table reads the totals of two days)."""
+    keys = [k for k, _label, _q in figures]
+    index, layout = keys.index(key), layout_of(keys)
+    stored = _stored(node, on, False)
+    current = all(
+        row_version == version and row_layout == layout
+        for _pk, _path, _kind, _parent, version, row_version, row_layout, _counts in stored
+    )
+    if not current:
+        kept = figures_by_org(node=node, on=on, figures=figures, groups=False)
+        return {path: counts[index] for path, _kind, counts in kept.values()}
+    return {path: int(counts.split(",", index + 1)[index]) for _pk, path, *_rest, counts in stored}
+
+
 def _stored(node: Organization, on: datetime.date, groups: bool) -> list[tuple]:
     """The organisations of the subtree with their counter and any stored row for *on*."""
     org = Organization._meta.db_table

@@ -113,7 +113,7 @@ def summary_view(request: HttpRequest, org_id: int) -> HttpResponse:
     """数据摘要: a paragraph for the work report, drafted from the overview."""
     node, on = visible_node(request.user, org_id), _on(request)
     data = selectors.overview(node=node, on=on)
-    changes = member_changes(node=node, year=on.year, today=on)
+    changes = member_changes(node=node, year=on.year, today=on, counts=False)
     text = f"{selectors.summary_text(data)}{changes_sentence(changes)}"
     return render(
         request,

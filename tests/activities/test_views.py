@@ -185,9 +185,10 @@ def test_it_renders_the_worklist_in_a_constant_number_of_queries(
     # session; user with their node; user's permissions + group permissions (2);
     # worklist: branches and groups, rules, tallies, committees (4); the ancestors of
     # the gap lines' organisations for their labels; the open 组织关系 letters; the
-    # members the rules on lost and mobile members name (2); the township picker
-    # in the template; session saved on every request (savepoint, update, release: 3).
-    with django_assert_num_queries(16):
+    # members the rules on lost and mobile members name (the branches' ids, the
+    # lost and suspended, the count of those away: 3); the township picker in the
+    # template; session saved on every request (savepoint, update, release: 3).
+    with django_assert_num_queries(17):
         response = client_a.get(WORKLIST)
 
     assert response.status_code == 200

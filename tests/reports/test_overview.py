@@ -252,14 +252,14 @@ def test_it_drafts_the_summary_in_a_constant_number_of_queries(
     url = reverse("reports:summary", args=[tree.township_a.pk])
     # session + user (2), permissions (2), node (1), children, live nodes (2), the
     # kept member figures (1), none kept yet: counted, suspended apart, stored, old
-    # rows dropped (4), breadcrumb (1), session save (3); the year's 党员增减
-    # (reports.changes): children, the figures of 31 December last year (none kept
-    # yet: 5), today's (1), membership rows starting and ending (2), suspensions
-    # begun and ended (2). Then the figures are read, not counted.
-    with django_assert_num_queries(27):
+    # rows dropped (4), breadcrumb (1), session save (3); the year's flows for the
+    # last sentence (reports.changes, without the two days' counts): children,
+    # membership rows starting and ending (2), suspensions begun and ended (2).
+    # Then the figures are read, not counted.
+    with django_assert_num_queries(21):
         response = county_client.get(url)
     assert f"党支部{children + 2}个" in response.context["text"]
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(17):
         assert county_client.get(url).context["text"] == response.context["text"]
 
 
