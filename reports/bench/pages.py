@@ -145,6 +145,19 @@ def _letter_url(name: str) -> Callable[[], str]:
     return url
 
 
+def _standing_url() -> str:
+    """The 流动、失联与党籍 page of the first member of clerk_a's township who is away."""
+    from members.models import Spell
+
+    township = _first_township()
+    spell = (
+        Spell.objects.filter(kind=Spell.Kind.AWAY, member__branch__path__startswith=township.path)
+        .order_by("pk")
+        .first()
+    )
+    return reverse("members:member_standing", args=[spell.member_id])
+
+
 def _export_url(name: str) -> Callable[[], str]:
     report = _report_url(name)
     return lambda: report() + "?format=xlsx"
@@ -186,6 +199,16 @@ PAGES: list[BenchPage] = [
     BenchPage("transfer_list_clerk", lambda: reverse("members:transfer_list"), PAGE_MS, "clerk_a"),
     BenchPage("transfer_detail", _letter_url("members:transfer_detail"), PAGE_MS, "clerk_a"),
     BenchPage("transfer_letter", _letter_url("members:transfer_letter"), PAGE_MS, "clerk_a"),
+    BenchPage("member_standing", _standing_url, PAGE_MS, "clerk_a"),
+    BenchPage(
+        "standing_register_clerk", lambda: reverse("members:standing_register"), PAGE_MS, "clerk_a"
+    ),
+    BenchPage(
+        "inflow_register_clerk",
+        lambda: reverse("members:standing_register") + "?kind=inflow",
+        PAGE_MS,
+        "clerk_a",
+    ),
 ]
 
 # Spreadsheets: a county's every row (the compliance export lists every gap), a

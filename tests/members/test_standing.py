@@ -280,3 +280,18 @@ def test_a_member_on_the_roster_is_no_inflow(tree):
             id_number=member.id_number,
         )
     assert not Inflow.objects.exists()
+
+
+@pytest.mark.parametrize("count", [2, 20])
+def test_the_inflow_register_runs_a_constant_number_of_queries(
+    tree, clerk_a_client, count, django_assert_num_queries
+):
+    for index in range(count):
+        inflow_register(
+            branch=tree.village_a, name=f"流入{index}", origin_org="外省某党委", arrived_on=_ago(9)
+        )
+    # Session and user; the account's and its groups' permissions (the menu); the
+    # page's count and rows; the session's save (savepoint, update, release).
+    with django_assert_num_queries(9):
+        response = clerk_a_client.get(reverse("members:standing_register"), {"kind": "inflow"})
+    assert response.content.decode().count("外省某党委") == count
