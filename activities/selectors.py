@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, Value, When
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 
 from activities.cadence import (
     COMMITTEE_TITLES,
@@ -139,6 +141,7 @@ def obligations(*, orgs: list[Organization], start: datetime.date, today: dateti
 class BranchWork:
     branch: Organization
     items: list[Obligation] = field(default_factory=list)
+    html: str = ""  # the items as the page lists them (items_html), set by the view
 
     @property
     def rows(self) -> list[tuple[str, str, str, str, str]]:
@@ -160,6 +163,25 @@ class BranchWork:
             )
             for item in self.items
         ]
+
+    def items_html(self, *, log_url: str, can_log: bool) -> SafeString:
+        """The items' list entries, each with its log link when the user may log.
+
+        Built here rather than in the template: a township lists about a
+        thousand items, and the template's loop was half the page's time.
+        """
+        link = '<a class="button" href="{}?{}">登记</a>' if can_log else ""
+        return format_html_join(
+            "\n",
+            '<li data-org="{}" data-kind="{}"><span class="what">{}</span>'
+            '<span class="when">{}</span>' + link + "</li>",
+            (
+                (org_id, kind, what, when, log_url, query)
+                if can_log
+                else (org_id, kind, what, when)
+                for org_id, kind, what, when, query in self.rows
+            ),
+        )
 
 
 class GapLine(NamedTuple):

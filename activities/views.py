@@ -84,13 +84,17 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
     # A township's gaps run to hundreds of lines: the first ones unless asked for all.
     limit = None if request.GET.get("gaps") == "all" else GAPS_SHOWN
     gap_lines, gap_line_count = worklist_gap_lines(work, limit=limit)
+    can_log = request.user.has_perm("activities.add_activity")
+    log_url = reverse("activities:activity_log")
+    for block in work.current:
+        block.html = block.items_html(log_url=log_url, can_log=can_log)
     context = {
         "work": work,
         "gap_lines": gap_lines,
         "gap_lines_hidden": gap_line_count - len(gap_lines),
         "root": root,
         "pickable": pickable,
-        "can_log": request.user.has_perm("activities.add_activity"),
+        "can_log": can_log,
         "transfers": (
             transfer_work(user=request.user, root=root, today=today)
             if request.user.has_perm("members.view_transfer")
