@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q, Subquery
 
-from branches.models import Organization
+from branches.models import Organization, OrgKind
 from branches.paths import PATH_STEP, subtree_q
 from members.choices import MembershipReason as Reason
 from members.models import Member, Membership, Spell
@@ -149,8 +149,10 @@ def member_changes(
     start_day = datetime.date(year - 1, 12, 31)
     end_day = min(today, datetime.date(year, 12, 31))
     width = len(node.path) + PATH_STEP
+    # Members belong to branches: a branch's (or group's) table is its total alone.
     children = list(
         Organization.objects.filter(parent=node)
+        .exclude(kind=OrgKind.GROUP)
         .filter(Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=start_day))
         .order_by("path")
     )
@@ -182,7 +184,7 @@ def member_changes(
                 target.flows[flow] += 1
 
     listed = [rows[c.path] for c in children]
-    if own.start or own.end or own.flows:
+    if children and (own.start or own.end or own.flows):  # a branch's own: the total
         listed.append(own)
     breaking = [] if total.closes or not counts else _breaking(node, start_day, end_day, touched)
     return Changes(node, year, start_day, end_day, listed, total, breaking)

@@ -209,3 +209,10 @@ def test_an_overview_at_a_past_date_ignores_later_changes(tree, clerk_a, clerk_b
     assert (again["total"], again["mobile"], again["lost"], again["suspended"]) == (6, 0, 1, 0)
     # Today: one transferred to 乙镇, one suspended (apart), one away.
     assert (now["total"], now["mobile"], now["lost"], now["suspended"]) == (4, 1, 0, 1)
+
+
+def test_a_branchs_table_is_its_total(tree, year_of_township_a):
+    data = member_changes(node=tree.village_a, year=2026, today=TODAY)
+
+    assert data.rows == []
+    assert data.total.closes and data.total.flows["out_county"] == 1  # the move to 机关
