@@ -266,19 +266,40 @@ def transfer_issue(
         errors["letter_number"] = "请填写介绍信编号。"
     if errors:
         raise ValidationError(errors)
-    transfer = Transfer(
+    return _letter_saved(
         member=member,
         kind=kind,
         from_branch_id=member.branch_id,
         to_org=to_org,
+        outside_org=outside_org,
+        outside_place=outside_place,
+        letter_number=letter_number,
+        letter_date=letter_date,
+        dues_paid_until=dues_paid_until,
+        note=note,
+        issued_by=user,
+    )
+
+
+def _letter_saved(
+    *,
+    outside_org: str,
+    outside_place: str,
+    letter_number: str,
+    letter_date,
+    dues_paid_until,
+    **fields,
+) -> Transfer:
+    """A transfer with its letter's fields as kept: trimmed, valid for the set months,
+    dues paid to the first of their month."""
+    transfer = Transfer(
         outside_org=outside_org.strip(),
         outside_place=outside_place.strip(),
         letter_number=letter_number.strip(),
         letter_date=letter_date,
         valid_until=letter_valid_until(letter_date),
         dues_paid_until=_first_of_month(dues_paid_until),
-        note=note,
-        issued_by=user,
+        **fields,
     )
     transfer.full_clean()
     transfer.save()
@@ -399,25 +420,21 @@ def transfer_arrive(
         start_reason=MembershipReason.TRANSFER_IN,
         **member_fields,
     )
-    transfer = Transfer(
+    return _letter_saved(
         member=member,
         kind=Transfer.Kind.IN,
         state=Transfer.State.RECEIVED,
         to_branch=branch,
-        outside_org=outside_org.strip(),
-        outside_place=outside_place.strip(),
-        letter_number=letter_number.strip(),
+        outside_org=outside_org,
+        outside_place=outside_place,
+        letter_number=letter_number,
         letter_date=letter_date,
-        valid_until=letter_valid_until(letter_date),
-        dues_paid_until=_first_of_month(dues_paid_until),
+        dues_paid_until=dues_paid_until,
         received_on=on,
         received_by=user,
         issued_by=user,
         note=note,
     )
-    transfer.full_clean()
-    transfer.save()
-    return transfer
 
 
 def pii_access_record(*, user, action: str, member: Member | None = None, detail: str = ""):
