@@ -36,6 +36,16 @@ def scope_q(user, *, prefix: str = "") -> Q:
     return subtree_q(user.org.path, prefix=f"{prefix}__" if prefix else "")
 
 
+def holds(user, org) -> bool:
+    """Whether *org* is in *user*'s part of the tree: ``scope_q``'s rule for one
+    organisation already loaded (which side of a transfer a user is on)."""
+    if org is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return user.org_id is not None and org.path.startswith(user.org.path)
+
+
 class ScopedQuerySet(models.QuerySet):
     """A queryset that knows how to reach the tree from its model.
 

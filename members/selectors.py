@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from branches.models import Organization, OrgKind
 from branches.paths import subtree_q
+from branches.scoping import holds
 from members.dates import months_later
 from members.models import Member, Membership, Spell, Transfer
 from members.standing import (
@@ -37,21 +38,12 @@ def members_of_org_on(*, org: Organization, on: datetime.date):
 SENDING, RECEIVING = "sending", "receiving"
 
 
-def _holds(user, org: Organization | None) -> bool:
-    """Whether *org* is in *user*'s part of the tree (``branches.scoping``'s rule, in Python)."""
-    if org is None or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return user.org_id is not None and org.path.startswith(user.org.path)
-
-
 def transfer_sides(user, transfer: Transfer) -> frozenset[str]:
     """Which side of *transfer* the user is on: the sending branch's, the receiving node's, both."""
     sides = set()
-    if _holds(user, transfer.from_branch):
+    if holds(user, transfer.from_branch):
         sides.add(SENDING)
-    if _holds(user, transfer.to_org) or _holds(user, transfer.to_branch):
+    if holds(user, transfer.to_org) or holds(user, transfer.to_branch):
         sides.add(RECEIVING)
     return frozenset(sides)
 

@@ -280,3 +280,12 @@ def test_it_moves_a_transferred_member_and_their_whole_history_to_the_new_townsh
         (tree.village_b, None),
     ]
     assert not Membership.objects.visible_to(clerk_a).filter(member=member).exists()
+
+
+def test_holds_agrees_with_the_scoped_queryset(tree, clerk_a, county_user):
+    from branches.scoping import holds
+
+    for user in (clerk_a, county_user):
+        visible = set(Organization.objects.visible_to(user).values_list("pk", flat=True))
+        for org in Organization.objects.all():
+            assert holds(user, org) == (org.pk in visible), (user.username, org.name)
