@@ -124,6 +124,13 @@ def test_a_clerk_records_a_member_away_and_county_staff_read_the_years_changes(
     expect(page.locator("#changes")).to_contain_text("甲镇党委")
     expect(page.locator("#changes")).not_to_contain_text("不符")
     screenshot("report-changes")
+    # On paper: the nineteen columns fit the page's width, the last one included.
+    page.emulate_media(media="print")
+    path = SCREENSHOTS / "report-changes-print.pdf"
+    page.pdf(path=str(path), prefer_css_page_size=True)
+    flat = re.sub(r"\s+", "", "".join(pdf_pages(path, "report-changes-print")))
+    assert "党员增减" in flat and "核对" in flat and "相符" in flat
+    page.emulate_media(media="screen")
     page.goto(f"/reports/{tree.county.pk}/overview/")
     expect(page.locator("body")).to_contain_text("流动党员")
     screenshot("report-overview-standing")
