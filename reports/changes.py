@@ -170,23 +170,31 @@ def member_changes(
             for row in {id(r): r for r in (row_of(path), total) if r}.values():
                 setattr(row, attribute, getattr(row, attribute) + count)
 
-    touched: set[int] = set()
+    # Each member's net flow in the total: where the total does not close, it says whose
+    # records break it.
+    net: Counter = Counter()
+    inflows = dict(INFLOWS)
+
+    def count(target: ChangeRow | None, member_id: int, flow: str) -> None:
+        if target is not None:
+            target.flows[flow] += 1
+        if target is total:
+            net[member_id] += 1 if flow in inflows else -1
+
     for member_id, reason, here, there in _flows(node, start_day, end_day):
-        touched.add(member_id)
+        net[member_id] += 0  # touched, even when only a move inside the node
         row, other = row_of(here), row_of(there)
         for target, inside in ((row, other is row), (total, other is not None)):
             if target is not None and not (reason[1] in MOVES and inside):
-                target.flows[reason[0]] += 1
+                count(target, member_id, reason[0])
     for member_id, flow, here in _spell_flows(node, start_day, end_day):
-        touched.add(member_id)
-        for target in (row_of(here), total):
-            if target is not None:
-                target.flows[flow] += 1
+        count(row_of(here), member_id, flow)
+        count(total, member_id, flow)
 
     listed = [rows[c.path] for c in children]
     if children and (own.start or own.end or own.flows):  # a branch's own: the total
         listed.append(own)
-    breaking = [] if total.closes or not counts else _breaking(node, start_day, end_day, touched)
+    breaking = [] if total.closes or not counts else _breaking(node, start_day, end_day, net)
     return Changes(node, year, start_day, end_day, listed, total, breaking)
 
 
@@ -250,38 +258,23 @@ def _spell_flows(node, start_day, end_day):
             yield member_id, "restored", here
 
 
-def _breaking(node, start_day, end_day, touched: set[int]) -> list[Member]:
-    """Members whose presence at the end differs from the start plus their flows.
+def _breaking(node, start_day, end_day, net: Counter) -> list[Member]:
+    """Members whose presence at the end differs from the start plus their *net* flow.
 
     Only when the total does not close: the members with flows, and the members
     counted at one end but with no flow (a record changed by hand).
     """
 
     def present(day):
-        rows = Membership.objects.on(day).filter(subtree_q(node.path, prefix="branch__"))
-        rows = rows.exclude(_suspended(on="started_on") & Q(started_on__lte=day))
-        return set(
-            rows.exclude(
-                Exists(
-                    Spell.objects.on(day).filter(
-                        member_id=OuterRef("member_id"), kind=Spell.Kind.SUSPENDED
-                    )
-                )
-            ).values_list("member_id", flat=True)
+        suspended = Spell.objects.on(day).filter(
+            member_id=OuterRef("member_id"), kind=Spell.Kind.SUSPENDED
         )
+        rows = Membership.objects.on(day).filter(subtree_q(node.path, prefix="branch__"))
+        return set(rows.exclude(Exists(suspended)).values_list("member_id", flat=True))
 
     before, after = present(start_day), present(end_day)
-    odd = (before ^ after) - touched
-    flows = Counter()
-    for member_id, (flow, _reason), _here, there in _flows(node, start_day, end_day):
-        inside = there is not None and there.startswith(node.path)
-        if not (_reason in MOVES and inside):
-            flows[member_id] += 1 if flow in dict(INFLOWS) else -1
-    for member_id, flow, _here in _spell_flows(node, start_day, end_day):
-        flows[member_id] += 1 if flow in dict(INFLOWS) else -1
-    for member_id in touched:
-        if (member_id in before) + flows[member_id] != (member_id in after):
-            odd.add(member_id)
+    odd = (before ^ after) - net.keys()
+    odd |= {m for m, n in net.items() if (m in before) + n != (m in after)}
     return list(Member.objects.filter(pk__in=sorted(odd)[:100]).order_by("name"))
 
 

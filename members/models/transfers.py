@@ -28,9 +28,6 @@ class TransferQuerySet(ScopedQuerySet, AuditedQuerySet):
     def open(self) -> TransferQuerySet:
         return self.filter(state=Transfer.State.ISSUED)
 
-    def past_validity(self, today: datetime.date) -> TransferQuerySet:
-        return self.open().filter(valid_until__lt=today)
-
 
 class Transfer(models.Model):
     """One 组织关系转接 and its 介绍信: who, from where, to where, and how it ended.
