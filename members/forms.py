@@ -73,9 +73,10 @@ class TransferReceiveForm(forms.Form):
         label="党小组", queryset=Organization.objects.none(), required=False
     )
 
-    def __init__(self, *args, transfer: Transfer, **kwargs):
+    def __init__(self, *args, transfer: Transfer, user, **kwargs):
         super().__init__(*args, **kwargs)
-        branches = _live_branches(Organization.objects.subtree(transfer.to_org))
+        # The receiving side's own branches under the letter's organisation.
+        branches = _live_branches(Organization.objects.visible_to(user).subtree(transfer.to_org))
         self.fields["branch"].queryset = branches
         self.fields["group"].queryset = Organization.objects.filter(
             kind=OrgKind.GROUP, parent__in=branches.values("pk"), dissolved_on__isnull=True

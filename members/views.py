@@ -340,7 +340,7 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "transfer": transfer,
         "today": timezone.localdate(),
         "receive_form": (
-            forms.TransferReceiveForm(transfer=transfer)
+            forms.TransferReceiveForm(transfer=transfer, user=request.user)
             if may_change and transfer.kind == Transfer.Kind.WITHIN and selectors.RECEIVING in sides
             else None
         ),
@@ -380,7 +380,7 @@ def transfer_receive(request: HttpRequest, pk: int) -> HttpResponse:
     transfer = _visible_transfer(request, pk)
     sides = selectors.transfer_sides(request.user, transfer)
     if transfer.kind == Transfer.Kind.WITHIN and selectors.RECEIVING in sides:
-        form = forms.TransferReceiveForm(request.POST, transfer=transfer)
+        form = forms.TransferReceiveForm(request.POST, transfer=transfer, user=request.user)
         success = f"{transfer.member.name}的组织关系已转入。"
     elif transfer.kind == Transfer.Kind.OUT and selectors.SENDING in sides:
         form = forms.TransferReturnForm(request.POST)
