@@ -25,6 +25,23 @@ EDIT_MEMBERS = ["members.add_member", "members.change_member"]
 IMPORT_MEMBERS = ["members.import_member"]
 # Issuing and receiving 组织关系介绍信 (members.Transfer): the clerks' daily work.
 TRANSFER_MEMBERS = ["members.add_transfer", "members.change_transfer"]
+# 发展党员: the clerks keep the records, the county sets plans and calendar and
+# records exceptions to the time limits (members.development).
+RECRUITS = ["members.view_recruit", "members.add_recruit", "members.change_recruit"]
+DEVELOPMENT_COUNTY = [
+    "members.view_recruit",
+    "members.waive_rule",
+    "members.view_developmentplan",
+    "members.add_developmentplan",
+    "members.change_developmentplan",
+    "members.view_calendarday",
+    "members.add_calendarday",
+    "members.change_calendarday",
+    "members.delete_calendarday",
+    "members.view_developmentsettings",
+    "members.add_developmentsettings",
+    "members.change_developmentsettings",
+]
 VIEW_PII = ["members.view_pii"]
 MANAGE_ACCOUNTS = [
     "branches.view_user",
@@ -42,9 +59,15 @@ class Role(models.TextChoices):
 
 
 DEFAULT_GRANTS: dict[str, list[str]] = {
-    Role.COUNTY: READ + EDIT_TREE + VIEW_PII + MANAGE_ACCOUNTS,
-    Role.CLERK: READ + EDIT_MEMBERS + TRANSFER_MEMBERS + IMPORT_MEMBERS + VIEW_PII,
-    Role.SECRETARY: READ,
+    Role.COUNTY: READ + EDIT_TREE + VIEW_PII + MANAGE_ACCOUNTS + DEVELOPMENT_COUNTY,
+    Role.CLERK: READ
+    + EDIT_MEMBERS
+    + TRANSFER_MEMBERS
+    + IMPORT_MEMBERS
+    + VIEW_PII
+    + RECRUITS
+    + ["members.view_developmentplan"],
+    Role.SECRETARY: READ + ["members.view_recruit"],
     Role.ADMIN: READ
     + EDIT_TREE
     + EDIT_MEMBERS
@@ -52,6 +75,8 @@ DEFAULT_GRANTS: dict[str, list[str]] = {
     + IMPORT_MEMBERS
     + VIEW_PII
     + MANAGE_ACCOUNTS
+    + RECRUITS
+    + DEVELOPMENT_COUNTY
     + ["auth.view_group"],
 }
 

@@ -74,6 +74,8 @@ class PartyStatus(models.TextChoices):
     RESIGNED = "resigned", "退党除名"
     REFUSED_TO_RESIGN = "refused_to_resign", "劝而不退除名"
     EXPELLED = "expelled", "开除党籍"
+    # A probationary member whose 预备党员资格 is cancelled was never a full member.
+    CANCELLED = "cancelled", "取消预备党员资格"
 
 
 class RosterStatus(models.TextChoices):
@@ -83,11 +85,14 @@ class RosterStatus(models.TextChoices):
     RESIGNED = "resigned", "退党除名"
     REFUSED_TO_RESIGN = "refused_to_resign", "劝而不退除名"
     EXPELLED = "expelled", "开除党籍"
+    CANCELLED = "cancelled", "取消预备党员资格"
     DECEASED = "deceased", "去世"
 
 
 class MembershipReason(models.TextChoices):
     JOINED = "joined", "入党/首次登记"
+    # Admitted through the 发展党员 procedure: from the day of the 支部大会.
+    ADMITTED = "admitted", "接收为预备党员"
     # A member first brought in by a roster: the row starts on 加入党组织日期, as
     # the roster says, so reports for past dates count them.
     ROSTER = "roster", "花名册登记（自入党日期）"
@@ -99,6 +104,7 @@ class MembershipReason(models.TextChoices):
     RESIGNED = "resigned", "退党除名"
     REFUSED_TO_RESIGN = "refused_to_resign", "劝而不退除名"
     EXPELLED = "expelled", "开除党籍"
+    CANCELLED = "cancelled", "取消预备党员资格"
     DECEASED = "deceased", "去世"
     CORRECTION = "correction", "更正"
 

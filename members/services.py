@@ -37,6 +37,7 @@ LEAVE_REASONS = {
     RosterStatus.REFUSED_TO_RESIGN: MembershipReason.REFUSED_TO_RESIGN,
     RosterStatus.EXPELLED: MembershipReason.EXPELLED,
     RosterStatus.DECEASED: MembershipReason.DECEASED,
+    RosterStatus.CANCELLED: MembershipReason.CANCELLED,
 }
 # Leaving the Party (or dying) ends the 党籍 too, so the 党籍状态 column of the
 # roster and its exports says how; a member transferred out keeps theirs.
@@ -46,6 +47,7 @@ LEAVE_PARTY_STATUS = {
     RosterStatus.REFUSED_TO_RESIGN: PartyStatus.REFUSED_TO_RESIGN,
     RosterStatus.EXPELLED: PartyStatus.EXPELLED,
     RosterStatus.DECEASED: PartyStatus.DECEASED,
+    RosterStatus.CANCELLED: PartyStatus.CANCELLED,
 }
 
 
@@ -58,14 +60,20 @@ def member_create(
     group: Organization | None = None,
     started_on: datetime.date,
     start_reason: str = MembershipReason.JOINED,
+    note: str = "",
     **fields: Any,
 ) -> Member:
-    """Put a new member on the roster and open their first membership row."""
+    """Put a new member on the roster and open their first membership row (*note* on it)."""
     member = Member(name=name, id_number=id_number, branch=branch, group=group, **fields)
     member.full_clean()
     member.save()
     Membership.objects.create(
-        member=member, branch=branch, group=group, started_on=started_on, start_reason=start_reason
+        member=member,
+        branch=branch,
+        group=group,
+        started_on=started_on,
+        start_reason=start_reason,
+        note=note,
     )
     return member
 
