@@ -22,7 +22,17 @@ from branches.scoped_admin import (
 from members import pii, services
 from members.choices import PartyStatus
 from members.idcard import IdNumberError, clean_id_text, parse_id_number
-from members.models import Member, Membership, PiiAccess, Transfer, needs_review_q
+from members.models import (
+    CalendarDay,
+    DevelopmentPlan,
+    DevelopmentSettings,
+    Member,
+    Membership,
+    PiiAccess,
+    Recruit,
+    Transfer,
+    needs_review_q,
+)
 from members.resources import MemberResource
 
 # Without view_pii each personal-data field is replaced by its masked display.
@@ -136,6 +146,47 @@ class PiiAccessAdmin(ReadOnlyMixin, ScopedAdmin):
     list_display = ["at", "user", "action", "member", "detail"]
     list_select_related = ["user", "member"]
     list_filter = ["action"]
+
+
+@admin.register(Recruit)
+class RecruitAdmin(ReadOnlyMixin, ScopedAdmin):
+    # Kept step by step on the clerk's pages (members.development), where each step's
+    # time limits are checked: the admin lists and finds.
+    list_display = ["name", "branch", "stage", "applied_on", "activist_on", "candidate_on"]
+    list_select_related = ["branch"]
+    list_filter = ["stage"]
+    search_fields = ["name"]
+
+    def view_on_site(self, obj):
+        return reverse("members:recruit_detail", args=[obj.pk])
+
+
+@admin.register(DevelopmentPlan)
+class DevelopmentPlanAdmin(ReadOnlyMixin, ScopedAdmin):
+    # Set on the plan page's edit form (members.development.views.development_plan_edit).
+    list_display = ["township", "year", "planned", "young", "farmers", "women"]
+    list_select_related = ["township"]
+    list_filter = ["year"]
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """The county's holidays and 调休 workdays: one calendar for everyone."""
+
+    scope_exempt = "节假日与调休全县统一，不属于组织树"
+    list_display = ["day", "workday", "note"]
+    list_filter = ["workday"]
+    date_hierarchy = "day"
+
+
+@admin.register(DevelopmentSettings)
+class DevelopmentSettingsAdmin(admin.ModelAdmin):
+    scope_exempt = "发展党员设置全县统一，不属于组织树"
+    list_display = ["__str__", "notice_workdays"]
+
+    def has_add_permission(self, request):
+        # One row: the settings in force.
+        return super().has_add_permission(request) and not DevelopmentSettings.objects.exists()
 
 
 @admin.register(Transfer)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from members import views
+from members.development import views as development
 
 app_name = "members"
 
@@ -25,4 +26,12 @@ urlpatterns = [
     path("transfers/<int:pk>/receive/", views.transfer_receive, name="transfer_receive"),
     path("transfers/<int:pk>/close/", views.transfer_close, name="transfer_close"),
     path("transfers/<int:pk>/letter/", views.transfer_letter, name="transfer_letter"),
+    # 发展党员
+    path("development/", development.recruit_list, name="recruit_list"),
+    path("development/add/", development.recruit_add, name="recruit_add"),
+    path("development/<int:pk>/", development.recruit_detail, name="recruit_detail"),
+    path("development/<int:pk>/waive/", development.recruit_waive, name="recruit_waive"),
+    path("development/<int:pk>/sheet/", development.recruit_sheet, name="recruit_sheet"),
+    path("development/plan/", development.development_plan, name="development_plan"),
+    path("development/plan/edit/", development.development_plan_edit, name="development_plan_edit"),
 ]

@@ -45,6 +45,12 @@ def _as_of(on: datetime.date) -> dict[str, Q]:
     }
 
 
+def stage_counts(user) -> dict[str, int]:
+    """How many people in *user*'s part of the tree are at each stage now: one query."""
+    rows = Recruit.objects.visible_to(user).values("stage").annotate(n=Count("pk"))
+    return {row["stage"]: row["n"] for row in rows.order_by()}
+
+
 COUNT_LABELS = {
     "applicants": "入党申请人",
     "activists": "入党积极分子",

@@ -25,6 +25,7 @@ from members.development.rules import ymd
 from members.idcard import IdNumberError, parse_id_number
 from members.models import (
     Assessment,
+    DevelopmentPlan,
     DevelopmentSettings,
     LeaveKind,
     Member,
@@ -510,3 +511,24 @@ def waiver_record(
     waiver.full_clean()
     waiver.save()
     return waiver
+
+
+PLAN_FIELDS = ("planned", "young", "farmers", "women")
+
+
+@transaction.atomic
+def plans_save(
+    *, year: int, rows: list[tuple[Organization, dict]], existing: dict[int, DevelopmentPlan]
+) -> None:
+    """Each county unit's plan for *year*: set, changed, or removed when left blank."""
+    for unit, data in rows:
+        plan = existing.get(unit.pk)
+        if data.get("planned") is None:
+            if plan is not None:
+                plan.delete()
+            continue
+        plan = plan or DevelopmentPlan(township=unit, year=year)
+        for name in PLAN_FIELDS:
+            setattr(plan, name, data.get(name))
+        plan.full_clean()
+        plan.save()
