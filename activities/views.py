@@ -57,6 +57,7 @@ from branches.scoping import scoped_view
 from branches.selectors import visible_node
 from branches.writes import write_permission
 from members.models import Member
+from members.development.selectors import development_work
 from members.selectors import standing_work, transfer_work
 
 
@@ -101,6 +102,11 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
             else None
         ),
         "standing": standing_work(user=request.user, root=root, today=today),
+        "development": (
+            development_work(user=request.user, root=root, today=today)
+            if request.user.has_perm("members.view_recruit")
+            else None
+        ),
     }
     return render(request, "activities/worklist.html", context)
 

@@ -137,6 +137,16 @@ def member_figures(on: datetime.date) -> list[tuple[str, str, Q]]:
             f"{on.year}年新发展党员",
             Q(**{f"{m}joined_on__gte": datetime.date(on.year, 1, 1), f"{m}joined_on__lte": on}),
         ),
+        (
+            "confirmed",
+            f"{on.year}年转为正式党员",
+            Q(
+                **{
+                    f"{m}full_member_on__gte": datetime.date(on.year, 1, 1),
+                    f"{m}full_member_on__lte": on,
+                }
+            ),
+        ),
     ]
     # Not shown in the tables: what the sizing rules count (branches.sizing), so the
     # county overview checks them from the kept figures instead of counting members.
@@ -165,6 +175,7 @@ FIGURE_GROUPS = [
             "mobile",
             "lost",
             "new",
+            "confirmed",
             SUSPENDED_FIGURE,
         ],
     ),
@@ -363,8 +374,9 @@ def opening_word(node: Organization) -> str:
     }.get(node.kind, "本支部")
 
 
-def summary_text(view: Overview) -> str:
-    """A paragraph for a work report, in its usual wording, drafted from the overview."""
+def summary_text(view: Overview, development: dict[str, int] | None = None) -> str:
+    """A paragraph for a work report, in its usual wording, drafted from the overview and
+    the 发展党员 counts of the day (``members.development.selectors.development_counts``)."""
     row, node = view.total, view.node
     parts = []
     organisations = []
@@ -411,8 +423,17 @@ def summary_text(view: Overview) -> str:
         parts.append(f"流动党员{m['mobile']}名、失联党员{m['lost']}名")
     if m[SUSPENDED_FIGURE]:
         parts.append(f"另有停止党籍党员{m[SUSPENDED_FIGURE]}名（不计入党员总数）")
-    if m["new"]:
-        parts.append(f"{view.on.year}年以来新发展党员{m['new']}名")
+    year_flows = [
+        f"{label}{m[key]}名" for key, label in (("new", "新发展党员"), ("confirmed", "转为正式党员"))
+        if m[key]
+    ]
+    if year_flows:
+        parts.append(f"{view.on.year}年以来" + "、".join(year_flows))
+    if development and any(development[k] for k in ("applicants", "activists", "candidates")):
+        parts.append(
+            f"入党申请人{development['applicants']}名，入党积极分子{development['activists']}名，"
+            f"发展对象{development['candidates']}名"
+        )
     sentence = "；".join(parts)
     return f"截至{view.on.year}年{view.on.month}月{view.on.day}日，{opening_word(node)}{sentence}。"
 

@@ -17,6 +17,7 @@ from branches.paths import path_prefixes
 from branches.scoping import scoped_view
 from branches.selectors import visible_node
 from branches.sizing import BREACHES_SHOWN, sizing_breaches
+from members.development.selectors import development_counts
 from reports import exports, selectors
 from reports.changes import INFLOWS, OUTFLOWS, changes_sentence, member_changes
 from reports.printing import print_head
@@ -87,7 +88,14 @@ def overview_view(request: HttpRequest, org_id: int) -> HttpResponse:
     data = selectors.overview(node=node, on=on)
     if request.GET.get("format") == "xlsx":
         return exports.overview_xlsx(data)
-    context = _context(request, node, "reports:overview", data=data, on=on)
+    context = _context(
+        request,
+        node,
+        "reports:overview",
+        data=data,
+        on=on,
+        development=_development(request, node, on),
+    )
     if node.kind in (OrgKind.CITY, OrgKind.COUNTY):
         # The county keeps the tree in shape: its overview lists what breaks a sizing rule.
         today = timezone.localdate()
@@ -105,6 +113,13 @@ def overview_view(request: HttpRequest, org_id: int) -> HttpResponse:
     return render(request, "reports/overview.html", context)
 
 
+def _development(request, node, on) -> dict[str, int] | None:
+    """入党申请人, 积极分子 and 发展对象 on the day, for those who may see the pipeline."""
+    if not request.user.has_perm("members.view_recruit"):
+        return None
+    return development_counts(node=node, on=on)
+
+
 @scoped_view(Organization)
 @require_GET
 @login_required
@@ -114,7 +129,8 @@ def summary_view(request: HttpRequest, org_id: int) -> HttpResponse:
     node, on = visible_node(request.user, org_id), _on(request)
     data = selectors.overview(node=node, on=on)
     changes = member_changes(node=node, year=on.year, today=on, counts=False)
-    text = f"{selectors.summary_text(data)}{changes_sentence(changes)}"
+    development = _development(request, node, on)
+    text = f"{selectors.summary_text(data, development)}{changes_sentence(changes)}"
     return render(
         request,
         "reports/summary.html",

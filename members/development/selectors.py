@@ -86,6 +86,15 @@ class Due:
     due_on: datetime.date | None
     step: str
     late: bool = False
+    # How the date reads on the worklist: 应于…前, 公示至…, 预备期至…满.
+    when_format: str = "应于{}前"
+
+    @property
+    def when(self) -> str:
+        if self.due_on is None:
+            return ""
+        text = self.when_format.format(f"{self.due_on:%Y-%m-%d}")
+        return f"{text}，已逾期" if self.late else text
 
 
 @dataclass
@@ -146,12 +155,14 @@ def _due_for(person: Recruit, vote: Vote | None, today, soon) -> list[Due]:
         if today - datetime.timedelta(days=1) <= person.notice_to <= today + datetime.timedelta(
             days=NOTICE_SOON_DAYS
         ):
-            items.append(Due(person, "公示期将满，可提交支部大会讨论", person.notice_to, "admit"))
+            items.append(
+                Due(person, "公示期将满，可提交支部大会讨论", person.notice_to, "admit", False, "公示至{}")
+            )
     elif person.stage == Stage.PROBATIONARY:
         ends = person.probation_ends_on
         if ends <= soon:
             what = "预备期已满，尚未讨论转正" if ends < today else "预备期将满，准备讨论转正"
-            items.append(Due(person, what, ends, "confirm", late=ends < today))
+            items.append(Due(person, what, ends, "confirm", ends < today, "预备期至{}满"))
     return items
 
 

@@ -186,12 +186,12 @@ def test_it_shows_the_overview_in_a_constant_number_of_queries(
     # session + user (2), permissions (2), node (1), breadcrumb (1), children, live
     # nodes (2), the kept member figures with their counters (1), none kept yet: the
     # members counted, the suspended ones apart, the figures stored and rows past
-    # their time dropped (4), session save (3)
-    with django_assert_num_queries(16):
+    # their time dropped (4), the 发展党员 counts (1), session save (3)
+    with django_assert_num_queries(17):
         response = county_client.get(url)
     assert len(response.context["data"].children) == children + 2
     # Again: the figures are read, not counted.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         again = county_client.get(url)
     assert again.context["data"].total.members == response.context["data"].total.members
 
@@ -254,12 +254,12 @@ def test_it_drafts_the_summary_in_a_constant_number_of_queries(
     # kept member figures (1), none kept yet: counted, suspended apart, stored, old
     # rows dropped (4), breadcrumb (1), session save (3); the year's flows for the
     # last sentence (reports.changes, without the two days' counts): children,
-    # membership rows starting and ending (2), suspensions begun and ended (2).
-    # Then the figures are read, not counted.
-    with django_assert_num_queries(21):
+    # membership rows starting and ending (2), suspensions begun and ended (2); the
+    # 发展党员 counts (1). Then the figures are read, not counted.
+    with django_assert_num_queries(22):
         response = county_client.get(url)
     assert f"党支部{children + 2}个" in response.context["text"]
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(18):
         assert county_client.get(url).context["text"] == response.context["text"]
 
 
