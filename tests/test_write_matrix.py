@@ -52,7 +52,7 @@ from branches.models import Organization, User
 from branches.roles import Role, role_of
 from branches.tree_sheets import tree_rows
 from members.import_runs import import_run_preview
-from members.models import ImportRun, Member
+from members.models import CalendarDay, DevelopmentSettings, ImportRun, Member
 from tests.adminforms import admin_form_data
 from tests.factories import GroupFactory, MemberFactory, UserFactory
 from tests.helpers import log_meeting
@@ -418,6 +418,8 @@ ADD_PAYLOADS = {
     },
     StarBand: lambda tree: {"stars": 5, "min_points": 97, **BEFORE_THE_DEFAULTS},
     RatingRule: lambda tree: {"min_groups": 3, **BEFORE_THE_DEFAULTS},
+    CalendarDay: lambda tree: {"day": "2026-10-01", "note": "国庆节"},
+    DevelopmentSettings: lambda tree: {"notice_workdays": 7},
 }
 
 
@@ -470,6 +472,16 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
             "letter_date": today,
             "on": today,
         }
+    if name == "members:recruit_add":
+        return reverse(name), {
+            "name": "新申请人",
+            "id_number": id_number(datetime.date(2000, 5, 6), 88),
+            "branch": tree.village_a.pk,
+            "applied_on": today,
+            "ethnicity": "汉族",
+        }
+    if name == "members:development_plan_edit":
+        return reverse(name), {f"u{tree.township_a.pk}-planned": "6"}
     if name == "members:inflow_add":
         return reverse(name), {
             "name": "外地党员",
@@ -503,6 +515,15 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
         }
     if name == "members:inflow_leave":
         return url, {"on": today}
+    if name == "members:recruit_detail":  # the world's applicant withdraws
+        return url, {
+            "step": "leave",
+            "left_on": today,
+            "left_kind": "withdrawn",
+            "left_reason": "本人撤回申请",
+        }
+    if name == "members:recruit_waive":
+        return url, {"rule": "talk", "reason": "长期在外", "document_number": "县组字〔2026〕1号"}
     if name == "members:member_standing":
         return url, {"step": "away", "on": today, "destination": "广东省深圳市"}
     if name == "members:transfer_receive":  # the world's letter out of the county: its 回执

@@ -37,7 +37,21 @@ from branches.audit import acting_as
 from branches.models import BranchCategory, Organization, OrgKind, Post, PostTitle, User
 from branches.services import org_create, post_assign
 from branches.uploads import upload_keep
-from members.models import ImportRun, Inflow, Member, Membership, PiiAccess, Spell, Transfer
+from members.development.services import recruit_apply, recruit_talk
+from members.models import (
+    Assessment,
+    DevelopmentPlan,
+    ImportRun,
+    Inflow,
+    Member,
+    Membership,
+    PiiAccess,
+    Recruit,
+    Spell,
+    Transfer,
+    Vote,
+    Waiver,
+)
 from members.services import member_transfer, member_update, pii_access_record, transfer_issue
 from members.standing import inflow_register, member_away
 from tests.factories import MemberFactory
@@ -203,8 +217,21 @@ def build_world(tree, clerk_a) -> World:
         user=clerk_a,
         outside_org="邻县秘密党委",
     )
+    # Someone in the 发展党员 procedure, and the township's plan.
+    recruit = recruit_apply(
+        name="甲村秘密申请人",
+        id_number="110105200001010032",
+        branch=tree.village_a,
+        applied_on=datetime.date(2025, 3, 1),
+    )
+    recruit_talk(recruit=recruit, talk_on=datetime.date(2025, 3, 10), talk_by="甲村秘密谈话人")
+    plan = DevelopmentPlan.objects.create(
+        township=tree.township_a, year=timezone.localdate().year, planned=7
+    )
     objects = {
         Organization: [tree.township_a, tree.village_a, tree.group_a1, joint],
+        Recruit: [recruit],
+        DevelopmentPlan: [plan],
         Transfer: [letter],
         Inflow: [inflow],
         PointEntry: list(PointEntry.objects.filter(member=member)),
@@ -242,6 +269,9 @@ def build_world(tree, clerk_a) -> World:
         letter.letter_number,
         "甲村秘密外出地",
         inflow.name,
+        recruit.name,
+        recruit.id_number,
+        "甲村秘密谈话人",
     ]
     return World(objects=objects, secrets=secrets)
 
@@ -263,6 +293,11 @@ def snapshot() -> dict:
             Transfer,
             Spell,
             Inflow,
+            Recruit,
+            Assessment,
+            Vote,
+            Waiver,
+            DevelopmentPlan,
             PointEntry,
             Appraisal,
             Rating,

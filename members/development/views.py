@@ -208,10 +208,11 @@ def recruit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @write_permission(WAIVE)
 @require_POST
 @login_required
-@permission_required(WAIVE, raise_exception=True)
 def recruit_waive(request: HttpRequest, pk: int) -> HttpResponse:
     """The county records a documented exception to one time limit for this person."""
-    recruit = _visible(request, pk)
+    recruit = _visible(request, pk)  # out of scope is 404 before any permission says 403
+    if not request.user.has_perm(WAIVE):
+        raise PermissionDenied
     form = forms.WaiverForm(request.POST)
     if not form.is_valid():
         messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
