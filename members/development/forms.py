@@ -128,10 +128,10 @@ VOTE_COUNTS = (
 class VoteForm(forms.Form):
     held_on = _date("支部大会日期")
     entitled = forms.IntegerField(
-        label="应到会有表决权的正式党员", min_value=1, max_value=5000,
-        help_text="预备党员没有表决权，不计入。",
+        label="应到人数", min_value=1, max_value=5000,
+        help_text="有表决权的正式党员；预备党员没有表决权，不计入。",
     )
-    present = forms.IntegerField(label="实到会", min_value=0, max_value=5000)
+    present = forms.IntegerField(label="实到人数", min_value=0, max_value=5000)
     in_favour = forms.IntegerField(label="赞成", min_value=0, max_value=5000)
     against = forms.IntegerField(label="反对", min_value=0, max_value=5000, initial=0)
     abstained = forms.IntegerField(label="弃权", min_value=0, max_value=5000, initial=0)

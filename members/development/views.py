@@ -53,6 +53,16 @@ STEPS = {
     "leave": ("退出发展程序", forms.LeaveForm, services.recruit_leave),
 }
 NEEDS_RECRUIT = {forms.ActivistForm, forms.CandidateForm, forms.LeaveForm}
+# Steps recorded once that may be recorded again to correct them: folded away once done.
+DONE_WHEN = {
+    "talk": "talk_on",
+    "review": "review_on",
+    "train": "training_from",
+    "prepare": "committee_review_on",
+    "oath": "oath_on",
+    "confirm_apply": "confirm_applied_on",
+}
+FOLDED = {"leave"}
 
 
 def steps_open_to(recruit: Recruit) -> list[str]:
@@ -189,7 +199,14 @@ def recruit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         recruit = _visible(request, pk)  # the refused step changed nothing
         failed = (step, form)
     forms_shown = [
-        (s, STEPS[s][0], failed[1] if failed and failed[0] == s else _form(s, recruit))
+        (
+            s,
+            STEPS[s][0],
+            failed[1] if failed and failed[0] == s else _form(s, recruit),
+            # Open unless done or rarely wanted; a refused step stays open with its errors.
+            (failed and failed[0] == s)
+            or not (s in FOLDED or (s in DONE_WHEN and getattr(recruit, DONE_WHEN[s]))),
+        )
         for s in steps
     ]
     context = {
