@@ -241,6 +241,7 @@ def plan_xlsx(plan: Plan):
                 r.pipeline[Stage.ACTIVIST],
                 r.pipeline[Stage.CANDIDATE],
                 r.pipeline[Stage.PROBATIONARY],
+                r.waivers,
                 len(r.quiet_villages),
             ]
         )
@@ -257,9 +258,10 @@ def plan_xlsx(plan: Plan):
             "入党积极分子",
             "发展对象",
             "预备党员",
+            "时限例外",
             "两年未发展党员的村",
         ],
         rows=rows,
-        widths=[24, 10, 14, 14, 12, 10, 12, 12, 10, 10, 16],
+        widths=[24, 10, 14, 14, 12, 10, 12, 12, 10, 10, 10, 16],
         filename=f"发展党员计划-{plan.year}.xlsx",
     )

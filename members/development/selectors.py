@@ -13,7 +13,7 @@ from branches.models import BranchCategory, Organization, OrgKind, county_unit_q
 from branches.paths import subtree_q
 from members.dates import months_later
 from members.development import rules
-from members.models import PIPELINE, DevelopmentPlan, Member, Recruit, Stage, Vote
+from members.models import PIPELINE, DevelopmentPlan, Member, Recruit, Stage, Vote, Waiver
 from reports.selectors import years_before
 
 OPEN_STAGES = (*PIPELINE, Stage.PROBATIONARY)
@@ -179,6 +179,7 @@ class PlanRow:
     farmers: int = 0
     pipeline: Counter = field(default_factory=Counter)
     quiet_villages: list[str] = field(default_factory=list)
+    waivers: int = 0  # exceptions to the time limits the county recorded for its people
 
     @property
     def planned(self) -> int | None:
@@ -199,8 +200,9 @@ class Plan:
 
 
 def plan(*, user, year: int, today: datetime.date) -> Plan:
-    """Each county unit's plan for *year*, its admissions that year, its pipeline today and
-    its villages with no new member in two years: five queries whatever the size."""
+    """Each county unit's plan for *year*, its admissions that year, its pipeline today, the
+    exceptions recorded for its people and its villages with no new member in two years:
+    five queries whatever the size."""
     units = list(
         Organization.objects.visible_to(user)
         .filter(county_unit_q())
@@ -239,6 +241,16 @@ def plan(*, user, year: int, today: datetime.date) -> Plan:
             setattr(row, name, getattr(row, name) + values[name])
         for stage in (*PIPELINE, Stage.PROBATIONARY):
             row.pipeline[stage] += values[stage]
+    waived = (
+        Waiver.objects.filter(recruit__in=Recruit.objects.visible_to(user))
+        .values("recruit__branch__path")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for values in waived:
+        row = rows.get(values["recruit__branch__path"][:width])
+        if row is not None:
+            row.waivers += values["n"]
     quiet_since = years_before(today, VILLAGE_QUIET_YEARS)
     joined = Member.objects.filter(branch=OuterRef("pk"), joined_on__gte=quiet_since)
     quiet = (
@@ -262,6 +274,7 @@ def plan(*, user, year: int, today: datetime.date) -> Plan:
         total.young += r.young
         total.women += r.women
         total.farmers += r.farmers
+        total.waivers += r.waivers
         total.pipeline.update(r.pipeline)
         total.quiet_villages += r.quiet_villages
     return Plan(year, listed, total)

@@ -249,6 +249,18 @@ def test_the_plan_counts_admissions_of_the_year(tree, county_client):
     row_a = next(r for r in plan.rows if r.unit == tree.township_a)
     assert (row_a.admitted, row_a.women, row_a.young) == (1, 1, 1)
     assert plan.total.admitted == 1
+    assert (row_a.waivers, plan.total.waivers) == (0, 0)
+    dev.waiver_record(
+        recruit=recruit, rule="probation", reason="因病", document_number="5号", user=recruit_user(tree)
+    )
+    plan = county_client.get(reverse("members:development_plan"), {"year": 2025}).context["plan"]
+    assert next(r for r in plan.rows if r.unit == tree.township_a).waivers == 1
+    response = county_client.get(reverse("members:development_plan"), {"year": 2025, "format": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    exported = {row[0]: dict(zip(rows[1], row, strict=True)) for row in rows[2:]}
+    assert exported["甲镇党委"]["已接收预备党员"] == 1
+    assert exported["甲镇党委"]["时限例外"] == 1
+    assert exported["合计"]["已接收预备党员"] == 1
 
 
 @pytest.mark.parametrize("townships", [2, 20])
@@ -262,9 +274,9 @@ def test_the_plan_page_runs_a_constant_number_of_queries(
         DevelopmentPlan.objects.create(township=township, year=_today().year, planned=4)
     url = reverse("members:development_plan")
     county_client.get(url)
-    # session + user (2), permissions (2), county units, plans, people by branch, quiet
-    # villages (4), session save (3).
-    with django_assert_num_queries(11):
+    # session + user (2), permissions (2), county units, plans, people by branch,
+    # exceptions by branch, quiet villages (5), session save (3).
+    with django_assert_num_queries(12):
         response = county_client.get(url)
     assert len(response.context["plan"].rows) == townships
 
