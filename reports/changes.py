@@ -41,10 +41,12 @@ OUTFLOWS = [
     ("resigned", "退党除名"),
     ("refused_to_resign", "劝而不退除名"),
     ("expelled", "开除党籍"),
+    ("cancelled", "取消预备党员资格"),
     ("suspended", "停止党籍"),
 ]
 START_FLOW = {
     Reason.JOINED: "developed",
+    Reason.ADMITTED: "developed",
     Reason.ROSTER: "registered",
     Reason.TRANSFER_IN: "in_outside",
     Reason.TRANSFER: "in_county",
@@ -60,6 +62,7 @@ END_FLOW = {
     Reason.RESIGNED: "resigned",
     Reason.REFUSED_TO_RESIGN: "refused_to_resign",
     Reason.EXPELLED: "expelled",
+    Reason.CANCELLED: "cancelled",
     Reason.CORRECTION: "out_county",
 }
 # Moves between two places: no flow when both are in the same row.

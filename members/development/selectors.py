@@ -14,7 +14,6 @@ from branches.paths import subtree_q
 from members.dates import months_later
 from members.development import rules
 from members.models import PIPELINE, DevelopmentPlan, Member, Recruit, Stage, Vote, Waiver
-from reports.selectors import years_before
 
 OPEN_STAGES = (*PIPELINE, Stage.PROBATIONARY)
 SOON_DAYS = 30  # how far ahead the worklist looks for assessments and probations
@@ -217,7 +216,7 @@ def plan(*, user, year: int, today: datetime.date) -> Plan:
     width = len(units[0].path)
     for p in DevelopmentPlan.objects.filter(township__in=units, year=year):
         by_pk[p.township_id].plan = p
-    young_born_after = years_before(datetime.date(year, 12, 31), 36)
+    young_born_after = months_later(datetime.date(year, 12, 31), -12 * 36)
     admitted = Q(admitted_on__year=year)
     counted = (
         Recruit.objects.visible_to(user)
@@ -251,7 +250,7 @@ def plan(*, user, year: int, today: datetime.date) -> Plan:
         row = rows.get(values["recruit__branch__path"][:width])
         if row is not None:
             row.waivers += values["n"]
-    quiet_since = years_before(today, VILLAGE_QUIET_YEARS)
+    quiet_since = months_later(today, -12 * VILLAGE_QUIET_YEARS)
     joined = Member.objects.filter(branch=OuterRef("pk"), joined_on__gte=quiet_since)
     quiet = (
         Organization.objects.visible_to(user)

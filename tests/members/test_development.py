@@ -25,6 +25,7 @@ from members.models import (
     Vote,
 )
 from members.services import member_update
+from reports.changes import member_changes
 from tests.factories import MemberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -585,3 +586,15 @@ def test_the_counts_come_from_the_dates(tree):
     assert (after["candidates"], after["admitted"]) == (0, 1)
     assert at(tree.township_b, D(2025, 12, 31))["admitted"] == 0
     assert recruit.stage == Stage.PROBATIONARY
+
+
+def test_the_changes_report_counts_the_admission_and_the_cancellation(tree):
+    recruit = admitted(tree)
+    changes = member_changes(node=tree.township_a, year=2025, today=D(2025, 12, 31))
+    assert changes.total.flows["developed"] == 1
+    assert changes.total.closes
+    _confirm(recruit, D(2026, 3, 1), Vote.Decision.CANCEL)
+    dev.recruit_approve_confirmation(recruit=recruit, approved_on=D(2026, 3, 20))
+    changes = member_changes(node=tree.township_a, year=2026, today=D(2026, 12, 31))
+    assert changes.total.flows["cancelled"] == 1
+    assert changes.total.closes
