@@ -56,8 +56,8 @@ from branches.models import Organization, OrgKind, county_unit_q, is_county_unit
 from branches.scoping import scoped_view
 from branches.selectors import visible_node
 from branches.writes import write_permission
-from members.models import Member
 from members.development.selectors import development_work
+from members.models import Member
 from members.selectors import standing_work, transfer_work
 
 

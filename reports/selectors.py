@@ -424,7 +424,8 @@ def summary_text(view: Overview, development: dict[str, int] | None = None) -> s
     if m[SUSPENDED_FIGURE]:
         parts.append(f"另有停止党籍党员{m[SUSPENDED_FIGURE]}名（不计入党员总数）")
     year_flows = [
-        f"{label}{m[key]}名" for key, label in (("new", "新发展党员"), ("confirmed", "转为正式党员"))
+        f"{label}{m[key]}名"
+        for key, label in (("new", "新发展党员"), ("confirmed", "转为正式党员"))
         if m[key]
     ]
     if year_flows:

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from branches.spreadsheets.writing import table_xlsx
-from members.models import Recruit, Rule, Stage, Vote
 from members.development.selectors import Plan
+from members.models import Recruit, Rule, Stage, Vote
 
 STAGE_ORDER = [Stage.APPLICANT, Stage.ACTIVIST, Stage.CANDIDATE, Stage.PROBATIONARY, Stage.FULL]
 
@@ -44,15 +44,22 @@ def _vote_rows(votes: list[Vote]) -> list[list[str]]:
             str(v.present),
             f"{v.in_favour}/{v.against}/{v.abstained}",
             f"{v.written_in_favour}/{v.written_against}/{v.written_abstained}",
-            v.get_decision_display()
-            + (f"{v.extension_months}个月" if v.extension_months else ""),
+            v.get_decision_display() + (f"{v.extension_months}个月" if v.extension_months else ""),
             _d(v.approved_on) or "待审批",
         ]
         for v in votes
     ]
 
 
-VOTE_HEADERS = ["支部大会日期", "应到", "实到", "赞成/反对/弃权", "书面意见（赞成/反对/弃权）", "决议", "上级党委审批"]
+VOTE_HEADERS = [
+    "支部大会日期",
+    "应到",
+    "实到",
+    "赞成/反对/弃权",
+    "书面意见（赞成/反对/弃权）",
+    "决议",
+    "上级党委审批",
+]
 
 
 def record_sections(recruit: Recruit) -> list[Section]:
@@ -100,7 +107,10 @@ def record_sections(recruit: Recruit) -> list[Section]:
                 ("推荐方式", recruit.get_activist_how_display()),
                 ("支委会研究日期", _d(recruit.activist_committee_on)),
                 ("报上级党委备案日期", _d(recruit.activist_filed_on)),
-                ("培养联系人", "、".join(filter(None, [_m(recruit.contact_1), _m(recruit.contact_2)]))),
+                (
+                    "培养联系人",
+                    "、".join(filter(None, [_m(recruit.contact_1), _m(recruit.contact_2)])),
+                ),
             ],
             "培养考察",
             ["考察日期", "考察结果", "考察意见"],

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from branches.models import Organization, OrgKind
 from members.choices import ETHNICITY_CHOICES, HAN, Education, MemberCategory, Occupation
+from members.development.services import LEAVE_KINDS, WAIVABLE
 from members.forms import DATE
 from members.models import Assessment, LeaveKind, Member, Recruit, Vote
-from members.development.services import LEAVE_KINDS, WAIVABLE
 
 BLANK = [("", "——")]
 
@@ -128,7 +128,9 @@ VOTE_COUNTS = (
 class VoteForm(forms.Form):
     held_on = _date("支部大会日期")
     entitled = forms.IntegerField(
-        label="应到人数", min_value=1, max_value=5000,
+        label="应到人数",
+        min_value=1,
+        max_value=5000,
         help_text="有表决权的正式党员；预备党员没有表决权，不计入。",
     )
     present = forms.IntegerField(label="实到人数", min_value=0, max_value=5000)
@@ -136,10 +138,15 @@ class VoteForm(forms.Form):
     against = forms.IntegerField(label="反对", min_value=0, max_value=5000, initial=0)
     abstained = forms.IntegerField(label="弃权", min_value=0, max_value=5000, initial=0)
     written_in_favour = forms.IntegerField(
-        label="书面意见赞成", min_value=0, max_value=5000, initial=0,
+        label="书面意见赞成",
+        min_value=0,
+        max_value=5000,
+        initial=0,
         help_text="未到会的有表决权党员会前正式提交的书面意见，计入票数。",
     )
-    written_against = forms.IntegerField(label="书面意见反对", min_value=0, max_value=5000, initial=0)
+    written_against = forms.IntegerField(
+        label="书面意见反对", min_value=0, max_value=5000, initial=0
+    )
     written_abstained = forms.IntegerField(
         label="书面意见弃权", min_value=0, max_value=5000, initial=0
     )
@@ -155,7 +162,10 @@ class ConfirmVoteForm(VoteForm):
         ],
     )
     extension_months = forms.IntegerField(
-        label="延长预备期（月）", min_value=1, max_value=24, required=False,
+        label="延长预备期（月）",
+        min_value=1,
+        max_value=24,
+        required=False,
         help_text="只在延长预备期时填写，6至12个月。",
     )
 
@@ -205,4 +215,3 @@ class PlanForm(forms.Form):
             if value is not None and (planned is None or value > planned):
                 self.add_error(name, f"{self.fields[name].label}不能多于计划发展人数。")
         return data
-

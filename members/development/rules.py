@@ -87,11 +87,19 @@ def assessment_gaps(
 
 
 def training(
-    start: datetime.date | None, end: datetime.date | None, hours: int | None, passed: bool,
+    start: datetime.date | None,
+    end: datetime.date | None,
+    hours: int | None,
+    passed: bool,
     vote_on: datetime.date,
 ) -> list[Finding]:
     if start is None or end is None or not passed:
-        return [(Rule.TRAINING, "发展对象须经集中培训并结业后方可提交支部大会讨论，尚无结业的培训记录。")]
+        return [
+            (
+                Rule.TRAINING,
+                "发展对象须经集中培训并结业后方可提交支部大会讨论，尚无结业的培训记录。",
+            )
+        ]
     days = (end - start).days + 1
     if days < TRAINING_DAYS and (hours or 0) < TRAINING_HOURS:
         return [
@@ -102,7 +110,9 @@ def training(
             )
         ]
     if end >= vote_on:
-        return [(Rule.TRAINING, f"集中培训须在支部大会前结束：{ymd(end)}结束，{ymd(vote_on)}开会。")]
+        return [
+            (Rule.TRAINING, f"集中培训须在支部大会前结束：{ymd(end)}结束，{ymd(vote_on)}开会。")
+        ]
     return []
 
 

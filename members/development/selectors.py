@@ -151,11 +151,20 @@ def _due_for(person: Recruit, vote: Vote | None, today, soon) -> list[Due]:
         if due <= soon:
             items.append(Due(person, "入党积极分子半年考察", due, "assess", late=due < today))
     elif person.stage == Stage.CANDIDATE and person.notice_to is not None:
-        if today - datetime.timedelta(days=1) <= person.notice_to <= today + datetime.timedelta(
-            days=NOTICE_SOON_DAYS
+        if (
+            today - datetime.timedelta(days=1)
+            <= person.notice_to
+            <= today + datetime.timedelta(days=NOTICE_SOON_DAYS)
         ):
             items.append(
-                Due(person, "公示期将满，可提交支部大会讨论", person.notice_to, "admit", False, "公示至{}")
+                Due(
+                    person,
+                    "公示期将满，可提交支部大会讨论",
+                    person.notice_to,
+                    "admit",
+                    False,
+                    "公示至{}",
+                )
             )
     elif person.stage == Stage.PROBATIONARY:
         ends = person.probation_ends_on
@@ -203,10 +212,7 @@ def plan(*, user, year: int, today: datetime.date) -> Plan:
     exceptions recorded for its people and its villages with no new member in two years:
     five queries whatever the size."""
     units = list(
-        Organization.objects.visible_to(user)
-        .filter(county_unit_q())
-        .live()
-        .order_by("path")
+        Organization.objects.visible_to(user).filter(county_unit_q()).live().order_by("path")
     )
     if not units:
         return Plan(year, [], PlanRow(unit=None, plan=None))
@@ -277,4 +283,3 @@ def plan(*, user, year: int, today: datetime.date) -> Plan:
         total.pipeline.update(r.pipeline)
         total.quiet_villages += r.quiet_villages
     return Plan(year, listed, total)
-

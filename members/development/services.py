@@ -71,7 +71,9 @@ def _in_order(later: datetime.date, earlier: datetime.date | None, what: str) ->
 
 def _at(recruit: Recruit, *stages: str) -> None:
     if recruit.stage not in stages:
-        raise ValidationError(f"{recruit.name}目前是{recruit.get_stage_display()}，不能办理这一步。")
+        raise ValidationError(
+            f"{recruit.name}目前是{recruit.get_stage_display()}，不能办理这一步。"
+        )
 
 
 def _full_member(member: Member | None, on: datetime.date, role: str) -> None:
@@ -292,9 +294,7 @@ def _unapproved(recruit: Recruit, purpose: str) -> Vote | None:
 
 
 @transaction.atomic
-def recruit_admission_vote(
-    *, recruit: Recruit, held_on: datetime.date, **counts: int
-) -> Vote:
+def recruit_admission_vote(*, recruit: Recruit, held_on: datetime.date, **counts: int) -> Vote:
     """The 支部大会 on admitting a 发展对象: recorded whether it carries or not."""
     _at(recruit, Stage.CANDIDATE)
     if _unapproved(recruit, Vote.Purpose.ADMIT) is not None:

@@ -239,7 +239,9 @@ def recruit_waive(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
         else:
-            messages.success(request, f"已记录例外：{waiver.get_rule_display()}（{waiver.document_number}）。")
+            messages.success(
+                request, f"已记录例外：{waiver.get_rule_display()}（{waiver.document_number}）。"
+            )
     return redirect("members:recruit_detail", pk=recruit.pk)
 
 
@@ -321,6 +323,4 @@ def development_plan_edit(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, f"已保存{year}年发展党员计划。")
         return redirect(f"{reverse('members:development_plan')}?year={year}")
-    return render(
-        request, "members/development/plan_edit.html", {"rows": rows, "year": year}
-    )
+    return render(request, "members/development/plan_edit.html", {"rows": rows, "year": year})

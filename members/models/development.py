@@ -314,9 +314,7 @@ class Vote(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(
-                    in_favour__lte=models.F("present")
-                    - models.F("against")
-                    - models.F("abstained")
+                    in_favour__lte=models.F("present") - models.F("against") - models.F("abstained")
                 ),
                 name="vote_ballots_within_present",
                 violation_error_message="赞成、反对、弃权之和不能多于实到人数。",

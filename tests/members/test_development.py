@@ -36,6 +36,9 @@ APPLIED = D(2024, 3, 15)
 ACTIVIST = D(2024, 4, 20)
 CANDIDATE = D(2025, 4, 21)
 VOTE = D(2025, 6, 10)
+BORN = D(2000, 5, 1)
+NOTICE = (D(2025, 6, 2), D(2025, 6, 6))  # Monday to Friday
+TRAINING = (D(2025, 5, 12), D(2025, 5, 14))
 COUNTS = {
     "entitled": 20,
     "present": 15,
@@ -56,7 +59,7 @@ def full_member(tree, **fields) -> Member:
     return MemberFactory(branch=tree.village_a, joined_on=D(2010, 7, 1), **fields)
 
 
-def applicant(tree, *, applied_on=APPLIED, born=D(2000, 5, 1)) -> Recruit:
+def applicant(tree, *, applied_on=APPLIED, born=BORN) -> Recruit:
     return dev.recruit_apply(
         name="张晓红",
         id_number=make_id_number("110105", born, 12),
@@ -92,7 +95,7 @@ def candidate(tree) -> Recruit:
     )
 
 
-def ready(tree, *, notice=(D(2025, 6, 2), D(2025, 6, 6)), training=(D(2025, 5, 12), D(2025, 5, 14))):
+def ready(tree, *, notice=NOTICE, training=TRAINING):
     recruit = candidate(tree)
     dev.recruit_review(recruit=recruit, review_on=D(2025, 5, 10), review_conclusion="合格")
     dev.recruit_train(
@@ -202,13 +205,13 @@ def test_the_age_and_order_rules_cannot_be_waived(tree):
 def test_an_activist_needs_the_talk_and_a_full_member_as_contact(tree):
     recruit = applicant(tree)
     probationary = full_member(tree, category=MemberCategory.PROBATIONARY)
-    designate = dict(
-        recruit=recruit,
-        activist_on=ACTIVIST,
-        activist_how="recommended",
-        activist_committee_on=ACTIVIST,
-        activist_filed_on=None,
-    )
+    designate = {
+        "recruit": recruit,
+        "activist_on": ACTIVIST,
+        "activist_how": "recommended",
+        "activist_committee_on": ACTIVIST,
+        "activist_filed_on": None,
+    }
     with refused("须先与申请人谈话"):
         dev.recruit_designate_activist(**designate, contact_1=full_member(tree))
     dev.recruit_talk(recruit=recruit, talk_on=APPLIED + DAY, talk_by="李支书")
@@ -400,7 +403,9 @@ def test_the_vote_arithmetic(tree, changed, outcome):
 
 def test_a_rejected_candidate_stays_a_candidate_and_may_be_voted_on_again(tree):
     recruit = ready(tree)
-    dev.recruit_admission_vote(recruit=recruit, held_on=VOTE, **counts(in_favour=9, against=6, abstained=0))
+    dev.recruit_admission_vote(
+        recruit=recruit, held_on=VOTE, **counts(in_favour=9, against=6, abstained=0)
+    )
     with refused("没有待审批的同意接收"):
         dev.recruit_approve_admission(recruit=recruit, approved_on=VOTE + DAY)
     assert Recruit.objects.get().stage == Stage.CANDIDATE
@@ -544,7 +549,10 @@ def test_leaving_the_procedure_by_stage(tree):
     recruit = activist(tree)
     with refused("不能以「撤回申请」退出|不能以「不再列为发展对象」退出"):
         dev.recruit_leave(
-            recruit=recruit, left_on=D(2024, 6, 1), left_kind=LeaveKind.NOT_ADMITTED, left_reason="x"
+            recruit=recruit,
+            left_on=D(2024, 6, 1),
+            left_kind=LeaveKind.NOT_ADMITTED,
+            left_reason="x",
         )
     with refused("退出日期不能早于最近一步的日期（2024年4月20日）"):
         dev.recruit_leave(

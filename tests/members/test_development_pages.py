@@ -88,8 +88,15 @@ def test_the_county_records_an_exception_the_clerk_then_passes(tree, county_clie
     recruit = applicant(tree.village_a, applied_on=_today() - 60 * DAY)
     talk = {"step": "talk", "talk_on": (_today() - 5 * DAY).isoformat(), "talk_by": "李书记"}
     assert clerk_a_client.post(detail(recruit), talk).status_code == 200
-    waiver = {"rule": "talk", "reason": "申请人长期在外务工", "document_number": "县组字〔2026〕8号"}
-    assert clerk_a_client.post(reverse("members:recruit_waive", args=[recruit.pk]), waiver).status_code == 403
+    waiver = {
+        "rule": "talk",
+        "reason": "申请人长期在外务工",
+        "document_number": "县组字〔2026〕8号",
+    }
+    assert (
+        clerk_a_client.post(reverse("members:recruit_waive", args=[recruit.pk]), waiver).status_code
+        == 403
+    )
     response = county_client.post(reverse("members:recruit_waive", args=[recruit.pk]), waiver)
     assert response.status_code == 302
     assert Waiver.objects.get().document_number == "县组字〔2026〕8号"
@@ -123,7 +130,11 @@ def test_the_worklist_names_the_talk_due_until_it_is_recorded(tree, clerk_a_clie
     assert f'data-recruit="{recruit.pk}" data-step="talk" class="late"' in page
     assert "入党申请人谈话：钱多多" in page and "已逾期" in page
     dev.waiver_record(
-        recruit=recruit, rule="talk", reason="外出务工", document_number="1号", user=recruit_user(tree)
+        recruit=recruit,
+        rule="talk",
+        reason="外出务工",
+        document_number="1号",
+        user=recruit_user(tree),
     )
     dev.recruit_talk(recruit=recruit, talk_on=_today(), talk_by="李书记")
     assert f'data-recruit="{recruit.pk}"' not in clerk_a_client.get(worklist).content.decode()
@@ -150,7 +161,11 @@ def test_the_worklist_names_probations_ending_and_approvals_outstanding(tree, cl
     page = clerk_a_client.get(reverse("activities:worklist")).content.decode()
     assert "决议已过三个月未审批" in page
     dev.waiver_record(
-        recruit=recruit, rule="approval", reason="特殊情况", document_number="2号", user=recruit_user(tree)
+        recruit=recruit,
+        rule="approval",
+        reason="特殊情况",
+        document_number="2号",
+        user=recruit_user(tree),
     )
     dev.recruit_approve_admission(recruit=recruit, approved_on=datetime.date(2025, 11, 1))
     page = clerk_a_client.get(reverse("activities:worklist")).content.decode()
@@ -178,13 +193,21 @@ def test_the_record_sheet_prints_one_page_per_stage(tree, clerk_a_client, county
     recruit = ready(tree)
     page = clerk_a_client.get(reverse("members:recruit_sheet", args=[recruit.pk])).content.decode()
     assert page.count('class="sheet"') == 5
-    for title in ("入党申请人阶段", "入党积极分子阶段", "发展对象阶段", "预备党员阶段", "预备党员转正阶段"):
+    for title in (
+        "入党申请人阶段",
+        "入党积极分子阶段",
+        "发展对象阶段",
+        "预备党员阶段",
+        "预备党员转正阶段",
+    ):
         assert title in page
     assert recruit.id_number in page  # the clerk may see whole numbers (and it is logged)
     assert "2025年6月2日至2025年6月6日" in page  # the 公示
 
 
-def test_the_activist_roster_exports_in_the_import_columns(tree, clerk_a_client, secretary_a_client):
+def test_the_activist_roster_exports_in_the_import_columns(
+    tree, clerk_a_client, secretary_a_client
+):
     contact = MemberFactory(branch=tree.village_a, name="培养人甲")
     recruit = applicant(tree.village_a, applied_on=datetime.date(2025, 1, 6))
     dev.recruit_talk(recruit=recruit, talk_on=datetime.date(2025, 1, 20), talk_by="李书记")
@@ -213,7 +236,9 @@ def test_the_activist_roster_exports_in_the_import_columns(tree, clerk_a_client,
 # --- the plan ----------------------------------------------------------------------------
 
 
-def test_the_county_sets_the_plan_and_sees_it_against_admissions(tree, county_client, clerk_a_client):
+def test_the_county_sets_the_plan_and_sees_it_against_admissions(
+    tree, county_client, clerk_a_client
+):
     year = _today().year
     edit = reverse("members:development_plan_edit") + f"?year={year}"
     a, b = f"u{tree.township_a.pk}", f"u{tree.township_b.pk}"
@@ -240,8 +265,15 @@ def test_the_county_sets_the_plan_and_sees_it_against_admissions(tree, county_cl
 def test_the_plan_counts_admissions_of_the_year(tree, county_client):
     recruit = ready(tree)
     dev.recruit_admission_vote(
-        recruit=recruit, held_on=datetime.date(2025, 6, 10), entitled=20, present=15,
-        in_favour=15, against=0, abstained=0, written_in_favour=0, written_against=0,
+        recruit=recruit,
+        held_on=datetime.date(2025, 6, 10),
+        entitled=20,
+        present=15,
+        in_favour=15,
+        against=0,
+        abstained=0,
+        written_in_favour=0,
+        written_against=0,
         written_abstained=0,
     )
     dev.recruit_approve_admission(recruit=recruit, approved_on=datetime.date(2025, 7, 1))
@@ -251,11 +283,17 @@ def test_the_plan_counts_admissions_of_the_year(tree, county_client):
     assert plan.total.admitted == 1
     assert (row_a.waivers, plan.total.waivers) == (0, 0)
     dev.waiver_record(
-        recruit=recruit, rule="probation", reason="因病", document_number="5号", user=recruit_user(tree)
+        recruit=recruit,
+        rule="probation",
+        reason="因病",
+        document_number="5号",
+        user=recruit_user(tree),
     )
     plan = county_client.get(reverse("members:development_plan"), {"year": 2025}).context["plan"]
     assert next(r for r in plan.rows if r.unit == tree.township_a).waivers == 1
-    response = county_client.get(reverse("members:development_plan"), {"year": 2025, "format": "xlsx"})
+    response = county_client.get(
+        reverse("members:development_plan"), {"year": 2025, "format": "xlsx"}
+    )
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     exported = {row[0]: dict(zip(rows[1], row, strict=True)) for row in rows[2:]}
     assert exported["甲镇党委"]["已接收预备党员"] == 1
@@ -269,7 +307,9 @@ def test_the_plan_page_runs_a_constant_number_of_queries(
 ):
     for i in range(townships - 2):
         township = TownshipFactory(parent=tree.county, name=f"新{i}镇党委", code=f"T{i}")
-        village = BranchFactory(parent=township, name=f"新{i}村党支部", code=f"T{i}V", category="village")
+        village = BranchFactory(
+            parent=township, name=f"新{i}村党支部", code=f"T{i}V", category="village"
+        )
         applicant(village, name=f"新{i}")
         DevelopmentPlan.objects.create(township=township, year=_today().year, planned=4)
     url = reverse("members:development_plan")
@@ -288,7 +328,9 @@ def test_the_summary_paragraph_counts_the_pipeline_of_the_day(tree, county_clien
     for i in range(3):
         applicant(tree.village_a, applied_on=_today() - (30 + i) * DAY, name=f"甲{i}")
     recruit = applicant(tree.organ_a, applied_on=_today() - 400 * DAY, name="积极分子")
-    dev.waiver_record(recruit=recruit, rule="talk", reason="补录", document_number="3号", user=recruit_user(tree))
+    dev.waiver_record(
+        recruit=recruit, rule="talk", reason="补录", document_number="3号", user=recruit_user(tree)
+    )
     dev.recruit_talk(recruit=recruit, talk_on=_today() - 390 * DAY, talk_by="李书记")
     dev.recruit_designate_activist(
         recruit=recruit,
@@ -308,4 +350,3 @@ def test_the_summary_paragraph_counts_the_pipeline_of_the_day(tree, county_clien
     overview = county_client.get(reverse("reports:overview", args=[tree.township_a.pk]))
     assert overview.context["development"]["activists"] == 1
     assert 'id="development"' in overview.content.decode()
-
