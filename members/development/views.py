@@ -104,9 +104,11 @@ def _form(step: str, recruit: Recruit, data=None):
 
 def _visible(request, pk: int) -> Recruit:
     return get_object_or_404(
-        selectors.recruits_for(request.user).select_related(
+        selectors.recruits_for(request.user)
+        .select_related(
             "branch", "group", "contact_1", "contact_2", "introducer_1", "introducer_2", "member"
-        ),
+        )
+        .prefetch_related("votes", "waivers", "assessments"),
         pk=pk,
     )
 
@@ -215,7 +217,7 @@ def recruit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "steps": forms_shown if can_change else [],
         "failed": failed[0] if failed else "",
         "waiver_form": forms.WaiverForm() if request.user.has_perm(WAIVE) else None,
-        "waivers": list(recruit.waivers.all()),
+        "waivers": recruit.waivers.all(),
         "today": timezone.localdate(),
     }
     return render(request, "members/development/recruit_detail.html", context)

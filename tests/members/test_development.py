@@ -289,7 +289,7 @@ def test_introducers_are_two_different_full_members(tree):
             introducer_1=introducer,
             introducer_2=introducer,
         )
-    # Full from a date after the designation: still probationary on the day.
+    # Full from the day after the designation: still probationary on the day.
     later = full_member(tree, full_member_on=CANDIDATE + DAY)
     with refused("入党介绍人须由正式党员担任"):
         dev.recruit_designate_candidate(
@@ -299,6 +299,16 @@ def test_introducers_are_two_different_full_members(tree):
             introducer_1=introducer,
             introducer_2=later,
         )
+    # Full from that very day: a full member on the day.
+    on_the_day = full_member(tree, full_member_on=CANDIDATE)
+    dev.recruit_designate_candidate(
+        recruit=recruit,
+        candidate_on=CANDIDATE,
+        candidate_filed_on=None,
+        introducer_1=introducer,
+        introducer_2=on_the_day,
+    )
+    assert Recruit.objects.get().introducer_2 == on_the_day
 
 
 # --- 发展对象: training, 公示, the vote -----------------------------------------------------
@@ -307,9 +317,11 @@ def test_introducers_are_two_different_full_members(tree):
 @pytest.mark.parametrize(
     ("training", "hours", "ok"),
     [
-        ((D(2025, 5, 12), D(2025, 5, 13)), 16, False),  # two days, 16 学时
+        ((D(2025, 5, 12), D(2025, 5, 13)), 23, False),  # two days, 23 学时
         ((D(2025, 5, 12), D(2025, 5, 13)), 24, True),  # two days, 24 学时
+        ((D(2025, 5, 12), D(2025, 5, 13)), 25, True),
         ((D(2025, 5, 12), D(2025, 5, 14)), 0, True),  # three days
+        ((D(2025, 5, 12), D(2025, 5, 15)), 0, True),
     ],
 )
 def test_training_of_three_days_or_24_hours(tree, training, hours, ok):
@@ -320,7 +332,7 @@ def test_training_of_three_days_or_24_hours(tree, training, hours, ok):
         vote = dev.recruit_admission_vote(recruit=recruit, held_on=VOTE, **COUNTS)
         assert vote.decision == Vote.Decision.ADMIT
     else:
-        with refused("不少于3天或24学时：2025年5月12日至2025年5月13日共2天、16学时"):
+        with refused("不少于3天或24学时：2025年5月12日至2025年5月13日共2天、23学时"):
             dev.recruit_admission_vote(recruit=recruit, held_on=VOTE, **COUNTS)
         assert not Vote.objects.exists()
 

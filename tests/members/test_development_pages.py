@@ -350,3 +350,47 @@ def test_the_summary_paragraph_counts_the_pipeline_of_the_day(tree, county_clien
     overview = county_client.get(reverse("reports:overview", args=[tree.township_a.pk]))
     assert overview.context["development"]["activists"] == 1
     assert 'id="development"' in overview.content.decode()
+
+
+@pytest.mark.parametrize("people", [2, 20])
+def test_the_list_runs_a_constant_number_of_queries(
+    tree, clerk_a_client, people, django_assert_num_queries
+):
+    contact = MemberFactory(branch=tree.village_a)
+    for i in range(people):
+        recruit = applicant(tree.village_a, applied_on=_today() - 60 * DAY, name=f"积极分子{i}")
+        dev.recruit_talk(recruit=recruit, talk_on=_today() - 50 * DAY, talk_by="李书记")
+        dev.recruit_designate_activist(
+            recruit=recruit,
+            activist_on=_today() - 10 * DAY,
+            activist_how="recommended",
+            activist_committee_on=_today() - 10 * DAY,
+            activist_filed_on=None,
+            contact_1=contact,
+        )
+    url = reverse("members:recruit_list")
+    clerk_a_client.get(url)
+    # session + user (2), permissions (2), the stage counts, the page's count and rows
+    # with their branches and contacts (3), session save (3).
+    with django_assert_num_queries(10):
+        page = clerk_a_client.get(url, {"stage": "activist"}).content.decode()
+    assert page.count("积极分子") >= people
+
+
+def test_a_persons_page_runs_a_fixed_number_of_queries(
+    tree, clerk_a_client, django_assert_num_queries
+):
+    recruit = ready(tree)
+    url = detail(recruit)
+    clerk_a_client.get(url)
+    # session + user (2), permissions (2), the person with branch, group, contacts and
+    # introducers, their votes, exceptions and assessments (4), session save (3).
+    with django_assert_num_queries(11):
+        response = clerk_a_client.get(url)
+    assert [s for s, *_ in response.context["steps"]] == [
+        "review",
+        "train",
+        "prepare",
+        "admit",
+        "leave",
+    ]
