@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -184,9 +185,13 @@ class DevelopmentSettingsAdmin(admin.ModelAdmin):
     scope_exempt = "发展党员设置全县统一，不属于组织树"
     list_display = ["__str__", "notice_workdays"]
 
-    def has_add_permission(self, request):
-        # One row: the settings in force.
-        return super().has_add_permission(request) and not DevelopmentSettings.objects.exists()
+    def add_view(self, request, form_url="", extra_context=None):
+        # One row, the settings in force: adding again edits it. Checked here rather
+        # than in has_add_permission, which every admin page asks.
+        existing = DevelopmentSettings.objects.order_by("pk").first()
+        if existing is not None:
+            return redirect("admin:members_developmentsettings_change", existing.pk)
+        return super().add_view(request, form_url, extra_context)
 
 
 @admin.register(Transfer)
@@ -274,6 +279,7 @@ class MemberAdmin(AuditedAdmin):
         "left_reason",
         "transfer_link",
         "attendance_link",
+        "development_link",
         "standing_link",
         "is_mobile",
         "mobile_destination",
@@ -305,6 +311,7 @@ class MemberAdmin(AuditedAdmin):
                     "branch",
                     "group",
                     "category",
+                    "development_link",
                     ("joined_on", "joined_on_precision"),
                     ("full_member_on", "full_member_on_precision"),
                     "party_status",
@@ -425,6 +432,15 @@ class MemberAdmin(AuditedAdmin):
             return "—"
         url = reverse("activities:member_attendance", args=[obj.pk])
         return format_html('<a href="{}">查看本年度出席明细与出席率</a>', url)
+
+    @admin.display(description="发展党员纪实")
+    def development_link(self, obj):
+        # Members admitted through the procedure here: their record, up to 转正.
+        recruit = Recruit.objects.filter(member=obj).first() if obj.pk else None
+        if recruit is None:
+            return "—"
+        url = reverse("members:recruit_detail", args=[recruit.pk])
+        return format_html('<a href="{}">{}</a>', url, f"查看纪实（{recruit.get_stage_display()}）")
 
     @admin.display(description="流动、失联与党籍")
     def standing_link(self, obj):

@@ -394,3 +394,25 @@ def test_a_persons_page_runs_a_fixed_number_of_queries(
         "admit",
         "leave",
     ]
+
+
+def test_the_members_admin_page_links_the_development_record(tree, clerk_a_client):
+    recruit = ready(tree)
+    dev.recruit_admission_vote(
+        recruit=recruit,
+        held_on=datetime.date(2025, 6, 10),
+        entitled=20,
+        present=15,
+        in_favour=15,
+        against=0,
+        abstained=0,
+        written_in_favour=0,
+        written_against=0,
+        written_abstained=0,
+    )
+    dev.recruit_approve_admission(recruit=recruit, approved_on=datetime.date(2025, 7, 1))
+    recruit.refresh_from_db()
+    page = clerk_a_client.get(
+        reverse("admin:members_member_change", args=[recruit.member_id])
+    ).content.decode()
+    assert f'href="{detail(recruit)}"' in page and "查看纪实（预备党员）" in page
