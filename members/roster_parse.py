@@ -20,6 +20,7 @@ from branches.spreadsheets.reading import SpreadsheetError, read_rows
 from members import roster_values as v
 from members.choices import DatePrecision
 from members.dates import MONTH_PRECISION_FIELDS, date_problems, stored
+from members.development.columns import is_pipeline_header
 from members.idcard import IdCheckError, IdNumberError, parse_id_number
 from members.models import Member
 from members.roster_columns import HEADER_LOOKUP, REQUIRED
@@ -96,6 +97,21 @@ class RosterFileError(SpreadsheetError):
     """The file cannot be imported at all (unreadable, no header, a required column missing)."""
 
 
+class PipelineRosterFile(RosterFileError):
+    """The file is a 积极分子花名册, not a member roster: its people are not members.
+
+    Carries the cells read, so the upload page hands them to the 发展党员 import
+    (``members.development.imports``) without reading the file again.
+    """
+
+    def __init__(self, cells: list[list]) -> None:
+        super().__init__(
+            "这是入党积极分子花名册（有“递交入党申请书日期”等发展党员的列，没有“加入党组织日期”），"
+            "不能作为党员花名册导入：请在“发展党员”的“导入积极分子花名册”页面上传。"
+        )
+        self.cells = cells
+
+
 @dataclass
 class Row:
     number: int  # as the spreadsheet shows it
@@ -138,6 +154,8 @@ def find_header(cells: list[list]) -> tuple[int, dict[int, str], list[str]]:
             "在前20行中找不到表头：表头应包含“姓名”“公民身份证号”“所在党支部”等列名。"
         )
     index, mapping = best
+    if is_pipeline_header(cells[index]):
+        raise PipelineRosterFile(cells)
     missing = [c.header for c in REQUIRED if c.field not in mapping.values()]
     if missing:
         raise RosterFileError(

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from members import views
+from members.development import import_views as development_import
 from members.development import views as development
 
 app_name = "members"
@@ -34,4 +35,6 @@ urlpatterns = [
     path("development/<int:pk>/sheet/", development.recruit_sheet, name="recruit_sheet"),
     path("development/plan/", development.development_plan, name="development_plan"),
     path("development/plan/edit/", development.development_plan_edit, name="development_plan_edit"),
+    # 发展党员导入
+    path("development/import/", development_import.recruit_import, name="recruit_import"),
 ]

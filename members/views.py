@@ -22,10 +22,11 @@ from branches.spreadsheets.writing import attachment, table_xlsx, xlsx_response
 from branches.uploads import UploadGone, upload_read
 from branches.writes import write_permission
 from members import forms, import_runs, selectors, services, standing
+from members.development.import_views import pipeline_preview
 from members.models import ImportRun, Inflow, Member, PiiAccess, Transfer
 from members.retention import PURGED_MESSAGE
 from members.roster_export import rejected_workbook, roster_csv, roster_xlsx, template_xlsx
-from members.roster_parse import RosterFileError
+from members.roster_parse import PipelineRosterFile, RosterFileError
 from members.roster_plan import StalePreview, plan_import
 
 IMPORT_PERMISSION = "members.import_member"
@@ -41,10 +42,12 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     form = SpreadsheetUploadForm(request.POST or None, request.FILES or None, label="花名册文件")
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        data = upload.read()
         try:
-            run = import_runs.import_run_upload(
-                user=request.user, data=upload.read(), file_name=upload.name
-            )
+            run = import_runs.import_run_upload(user=request.user, data=data, file_name=upload.name)
+        except PipelineRosterFile as exc:
+            # A 积极分子花名册: its people are checked as the 发展党员 procedure's.
+            return pipeline_preview(request, cells=exc.cells, data=data, file_name=upload.name)
         except RosterFileError as exc:
             form.add_error("file", str(exc))
         else:
