@@ -183,3 +183,35 @@ def test_a_clerk_takes_one_person_from_application_to_full_membership(page, scre
         assert "陈晓燕" in texts[number]
     assert "张国强、王秀英" in texts[2]
     assert f"{vote.year}年{vote.month}月{vote.day}日" in texts[3]
+
+
+def test_the_county_sets_the_plan_and_reads_it_beside_the_pipeline(page, screenshot, tree):
+    account("county", tree.county, Role.COUNTY, first_name="组织部")
+    today = timezone.localdate()
+    for index, branch in enumerate((tree.village_a, tree.village_a, tree.organ_b)):
+        Recruit.objects.create(
+            name=f"申请人{index}",
+            id_number=make_id_number("110105", datetime.date(1998, 1, 1), 60 + index),
+            branch=branch,
+            stage="applicant",
+            applied_on=today - 5 * DAY,
+        )
+    log_in(page, "county")
+    page.goto("/members/development/plan/")
+    page.click("text=编辑计划")
+    page.fill(f"#id_u{tree.township_a.pk}-planned", "6")
+    page.fill(f"#id_u{tree.township_a.pk}-young", "9")
+    page.fill(f"#id_u{tree.township_b.pk}-planned", "4")
+    page.click("#plan-edit button[type=submit]")
+    expect(page.locator("#plan-edit")).to_contain_text("其中35岁及以下不能多于计划发展人数")
+    page.fill(f"#id_u{tree.township_a.pk}-young", "3")
+    page.click("#plan-edit button[type=submit]")
+    expect(page.locator(".messages")).to_contain_text(f"已保存{today.year}年发展党员计划")
+    row = page.locator(f'#plan tr[data-unit="{tree.township_a.pk}"]')
+    expect(row).to_contain_text("甲村党支部")  # no member joined there in two years
+    expect(page.locator("#plan tfoot")).to_contain_text("10")
+    screenshot("development-plan")
+
+    page.goto(f"/reports/{tree.township_a.pk}/summary/")
+    expect(page.locator("body")).to_contain_text("入党申请人2名，入党积极分子0名，发展对象0名")
+    screenshot("development-summary")
