@@ -37,6 +37,7 @@ UPLOAD_FOLDERS = ("uploads", "imports")
 class Purged:
     runs: int = 0
     tree_files: int = 0
+    pipeline_files: int = 0
     stray_files: int = 0
 
 
@@ -79,6 +80,14 @@ def uploads_purge(*, now: datetime.datetime | None = None) -> Purged:
     for upload in trees.exclude(file="").only("pk", "file"):
         upload_purge(upload)
         purged.tree_files += 1
+    # A 积极分子花名册 checked but never confirmed (members.development.imports): a
+    # roster upload no import run holds.
+    pipelines = Upload.objects.filter(
+        purpose=Upload.Purpose.ROSTER, import_run__isnull=True, created_at__lt=day_ago
+    )
+    for upload in pipelines.exclude(file="").only("pk", "file"):
+        upload_purge(upload)
+        purged.pipeline_files += 1
     referenced = set(Upload.objects.exclude(file="").values_list("file", flat=True))
     for folder in UPLOAD_FOLDERS:
         _dirs, files = default_storage.listdir(folder)

@@ -445,11 +445,27 @@ def _tree_import(client, user, tree) -> tuple[str, dict]:
     return url, {"upload": client.post(url, upload).context["upload"].pk}
 
 
+def _recruit_import(client, user) -> tuple[str, dict]:
+    """A 积极分子花名册 of one applicant; for one who may import it, its preview's upload,
+    as the confirmation sends."""
+    url = reverse("members:recruit_import")
+    rows = [
+        ["姓名", "公民身份证号", "所在党支部", "递交入党申请书日期"],
+        ["新申请人", id_number(datetime.date(2001, 2, 3), 66), "甲村党支部", "2025-03-01"],
+    ]
+    upload = {"file": SimpleUploadedFile("积极分子花名册.csv", csv_bytes(rows))}
+    if not user.has_perm("members.add_recruit"):
+        return url, upload
+    return url, {"upload": client.post(url, upload).context["upload"].pk}
+
+
 def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | None:
     """URL and payload of a site view's write."""
     name = target.url_name
     if name == "tree_import":
         return _tree_import(client, user, tree)
+    if name == "members:recruit_import":
+        return _recruit_import(client, user)
     if name == "members:import_upload":
         roster = csv_bytes(
             [HEADER, ["新党员", id_number(datetime.date(1992, 4, 5), 55), "甲村党支部"]]

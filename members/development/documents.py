@@ -201,9 +201,10 @@ ROSTER_HEADERS = [
 ]
 
 
-def activist_roster_xlsx(*, recruits, stage: str, mask: bool):
+def activist_roster_xlsx(*, recruits, stage: str, mask: bool, branch_labels: dict[int, str]):
     """积极分子花名册 (or the list of another stage) of the user's part of the tree, in
-    the columns the import reads; ID numbers whole only for those allowed to see them."""
+    the columns the import reads (branches labelled 甲镇党委/甲村党支部, as the roster's
+    export labels them); ID numbers whole only for those allowed to see them."""
     title = "入党积极分子花名册" if stage == Stage.ACTIVIST else f"{Stage(stage).label}名册"
 
     def row(r: Recruit) -> list:
@@ -211,11 +212,12 @@ def activist_roster_xlsx(*, recruits, stage: str, mask: bool):
             r.name,
             r.get_sex_display(),
             r.ethnicity,
-            r.birth_date,
+            # The birth date is in the ID number: masked, only the month shows.
+            f"{r.birth_date:%Y-%m}" if mask and r.birth_date else r.birth_date,
             r.id_number_masked if mask else r.id_number,
             r.get_education_display(),
             r.get_occupation_display(),
-            r.branch.name,
+            branch_labels.get(r.branch_id, r.branch.name),
             r.get_stage_display(),
             r.applied_on,
             r.talk_on,

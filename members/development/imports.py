@@ -33,7 +33,7 @@ from members import pii
 from members import roster_values as v
 from members.development import rules
 from members.development.columns import BY_FIELD, HEADER_LOOKUP, REQUIRED, ROSTER_ONLY
-from members.development.services import _full_member
+from members.development.services import full_member_check
 from members.idcard import IdNumberError, parse_id_number
 from members.models import Member, Recruit, Stage
 from members.roster_parse import is_skippable
@@ -482,7 +482,7 @@ def _resolve_people(rows: list[Row], headers: dict, user) -> None:
                 if member is None or day is None:
                     continue
                 try:
-                    _full_member(member, day, role)
+                    full_member_check(member, day, role)
                 except ValidationError as exc:
                     say.problem(kind, exc.messages[0])
                 else:

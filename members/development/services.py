@@ -76,7 +76,7 @@ def _at(recruit: Recruit, *stages: str) -> None:
         )
 
 
-def _full_member(member: Member | None, on: datetime.date, role: str) -> None:
+def full_member_check(member: Member | None, on: datetime.date, role: str) -> None:
     """培养联系人 and 入党介绍人 are full members in good standing on the day."""
     if member is None:
         raise ValidationError(f"请选择{role}。")
@@ -155,11 +155,11 @@ def recruit_designate_activist(
     _in_order(activist_on, activist_committee_on, "确定为入党积极分子日期不能早于支委会研究日期")
     if activist_filed_on is not None:
         _in_order(activist_filed_on, activist_on, "备案日期不能早于确定为入党积极分子日期")
-    _full_member(contact_1, activist_on, "培养联系人")
+    full_member_check(contact_1, activist_on, "培养联系人")
     if contact_2 is not None:
         if contact_2 == contact_1:
             raise ValidationError("两名培养联系人不能是同一人。")
-        _full_member(contact_2, activist_on, "培养联系人")
+        full_member_check(contact_2, activist_on, "培养联系人")
     recruit.activist_on, recruit.activist_how = activist_on, activist_how
     recruit.activist_committee_on, recruit.activist_filed_on = (
         activist_committee_on,
@@ -206,8 +206,8 @@ def recruit_designate_candidate(
     )
     if introducer_1 == introducer_2:
         raise ValidationError("须有两名不同的入党介绍人。")
-    _full_member(introducer_1, candidate_on, "入党介绍人")
-    _full_member(introducer_2, candidate_on, "入党介绍人")
+    full_member_check(introducer_1, candidate_on, "入党介绍人")
+    full_member_check(introducer_2, candidate_on, "入党介绍人")
     recruit.candidate_on, recruit.candidate_filed_on = candidate_on, candidate_filed_on
     recruit.introducer_1, recruit.introducer_2 = introducer_1, introducer_2
     recruit.stage = Stage.CANDIDATE

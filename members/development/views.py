@@ -20,6 +20,7 @@ from branches.scoping import scoped_view
 from branches.writes import write_permission
 from members.development import documents, forms, selectors, services
 from members.models import DevelopmentPlan, Recruit, Stage, Vote
+from members.roster_export import branch_labels
 from members.services import pii_access_record
 
 VIEW, ADD, CHANGE, WAIVE = (
@@ -132,7 +133,9 @@ def recruit_list(request: HttpRequest) -> HttpResponse:
             pii_access_record(
                 user=request.user, action="export", detail=f"{Stage(stage).label}名册"
             )
-        return documents.activist_roster_xlsx(recruits=recruits, stage=stage, mask=mask)
+        return documents.activist_roster_xlsx(
+            recruits=recruits, stage=stage, mask=mask, branch_labels=branch_labels(request.user)
+        )
     counts = selectors.stage_counts(request.user)
     page = Paginator(recruits, LIST_PAGE).get_page(params.page_number(request.GET))
     context = {

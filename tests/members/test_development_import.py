@@ -21,6 +21,7 @@ from members.development import documents, imports
 from members.development import services as dev
 from members.idcard import make_id_number
 from members.models import ImportRun, Member, Recruit, Stage
+from members.roster_export import branch_labels
 from members.roster_parse import PipelineRosterFile
 from members.roster_plan import plan_import
 from tests.conftest import logged_in
@@ -168,6 +169,7 @@ def test_it_reads_back_what_the_export_writes(tree, village, clerk_a):
         ).order_by("pk"),
         stage=Stage.ACTIVIST,
         mask=False,
+        branch_labels=branch_labels(clerk_a),
     ).content
     Recruit.objects.all().delete()
     client = logged_in(clerk_a)

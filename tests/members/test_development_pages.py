@@ -226,11 +226,13 @@ def test_the_activist_roster_exports_in_the_import_columns(
     header, line = rows[2], rows[3]
     values = dict(zip(header, line, strict=True))
     assert values["姓名"] == recruit.name and values["培养联系人"] == "培养人甲"
+    assert values["所在党支部"] == "甲镇党委/甲村党支部"
     assert values["公民身份证号"] == recruit.id_number
     assert values["确定为入党积极分子日期"].date() == datetime.date(2025, 3, 1)
     masked = secretary_a_client.get(url, {"stage": "activist", "format": "xlsx"})
     rows = list(load_workbook(io.BytesIO(masked.content)).active.iter_rows(values_only=True))
     assert "*" in rows[3][4]
+    assert rows[3][3] == "1999-03"  # the birth date is in the number: the month only
 
 
 # --- the plan ----------------------------------------------------------------------------

@@ -146,7 +146,23 @@ def test_it_deletes_tree_sheets_after_one_day_and_stray_files(tree, clerk_a, cou
     assert old_tree.is_purged and old_tree.file_name == "树.xlsx"
     assert not default_storage.exists(stray) and not default_storage.exists(legacy)
     assert default_storage.exists(new_tree.file.name) and stored(kept_run)
-    assert "1 个组织树表格、2 个无记录的上传文件" in output
+    assert "1 个组织树表格、0 个未确认的积极分子花名册、2 个无记录的上传文件" in output
+
+
+def test_it_deletes_an_unconfirmed_activist_roster_after_one_day(tree, clerk_a):
+    # Checked on the 积极分子花名册 import and never confirmed: no import run holds it.
+    old, new = (
+        upload_keep(user=clerk_a, purpose=Upload.Purpose.ROSTER, data=b"x", file_name=f"{n}.csv")
+        for n in ("旧", "新")
+    )
+    Upload.objects.filter(pk=old.pk).update(created_at=days_ago(2))
+    kept_run = make_run(clerk_a, Status.PREVIEWED, created_at=days_ago(0.5))
+
+    output = purge()
+
+    old.refresh_from_db()
+    assert old.is_purged and default_storage.exists(new.file.name) and stored(kept_run)
+    assert "1 个未确认的积极分子花名册" in output
 
 
 # --- pages of a purged run -----------------------------------------------------------------

@@ -14,5 +14,6 @@ class Command(BaseCommand):
         purged = uploads_purge()
         self.stdout.write(
             f"已删除 {purged.runs} 个花名册导入文件、{purged.tree_files} 个组织树表格、"
+            f"{purged.pipeline_files} 个未确认的积极分子花名册、"
             f"{purged.stray_files} 个无记录的上传文件。"
         )
