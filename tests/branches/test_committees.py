@@ -121,9 +121,9 @@ def _committees(committee, n):
 
 @pytest.mark.parametrize("n", [2, 20])
 def test_the_deeper_tree_keeps_the_query_counts(tree, organs, n, django_assert_num_queries):
-    """As tests/reports/test_overview.py (16, the member figures not kept yet),
+    """As tests/reports/test_overview.py (17, the member figures not kept yet),
     tests/reports/test_compliance_and_stars.py (15) and tests/activities/test_views.py
-    (17) count them: committees at three more levels add no query, however many there
+    (18) count them: committees at three more levels add no query, however many there
     are."""
     committee = organs[0]
     _committees(committee, n)
@@ -133,11 +133,11 @@ def test_the_deeper_tree_keeps_the_query_counts(tree, organs, n, django_assert_n
     work = reverse("activities:worklist")
     client.get(work)  # warm the content-type cache
 
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         drilled = client.get(overview)
     with django_assert_num_queries(15):
         client.get(compliance, {"year": 2026})
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(18):
         client.get(work)
 
     rows = {r.org.name: r for r in drilled.context["data"].children}
