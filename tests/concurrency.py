@@ -39,6 +39,7 @@ def restore_roles() -> None:
         import_module("activities.migrations.0008_township_ranking_rule").forwards(apps, None)
         import_module("activities.migrations.0011_secretary_lesson_rule").forwards(apps, None)
         import_module("members.migrations.0015_transfer_grants").forwards(apps, None)
+        import_module("members.migrations.0020_development_grants").forwards(apps, None)
 
 
 def at_once(*calls: Callable[[], object]) -> list:
