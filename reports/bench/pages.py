@@ -158,6 +158,25 @@ def _standing_url() -> str:
     return reverse("members:member_standing", args=[spell.member_id])
 
 
+def _recruit_url(name: str) -> Callable[[], str]:
+    """A page of the first 预备党员 of clerk_a's township: a record through every stage
+    up to the 支部大会, with its assessments, its vote and its roster member."""
+
+    def url() -> str:
+        from members.models import Recruit, Stage
+
+        recruit = (
+            Recruit.objects.filter(
+                stage=Stage.PROBATIONARY, branch__path__startswith=_first_township().path
+            )
+            .order_by("pk")
+            .first()
+        )
+        return reverse(name, args=[recruit.pk])
+
+    return url
+
+
 def _export_url(name: str) -> Callable[[], str]:
     report = _report_url(name)
     return lambda: report() + "?format=xlsx"
@@ -209,6 +228,14 @@ PAGES: list[BenchPage] = [
         PAGE_MS,
         "clerk_a",
     ),
+    # 发展党员: the county's plan beside each unit's pipeline, a township's 积极分子, one
+    # person's record with the forms of their next steps, and its printed 纪实表.
+    BenchPage(
+        "development_plan_county", lambda: reverse("members:development_plan"), PAGE_MS, "county"
+    ),
+    BenchPage("recruit_list_clerk", lambda: reverse("members:recruit_list"), PAGE_MS, "clerk_a"),
+    BenchPage("recruit_detail", _recruit_url("members:recruit_detail"), PAGE_MS, "clerk_a"),
+    BenchPage("recruit_sheet", _recruit_url("members:recruit_sheet"), PAGE_MS, "clerk_a"),
 ]
 
 # Spreadsheets: a county's every row (the compliance export lists every gap), a

@@ -37,6 +37,7 @@ from members.choices import (
 )
 from members.idcard import make_id_number
 from members.models import Member, Membership
+from reports.demo.development import build_development
 from reports.demo.history import HistoryBuilder
 from reports.demo.points import build_points
 from reports.demo.standing import build_inflows, build_spells, build_transfers
@@ -215,6 +216,18 @@ class DemoBuilder:
         spells = build_spells(rng=self.rng, today=self.today, members=members)
         posts = self._posts(branches, groups_by_branch, members)
         users = self._accounts(county, townships, branches)
+        development = build_development(
+            rng=self.rng,
+            today=self.today,
+            units=townships + committees,
+            members=members,
+            users=users,
+            names=self._person_name,
+            id_numbers=self._id_number,
+            phones=self._phone,
+        )
+        # The 预备党员 the procedure admitted attend the year's meetings and are rated.
+        members += development.members
         history = HistoryBuilder(
             rng=self.rng,
             today=self.today,
@@ -248,6 +261,7 @@ class DemoBuilder:
         return {
             **history,
             **scored,
+            **development.counts,
             "transfers": transfers,
             "inflows": inflows,
             "spells": spells,
