@@ -311,20 +311,11 @@ def transfer_issue(request: HttpRequest, member_id: int) -> HttpResponse:
                 member=member, user=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            forms.errors_to_form(form, exc)
         else:
             messages.success(request, f"已开具{member.name}的组织关系介绍信，请打印后交本人。")
             return redirect("members:transfer_detail", pk=transfer.pk)
     return render(request, "members/transfer_issue.html", {"form": form, "member": member})
-
-
-def _errors_to_form(form, exc: ValidationError) -> None:
-    """A service's refusal shown on the form: at its field when the form has one."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def _visible_transfer(request, pk: int) -> Transfer:
@@ -429,7 +420,7 @@ def transfer_arrive(request: HttpRequest) -> HttpResponse:
                 **form.member_fields(),
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            forms.errors_to_form(form, exc)
         else:
             messages.success(request, f"{transfer.member.name}已转入{transfer.to_branch.name}。")
             return redirect("members:transfer_detail", pk=transfer.pk)
@@ -643,7 +634,7 @@ def inflow_add(request: HttpRequest) -> HttpResponse:
         try:
             inflow = standing.inflow_register(**form.cleaned_data)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            forms.errors_to_form(form, exc)
         else:
             messages.success(request, f"已登记流入党员{inflow.name}。")
             return redirect(f"{reverse('members:standing_register')}?kind=inflow")

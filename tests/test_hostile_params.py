@@ -50,6 +50,7 @@ VIEW_PARAMS = [
     "term",
     "township",
     "branch",
+    "stage",
 ]
 # The admin's own: search, ordering, page, error flag, popups and kept filters.
 ADMIN_PARAMS = ["q", "o", "p", "e", "_to_field", "_popup", "_changelist_filters", "all"]

@@ -19,6 +19,7 @@ from branches.models import Organization, county_unit_q
 from branches.scoping import scoped_view
 from branches.writes import write_permission
 from members.development import documents, forms, selectors, services
+from members.forms import errors_to_form
 from members.models import DevelopmentPlan, Recruit, Stage, Vote
 from members.roster_export import branch_labels
 from members.services import pii_access_record
@@ -158,19 +159,11 @@ def recruit_add(request: HttpRequest) -> HttpResponse:
         try:
             recruit = services.recruit_apply(**form.cleaned_data)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, f"已登记入党申请人{recruit.name}。请在一个月内安排谈话。")
             return redirect("members:recruit_detail", pk=recruit.pk)
     return render(request, "members/development/recruit_add.html", {"form": form})
-
-
-def _errors_to_form(form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @scoped_view(Recruit)
@@ -197,7 +190,7 @@ def recruit_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 with transaction.atomic():
                     STEPS[step][2](recruit=recruit, **form.cleaned_data)
             except ValidationError as exc:
-                _errors_to_form(form, exc)
+                errors_to_form(form, exc)
             else:
                 messages.success(request, f"已登记{recruit.name}：{STEPS[step][0]}。")
                 return redirect("members:recruit_detail", pk=recruit.pk)

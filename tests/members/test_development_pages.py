@@ -20,6 +20,17 @@ from tests.members.test_development import ready
 pytestmark = pytest.mark.django_db
 
 DAY = datetime.timedelta(days=1)
+# A 支部大会 of 20 with a vote, 15 present, all in favour.
+UNANIMOUS = {
+    "entitled": 20,
+    "present": 15,
+    "in_favour": 15,
+    "against": 0,
+    "abstained": 0,
+    "written_in_favour": 0,
+    "written_against": 0,
+    "written_abstained": 0,
+}
 _serial = iter(range(100, 999))
 
 
@@ -146,18 +157,7 @@ def recruit_user(tree):
 
 def test_the_worklist_names_probations_ending_and_approvals_outstanding(tree, clerk_a_client):
     recruit = ready(tree)
-    dev.recruit_admission_vote(
-        recruit=recruit,
-        held_on=datetime.date(2025, 6, 10),
-        entitled=20,
-        present=15,
-        in_favour=15,
-        against=0,
-        abstained=0,
-        written_in_favour=0,
-        written_against=0,
-        written_abstained=0,
-    )
+    dev.recruit_admission_vote(recruit=recruit, held_on=datetime.date(2025, 6, 10), **UNANIMOUS)
     page = clerk_a_client.get(reverse("activities:worklist")).content.decode()
     assert "决议已过三个月未审批" in page
     dev.waiver_record(
@@ -266,18 +266,7 @@ def test_the_county_sets_the_plan_and_sees_it_against_admissions(
 
 def test_the_plan_counts_admissions_of_the_year(tree, county_client):
     recruit = ready(tree)
-    dev.recruit_admission_vote(
-        recruit=recruit,
-        held_on=datetime.date(2025, 6, 10),
-        entitled=20,
-        present=15,
-        in_favour=15,
-        against=0,
-        abstained=0,
-        written_in_favour=0,
-        written_against=0,
-        written_abstained=0,
-    )
+    dev.recruit_admission_vote(recruit=recruit, held_on=datetime.date(2025, 6, 10), **UNANIMOUS)
     dev.recruit_approve_admission(recruit=recruit, approved_on=datetime.date(2025, 7, 1))
     plan = county_client.get(reverse("members:development_plan"), {"year": 2025}).context["plan"]
     row_a = next(r for r in plan.rows if r.unit == tree.township_a)
@@ -400,18 +389,7 @@ def test_a_persons_page_runs_a_fixed_number_of_queries(
 
 def test_the_members_admin_page_links_the_development_record(tree, clerk_a_client):
     recruit = ready(tree)
-    dev.recruit_admission_vote(
-        recruit=recruit,
-        held_on=datetime.date(2025, 6, 10),
-        entitled=20,
-        present=15,
-        in_favour=15,
-        against=0,
-        abstained=0,
-        written_in_favour=0,
-        written_against=0,
-        written_abstained=0,
-    )
+    dev.recruit_admission_vote(recruit=recruit, held_on=datetime.date(2025, 6, 10), **UNANIMOUS)
     dev.recruit_approve_admission(recruit=recruit, approved_on=datetime.date(2025, 7, 1))
     recruit.refresh_from_db()
     page = clerk_a_client.get(
