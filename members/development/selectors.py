@@ -13,7 +13,16 @@ from branches.models import BranchCategory, Organization, OrgKind, county_unit_q
 from branches.paths import subtree_q
 from members.dates import months_later
 from members.development import rules
-from members.models import PIPELINE, DevelopmentPlan, Member, Recruit, Stage, Vote, Waiver
+from members.models import (
+    PIPELINE,
+    DevelopmentPlan,
+    Member,
+    Recruit,
+    Stage,
+    Vote,
+    Waiver,
+    stages_on,
+)
 
 OPEN_STAGES = (*PIPELINE, Stage.PROBATIONARY)
 SOON_DAYS = 30  # how far ahead the worklist looks for assessments and probations
@@ -28,41 +37,16 @@ def recruits_for(user, root: Organization | None = None):
     return recruits
 
 
-def _as_of(on: datetime.date) -> dict[str, Q]:
-    """Each stage's condition on *on*, from the dates (``RecruitQuerySet.on``)."""
-    left = Q(left_on__isnull=True) | Q(left_on__gt=on)
-    return {
-        Stage.APPLICANT: Q(applied_on__lte=on)
-        & (Q(activist_on__isnull=True) | Q(activist_on__gt=on))
-        & left,
-        Stage.ACTIVIST: Q(activist_on__lte=on)
-        & (Q(candidate_on__isnull=True) | Q(candidate_on__gt=on))
-        & left,
-        Stage.CANDIDATE: Q(candidate_on__lte=on)
-        & (Q(admitted_on__isnull=True) | Q(admitted_on__gt=on))
-        & left,
-    }
-
-
 def stage_counts(user) -> dict[str, int]:
     """How many people in *user*'s part of the tree are at each stage now: one query."""
     rows = Recruit.objects.visible_to(user).values("stage").annotate(n=Count("pk"))
     return {row["stage"]: row["n"] for row in rows.order_by()}
 
 
-COUNT_LABELS = {
-    "applicants": "入党申请人",
-    "activists": "入党积极分子",
-    "candidates": "发展对象",
-    "admitted": "接收预备党员",
-    "confirmed": "预备党员转正",
-}
-
-
 def development_counts(*, node: Organization, on: datetime.date) -> dict[str, int]:
     """入党申请人, 入党积极分子 and 发展对象 under *node* on *on*, and the year's
     admissions and 转正 up to *on*: one query."""
-    stages = _as_of(on)
+    stages = stages_on(on)
     year_start = datetime.date(on.year, 1, 1)
     return Recruit.objects.filter(subtree_q(node.path, prefix="branch__")).aggregate(
         applicants=Count("pk", filter=stages[Stage.APPLICANT]),

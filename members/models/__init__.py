@@ -15,6 +15,7 @@ from members.models.development import (
     Stage,
     Vote,
     Waiver,
+    stages_on,
 )
 from members.models.imports import ImportRun, ImportRunQuerySet, import_file_path
 from members.models.roster import (
@@ -59,5 +60,6 @@ __all__ = [
     "Transfer",
     "TransferQuerySet",
     "import_file_path",
+    "stages_on",
     "needs_review_q",
 ]

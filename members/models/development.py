@@ -44,26 +44,29 @@ class LeaveKind(models.TextChoices):
 class RecruitQuerySet(ScopedQuerySet, AuditedQuerySet):
     scope_through = "branch"
 
-    def on(self, day: datetime.date, stage: str) -> RecruitQuerySet:
-        """People at *stage* (applicant, activist or candidate) on *day*, from the dates."""
-        starts = {
-            Stage.APPLICANT: ("applied_on", "activist_on"),
-            Stage.ACTIVIST: ("activist_on", "candidate_on"),
-            Stage.CANDIDATE: ("candidate_on", "admitted_on"),
-        }
-        start, end = starts[stage]
-        return self.filter(
-            Q(**{f"{start}__lte": day}),
-            Q(**{f"{end}__isnull": True}) | Q(**{f"{end}__gt": day}),
-            Q(left_on__isnull=True) | Q(left_on__gt=day),
-        )
+
+def stages_on(day: datetime.date) -> dict[str, Q]:
+    """Who was at each stage before membership on *day*, from the dates: started it on
+    or before the day, not moved on (or left) by then."""
+    spans = {
+        Stage.APPLICANT: ("applied_on", "activist_on"),
+        Stage.ACTIVIST: ("activist_on", "candidate_on"),
+        Stage.CANDIDATE: ("candidate_on", "admitted_on"),
+    }
+    stayed = Q(left_on__isnull=True) | Q(left_on__gt=day)
+    return {
+        stage: Q(**{f"{start}__lte": day})
+        & (Q(**{f"{end}__isnull": True}) | Q(**{f"{end}__gt": day}))
+        & stayed
+        for stage, (start, end) in spans.items()
+    }
 
 
 class Recruit(models.Model):
     """One person in the 发展党员 procedure, from the application to 转正 (or leaving it).
 
     ``stage`` is where the person is now; the dates say where they were on
-    any day (``RecruitQuerySet.on``), so reports for a past date give past
+    any day (``stages_on``), so reports for a past date give past
     figures. On the higher committee's approval the person becomes a roster
     member (``member``), joined on the day of the 支部大会; ``admitted_on``
     repeats that day and ``full_on`` the day probation ended. Votes,
