@@ -42,6 +42,29 @@ DEVELOPMENT_COUNTY = [
     "members.add_developmentsettings",
     "members.change_developmentsettings",
 ]
+# 党费: the clerks keep the ledger and record 上缴; the county sets the standard
+# and the share each level keeps (members.dues).
+DUES_READ = [
+    "members.view_duesline",
+    "members.view_duesentry",
+    "members.view_duesbase",
+    "members.view_duesreceipt",
+    "members.view_duesremittance",
+]
+DUES_RECORD = [
+    "members.add_duesentry",
+    "members.add_duesbase",
+    "members.change_duesbase",
+    "members.add_duesremittance",
+]
+DUES_STANDARD = [
+    "members.view_duesrule",
+    "members.add_duesrule",
+    "members.change_duesrule",
+    "members.view_duesretention",
+    "members.add_duesretention",
+    "members.change_duesretention",
+]
 VIEW_PII = ["members.view_pii"]
 MANAGE_ACCOUNTS = [
     "branches.view_user",
@@ -59,15 +82,26 @@ class Role(models.TextChoices):
 
 
 DEFAULT_GRANTS: dict[str, list[str]] = {
-    Role.COUNTY: READ + EDIT_TREE + VIEW_PII + MANAGE_ACCOUNTS + DEVELOPMENT_COUNTY,
+    Role.COUNTY: READ
+    + EDIT_TREE
+    + VIEW_PII
+    + MANAGE_ACCOUNTS
+    + DEVELOPMENT_COUNTY
+    + DUES_READ
+    + DUES_STANDARD
+    + ["members.add_duesremittance"],
     Role.CLERK: READ
     + EDIT_MEMBERS
     + TRANSFER_MEMBERS
     + IMPORT_MEMBERS
     + VIEW_PII
     + RECRUITS
-    + ["members.view_developmentplan"],
-    Role.SECRETARY: READ + ["members.view_recruit"],
+    + ["members.view_developmentplan"]
+    + DUES_READ
+    + DUES_RECORD,
+    Role.SECRETARY: READ
+    + ["members.view_recruit"]
+    + ["members.view_duesline", "members.view_duesentry", "members.view_duesreceipt"],
     Role.ADMIN: READ
     + EDIT_TREE
     + EDIT_MEMBERS
@@ -77,6 +111,9 @@ DEFAULT_GRANTS: dict[str, list[str]] = {
     + MANAGE_ACCOUNTS
     + RECRUITS
     + DEVELOPMENT_COUNTY
+    + DUES_READ
+    + DUES_RECORD
+    + DUES_STANDARD
     + ["auth.view_group"],
 }
 

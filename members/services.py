@@ -18,6 +18,7 @@ from branches.audit import acting_as
 from branches.models import Organization, OrgKind
 from members.choices import MembershipReason, PartyStatus, RosterStatus
 from members.dates import months_later
+from members.dues.services import dues_opening_set
 from members.models import Member, Membership, PiiAccess, Transfer
 from members.roster_plan import (
     KEEP_WHEN_BLANK,
@@ -481,7 +482,8 @@ def roster_commit(
         raise StalePreview("预览之后这些党员的数据已被修改，请重新上传并预览。")
     today = timezone.localdate()
     with acting_as(user, reason), cycle_collector_paused():
-        new = _members_create(_new_member(r.values) for r in plan.rows if r.action == "new")
+        fresh = [r for r in plan.rows if r.action == "new"]
+        new = _members_create(_new_member(r.values) for r in fresh)
         Membership.objects.open_for_new_members(
             new, since=today, reason=MembershipReason.ROSTER, note="花名册导入"
         )
@@ -492,7 +494,19 @@ def roster_commit(
             members_move(moves=moves, on=today, note="花名册导入")
         # The roster's 流动 / 失联 / 党籍 columns: dated spells from the import's day.
         spells_follow_flags(Member.objects.active(), on=today)
+        # The roster's two dues columns are the members' opening position in the ledger.
+        dues = [
+            pk
+            for pk, r in zip(new, fresh, strict=True)
+            if r.values.get("monthly_dues") is not None
+            or r.values.get("dues_paid_until") is not None
+        ] + [r.existing.pk for r in changed if DUES_COLUMNS & r.changes.keys()]
+        if dues:
+            dues_opening_set(member_ids=dues, by=user)
     return plan.counts
+
+
+DUES_COLUMNS = {"monthly_dues", "dues_paid_until"}
 
 
 def _new_member(values: dict) -> dict:

@@ -3,6 +3,8 @@ from django.urls import path
 from members import views
 from members.development import import_views as development_import
 from members.development import views as development
+from members.dues import import_views as dues_import
+from members.dues import views as dues
 
 app_name = "members"
 
@@ -37,4 +39,12 @@ urlpatterns = [
     path("development/plan/edit/", development.development_plan_edit, name="development_plan_edit"),
     # 发展党员导入
     path("development/import/", development_import.recruit_import, name="recruit_import"),
+    # 党费
+    path("dues/", dues.dues_ledger, name="dues_ledger"),
+    path("dues/review/", dues.dues_review, name="dues_review"),
+    path("dues/remit/", dues.dues_remit, name="dues_remit"),
+    path("dues/members/<int:member_id>/", dues.dues_member, name="dues_member"),
+    path("dues/entries/<int:pk>/correct/", dues.dues_correct, name="dues_correct"),
+    path("dues/receipts/<int:pk>/", dues.dues_receipt, name="dues_receipt"),
+    path("dues/import/", dues_import.dues_import, name="dues_import"),
 ]

@@ -8,6 +8,7 @@ from activities.cadence import FUTURE, OPEN
 from activities.models import stars_label
 from branches.models import BranchCategory, OrgKind
 from branches.spreadsheets.writing import table_xlsx
+from members.dues.selectors import DuesReport
 from reports.changes import INFLOWS, OUTFLOWS, Changes
 from reports.selectors import KIND_LABELS, NODE_KINDS, Compliance, Overview, branches_of
 
@@ -134,4 +135,49 @@ def changes_xlsx(data: Changes) -> HttpResponse:
         rows=[line(row) for row in data.rows] + [line(data.total)],
         widths=[22] + [10] * (len(headers) - 1),
         filename=f"{data.node.name}{data.year}年党员增减.xlsx",
+    )
+
+
+DUES_HEADERS = [
+    "组织",
+    "应缴（元）",
+    "按月实收（元）",
+    "免交（元）",
+    "未缴（元）",
+    "多缴（元）",
+    "预交以后月份（元）",
+    "应上缴（元）",
+    "已上缴（元）",
+    "未上缴（元）",
+    "未交人次",
+    "未核定基数人次",
+]
+
+
+def dues_xlsx(data: DuesReport) -> HttpResponse:
+    """党费收缴情况表: the page's rows and total, the same numbers."""
+
+    def line(row):
+        return [
+            row.name,
+            row.owed,
+            row.collected,
+            row.exempted,
+            row.outstanding,
+            row.extra,
+            row.advance,
+            row.to_pass,
+            row.passed,
+            row.not_passed,
+            row.unpaid,
+            row.unknown,
+        ]
+
+    return table_xlsx(
+        title=f"{data.node.name} 党费收缴情况表",
+        note=f"{data.period_label}；应缴 = 按月实收 + 免交 + 未缴",
+        headers=DUES_HEADERS,
+        rows=[line(row) for row in data.rows] + [line(data.total)],
+        widths=[22] + [12] * (len(DUES_HEADERS) - 1),
+        filename=f"{data.node.name}党费收缴情况{data.first:%Y%m}-{data.last:%Y%m}.xlsx",
     )

@@ -18,6 +18,7 @@ from branches.scoping import scoped_view
 from branches.selectors import visible_node
 from branches.sizing import BREACHES_SHOWN, sizing_breaches
 from members.development.selectors import development_counts
+from members.dues.selectors import PERIODS, dues_report, period_months
 from reports import exports, selectors
 from reports.changes import INFLOWS, OUTFLOWS, changes_sentence, member_changes
 from reports.printing import print_head
@@ -28,6 +29,7 @@ REPORTS = [
     ("reports:compliance", "三会一课", "activities.view_activity"),
     ("reports:stars", "积分与评星", "activities.view_rating"),
     ("reports:changes", "党员增减", "members.view_member"),
+    ("reports:dues", "党费收缴", "members.view_duesline"),
     ("reports:summary", "数据摘要", "members.view_member"),
 ]
 
@@ -217,3 +219,23 @@ def changes_view(request: HttpRequest, org_id: int) -> HttpResponse:
         request, node, "reports:changes", data=data, year=year, inflows=INFLOWS, outflows=OUTFLOWS
     )
     return render(request, "reports/changes.html", context)
+
+
+@scoped_view(Organization)
+@require_GET
+@login_required
+@permission_required("members.view_duesline", raise_exception=True)
+def dues_view(request: HttpRequest, org_id: int) -> HttpResponse:
+    """党费收缴情况: owed, collected, exempted, outstanding and passed upward, per child."""
+    node, year = visible_node(request.user, org_id), params.report_year(request)
+    period = params.choice_value(request.GET, "period", [p for p, _l in PERIODS], default="")
+    first, last = period_months(year, period)
+    data = dues_report(node=node, first=first, last=last)
+    if request.GET.get("format") == "xlsx":
+        return exports.dues_xlsx(data)
+    context = _context(
+        request, node, "reports:dues", data=data, year=year, period=period, periods=PERIODS
+    )
+    context["branch_kind"] = OrgKind.BRANCH
+    context["ledger_month"] = first if first == last else None
+    return render(request, "reports/dues.html", context)

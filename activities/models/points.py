@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from activities.models.meetings import Activity, ActivityKind
 from branches.audit import audit_history
+from branches.dated import DatedRule, in_force_q  # noqa: F401  (re-exported)
 from branches.scoping import ScopedQuerySet
 
 
@@ -28,42 +29,17 @@ class PointSource(models.TextChoices):
     DISCIPLINE = "discipline", "违规违纪"
 
 
-# Derived from attendance rows; the rest are entered by hand and approved.
+# Derived from attendance rows; the rest are entered by hand and approved, except
+# dues arrears, derived from the dues ledger (activities.points.dues) so they are
+# never deducted twice.
 DERIVED_SOURCES = (PointSource.ATTENDANCE, PointSource.ABSENCE)
 MANUAL_SOURCES = (
     PointSource.VOLUNTEER,
     PointSource.DUTY,
     PointSource.PAIRING,
-    PointSource.DUES_ARREARS,
     PointSource.DISCIPLINE,
 )
 DEDUCTION_SOURCES = (PointSource.ABSENCE, PointSource.DUES_ARREARS, PointSource.DISCIPLINE)
-
-
-class DatedRule(models.Model):
-    """Fields and checks shared by every rule row that is valid for a span of dates."""
-
-    valid_from = models.DateField("生效日期", help_text="年度按当年1月1日有效的规则计算。")
-    valid_to = models.DateField(
-        "失效日期", null=True, blank=True, help_text="含当日；留空为长期有效。"
-    )
-
-    class Meta:
-        abstract = True
-
-    def overlapping(self, **same):
-        rows = type(self).objects.filter(**same).exclude(pk=self.pk)
-        if self.valid_to:
-            rows = rows.filter(valid_from__lte=self.valid_to)
-        return rows.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=self.valid_from))
-
-    def clean(self) -> None:
-        if self.valid_to and self.valid_from and self.valid_to < self.valid_from:
-            raise ValidationError({"valid_to": "失效日期不能早于生效日期。"})
-
-
-def in_force_q(on) -> Q:
-    return Q(valid_from__lte=on) & (Q(valid_to__isnull=True) | Q(valid_to__gte=on))
 
 
 class PointRule(DatedRule):
@@ -230,7 +206,8 @@ class PointEntry(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(activity__isnull=True, status__in=["pending", "approved", "rejected"])
-                | Q(activity__isnull=False, status="auto"),
+                | Q(activity__isnull=False, status="auto")
+                | Q(activity__isnull=True, source="dues_arrears", status="auto"),
                 name="pointentry_status_matches_source",
             ),
         ]

@@ -29,6 +29,7 @@ from activities.models import (
     RatingRule,
     in_force_q,
 )
+from activities.points.dues import dues_points_refresh
 from activities.points.scheme import year_start
 from branches.models import OrgKind, is_county_unit
 from members.models import Member, Membership
@@ -84,8 +85,9 @@ def points_recompute(*, year: int) -> int:
     Needed after a point rule of the year changes; running it twice gives
     the same ledger.
     """
-    PointEntry.objects.filter(year=year, status=EntryStatus.AUTO).delete()
-    return _insert_derived(year=year)
+    PointEntry.objects.filter(year=year, status=EntryStatus.AUTO, activity__isnull=False).delete()
+    count = _insert_derived(year=year)
+    return count + dues_points_refresh(year=year)
 
 
 # --- Manual entries -----------------------------------------------------------------
@@ -106,7 +108,9 @@ def point_entry_errors(
     """What is wrong with a manual entry, by field (the admin form shows these too)."""
     errors: dict[str, str] = {}
     if source not in MANUAL_SOURCES:
-        errors["source"] = "只能手工登记志愿服务、设岗定责、结对帮扶、欠缴党费和违规违纪。"
+        errors["source"] = (
+            "只能手工登记志愿服务、设岗定责、结对帮扶和违规违纪；欠缴党费按党费台账自动扣分。"
+        )
     elif not PointRule.objects.filter(in_force_q(year_start(date.year)), source=source).exists():
         errors["source"] = f"{date.year}年度没有「{PointSource(source).label}」的积分规则。"
     if not reason.strip():

@@ -1,6 +1,6 @@
 """The member registry: the roster and its history (``roster``), roster imports
 (``imports``), 组织关系转接 (``transfers``), the dated spells of
-流动, 失联 and 停止党籍 (``standing``) and 发展党员 (``development``)."""
+流动, 失联 and 停止党籍 (``standing``), 发展党员 (``development``) and 党费 (``dues``)."""
 
 from members.models.development import (
     PIPELINE,
@@ -17,6 +17,18 @@ from members.models.development import (
     Waiver,
     stages_on,
 )
+from members.models.dues import (
+    DuesBase,
+    DuesCategory,
+    DuesEntry,
+    DuesLine,
+    DuesReceipt,
+    DuesRemittance,
+    DuesRetention,
+    DuesRule,
+    EntryKind,
+    RetentionLevel,
+)
 from members.models.imports import ImportRun, ImportRunQuerySet, import_file_path
 from members.models.roster import (
     DESCRIPTIVE_FIELDS,
@@ -32,6 +44,16 @@ from members.models.standing import Inflow, InflowQuerySet, Spell, SpellQuerySet
 from members.models.transfers import Transfer, TransferQuerySet
 
 __all__ = [
+    "DuesBase",
+    "DuesCategory",
+    "DuesEntry",
+    "DuesLine",
+    "DuesReceipt",
+    "DuesRemittance",
+    "DuesRetention",
+    "DuesRule",
+    "EntryKind",
+    "RetentionLevel",
     "PIPELINE",
     "Assessment",
     "CalendarDay",

@@ -36,6 +36,8 @@ def needs_review_q() -> Q:
 
 class MemberQuerySet(ScopedQuerySet, AuditedQuerySet):
     scope_through = "branch"
+    # Kept by members.dues.services from the ledger, not edited: not audited.
+    derived_fields = frozenset({"monthly_dues", "dues_paid_until", "dues_opening"})
 
     def active(self) -> MemberQuerySet:
         return self.filter(roster_status=RosterStatus.ACTIVE)
@@ -127,8 +129,15 @@ class Member(models.Model):
     monthly_dues = models.DecimalField(
         "月应缴纳党费（元）", max_digits=8, decimal_places=2, null=True, blank=True
     )
+    # Both derived from the dues ledger (members.dues.services).
     dues_paid_until = models.DateField(
         "党费缴至年月", null=True, blank=True, help_text="记为所缴月份的1日。"
+    )
+    dues_opening = models.DateField(
+        "期初党费缴至年月",
+        null=True,
+        blank=True,
+        help_text="党费台账开始前已交到的月份（导入花名册或台账开始时确定），记为该月1日。",
     )
     roster_status = models.CharField(
         "在册状态", max_length=20, choices=RosterStatus.choices, default=RosterStatus.ACTIVE

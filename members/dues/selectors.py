@@ -1,0 +1,360 @@
+"""Reads of the dues ledger: a branch's month, a member's statement, the yearly review
+of bases, arrears for the worklist, and the upward report (owed, collected,
+passed) with its drill-down."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Case, Count, DecimalField, F, Max, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
+
+from branches.dated import in_force_q
+from branches.models import Organization, OrgKind, is_county_unit
+from branches.paths import subtree_q
+from members.dues.rules import (
+    Standards,
+    add_months,
+    base_in_force,
+    month_label,
+    month_start,
+    months_apart,
+)
+from members.dues.services import bases_of, owing_q
+from members.models import (
+    DuesEntry,
+    DuesLine,
+    DuesReceipt,
+    DuesRemittance,
+    DuesRetention,
+    EntryKind,
+    Member,
+    RetentionLevel,
+)
+
+ZERO = Decimal("0")
+# Months without payment before the worklist lists a member, and before the 党章's rule.
+ARREARS_LIST, ARREARS_RULE = 3, 6
+
+
+def arrears_months(paid_until: datetime.date | None, today: datetime.date) -> int:
+    """Closed months since the member's dues were paid up to (the current month is not late)."""
+    if paid_until is None:
+        return 0
+    return max(0, months_apart(paid_until, add_months(month_start(today), -1)))
+
+
+# --- A branch's month -----------------------------------------------------------------
+
+
+@dataclass
+class LedgerRow:
+    member: Member
+    line: DuesLine  # unsaved while the month has no line for the member yet
+    arrears: int
+
+    @property
+    def state(self) -> str:
+        if self.line.exempt:
+            return "免交"
+        if self.line.paid > 0:
+            if self.line.owed is not None and self.line.paid < self.line.owed:
+                return "少交"
+            return "已交"
+        return "未交"
+
+
+def ledger_rows(*, branch: Organization, month: datetime.date, today: datetime.date):
+    """Every member of *branch* who owes *month*, with the month's line: four queries.
+
+    Members with a line for the month in this branch (those who since left
+    or moved included) and members who owe it now without one yet.
+    """
+    month = month_start(month)
+    lines = {line.member_id: line for line in DuesLine.objects.filter(month=month, org=branch)}
+    members = list(
+        Member.objects.filter((Q(branch=branch) & owing_q(month)) | Q(pk__in=list(lines)))
+        .order_by("group__path", "name", "pk")
+        .select_related("group")
+    )
+    missing = [m.pk for m in members if m.pk not in lines]
+    bases = bases_of(missing) if missing else {}
+    standard = Standards()[month] if missing else None
+    rows = []
+    for member in members:
+        line = lines.get(member.pk)
+        if line is None:
+            owed = standard.owed_for(base_in_force(bases.get(member.pk, []), month))
+            line = DuesLine(member=member, month=month, org=branch, owed=owed)
+        rows.append(LedgerRow(member, line, arrears_months(member.dues_paid_until, today)))
+    return rows
+
+
+def ledger_totals(rows: list[LedgerRow]) -> dict:
+    owed = sum((r.line.owed or ZERO) for r in rows)
+    paid = sum(r.line.paid for r in rows)
+    return {
+        "members": len(rows),
+        "owed": owed,
+        "paid": paid,
+        "unpaid": sum(1 for r in rows if r.state == "未交"),
+        "unknown": sum(1 for r in rows if r.line.owed is None),
+    }
+
+
+# --- A member's statement ----------------------------------------------------------------
+
+
+def member_statement(*, member: Member, months: int = 24, today: datetime.date):
+    """The member's last *months* lines and every entry toward them: three queries."""
+    since = add_months(month_start(today), -(months - 1))
+    lines = list(DuesLine.objects.filter(member=member, month__gte=since).order_by("-month"))
+    entries = list(
+        DuesEntry.objects.filter(member=member, month__gte=since)
+        .select_related("receipt", "entered_by", "corrects")
+        .order_by("-month", "pk")
+    )
+    by_month = defaultdict(list)
+    for entry in entries:
+        by_month[entry.month].append(entry)
+    bases = list(member.dues_bases.order_by("-starts")[:6])
+    return {
+        "lines": [(line, by_month.get(line.month, [])) for line in lines],
+        "bases": bases,
+        "arrears": arrears_months(member.dues_paid_until, today),
+    }
+
+
+def receipt_entries(receipt: DuesReceipt) -> list[DuesEntry]:
+    return list(receipt.entries.order_by("month"))
+
+
+# --- The yearly review of bases -----------------------------------------------------------
+
+
+def bases_to_review(*, members, today: datetime.date, limit: int = 500):
+    """Members on the roster whose base is missing or a year old or older (the yearly
+    review of the standard), or only the amount a roster gave: one query."""
+    year_ago = add_months(month_start(today), -12)
+    rows = (
+        members.filter(roster_status="active")
+        .annotate(base_since=Max("dues_bases__starts"))
+        .filter(Q(base_since__isnull=True) | Q(base_since__lte=year_ago))
+        .select_related("branch")
+        .order_by("branch__path", "name", "pk")
+    )
+    return rows[:limit]
+
+
+# --- Arrears for the worklist --------------------------------------------------------------
+
+
+@dataclass
+class Arrears:
+    member: Member
+    months: int
+
+    @property
+    def rule(self) -> bool:
+        return self.months >= ARREARS_RULE
+
+
+def arrears(*, members, today: datetime.date, limit: int = 100) -> tuple[list[Arrears], int]:
+    """Members on the roster who have paid nothing for three closed months or more, longest
+    first: two queries (the rows and their count)."""
+    cutoff = add_months(month_start(today), -(ARREARS_LIST + 1))
+    late = members.filter(owing_q(month_start(today)), dues_paid_until__lte=cutoff)
+    rows = list(late.select_related("branch").order_by("dues_paid_until", "name", "pk")[:limit])
+    count = len(rows) if len(rows) < limit else late.count()
+    return [Arrears(m, arrears_months(m.dues_paid_until, today)) for m in rows], count
+
+
+# --- The upward report ----------------------------------------------------------------------
+
+
+@dataclass
+class DuesRow:
+    org: Organization | None
+    label: str = ""
+    owed: Decimal = ZERO
+    collected: Decimal = ZERO
+    exempted: Decimal = ZERO
+    extra: Decimal = ZERO
+    advance: Decimal = ZERO
+    passed: Decimal = ZERO
+    unknown: int = 0
+    unpaid: int = 0
+    kept_share: Decimal = ZERO  # of what the row received, the share its levels keep
+
+    @property
+    def name(self) -> str:
+        return self.label or self.org.name
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.owed - self.collected - self.exempted
+
+    @property
+    def received(self) -> Decimal:
+        return self.collected + self.extra + self.advance
+
+    @property
+    def to_pass(self) -> Decimal:
+        return (self.received * (1 - self.kept_share / 100)).quantize(Decimal("0.01"))
+
+    @property
+    def not_passed(self) -> Decimal:
+        return self.to_pass - self.passed
+
+    def add(self, other: DuesRow) -> None:
+        for name in ("owed", "collected", "exempted", "extra", "advance", "passed", "unknown"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.unpaid += other.unpaid
+
+
+@dataclass
+class DuesReport:
+    node: Organization
+    first: datetime.date
+    last: datetime.date
+    rows: list[DuesRow]
+    total: DuesRow
+    shares: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def period_label(self) -> str:
+        if self.first == self.last:
+            return month_label(self.first)
+        if self.first.month == 1 and self.last.month == 12 and self.first.year == self.last.year:
+            return f"{self.first.year}年"
+        return f"{month_label(self.first)}至{self.last.month}月"
+
+
+def _money(expression):
+    return Coalesce(Sum(expression), Value(ZERO), output_field=DecimalField())
+
+
+def _level(org: Organization) -> str:
+    return RetentionLevel.TOWNSHIP if is_county_unit(org) else RetentionLevel.BRANCH
+
+
+def retention_shares(on: datetime.date) -> dict[str, Decimal]:
+    shares = dict.fromkeys(RetentionLevel.values, ZERO)
+    for rule in DuesRetention.objects.filter(in_force_q(on)):
+        shares[rule.level] = rule.share
+    return shares
+
+
+def kept_share(org: Organization, shares: dict[str, Decimal]) -> Decimal:
+    """Of what an organisation's subtree received, the share kept below or at it (%)."""
+    passed_on = 1 - shares[RetentionLevel.BRANCH] / 100
+    if _level(org) == RetentionLevel.TOWNSHIP or org.kind in (OrgKind.COUNTY, OrgKind.CITY):
+        passed_on *= 1 - shares[RetentionLevel.TOWNSHIP] / 100
+    return (1 - passed_on) * 100
+
+
+def dues_report(*, node: Organization, first: datetime.date, last: datetime.date) -> DuesReport:
+    """Owed, collected toward the months, exempted, outstanding, extra and advance payments
+    and what was passed upward, for *node*'s children and in total: five queries.
+
+    owed = collected + exempted + outstanding for every row; what a member
+    paid beyond a month's dues is extra, what was paid in the period toward
+    later months is advance, and a line with no base (owed unknown) counts
+    its payment as extra and is counted apart.
+    """
+    first, last = month_start(first), month_start(last)
+    children = list(
+        Organization.objects.filter(parent=node).select_related("parent").order_by("path")
+    )
+    width = len(children[0].path) if children else None
+    rows = {c.path: DuesRow(org=c) for c in children}
+    own = DuesRow(org=node, label=f"{node.name}（本级）")
+    total = DuesRow(org=node, label="合计")
+
+    def row_for(path: str) -> DuesRow:
+        return rows.get(path[:width]) if width else None
+
+    known = Q(owed__isnull=False, exempt=False)
+    full = Q(paid__gte=F("owed"))
+    sums = (
+        DuesLine.objects.filter(
+            subtree_q(node.path, prefix="org__"), month__gte=first, month__lte=last
+        )
+        .values("org__path")
+        .annotate(
+            # Prefixed: an annotation named "owed" would shadow the field in F("owed").
+            sum_owed=_money("owed"),
+            sum_exempted=_money(Case(When(exempt=True, then=F("owed")))),
+            collected=_money(Case(When(known & full, then=F("owed")), When(known, then=F("paid")))),
+            sum_extra=_money(
+                Case(
+                    When(known & Q(paid__gt=F("owed")), then=F("paid") - F("owed")),
+                    When(Q(owed__isnull=True) | Q(exempt=True), then=F("paid")),
+                )
+            ),
+            sum_unknown=Count("pk", filter=Q(owed__isnull=True)),
+            sum_unpaid=Count("pk", filter=Q(exempt=False, paid__lte=0)),
+        )
+        .order_by()
+    )
+    advance_end = add_months(last, 1)
+    advances = dict(
+        DuesEntry.objects.filter(
+            subtree_q(node.path, prefix="org__"),
+            paid_on__gte=first,
+            paid_on__lt=advance_end,
+            month__gte=advance_end,
+        )
+        .exclude(kind=EntryKind.EXEMPT)
+        .values_list("org__path")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    remitted = DuesRemittance.objects.filter(
+        subtree_q(node.path, prefix="from_org__"), month_from__gte=first, month_from__lte=last
+    ).values_list("from_org__path", "to_org__path", "amount")
+    for item in sums:
+        path = item.pop("org__path")
+        part = DuesRow(org=None, **{key.removeprefix("sum_"): value for key, value in item.items()})
+        part.advance = advances.pop(path, ZERO)
+        for target in (row_for(path) or own, total):
+            target.add(part)
+    for path, amount in advances.items():
+        for target in (row_for(path) or own, total):
+            target.advance += amount
+    for from_path, to_path, amount in remitted:
+        row = row_for(from_path)
+        if row is not None and not to_path.startswith(row.org.path):
+            row.passed += amount
+        if not to_path.startswith(node.path):
+            total.passed += amount
+    shares = retention_shares(first)
+    listed = [rows[c.path] for c in children]
+    for row in listed + [total]:
+        row.kept_share = kept_share(row.org, shares)
+    if own.owed or own.received:
+        own.kept_share = kept_share(node, shares)
+        listed.append(own)
+    return DuesReport(node, first, last, listed, total, shares)
+
+
+def period_months(year: int, period: str) -> tuple[datetime.date, datetime.date]:
+    """The first and last month of '' (the year), 'q1'–'q4' or '1'–'12'."""
+    if period.startswith("q"):
+        quarter = int(period[1])
+        first = datetime.date(year, quarter * 3 - 2, 1)
+        return first, add_months(first, 2)
+    if period:
+        first = datetime.date(year, int(period), 1)
+        return first, first
+    return datetime.date(year, 1, 1), datetime.date(year, 12, 1)
+
+
+PERIODS = (
+    [("", "全年")]
+    + [(f"q{n}", f"第{n}季度") for n in range(1, 5)]
+    + [(str(n), f"{n}月") for n in range(1, 13)]
+)
