@@ -40,6 +40,7 @@ def restore_roles() -> None:
         import_module("activities.migrations.0011_secretary_lesson_rule").forwards(apps, None)
         import_module("members.migrations.0015_transfer_grants").forwards(apps, None)
         import_module("members.migrations.0020_development_grants").forwards(apps, None)
+        import_module("members.migrations.0022_dues_defaults").forwards(apps, None)
 
 
 def at_once(*calls: Callable[[], object]) -> list:
