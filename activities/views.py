@@ -57,6 +57,7 @@ from branches.scoping import scoped_view
 from branches.selectors import visible_node
 from branches.writes import write_permission
 from members.development.selectors import development_work
+from members.dues.selectors import dues_work
 from members.models import Member
 from members.selectors import standing_work, transfer_work
 
@@ -105,6 +106,11 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
         "development": (
             development_work(user=request.user, root=root, today=today)
             if request.user.has_perm("members.view_recruit")
+            else None
+        ),
+        "dues": (
+            dues_work(user=request.user, root=root, today=today)
+            if request.user.has_perm("members.view_duesline")
             else None
         ),
     }

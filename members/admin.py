@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
+from simple_history.admin import SimpleHistoryAdmin
 
 from branches.labels import attach_labels
 from branches.models import Organization, OrgKind, county_unit_q
@@ -16,17 +17,22 @@ from branches.paths import subtree_q
 from branches.scoped_admin import (
     AuditedAdmin,
     HistoryValues,
+    HistoryValuesMixin,
+    ReadOnlyHistoryMixin,
     ReadOnlyMixin,
     ScopedAdmin,
     ScopedTabularInline,
 )
 from members import pii, services
 from members.choices import PartyStatus
+from members.dues.services import dues_rule_save
 from members.idcard import IdNumberError, clean_id_text, parse_id_number
 from members.models import (
     CalendarDay,
     DevelopmentPlan,
     DevelopmentSettings,
+    DuesRetention,
+    DuesRule,
     Member,
     Membership,
     PiiAccess,
@@ -194,6 +200,42 @@ class DevelopmentSettingsAdmin(admin.ModelAdmin):
         return super().add_view(request, form_url, extra_context)
 
 
+class DuesStandardAdmin(HistoryValuesMixin, ReadOnlyHistoryMixin, SimpleHistoryAdmin):
+    """The dues standard is the same for the whole county: not part of the tree, but audited."""
+
+    scope_exempt = "党费标准和留存比例全县统一，不属于组织树"
+
+    def get_form(self, request, obj=None, **kwargs):
+        help_text = "调整标准请给旧规则填写失效日期，再新增一条自某月1日起生效的规则；此前月份的应缴金额不变。"
+        kwargs.setdefault("help_texts", {"valid_from": help_text})
+        return super().get_form(request, obj, **kwargs)
+
+
+@admin.register(DuesRule)
+class DuesRuleAdmin(DuesStandardAdmin):
+    list_display = [
+        "category",
+        "income_above",
+        "rate",
+        "amount_min",
+        "amount_max",
+        "valid_from",
+        "valid_to",
+    ]
+    list_filter = ["category"]
+
+    def save_model(self, request, obj, form, change):
+        # Months from the rule's first day on are repriced; earlier months keep theirs.
+        changed = dues_rule_save(rule=obj)
+        if changed:
+            self.message_user(request, f"已按新标准重算{changed}条党费台账的应缴金额。")
+
+
+@admin.register(DuesRetention)
+class DuesRetentionAdmin(DuesStandardAdmin):
+    list_display = ["level", "share", "valid_from", "valid_to"]
+
+
 @admin.register(Transfer)
 class TransferAdmin(ReadOnlyMixin, ScopedAdmin):
     # Issued, received and closed on the clerk's pages (members.views), through the services.
@@ -281,6 +323,10 @@ class MemberAdmin(AuditedAdmin):
         "attendance_link",
         "development_link",
         "standing_link",
+        # Derived from the dues ledger (members.dues): recorded on the 党费 pages.
+        "dues_link",
+        "monthly_dues",
+        "dues_paid_until",
         "is_mobile",
         "mobile_destination",
         "lost_contact",
@@ -347,7 +393,7 @@ class MemberAdmin(AuditedAdmin):
                 ]
             },
         ),
-        ("党费", {"fields": ["monthly_dues", "dues_paid_until"]}),
+        ("党费", {"fields": ["dues_link", "monthly_dues", "dues_paid_until"]}),
     ]
 
     # No ordering on masked columns: sorting by the whole number would reveal
@@ -441,6 +487,13 @@ class MemberAdmin(AuditedAdmin):
             return "—"
         url = reverse("members:recruit_detail", args=[recruit.pk])
         return format_html('<a href="{}">{}</a>', url, f"查看纪实（{recruit.get_stage_display()}）")
+
+    @admin.display(description="党费记录")
+    def dues_link(self, obj):
+        if obj.pk is None:
+            return "—"
+        url = reverse("members:dues_member", args=[obj.pk])
+        return format_html('<a href="{}">党费基数、台账和收据</a>', url)
 
     @admin.display(description="流动、失联与党籍")
     def standing_link(self, obj):

@@ -51,6 +51,8 @@ VIEW_PARAMS = [
     "township",
     "branch",
     "stage",
+    "period",
+    "size",
 ]
 # The admin's own: search, ordering, page, error flag, popups and kept filters.
 ADMIN_PARAMS = ["q", "o", "p", "e", "_to_field", "_popup", "_changelist_filters", "all"]
@@ -190,6 +192,15 @@ POST_PARAMS = [
     "confirmed",
     "reason",
     "last",
+    # The 党费 forms.
+    "paid_on",
+    "amount",
+    "note",
+    "starts",
+    "category",
+    "income",
+    "month_from",
+    "remitted_on",
 ]
 SITE_ROUTES = [(n, e) for n, e in ROUTES if model_admin_of(e.callback) is None]
 

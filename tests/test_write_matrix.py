@@ -52,7 +52,14 @@ from branches.models import Organization, User
 from branches.roles import Role, role_of
 from branches.tree_sheets import tree_rows
 from members.import_runs import import_run_preview
-from members.models import CalendarDay, DevelopmentSettings, ImportRun, Member
+from members.models import (
+    CalendarDay,
+    DevelopmentSettings,
+    DuesRetention,
+    DuesRule,
+    ImportRun,
+    Member,
+)
 from tests.adminforms import admin_form_data
 from tests.factories import GroupFactory, MemberFactory, UserFactory
 from tests.helpers import log_meeting
@@ -214,8 +221,10 @@ def build_candidates(world, tree, cast, superuser) -> dict:
     of each rule, lock-out records, each user's own import runs, and rating
     drafts to publish and decide ties on (``_rating_years``).
     """
-    for rule in (PointRule, StarBand, RatingRule):
+    for rule in (PointRule, StarBand, RatingRule, DuesRule):
         rule.objects.order_by("pk").first().save()  # a first version for the version page
+    DuesRetention.objects.create(level="township", share=0, valid_from=datetime.date(2000, 1, 1))
+    MemberFactory(branch=tree.village_a, name="甲村交费党员")  # whose month the ledger records
     attempt = AccessAttempt.objects.create(
         username="someone", ip_address="10.0.0.9", failures_since_start=1
     )
@@ -419,6 +428,14 @@ ADD_PAYLOADS = {
     StarBand: lambda tree: {"stars": 5, "min_points": 97, **BEFORE_THE_DEFAULTS},
     RatingRule: lambda tree: {"min_groups": 3, **BEFORE_THE_DEFAULTS},
     CalendarDay: lambda tree: {"day": "2026-10-01", "note": "国庆节"},
+    DuesRule: lambda tree: {
+        "category": "student",
+        "income_above": "0",
+        "amount_min": "0.1",
+        "amount_max": "0.1",
+        **BEFORE_THE_DEFAULTS,
+    },
+    DuesRetention: lambda tree: {"level": "branch", "share": "10", **BEFORE_THE_DEFAULTS},
     DevelopmentSettings: lambda tree: {"notice_workdays": 7},
 }
 
@@ -498,6 +515,22 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
         }
     if name == "members:development_plan_edit":
         return reverse(name), {f"u{tree.township_a.pk}-planned": "6"}
+    if name == "members:dues_ledger":  # an exemption needs no base
+        person = Member.objects.get(name="甲村交费党员")
+        return f"{reverse(name)}?branch={tree.village_a.pk}", {
+            "paid_on": today,
+            f"action_{person.pk}": "exempt",
+            f"note_{person.pk}": "重病住院",
+            f"approved_{person.pk}": today,
+        }
+    if name == "members:dues_remit":
+        month = today[:7]
+        return f"{reverse(name)}?org={tree.village_a.pk}", {
+            "month_from": month,
+            "month_to": month,
+            "amount": "12.5",
+            "remitted_on": today,
+        }
     if name == "members:inflow_add":
         return reverse(name), {
             "name": "外地党员",
@@ -538,6 +571,10 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
             "left_kind": "withdrawn",
             "left_reason": "本人撤回申请",
         }
+    if name == "members:dues_member":
+        return url, {"starts": today[:7], "category": "student"}
+    if name == "members:dues_correct":
+        return url, {"amount": "0", "note": "误记，本人未交"}
     if name == "members:recruit_waive":
         return url, {"rule": "talk", "reason": "长期在外", "document_number": "县组字〔2026〕1号"}
     if name == "members:member_standing":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.admin.options import BaseModelAdmin
 from django.contrib.contenttypes.models import ContentType
@@ -38,9 +39,18 @@ from branches.models import BranchCategory, Organization, OrgKind, Post, PostTit
 from branches.services import org_create, post_assign
 from branches.uploads import upload_keep
 from members.development.services import recruit_apply, recruit_talk
+from members.dues.services import Action, DuesRow, dues_base_set, dues_record, dues_remit
 from members.models import (
     Assessment,
     DevelopmentPlan,
+    DuesBase,
+    DuesCategory,
+    DuesEntry,
+    DuesLine,
+    DuesReceipt,
+    DuesRemittance,
+    DuesRetention,
+    DuesRule,
     ImportRun,
     Inflow,
     Member,
@@ -228,8 +238,38 @@ def build_world(tree, clerk_a) -> World:
     plan = DevelopmentPlan.objects.create(
         township=tree.township_a, year=timezone.localdate().year, planned=7
     )
+    # A month of dues paid, with its receipt, and what the branch passed upward.
+    base = dues_base_set(
+        member=member,
+        starts=datetime.date(2025, 1, 1),
+        category=DuesCategory.WAGE,
+        income=Decimal("4321"),
+        note="甲村秘密基数",
+    )
+    month = timezone.localdate().replace(day=1)
+    (receipt,) = dues_record(
+        month=month,
+        rows=[DuesRow(member=member, action=Action.FULL)],
+        paid_on=timezone.localdate(),
+        by=clerk_a,
+    )
+    remittance = dues_remit(
+        from_org=tree.village_a,
+        to_org=tree.township_a,
+        month_from=month,
+        month_to=month,
+        amount=Decimal("43.21"),
+        remitted_on=timezone.localdate(),
+        note="甲村秘密上缴",
+        by=clerk_a,
+    )
     objects = {
         Organization: [tree.township_a, tree.village_a, tree.group_a1, joint],
+        DuesBase: [base],
+        DuesLine: list(DuesLine.objects.filter(member=member)),
+        DuesEntry: list(DuesEntry.objects.filter(member=member)),
+        DuesReceipt: [receipt],
+        DuesRemittance: [remittance],
         Recruit: [recruit],
         DevelopmentPlan: [plan],
         Transfer: [letter],
@@ -272,6 +312,7 @@ def build_world(tree, clerk_a) -> World:
         recruit.name,
         recruit.id_number,
         "甲村秘密谈话人",
+        "甲村秘密上缴",
     ]
     return World(objects=objects, secrets=secrets)
 
@@ -298,6 +339,13 @@ def snapshot() -> dict:
             Vote,
             Waiver,
             DevelopmentPlan,
+            DuesBase,
+            DuesLine,
+            DuesEntry,
+            DuesReceipt,
+            DuesRemittance,
+            DuesRule,
+            DuesRetention,
             PointEntry,
             Appraisal,
             Rating,

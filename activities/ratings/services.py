@@ -30,6 +30,7 @@ from activities.models import (
     RatingTally,
     stars_label,
 )
+from activities.points.dues import dues_points_refresh
 from activities.points.scheme import Scheme, scheme_for, score, year_start
 from activities.points.selectors import member_sums
 from activities.ratings.selectors import is_draft_node
@@ -246,6 +247,12 @@ def rating_draft_compute(*, node: Organization, year: int, today=None) -> Draft:
     scheme = scheme_for(year)
     if scheme.rating is None or not scheme.bands:
         raise ValidationError(f"{year}年1月1日没有有效的评星定级规则或星级分档，请先在后台设置。")
+    # The 欠缴党费 deductions as the dues ledger stands now (activities.points.dues).
+    dues_points_refresh(
+        year=year,
+        member_ids=_members_on(node, reference_date(year, today)).values("member_id"),
+        today=today,
+    )
     members = _members_on(node, reference_date(year, today))
     places = list(members.values_list("member_id", "branch_id", "group_id"))
     member_ids = members.values("member_id")

@@ -36,6 +36,7 @@ from members.models import (
 )
 
 ZERO = Decimal("0")
+CENT = Decimal("0.01")
 # Months without payment before the worklist lists a member, and before the 党章's rule.
 ARREARS_LIST, ARREARS_RULE = 3, 6
 
@@ -203,7 +204,7 @@ class DuesRow:
 
     @property
     def to_pass(self) -> Decimal:
-        return (self.received * (1 - self.kept_share / 100)).quantize(Decimal("0.01"))
+        return (self.received * (1 - self.kept_share / 100)).quantize(CENT)
 
     @property
     def not_passed(self) -> Decimal:
@@ -233,8 +234,15 @@ class DuesReport:
         return f"{month_label(self.first)}至{self.last.month}月"
 
 
+def _cents(value):
+    # SQLite sums decimals as floats: back to the fen. Counts stay integers.
+    return value if isinstance(value, int) else Decimal(str(value)).quantize(CENT)
+
+
 def _money(expression):
-    return Coalesce(Sum(expression), Value(ZERO), output_field=DecimalField())
+    return Coalesce(
+        Sum(expression), Value(ZERO), output_field=DecimalField(max_digits=14, decimal_places=2)
+    )
 
 
 def _level(org: Organization) -> str:
@@ -318,13 +326,13 @@ def dues_report(*, node: Organization, first: datetime.date, last: datetime.date
     ).values_list("from_org__path", "to_org__path", "amount")
     for item in sums:
         path = item.pop("org__path")
-        part = DuesRow(org=None, **{key.removeprefix("sum_"): value for key, value in item.items()})
-        part.advance = advances.pop(path, ZERO)
+        part = DuesRow(org=None, **{key.removeprefix("sum_"): _cents(v) for key, v in item.items()})
+        part.advance = _cents(advances.pop(path, ZERO))
         for target in (row_for(path) or own, total):
             target.add(part)
     for path, amount in advances.items():
         for target in (row_for(path) or own, total):
-            target.advance += amount
+            target.advance += _cents(amount)
     for from_path, to_path, amount in remitted:
         row = row_for(from_path)
         if row is not None and not to_path.startswith(row.org.path):
@@ -358,3 +366,25 @@ PERIODS = (
     + [(f"q{n}", f"第{n}季度") for n in range(1, 5)]
     + [(str(n), f"{n}月") for n in range(1, 13)]
 )
+
+
+@dataclass
+class DuesWork:
+    arrears: list[Arrears]
+    count: int
+    review: int
+
+
+def dues_work(*, user, root: Organization, today: datetime.date, limit: int = 50) -> DuesWork:
+    """The worklist's 党费 section: members three or more months in arrears (six: the
+    党章's rule) and how many bases await the yearly review. Three queries."""
+    members = Member.objects.visible_to(user).filter(subtree_q(root.path, prefix="branch__"))
+    listed, count = arrears(members=members, today=today, limit=limit)
+    year_ago = add_months(month_start(today), -12)
+    review = (
+        members.filter(roster_status="active")
+        .annotate(base_since=Max("dues_bases__starts"))
+        .filter(Q(base_since__isnull=True) | Q(base_since__lte=year_ago))
+        .count()
+    )
+    return DuesWork(listed, count, review)

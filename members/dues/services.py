@@ -159,6 +159,15 @@ def dues_reprice(*, since: datetime.date, member_ids=None) -> int:
     return len(changed)
 
 
+@transaction.atomic
+def dues_rule_save(*, rule) -> int:
+    """Save a rule row of the standard and reprice the ledger from its first day on;
+    returns how many lines changed."""
+    rule.full_clean()
+    rule.save()
+    return dues_reprice(since=rule.valid_from)
+
+
 # --- Opening a month -----------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -72,12 +73,15 @@ def dues_ledger(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied
         if form.is_valid():
             try:
-                receipts = services.dues_record(
-                    month=month,
-                    rows=form.dues_rows(),
-                    paid_on=form.cleaned_data["paid_on"],
-                    by=request.user,
-                )
+                with transaction.atomic():
+                    # Saving a month opens it for the whole branch: the report counts everyone.
+                    services.dues_open(month=month, root=branch)
+                    receipts = services.dues_record(
+                        month=month,
+                        rows=form.dues_rows(),
+                        paid_on=form.cleaned_data["paid_on"],
+                        by=request.user,
+                    )
             except ValidationError as exc:
                 _row_errors(form, exc)
             else:

@@ -30,6 +30,8 @@ class Command(db_worker.Command):
         # Uploaded rosters must not outlive their retention while the site runs
         # without cron: each start of the worker purges first.
         call_command("purge_uploads", stdout=self.stdout, verbosity=options["verbosity"])
+        # Likewise the month's dues ledger and the arrears deductions (daily from cron too).
+        call_command("dues_open", stdout=self.stdout, verbosity=options["verbosity"])
         name = f"{socket.gethostname()}:{os.getpid()}"
         WorkerHeartbeat.beat(name)
         swept = import_runs_sweep()
