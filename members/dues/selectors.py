@@ -95,12 +95,12 @@ def ledger_rows(*, branch: Organization, month: datetime.date, today: datetime.d
 
 
 def ledger_totals(rows: list[LedgerRow]) -> dict:
-    owed = sum((r.line.owed or ZERO) for r in rows)
-    paid = sum(r.line.paid for r in rows)
+    owed = sum((r.line.owed or ZERO for r in rows), ZERO)
+    paid = sum((r.line.paid for r in rows), ZERO)
     return {
         "members": len(rows),
-        "owed": owed,
-        "paid": paid,
+        "owed": owed.quantize(CENT),
+        "paid": paid.quantize(CENT),
         "unpaid": sum(1 for r in rows if r.state == "未交"),
         "unknown": sum(1 for r in rows if r.line.owed is None),
     }
