@@ -303,7 +303,11 @@ def transfer_issue(request: HttpRequest, member_id: int) -> HttpResponse:
     form = forms.TransferIssueForm(
         request.POST or None,
         user=request.user,
-        initial={"letter_number": forms.suggested_letter_number(user=request.user, today=today)},
+        initial={
+            "letter_number": forms.suggested_letter_number(user=request.user, today=today),
+            # The letter says how far dues are paid: the ledger's answer, to confirm.
+            "dues_paid_until": member.dues_paid_until,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
