@@ -234,8 +234,10 @@ def test_it_computes_the_draft_in_a_fixed_number_of_queries(tree, clerk, groups)
     # groups; obligations: tallies, committees, cadence rules (3); leaders; the
     # townships (the 2026 rule ranks across them); the tie decisions; the replaced
     # rows' organisations outside the node; two deletes and two bulk inserts (one batch
-    # each at this size); the tallies: delete, count, insert (3); release.
-    assert _draft_queries(tree, clerk, groups) == 23
+    # each at this size); the tallies: delete, count, insert (3); release; the 欠缴党费
+    # deductions rewritten from the dues ledger first: savepoint, delete, rule, unpaid
+    # months, release (5; no insert without arrears).
+    assert _draft_queries(tree, clerk, groups) == 28
 
 
 def test_it_spreads_the_stars_over_the_children_of_a_node(tree, county_user):
