@@ -512,8 +512,10 @@ def dues_positions_refresh(*, member_ids) -> None:
     bases = bases_of(member_ids)
     standard = standard_on(today)
     by_amount: dict[Decimal | None, list[int]] = defaultdict(list)
+    # A member with no base keeps what the roster gave (even 0): nothing to derive it from.
     for pk in member_ids:
-        by_amount[standard.owed_for(base_in_force(bases.get(pk, []), today))].append(pk)
+        if pk in bases:
+            by_amount[standard.owed_for(base_in_force(bases[pk], today))].append(pk)
     for owed, ids in by_amount.items():
         Member.objects.filter(pk__in=ids).update_derived(monthly_dues=owed)
 

@@ -409,3 +409,23 @@ def test_the_upward_report_adds_up(tree, clerk):
     b_row = next(r for r in county.rows if r.org == tree.township_b)
     assert b_row.unknown == 1 and b_row.owed == 0 and other.pk
     assert len(queries) <= 6
+
+
+def test_a_rosters_dues_columns_are_the_opening_position(tree):
+    person = member(tree)
+    Member.objects.filter(pk=person.pk).update_derived(
+        dues_paid_until=D(2026, 6, 1), monthly_dues=M("12.5")
+    )
+    with frozen(beijing(2026, 11, 20)):
+        services.dues_opening_set(member_ids=[person.pk])
+        for month in (D(2026, 7, 1), D(2026, 8, 1), D(2026, 9, 1), D(2026, 10, 1), NOV):
+            services.dues_open(month=month, root=tree.county)
+        listed, _count = selectors.arrears(
+            members=Member.objects.filter(pk=person.pk), today=D(2026, 11, 20)
+        )
+    person.refresh_from_db()
+    assert (person.dues_opening, person.dues_paid_until) == (D(2026, 6, 1), D(2026, 6, 1))
+    base = person.dues_bases.get()
+    assert (base.category, base.amount, base.starts) == (DuesCategory.FIXED, M("12.50"), NOV)
+    assert DuesLine.objects.get(member=person, month=NOV).owed == M("12.50")
+    assert [(a.member, a.months) for a in listed] == [(person, 4)]  # July to October
