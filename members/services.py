@@ -429,6 +429,12 @@ def transfer_arrive(
         start_reason=MembershipReason.TRANSFER_IN,
         **member_fields,
     )
+    if dues_paid_until is not None:
+        # The letter says how far dues are paid: the member's opening position here.
+        Member.objects.filter(pk=member.pk).update_derived(
+            dues_paid_until=_first_of_month(dues_paid_until)
+        )
+        dues_opening_set(member_ids=[member.pk], with_amount=False)
     return _letter_saved(
         member=member,
         kind=Transfer.Kind.IN,

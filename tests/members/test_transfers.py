@@ -213,10 +213,13 @@ def test_an_arrival_from_outside_puts_the_member_on_the_roster(tree, clerk_b):
         id_number=id_number(sequence=7),
         category="full",
         joined_on=datetime.date(2008, 7, 1),
+        dues_paid_until=datetime.date(2026, 3, 1),
     )
 
     member = Member.objects.get(name="返乡党员")
     assert (letter.kind, letter.state, letter.member) == ("in", "received", member)
+    # The letter's 党费已交到 is where the member's dues ledger starts here.
+    assert member.dues_opening == member.dues_paid_until == datetime.date(2026, 3, 1)
     assert (member.branch, member.group) == (tree.village_b, tree.group_b2)
     row = member.memberships.get()
     assert (row.started_on, row.start_reason) == (on, MembershipReason.TRANSFER_IN)
