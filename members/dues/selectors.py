@@ -9,7 +9,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Case, Count, DecimalField, F, Max, Q, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from branches.dated import in_force_q
@@ -25,6 +37,7 @@ from members.dues.rules import (
 )
 from members.dues.services import bases_of, owing_q
 from members.models import (
+    DuesBase,
     DuesEntry,
     DuesLine,
     DuesReceipt,
@@ -136,14 +149,20 @@ def receipt_entries(receipt: DuesReceipt) -> list[DuesEntry]:
 # --- The yearly review of bases -----------------------------------------------------------
 
 
+def _to_review(members, today: datetime.date):
+    """Active members with no base starting within the last twelve months."""
+    year_ago = add_months(month_start(today), -12)
+    recent = DuesBase.objects.filter(member=OuterRef("pk"), starts__gt=year_ago)
+    return members.filter(roster_status="active").filter(~Exists(recent))
+
+
 def bases_to_review(*, members, today: datetime.date, limit: int = 500):
     """Members on the roster whose base is missing or a year old or older (the yearly
-    review of the standard), or only the amount a roster gave: one query."""
-    year_ago = add_months(month_start(today), -12)
+    review of the standard): one query, an anti-join on the bases' index."""
+    latest = DuesBase.objects.filter(member=OuterRef("pk")).order_by("-starts").values("starts")
     rows = (
-        members.filter(roster_status="active")
-        .annotate(base_since=Max("dues_bases__starts"))
-        .filter(Q(base_since__isnull=True) | Q(base_since__lte=year_ago))
+        _to_review(members, today)
+        .annotate(base_since=Subquery(latest[:1]))
         .select_related("branch")
         .order_by("branch__path", "name", "pk")
     )
@@ -380,11 +399,4 @@ def dues_work(*, user, root: Organization, today: datetime.date, limit: int = 50
     党章's rule) and how many bases await the yearly review. Three queries."""
     members = Member.objects.visible_to(user).filter(subtree_q(root.path, prefix="branch__"))
     listed, count = arrears(members=members, today=today, limit=limit)
-    year_ago = add_months(month_start(today), -12)
-    review = (
-        members.filter(roster_status="active")
-        .annotate(base_since=Max("dues_bases__starts"))
-        .filter(Q(base_since__isnull=True) | Q(base_since__lte=year_ago))
-        .count()
-    )
-    return DuesWork(listed, count, review)
+    return DuesWork(listed, count, _to_review(members, today).count())
