@@ -48,7 +48,7 @@ from members.models import (
     RetentionLevel,
 )
 
-ZERO = Decimal("0")
+ZERO = Decimal("0.00")  # shown as 0.00 where nothing was owed or paid
 CENT = Decimal("0.01")
 # Months without payment before the worklist lists a member, and before the 党章's rule.
 ARREARS_LIST, ARREARS_RULE = 3, 6

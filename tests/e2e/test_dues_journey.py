@@ -97,4 +97,20 @@ def test_a_clerk_records_a_month_on_a_phone_and_prints_a_receipt(browser, live_s
     assert len(texts) == 1
     for part in ("党费收据", receipt.number, "陈志强", "甲村党支部", "54.00", "人民币54.00元"):
         assert part in texts[0], part
+
+    # The member's statement: the three months, each with its receipt.
+    page.emulate_media(media="screen")
+    page.goto(f"/members/dues/members/{receipt.member_id}/")
+    expect(page.locator("#statement tbody tr")).to_have_count(3)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(SCREENSHOTS / "dues-member-phone.png"), full_page=True)
+    # The township's report: the village's row adds up and opens the month's ledger.
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"/reports/{tree.township_a.pk}/dues/?period={month.month}&year={month.year}")
+    village = page.locator("#dues-report tbody tr", has_text="甲村党支部")
+    expect(village.locator("td").nth(1)).to_have_text("39.00")
+    expect(village.locator("td").nth(2)).to_have_text("39.00")
+    page.screenshot(path=str(SCREENSHOTS / "dues-report.png"), full_page=True)
+    village.get_by_role("link").click()
+    expect(page.locator("h2")).to_contain_text("甲村党支部")
     phone.close()
