@@ -183,6 +183,7 @@ class StandingForm(forms.Form):
         "suspend": ("停止党籍", ("on", "decision_number")),
         "restore": ("恢复党籍", ("on", "decision_number")),
         "strike_off": ("除名", ("on", "decision_number")),
+        "lapse_dues": ("连续六个月不交纳党费，视为自行脱党除名", ("on", "decision_number")),
     }
 
     def __init__(self, *args, **kwargs):

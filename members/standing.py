@@ -19,6 +19,7 @@ from django.utils import timezone
 from branches.models import Organization, OrgKind
 from members.choices import DatePrecision, PartyStatus, RosterStatus
 from members.dates import months_later
+from members.dues.selectors import ARREARS_RULE, arrears_months
 from members.idcard import IdNumberError, parse_id_number
 from members.models import Inflow, Member, Spell
 
@@ -211,6 +212,33 @@ def member_strike_off(*, member: Member, on: datetime.date, decision_number: str
         status=RosterStatus.LAPSED,
         on=on,
         reason=f"停止党籍满两年仍无法取得联系，按自行脱党除名（{decision_number.strip()}）",
+    )
+
+
+@transaction.atomic
+def member_lapse_dues(*, member: Member, on: datetime.date, decision_number: str) -> Member:
+    """除名 for dues: six months in a row without paying and without a good reason
+    (党章第九条: regarded as 自行脱党, struck off by the branch's decision)."""
+    from members.services import member_leave  # services imports this module
+
+    member = _on_roster(member.pk)
+    _check_day(on)
+    months = arrears_months(member.dues_paid_until, on)
+    if months < ARREARS_RULE:
+        until = f"{member.dues_paid_until:%Y年%m月}" if member.dues_paid_until else "未记录"
+        raise ValidationError(
+            {"on": f"党费缴至{until}，到{on:%Y年%m月%d日}连续未交纳党费{months}个月，不满六个月。"}
+        )
+    if not decision_number.strip():
+        raise ValidationError({"decision_number": "请填写支部大会除名决定的文号。"})
+    return member_leave(
+        member=member,
+        status=RosterStatus.LAPSED,
+        on=on,
+        reason=(
+            f"没有正当理由连续{months}个月不交纳党费，按党章第九条视为自行脱党，"
+            f"经支部大会决定除名（{decision_number.strip()}）"
+        ),
     )
 
 

@@ -23,6 +23,7 @@ from branches.uploads import UploadGone, upload_read
 from branches.writes import write_permission
 from members import forms, import_runs, selectors, services, standing
 from members.development.import_views import pipeline_preview
+from members.dues.selectors import ARREARS_RULE, arrears_months
 from members.models import ImportRun, Inflow, Member, PiiAccess, Transfer
 from members.retention import PURGED_MESSAGE
 from members.roster_export import rejected_workbook, roster_csv, roster_xlsx, template_xlsx
@@ -473,6 +474,7 @@ STANDING_STEPS = {
     "suspend": standing.member_suspend,
     "restore": standing.member_restore,
     "strike_off": standing.member_strike_off,
+    "lapse_dues": standing.member_lapse_dues,
 }
 
 
@@ -487,6 +489,9 @@ def _steps_open_to(member: Member, open_kinds: set[str]) -> list[str]:
         steps += ["found", "suspend"]
     else:
         steps.append("lost")
+    # 党章第九条: six months without paying dues (members.dues) → 自行脱党.
+    if arrears_months(member.dues_paid_until, timezone.localdate()) >= ARREARS_RULE:
+        steps.append("lapse_dues")
     return steps
 
 

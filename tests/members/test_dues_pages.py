@@ -260,3 +260,35 @@ def test_report_and_ledger_query_counts_do_not_grow(tree, county_client, clerk_a
     assert len(few) == len(many)
     assert report_few == _report_queries(county_client, tree.county)
     assert DuesBase.objects.count() == 42
+
+
+def test_six_months_unpaid_opens_the_lapse_step_on_the_standing_page(tree, clerk_a_client):
+    five, six = based(tree.village_a, 2)
+    current = _month()
+    for person, months in ((five, 5), (six, 6)):
+        for n in range(months, 0, -1):
+            services.dues_open(month=add_months(current, -n), member_ids=[person.pk])
+    assert (
+        "lapse_dues"
+        not in clerk_a_client.get(
+            reverse("members:member_standing", args=[five.pk])
+        ).content.decode()
+    )
+    url = reverse("members:member_standing", args=[six.pk])
+    assert "连续六个月不交纳党费，视为自行脱党除名" in clerk_a_client.get(url).content.decode()
+    today = timezone.localdate().isoformat()
+    refused = clerk_a_client.post(url, {"step": "lapse_dues", "on": today}, follow=True)
+    assert "请填写支部大会除名决定的文号" in refused.content.decode()
+    clerk_a_client.post(
+        url, {"step": "lapse_dues", "on": today, "decision_number": "甲村支〔2026〕3号"}
+    )
+    six.refresh_from_db()
+    assert (six.roster_status, six.party_status) == ("lapsed", "lapsed")
+    assert "连续6个月不交纳党费" in six.left_reason
+    # Five months: the step is not offered, and the service refuses it too.
+    response = clerk_a_client.post(
+        reverse("members:member_standing", args=[five.pk]),
+        {"step": "lapse_dues", "on": today, "decision_number": "x"},
+        follow=True,
+    )
+    assert "这一步不适用于该党员目前的状态" in response.content.decode()
