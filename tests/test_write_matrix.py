@@ -476,6 +476,22 @@ def _recruit_import(client, user) -> tuple[str, dict]:
     return url, {"upload": client.post(url, upload).context["upload"].pk}
 
 
+def _dues_import(client, user) -> tuple[str, dict]:
+    """A 党费收缴表 of one payment this month; for one who may import it, its preview's
+    upload, as the confirmation sends."""
+    url = reverse("members:dues_import")
+    person = Member.objects.get(name="甲村交费党员")
+    month = timezone.localdate().strftime("%Y-%m")
+    rows = [
+        ["姓名", "公民身份证号", "所属月份", "金额（元）"],
+        [person.name, person.id_number, month, "1"],
+    ]
+    upload = {"file": SimpleUploadedFile("党费收缴表.csv", csv_bytes(rows))}
+    if not user.has_perm("members.add_duesentry"):
+        return url, upload
+    return url, {"upload": client.post(url, upload).context["upload"].pk}
+
+
 def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | None:
     """URL and payload of a site view's write."""
     name = target.url_name
@@ -483,6 +499,8 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
         return _tree_import(client, user, tree)
     if name == "members:recruit_import":
         return _recruit_import(client, user)
+    if name == "members:dues_import":
+        return _dues_import(client, user)
     if name == "members:import_upload":
         roster = csv_bytes(
             [HEADER, ["新党员", id_number(datetime.date(1992, 4, 5), 55), "甲村党支部"]]

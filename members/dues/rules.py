@@ -15,6 +15,8 @@ from branches.dated import in_force_q
 from members.models.dues import FIXED, RATED, DuesBase, DuesRule
 
 FEN = Decimal("0.01")
+# The earliest month the ledger takes (a page's ?month=, a dues sheet's 所属月份).
+FIRST_MONTH = datetime.date(2000, 1, 1)
 
 
 def month_start(day: datetime.date) -> datetime.date:

@@ -22,6 +22,8 @@ from branches.models import Organization
 from branches.paths import subtree_q
 from members.choices import PartyStatus, RosterStatus
 from members.dues.rules import (
+    FEN,
+    FIRST_MONTH,
     RATED,
     Standards,
     add_months,
@@ -607,3 +609,168 @@ def dues_remit(
     remittance.full_clean()
     remittance.save()
     return remittance
+
+
+# --- A dues sheet (党费收缴表) -----------------------------------------------------------
+
+
+@dataclass
+class DuesPayment:
+    """One payment toward one member's month, as a dues sheet gives it."""
+
+    member: Member
+    month: datetime.date
+    amount: Decimal
+    paid_on: datetime.date
+    note: str = ""
+
+
+@transaction.atomic
+def dues_payments_import(*, payments: list[DuesPayment], by) -> int:
+    """Record the payments of a dues sheet, all or none; returns how many were recorded.
+
+    Each payment is one entry (交纳) toward its member's month, whose line is
+    opened when missing (owed from the member's base and the rules of that
+    month); a member's payments of one day share one receipt. A payment the
+    rules refuse, a member's month twice or a month settled already keeps the
+    whole sheet out, as does a member outside *by*'s part of the tree. A
+    member without an opening position starts the ledger the month before
+    their first imported month, as ``dues_open`` would have started it; else
+    the next ``dues_open`` would take every month until then for paid.
+    """
+    if not payments:
+        return 0
+    today = timezone.localdate()
+    ids = sorted({p.member.pk for p in payments})
+    keys = [(p.member.pk, month_start(p.month)) for p in payments]
+    lines = {
+        (line.member_id, line.month): line
+        for line in DuesLine.objects.select_for_update().filter(
+            member_id__in=ids, month__in={month for _pk, month in keys}
+        )
+    }
+    _payments_check(payments, keys, lines, today)
+    receipts, entries = _payments_entries(payments, keys, lines, by=by)
+    touched = [lines[key] for key in dict.fromkeys(keys)]
+    new_lines = [line for line in touched if not line.pk]
+    DuesReceipt.objects.bulk_create(receipts, batch_size=BATCH)
+    DuesEntry.objects.bulk_create(entries, batch_size=BATCH)
+    DuesLine.objects.bulk_update([line for line in touched if line.pk], ["paid"], batch_size=BATCH)
+    DuesLine.objects.bulk_create(new_lines, batch_size=BATCH)
+    written = [entry.pk for entry in entries]
+    if DuesEntry.objects.visible_to(by).filter(pk__in=written).count() != len(written):
+        # The plan finds members among the user's own; this is the last guard, not a message.
+        raise ValidationError("有党员不在你的管辖范围内，未导入任何数据。")
+    _openings_set(keys)
+    dues_positions_refresh(member_ids=ids)
+    return len(entries)
+
+
+def _payments_entries(payments: list[DuesPayment], keys, lines, *, by):
+    """The receipts (one per member and day) and entries of checked payments, unsaved; the
+    lines they pay toward opened where missing and their paid raised."""
+    bases = bases_of(sorted({pk for pk, _month in keys}))
+    standards, now = Standards(), timezone.now()
+    receipts: dict[tuple[int, datetime.date], DuesReceipt] = {}
+    entries = []
+    for payment, (pk, month) in zip(payments, keys, strict=True):
+        line = _line_for(lines, standards, bases, payment.member, month)
+        line.paid += payment.amount
+        receipt = receipts.get((pk, payment.paid_on))
+        if receipt is None:
+            receipt = receipts[pk, payment.paid_on] = DuesReceipt(
+                member=payment.member,
+                org_id=payment.member.branch_id,
+                paid_on=payment.paid_on,
+                total=Decimal("0"),
+                entered_by=by,
+                entered_at=now,
+            )
+        receipt.total += payment.amount
+        entries.append(
+            DuesEntry(
+                member=payment.member,
+                org_id=payment.member.branch_id,
+                month=month,
+                kind=EntryKind.PAY,
+                amount=payment.amount,
+                paid_on=payment.paid_on,
+                note=payment.note.strip()[:200],
+                receipt=receipt,
+                entered_by=by,
+                entered_at=now,
+            )
+        )
+    return list(receipts.values()), entries
+
+
+def _payments_check(payments: list[DuesPayment], keys, lines, today: datetime.date) -> None:
+    errors, seen = [], set()
+    for payment, key in zip(payments, keys, strict=True):
+        said = list(
+            payment_problems(
+                month=key[1],
+                amount=payment.amount,
+                paid_on=payment.paid_on,
+                today=today,
+                joined_on=payment.member.joined_on,
+            ).values()
+        )
+        if key in seen:
+            said.append(f"{month_label(key[1])}有两笔：同一党员同一月份只能导入一笔。")
+        elif key in lines and lines[key].settled:
+            said.append(settled_message(lines[key]))
+        seen.add(key)
+        errors += [f"{payment.member.name}：{message}" for message in said]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _openings_set(keys) -> None:
+    first: dict[int, datetime.date] = {}
+    for pk, month in keys:
+        first[pk] = min(first.get(pk, month), month)
+    by_opening: dict[datetime.date, list[int]] = defaultdict(list)
+    for pk, month in first.items():
+        by_opening[add_months(month, -1)].append(pk)
+    for opening, ids in by_opening.items():
+        Member.objects.filter(pk__in=ids, dues_opening__isnull=True).update_derived(
+            dues_opening=opening
+        )
+
+
+def payment_problems(
+    *,
+    month: datetime.date,
+    amount: Decimal,
+    paid_on: datetime.date,
+    today: datetime.date,
+    joined_on: datetime.date | None = None,
+) -> dict[str, str]:
+    """What the rules refuse in one payment, by field (month, amount, paid_on): the one
+    place of these rules, for the sheet's row-by-row check and for the write."""
+    problems: dict[str, str] = {}
+    if month > month_start(today):
+        problems["month"] = f"{month_label(month)}还没有到，不能导入以后月份的党费。"
+    elif month < FIRST_MONTH:
+        problems["month"] = f"{month_label(month)}早于2000年1月，台账不记录。"
+    elif joined_on is not None and month < month_start(joined_on):
+        problems["month"] = (
+            f"{month_label(month)}该党员尚未入党（{joined_on.year}年{joined_on.month}月"
+            f"{joined_on.day}日入党），不需交纳党费。"
+        )
+    if amount <= 0:
+        problems["amount"] = "金额应大于0。"
+    elif amount > MAX_AMOUNT:
+        problems["amount"] = f"金额不能超过{MAX_AMOUNT}元。"
+    elif amount != amount.quantize(FEN):
+        problems["amount"] = f"金额「{amount}」超过两位小数：党费记到分。"
+    if paid_on > today:
+        problems["paid_on"] = f"交纳日期{paid_on:%Y-%m-%d}晚于今天。"
+    return problems
+
+
+def settled_message(line: DuesLine) -> str:
+    """Why a settled month takes no payment, as ``dues_record`` says it too."""
+    state = "免交" if line.exempt else f"已交纳{line.paid}元"
+    return f"{month_label(line.month)}{state}；如有差错请在党员的党费记录中登记更正。"

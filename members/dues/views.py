@@ -22,7 +22,7 @@ from branches.paths import path_prefixes
 from branches.scoping import scoped_view
 from branches.writes import write_permission
 from members.dues import forms, selectors, services
-from members.dues.rules import add_months, month_label, month_start
+from members.dues.rules import FIRST_MONTH, add_months, month_label, month_start
 from members.forms import errors_to_form
 from members.models import DuesEntry, DuesReceipt, DuesRemittance, Member
 
@@ -32,7 +32,6 @@ VIEW, RECORD, BASE, REMIT = (
     "members.add_duesbase",
     "members.add_duesremittance",
 )
-FIRST_MONTH = datetime.date(2000, 1, 1)
 
 
 def _month(request: HttpRequest, today: datetime.date) -> datetime.date:
