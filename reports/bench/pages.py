@@ -15,9 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from branches.models import Organization, OrgKind
+from members.choices import RosterStatus
 from members.models import Member
 
 REPORT_MS = 100
@@ -177,6 +180,44 @@ def _recruit_url(name: str) -> Callable[[], str]:
     return url
 
 
+def _dues_branch() -> Organization:
+    """The first branch of clerk_a's township with 40 to 80 members on the roster (a village
+    branch as large as most: its month a page of some sixty rows); the largest if none."""
+    active = Q(branch_members__roster_status=RosterStatus.ACTIVE)
+    branches = Organization.objects.filter(
+        kind=OrgKind.BRANCH, path__startswith=_first_township().path
+    ).annotate(size=Count("branch_members", filter=active))
+    return (
+        branches.filter(size__gte=40, size__lte=80).order_by("path").first()
+        or branches.order_by("-size", "path").first()
+    )
+
+
+def _dues_ledger_url() -> str:
+    """The branch's last month in the dues ledger, as the township's clerk opens it to
+    record late payments: every member has the month's line (the current month may
+    have just begun)."""
+    month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")
+    query = urlencode({"branch": _dues_branch().pk, "month": month})
+    return reverse("members:dues_ledger") + "?" + query
+
+
+def _dues_member_url() -> str:
+    """The dues statement of the branch's first member: two years of lines and entries."""
+    member = Member.objects.filter(branch=_dues_branch()).order_by("pk").first()
+    return reverse("members:dues_member", args=[member.pk])
+
+
+def _dues_report_url(export: bool = False) -> Callable[[], str]:
+    """The county's dues report for the whole year (every township's lines summed)."""
+
+    def url() -> str:
+        query = {"year": timezone.localdate().year, **({"format": "xlsx"} if export else {})}
+        return _report_url("reports:dues")() + "?" + urlencode(query)
+
+    return url
+
+
 def _export_url(name: str) -> Callable[[], str]:
     report = _report_url(name)
     return lambda: report() + "?format=xlsx"
@@ -236,6 +277,10 @@ PAGES: list[BenchPage] = [
     BenchPage("recruit_list_clerk", lambda: reverse("members:recruit_list"), PAGE_MS, "clerk_a"),
     BenchPage("recruit_detail", _recruit_url("members:recruit_detail"), PAGE_MS, "clerk_a"),
     BenchPage("recruit_sheet", _recruit_url("members:recruit_sheet"), PAGE_MS, "clerk_a"),
+    # 党费: a branch's month as the clerk records it, a member's statement, the county's year.
+    BenchPage("dues_ledger_branch", _dues_ledger_url, PAGE_MS, "clerk_a"),
+    BenchPage("dues_member", _dues_member_url, PAGE_MS, "clerk_a"),
+    BenchPage("report_dues_county", _dues_report_url(), REPORT_MS, "county"),
 ]
 
 # Spreadsheets: a county's every row (the compliance export lists every gap), a
@@ -246,4 +291,5 @@ EXPORTS: list[BenchPage] = [
     BenchPage("xlsx_stars_county", _export_url("reports:stars"), 300, "county"),
     BenchPage("xlsx_changes_county", _export_url("reports:changes"), 300, "county"),
     BenchPage("xlsx_roster_clerk", lambda: reverse("members:roster_export"), 3000, "clerk_a"),
+    BenchPage("xlsx_dues_county", _dues_report_url(export=True), 300, "county"),
 ]

@@ -38,6 +38,7 @@ from members.choices import (
 from members.idcard import make_id_number
 from members.models import Member, Membership
 from reports.demo.development import build_development
+from reports.demo.dues import build_dues
 from reports.demo.history import HistoryBuilder
 from reports.demo.points import build_points
 from reports.demo.standing import build_inflows, build_spells, build_transfers
@@ -203,6 +204,8 @@ class DemoBuilder:
         # History runs up to this day; fixed by --today for a repeatable build.
         self.today = today or timezone.localdate()
         self.rng = random.Random(seed)
+        # The dues ledger draws from its own stream: the rest of the demo stays as it was.
+        self.dues_rng = random.Random(f"dues-{seed}")
         self.id_numbers: set[str] = set()
         self.phones: set[str] = set()
 
@@ -228,19 +231,21 @@ class DemoBuilder:
         )
         # The 预备党员 the procedure admitted attend the year's meetings and are rated.
         members += development.members
-        history = HistoryBuilder(
-            rng=self.rng,
-            today=self.today,
-            logged_by={
-                t.pk: users.get({0: "clerk_a", 1: "clerk_b"}.get(i, "admin"))
-                for i, t in enumerate(townships + committees)
-            },
-        ).build(
+        # Who keeps each county unit's records: the two clerks' townships, the admin elsewhere.
+        clerks = {
+            t.pk: users.get({0: "clerk_a", 1: "clerk_b"}.get(i, "admin"))
+            for i, t in enumerate(townships + committees)
+        }
+        history = HistoryBuilder(rng=self.rng, today=self.today, logged_by=clerks).build(
             townships=townships + committees,
             branches=branches,
             groups_by_branch=groups_by_branch,
             members=members,
             posts=posts,
+        )
+        # Before the points: the 欠缴党费 deductions are derived from the dues ledger.
+        dues = build_dues(
+            rng=self.dues_rng, today=self.today, members=members, clerks=clerks, users=users
         )
         scored = build_points(
             rng=self.rng, today=self.today, county=county, members=members, users=users
@@ -260,6 +265,7 @@ class DemoBuilder:
         )
         return {
             **history,
+            **dues,
             **scored,
             **development.counts,
             "transfers": transfers,

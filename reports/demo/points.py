@@ -1,5 +1,6 @@
-"""Demo points: the year's ledger derived from the demo attendance, a few manual
-entries (most approved, some waiting), some appraisal grades, and the draft ratings."""
+"""Demo points: the year's ledger derived from the demo attendance and the dues ledger
+(欠缴党费, built before), a few manual entries (most approved, some waiting), some
+appraisal grades, and the draft ratings."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from activities.models import (
     PointSource,
     in_force_q,
 )
+from activities.points.dues import dues_points_refresh
 from activities.points.scheme import year_start
 from activities.points.services import points_recompute
 from activities.ratings.services import rating_draft_compute
@@ -31,21 +33,22 @@ REASONS = {
     ],
     PointSource.DUTY: ["设岗定责：政策宣传岗", "设岗定责：环境卫生监督岗", "设岗定责：矛盾调解岗"],
     PointSource.PAIRING: ["结对帮扶困难户", "结对帮扶留守儿童"],
-    PointSource.DUES_ARREARS: ["连续三个月未交纳党费"],
     PointSource.DISCIPLINE: ["受到党内警告处分"],
 }
 WEIGHTS = {
     PointSource.VOLUNTEER: 50,
     PointSource.DUTY: 25,
     PointSource.PAIRING: 15,
-    PointSource.DUES_ARREARS: 8,
     PointSource.DISCIPLINE: 2,
 }
 
 
 def build_points(*, rng: random.Random, today: datetime.date, county, members, users) -> dict:
     year = today.year
-    derived = points_recompute(year=year)
+    points_recompute(year=year)
+    # The 欠缴党费 deductions as of the build's day (points_recompute takes the clock's).
+    dues_points_refresh(year=year, today=today)
+    derived = PointEntry.objects.filter(year=year, status=EntryStatus.AUTO).count()
     rules = {r.source: r for r in PointRule.objects.filter(in_force_q(year_start(year)))}
     sources = list(WEIGHTS)
     now = timezone.now()

@@ -31,18 +31,28 @@ class Command(BaseCommand):
         parser.add_argument("--scale", choices=sorted(SCALE_MEMBERS), default="small")
         parser.add_argument("--repeat", type=int, default=10, help="每个页面请求次数（默认 10）")
         parser.add_argument(
+            "--only",
+            nargs="+",
+            metavar="NAME",
+            help="只测量名称以这些前缀开头的页面（如 dues_ report_dues）",
+        )
+        parser.add_argument(
             "--throwaway-db",
             metavar="NAME",
             help="DEBUG 关闭时必须给出当前数据库名，确认它可以丢弃",
         )
 
-    def handle(self, *args, scale, repeat, throwaway_db, **options):
+    def handle(self, *args, scale, repeat, throwaway_db, only=None, **options):
         ensure_throwaway_database(throwaway_db)
         self._ensure_data(scale, throwaway_db)
         tune_gc()  # as the served app does (config/wsgi.py)
         over = 0
+        chosen = {
+            title: [p for p in pages if not only or p.name.startswith(tuple(only))]
+            for title, pages in (("pages", PAGES), ("exports", EXPORTS))
+        }
         with override_settings(ALLOWED_HOSTS=["testserver"], DEBUG=False):
-            for title, pages in (("pages", PAGES), ("exports", EXPORTS)):
+            for title, pages in chosen.items():
                 self.stdout.write(
                     f"{title:<28}{'queries':>8}{'median_ms':>11}{'p95_ms':>9}{'budget_ms':>11}"
                     "  result"
@@ -56,7 +66,8 @@ class Command(BaseCommand):
                         f"{page.name:<28}{queries:>8}{median:>11.1f}{p95:>9.1f}"
                         f"{page.budget_ms:>11}  {'ok' if ok else 'SLOW'}"
                     )
-        self.stdout.write(f"bench: {len(PAGES) + len(EXPORTS)} pages, {over} over budget")
+        measured = sum(len(pages) for pages in chosen.values())
+        self.stdout.write(f"bench: {measured} pages, {over} over budget")
 
     def _ensure_data(self, scale, throwaway_db):
         members = Member.objects.count()
