@@ -15,7 +15,8 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from branches.models import Organization
@@ -41,6 +42,7 @@ from members.models.dues import (
     DuesLine,
     DuesReceipt,
     DuesRemittance,
+    DuesTally,
     EntryKind,
 )
 
@@ -67,6 +69,81 @@ def bases_of(member_ids) -> dict[int, list[DuesBase]]:
     for base in DuesBase.objects.filter(member_id__in=member_ids).order_by("member_id", "-starts"):
         bases[base.member_id].append(base)
     return bases
+
+
+# --- Tallies: the lines of a branch's month in sums (what the report reads) ------------
+
+
+def _money(expression):
+    return Coalesce(
+        Sum(expression),
+        Value(Decimal("0")),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+
+
+def tally_sums() -> dict:
+    """The sums of a group of lines: owed = collected + exempted + outstanding, what was
+    paid beyond a month's dues (or with no base, or exempted) is extra."""
+    known = Q(owed__isnull=False, exempt=False)
+    return {
+        "owed": _money("owed"),
+        "exempted": _money(Case(When(exempt=True, then=F("owed")))),
+        "collected": _money(
+            Case(When(known & Q(paid__gte=F("owed")), then=F("owed")), When(known, then=F("paid")))
+        ),
+        "extra": _money(
+            Case(
+                When(known & Q(paid__gt=F("owed")), then=F("paid") - F("owed")),
+                When(Q(owed__isnull=True) | Q(exempt=True), then=F("paid")),
+            )
+        ),
+        "unknown": Count("pk", filter=Q(owed__isnull=True)),
+        "unpaid": Count("pk", filter=Q(exempt=False, paid__lte=0)),
+    }
+
+
+def cents(value):
+    # SQLite sums decimals as floats: back to the fen. Counts stay integers.
+    return value if isinstance(value, int) else Decimal(str(value)).quantize(FEN)
+
+
+def dues_tallies_refresh(*, months, org_ids=None) -> int:
+    """Recount the tallies of *months* (of *org_ids*, else every organisation) from the
+    lines: one delete, one grouped query, one insert."""
+    months = sorted(set(months))
+    if not months:
+        return 0
+    lines = DuesLine.objects.filter(month__in=months)
+    tallies = DuesTally.objects.filter(month__in=months)
+    if org_ids is not None:
+        org_ids = sorted(set(org_ids))
+        lines, tallies = lines.filter(org_id__in=org_ids), tallies.filter(org_id__in=org_ids)
+    tallies.delete()
+    # Prefixed: an annotation named "owed" would shadow the field in F("owed").
+    rows = (
+        lines.values("org_id", "month")
+        .annotate(**{f"sum_{k}": v for k, v in tally_sums().items()})
+        .order_by()
+    )
+    created = DuesTally.objects.bulk_create(
+        [
+            DuesTally(
+                org_id=row.pop("org_id"),
+                month=row.pop("month"),
+                **{k.removeprefix("sum_"): cents(v) for k, v in row.items()},
+            )
+            for row in rows
+        ],
+        batch_size=BATCH,
+    )
+    return len(created)
+
+
+def _tallies_of(lines) -> None:
+    dues_tallies_refresh(
+        months=[line.month for line in lines], org_ids=[line.org_id for line in lines]
+    )
 
 
 # --- Bases ---------------------------------------------------------------------------
@@ -158,6 +235,7 @@ def dues_reprice(*, since: datetime.date, member_ids=None) -> int:
             line.owed = owed
             changed.append(line)
     DuesLine.objects.bulk_update(changed, ["owed"], batch_size=BATCH)
+    _tallies_of(changed)
     return len(changed)
 
 
@@ -207,6 +285,7 @@ def dues_open(*, month: datetime.date, root: Organization | None = None, member_
         ],
         batch_size=BATCH,
     )
+    dues_tallies_refresh(months=[month], org_ids={branch_id for _pk, branch_id, _o in rows})
     fresh = [pk for pk, _b, opening in rows if opening is None]
     before = add_months(month, -1)
     for start in range(0, len(fresh), BATCH):
@@ -407,6 +486,7 @@ def _write(entries, lines, *, month, paid_on, by) -> list[DuesReceipt]:
     known = [line for line in touched if line.pk]
     DuesLine.objects.bulk_create([line for line in touched if not line.pk], batch_size=BATCH)
     DuesLine.objects.bulk_update(known, ["paid", "exempt"], batch_size=BATCH)
+    _tallies_of(touched)
     dues_positions_refresh(member_ids=[row.member.pk for row, _pays in entries])
     return receipts
 
@@ -477,6 +557,7 @@ def _lines_from_entries(*, member_id: int, months: list[datetime.date]) -> None:
         line.paid = paid.get(line.month) or Decimal("0")
         line.exempt = line.month in exempt
     DuesLine.objects.bulk_update(lines, ["paid", "exempt"])
+    _tallies_of(lines)
 
 
 # --- Positions: 党费缴至年月 and 月应缴纳党费 ------------------------------------------
@@ -657,6 +738,7 @@ def dues_payments_import(*, payments: list[DuesPayment], by) -> int:
     DuesEntry.objects.bulk_create(entries, batch_size=BATCH)
     DuesLine.objects.bulk_update([line for line in touched if line.pk], ["paid"], batch_size=BATCH)
     DuesLine.objects.bulk_create(new_lines, batch_size=BATCH)
+    _tallies_of(touched)
     written = [entry.pk for entry in entries]
     if DuesEntry.objects.visible_to(by).filter(pk__in=written).count() != len(written):
         # The plan finds members among the user's own; this is the last guard, not a message.

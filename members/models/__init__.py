@@ -26,6 +26,7 @@ from members.models.dues import (
     DuesRemittance,
     DuesRetention,
     DuesRule,
+    DuesTally,
     EntryKind,
     RetentionLevel,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "DuesRemittance",
     "DuesRetention",
     "DuesRule",
+    "DuesTally",
     "EntryKind",
     "RetentionLevel",
     "PIPELINE",

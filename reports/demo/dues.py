@@ -55,6 +55,7 @@ from members.dues.services import (
     dues_open,
     dues_record,
     dues_remit,
+    dues_tallies_refresh,
 )
 from members.models import DuesBase, DuesEntry, DuesLine, DuesReceipt, DuesRemittance, Member
 from members.models.dues import DuesCategory, EntryKind
@@ -236,6 +237,9 @@ class _Builder:
         # One statement: each fires the trigger that marks the members' figures stale.
         _update_members(self.positions)
         self._reset_sequences()
+        # The report's monthly sums, counted once from the bulk-written lines; the
+        # showcase below keeps its own through the services.
+        dues_tallies_refresh(months=self.months.dates)
         self._showcase(showcase)
         self._remittances()
         return {f"dues_{name}": n for name, n in self.counts.items()}

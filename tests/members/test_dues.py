@@ -18,7 +18,15 @@ from members.choices import MemberCategory
 from members.dues import selectors, services
 from members.dues.rules import standard_on
 from members.dues.services import Action, DuesRow
-from members.models import DuesCategory, DuesEntry, DuesLine, DuesRule, EntryKind, Member
+from members.models import (
+    DuesCategory,
+    DuesEntry,
+    DuesLine,
+    DuesRule,
+    DuesTally,
+    EntryKind,
+    Member,
+)
 from tests.factories import MemberFactory, UserFactory
 from tests.helpers import beijing, frozen
 
@@ -429,3 +437,48 @@ def test_a_rosters_dues_columns_are_the_opening_position(tree):
     assert (base.category, base.amount, base.starts) == (DuesCategory.FIXED, M("12.50"), NOV)
     assert DuesLine.objects.get(member=person, month=NOV).owed == M("12.50")
     assert [(a.member, a.months) for a in listed] == [(person, 4)]  # July to October
+
+
+def test_the_tallies_the_report_reads_follow_every_write(tree, clerk):
+    """Opened, paid, exempted, corrected, repriced, imported: the kept sums always equal a
+    fresh count of the lines."""
+    with frozen(beijing(2026, 11, 20)):
+        a, b, c = _with_base(tree, 3, clerk)
+        services.dues_open(month=D(2026, 10, 1), root=tree.county)
+        services.dues_record(
+            month=D(2026, 10, 1),
+            rows=[
+                DuesRow(member=a, action=Action.ADVANCE, months=2),
+                DuesRow(member=b, action=Action.EXEMPT, note="重病", approved_on=D(2026, 10, 9)),
+            ],
+            paid_on=D(2026, 10, 10),
+            by=clerk,
+        )
+        services.dues_correct(
+            entry=DuesEntry.objects.filter(member=a).first(),
+            amount=M("15"),
+            note="实收15元",
+            by=clerk,
+        )
+        services.dues_base_set(
+            member=c,
+            starts=D(2026, 10, 1),
+            category=DuesCategory.WAGE,
+            income=M("8000"),
+            by=clerk,
+        )
+        kept = sorted(
+            DuesTally.objects.values_list(
+                "org_id", "month", "owed", "collected", "exempted", "extra", "unknown", "unpaid"
+            )
+        )
+        services.dues_tallies_refresh(months=[D(2026, 10, 1), NOV])
+        fresh = sorted(
+            DuesTally.objects.values_list(
+                "org_id", "month", "owed", "collected", "exempted", "extra", "unknown", "unpaid"
+            )
+        )
+    assert kept == fresh
+    october = next(t for t in fresh if t[1] == D(2026, 10, 1))
+    # a: 10 owed, 15 paid (5 extra); b: 10 exempted; c: 120 owed, unpaid.
+    assert october[2:] == (M("140.00"), M("10.00"), M("10.00"), M("5.00"), 0, 1)

@@ -467,8 +467,8 @@ def test_the_preview_and_the_write_take_the_same_queries_for_2_or_20_rows(tree, 
     # saved (3).
     assert previews == [12, 12]
     # The same four, the kept file looked up and read (3), the preview's reading again
-    # (2), the write (15, below), the file let go (2), the message kept in the session (3).
-    assert confirms == [29, 29]
+    # (2), the write (18, below), the file let go (2), the message kept in the session (3).
+    assert confirms == [32, 32]
 
 
 def test_the_write_takes_the_same_queries_for_2_or_20_rows(tree, clerk_a):
@@ -480,7 +480,8 @@ def test_the_write_takes_the_same_queries_for_2_or_20_rows(tree, clerk_a):
             assert services.dues_payments_import(payments=payments, by=clerk_a) == size
         counts.append(len(queries))
     # The savepoint (2), the lines locked (1), the bases (1), the month's rules (1), the
-    # receipts, entries and new lines (3), the scope checked again (1), the opening
-    # positions (1), the positions refreshed (5: the months settled, the openings, 党费缴至,
-    # the bases and the rules of 月应缴纳党费).
-    assert counts == [15, 15]
+    # receipts, entries and new lines (3), the month's tally recounted (3: delete, sums,
+    # insert), the scope checked again (1), the opening positions (1), the positions
+    # refreshed (5: the months settled, the openings, 党费缴至, the bases and the rules of
+    # 月应缴纳党费).
+    assert counts == [18, 18]
