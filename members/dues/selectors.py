@@ -16,10 +16,11 @@ from django.db.models import (
     Subquery,
     Sum,
 )
+from django.db.models.functions import Substr
 
 from branches.dated import in_force_q
 from branches.models import Organization, OrgKind, is_county_unit
-from branches.paths import subtree_q
+from branches.paths import PATH_STEP, subtree_q
 from members.dues.rules import (
     Standards,
     add_months,
@@ -279,20 +280,23 @@ def dues_report(*, node: Organization, first: datetime.date, last: datetime.date
     children = list(
         Organization.objects.filter(parent=node).select_related("parent").order_by("path")
     )
-    width = len(children[0].path) if children else None
+    # Everything is summed in SQL by the child it falls under (the path's first
+    # segments): a county's year is a few dozen rows back, not thousands.
+    width = len(node.path) + PATH_STEP
     rows = {c.path: DuesRow(org=c) for c in children}
     own = DuesRow(org=node, label=f"{node.name}（本级）")
     total = DuesRow(org=node, label="合计")
 
-    def row_for(path: str) -> DuesRow:
-        return rows.get(path[:width]) if width else None
+    def child(prefix: str = "org__"):
+        return Substr(f"{prefix}path", 1, width)
 
     # The tallies of the branches' months, kept by the services (not the 800,000 lines).
     sums = (
         DuesTally.objects.filter(
             subtree_q(node.path, prefix="org__"), month__gte=first, month__lte=last
         )
-        .values("org__path")
+        .annotate(child=child())
+        .values("child")
         .annotate(
             **{
                 f"sum_{name}": Sum(name)
@@ -310,28 +314,41 @@ def dues_report(*, node: Organization, first: datetime.date, last: datetime.date
             month__gte=advance_end,
         )
         .exclude(kind=EntryKind.EXEMPT)
-        .values_list("org__path")
+        .annotate(child=child())
+        .values_list("child")
         .annotate(total=Sum("amount"))
         .order_by()
     )
-    remitted = DuesRemittance.objects.filter(
-        subtree_q(node.path, prefix="from_org__"), month_from__gte=first, month_from__lte=last
-    ).values_list("from_org__path", "to_org__path", "amount")
+    remitted = (
+        DuesRemittance.objects.filter(
+            subtree_q(node.path, prefix="from_org__"), month_from__gte=first, month_from__lte=last
+        )
+        .annotate(
+            child=child("from_org__"),
+            to_child=child("to_org__"),
+            to_node=Substr("to_org__path", 1, len(node.path)),
+        )
+        .values_list("child", "to_child", "to_node")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
     for item in sums:
-        path = item.pop("org__path")
-        part = DuesRow(org=None, **{key.removeprefix("sum_"): cents(v) for key, v in item.items()})
-        part.advance = cents(advances.pop(path, ZERO))
-        for target in (row_for(path) or own, total):
+        key = item.pop("child")
+        part = DuesRow(
+            org=None, **{name.removeprefix("sum_"): cents(v) for name, v in item.items()}
+        )
+        part.advance = cents(advances.pop(key, ZERO))
+        for target in (rows.get(key, own), total):
             target.add(part)
-    for path, amount in advances.items():
-        for target in (row_for(path) or own, total):
+    for key, amount in advances.items():
+        for target in (rows.get(key, own), total):
             target.advance += cents(amount)
-    for from_path, to_path, amount in remitted:
-        row = row_for(from_path)
-        if row is not None and not to_path.startswith(row.org.path):
-            row.passed += amount
-        if not to_path.startswith(node.path):
-            total.passed += amount
+    for key, to_child, to_node, amount in remitted:
+        # Passed by a child: what left its part of the tree; in total: what left the node's.
+        if key in rows and to_child != key:
+            rows[key].passed += cents(amount)
+        if to_node != node.path:
+            total.passed += cents(amount)
     shares = retention_shares(first)
     listed = [rows[c.path] for c in children]
     for row in listed + [total]:
