@@ -21,7 +21,7 @@ from django_tasks_db.models import DBTaskResult
 from branches.missing import NewNode, organisations_create
 from branches.models import Organization, Upload
 from branches.spreadsheets.cells import grouped
-from branches.uploads import UploadGone, upload_keep, upload_read
+from branches.uploads import UploadGone, own_upload, upload_keep, upload_read
 from members.models import ImportRun
 from members.roster_parse import RosterFileError
 from members.roster_plan import Plan, StalePreview, compare_with_registry, plan_import
@@ -411,3 +411,12 @@ def _mark_committed(run: ImportRun, *, skip_invalid: bool) -> None:
         raise ValidationError(ALREADY_DONE)
     run.status, run.committed_at = ImportRun.Status.COMMITTED, committed_at
     run.skipped_invalid, run.error, run.lease_token = skipped, "", ""
+
+
+def own_kept_upload(user, pk) -> Upload | None:
+    """*user*'s own kept spreadsheet *pk* that no roster import run holds: the file a
+    smaller import (积极分子花名册, 党费收缴表) previewed, for its confirmation."""
+    upload = own_upload(user, pk, purpose=Upload.Purpose.ROSTER)
+    if upload is None or hasattr(upload, "import_run"):
+        return None
+    return upload

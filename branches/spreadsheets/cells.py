@@ -118,3 +118,24 @@ def parse_date(cell, *, month_ok: bool = False) -> tuple[datetime.date, bool] | 
         except ValueError:
             raise ValueError(f"日期「{value}」不存在。") from None
     raise ValueError(f"无法识别的日期「{value}」，请写成 2018-07-01 或 2018年7月1日。")
+
+
+def header_row(
+    cells: list[list], lookup: dict[str, str], *, rows: int
+) -> tuple[int, dict[int, str]] | None:
+    """Among the first *rows* rows, the one naming the most known columns (two at least):
+    its index and {column: field}, by *lookup* of the normalised header; else None.
+
+    A title line or a note above the header is passed over; a column named twice
+    counts once, at its first place.
+    """
+    best = None
+    for index, row in enumerate(cells[:rows]):
+        mapping: dict[int, str] = {}
+        for col, cell in enumerate(row):
+            name = lookup.get(normalise_header(cell))
+            if name and name not in mapping.values():
+                mapping[col] = name
+        if len(mapping) >= 2 and (best is None or len(mapping) > len(best[1])):
+            best = (index, mapping)
+    return best

@@ -22,6 +22,7 @@ from branches.spreadsheets.forms import SpreadsheetUploadForm
 from branches.spreadsheets.reading import SpreadsheetError
 from branches.writes import write_permission
 from members.development import imports
+from members.import_runs import own_kept_upload
 from members.models import Stage
 
 ADD = "members.add_recruit"
@@ -86,12 +87,7 @@ def _preview_context(plan: imports.Plan, file_name: str, upload) -> dict:
 
 def _own_upload(request) -> Upload | None:
     """The user's own kept file of this import (a roster run's file is not one)."""
-    upload = uploads.own_upload(
-        request.user, params.object_id(request.POST, "upload"), purpose=Upload.Purpose.ROSTER
-    )
-    if upload is None or hasattr(upload, "import_run"):
-        return None
-    return upload
+    return own_kept_upload(request.user, params.object_id(request.POST, "upload"))
 
 
 def _confirm(request: HttpRequest) -> HttpResponse:

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from branches.audit import acting_as
 from branches.missing import MissingOrganisation
-from branches.spreadsheets.cells import Problem, grouped, normalise_header
+from branches.spreadsheets.cells import Problem, grouped, header_row, normalise_header
 from branches.spreadsheets.reading import SpreadsheetError, read_rows
 from members import pii
 from members import roster_values as v
@@ -157,15 +157,7 @@ def read_cells(data: bytes, file_name: str) -> list[list]:
 
 def find_header(cells: list[list]) -> tuple[int, dict[int, str], list[str]]:
     """The header row's index, its columns' fields, and the headers not recognised."""
-    best = None
-    for index, row in enumerate(cells[:HEADER_SEARCH_ROWS]):
-        mapping: dict[int, str] = {}
-        for col, cell in enumerate(row):
-            name = HEADER_LOOKUP.get(normalise_header(cell))
-            if name and name not in mapping.values():
-                mapping[col] = name
-        if len(mapping) >= 2 and (best is None or len(mapping) > len(best[1])):
-            best = (index, mapping)
+    best = header_row(cells, HEADER_LOOKUP, rows=HEADER_SEARCH_ROWS)
     if best is None:
         raise PipelineFileError(
             "在前20行中找不到表头：表头应包含“姓名”“公民身份证号”“所在党支部”"

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from branches.spreadsheets.cells import EXCEL_EPOCH, Problem, grouped, normalise_header
+from branches.spreadsheets.cells import EXCEL_EPOCH, Problem, grouped, header_row, normalise_header
 from branches.spreadsheets.reading import SpreadsheetError, read_rows
 from members import pii
 from members import roster_values as v
@@ -182,15 +182,7 @@ def read_cells(data: bytes, file_name: str) -> list[list]:
 
 def find_header(cells: list[list]) -> tuple[int, dict[int, str], list[str]]:
     """The header row's index, its columns' fields, and the headers not recognised."""
-    best = None
-    for index, row in enumerate(cells[:HEADER_SEARCH_ROWS]):
-        mapping: dict[int, str] = {}
-        for col, cell in enumerate(row):
-            name = HEADER_LOOKUP.get(normalise_header(cell))
-            if name and name not in mapping.values():
-                mapping[col] = name
-        if len(mapping) >= 2 and (best is None or len(mapping) > len(best[1])):
-            best = (index, mapping)
+    best = header_row(cells, HEADER_LOOKUP, rows=HEADER_SEARCH_ROWS)
     if best is None:
         raise DuesFileError(
             "在前20行中找不到表头：表头应包含“姓名”“公民身份证号”“所属月份”“金额（元）”等列名。"
