@@ -9,7 +9,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -83,6 +83,13 @@ def dues_ledger(request: HttpRequest) -> HttpResponse:
                     )
             except ValidationError as exc:
                 _row_errors(form, exc)
+            except IntegrityError:
+                # The same month saved at the same moment (a form sent twice): nothing of
+                # this one was written; the page shows what the other saved.
+                messages.error(request, "本月党费刚刚已由他人（或重复提交）保存，请核对后再登记。")
+                return redirect(
+                    f"{reverse('members:dues_ledger')}?branch={branch.pk}&month={month:%Y-%m}"
+                )
             else:
                 messages.success(
                     request, f"已登记{branch.name}{month_label(month)}党费{len(receipts)}笔。"

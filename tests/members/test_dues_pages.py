@@ -292,3 +292,19 @@ def test_six_months_unpaid_opens_the_lapse_step_on_the_standing_page(tree, clerk
         follow=True,
     )
     assert "这一步不适用于该党员目前的状态" in response.content.decode()
+
+
+def test_a_month_saved_twice_at_once_is_a_message_not_an_error(tree, clerk_a_client):
+    from unittest.mock import patch
+
+    from django.db import IntegrityError
+
+    (person,) = based(tree.village_a, 1)
+    with patch("members.dues.services.dues_record", side_effect=IntegrityError("duplicate")):
+        response = clerk_a_client.post(
+            ledger_url(tree.village_a),
+            {"paid_on": timezone.localdate().isoformat(), f"action_{person.pk}": Action.FULL},
+            follow=True,
+        )
+    assert "刚刚已由他人（或重复提交）保存" in response.content.decode()
+    assert not DuesLine.objects.exists()  # the month's opening rolled back with it
