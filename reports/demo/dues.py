@@ -32,6 +32,7 @@ import datetime
 import io
 import random
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -217,8 +218,19 @@ class _Builder:
         resting = [
             m for m in members if m.roster_status == RosterStatus.ACTIVE and m.pk not in owes
         ]
+        with _keys_checked_once([DuesBase, DuesLine, DuesReceipt, DuesEntry]):
+            self._bulk(owing, resting)
+        self._reset_sequences()
+        # The report's monthly sums, counted once from the bulk-written lines; the
+        # showcase below keeps its own through the services.
+        dues_tallies_refresh(months=self.months.dates)
+        self._showcase(self.showcase)
+        self._remittances()
+        return {f"dues_{name}": n for name, n in self.counts.items()}
+
+    def _bulk(self, owing: list[Member], resting: list[Member]) -> None:
         self._write_bases(resting)
-        showcase = self._showcase_members(owing)
+        showcase = self.showcase = self._showcase_members(owing)
         shown = {m.pk for m in showcase}
         by_unit: dict[int, list[Member]] = defaultdict(list)
         for member in owing:
@@ -236,13 +248,6 @@ class _Builder:
             self._write([self._plan(m, late=m.pk == late) for m in by_unit[unit]])
         # One statement: each fires the trigger that marks the members' figures stale.
         _update_members(self.positions)
-        self._reset_sequences()
-        # The report's monthly sums, counted once from the bulk-written lines; the
-        # showcase below keeps its own through the services.
-        dues_tallies_refresh(months=self.months.dates)
-        self._showcase(showcase)
-        self._remittances()
-        return {f"dues_{name}": n for name, n in self.counts.items()}
 
     # -- bases -----------------------------------------------------------------
     def _base(self, member: Member, rural: bool):
@@ -741,6 +746,41 @@ def _at(day: datetime.date) -> datetime.datetime:
     at = datetime.datetime.combine(day, datetime.time(16))
     offset = timezone.get_current_timezone().utcoffset(at)
     return at.replace(tzinfo=datetime.timezone(offset))
+
+
+@contextmanager
+def _keys_checked_once(tables):
+    """On PostgreSQL, the tables' foreign keys dropped for the bulk load and added back.
+
+    Deferred, each key of each of some two million rows is checked by its own
+    trigger at commit (a minute at city scale); added back, each key checks every
+    row in one join. ALTER TABLE refuses tables with checks still pending, so the
+    seed's pending checks run first, as they would have at commit. A load that
+    fails rolls the whole seed back, the dropped keys with it (DDL is transactional).
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        keys = []
+        for model in tables:
+            table = quote(model._meta.db_table)
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+                [model._meta.db_table],
+            )
+            for name, definition in cursor.fetchall():
+                keys.append((table, quote(name), definition))
+                cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        yield
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table, name, definition in keys:
+            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _insert(model, names: list[str], rows: list[tuple]) -> None:
