@@ -191,7 +191,7 @@ def arrears(*, members, today: datetime.date, limit: int = 100) -> tuple[list[Ar
 
 
 @dataclass
-class DuesRow:
+class ReportRow:
     org: Organization | None
     label: str = ""
     owed: Decimal = ZERO
@@ -224,7 +224,7 @@ class DuesRow:
     def not_passed(self) -> Decimal:
         return self.to_pass - self.passed
 
-    def add(self, other: DuesRow) -> None:
+    def add(self, other: ReportRow) -> None:
         for name in ("owed", "collected", "exempted", "extra", "advance", "passed", "unknown"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.unpaid += other.unpaid
@@ -235,8 +235,8 @@ class DuesReport:
     node: Organization
     first: datetime.date
     last: datetime.date
-    rows: list[DuesRow]
-    total: DuesRow
+    rows: list[ReportRow]
+    total: ReportRow
     shares: dict[str, Decimal] = field(default_factory=dict)
 
     @property
@@ -283,9 +283,9 @@ def dues_report(*, node: Organization, first: datetime.date, last: datetime.date
     # Everything is summed in SQL by the child it falls under (the path's first
     # segments): a county's year is a few dozen rows back, not thousands.
     width = len(node.path) + PATH_STEP
-    rows = {c.path: DuesRow(org=c) for c in children}
-    own = DuesRow(org=node, label=f"{node.name}（本级）")
-    total = DuesRow(org=node, label="合计")
+    rows = {c.path: ReportRow(org=c) for c in children}
+    own = ReportRow(org=node, label=f"{node.name}（本级）")
+    total = ReportRow(org=node, label="合计")
 
     def child(prefix: str = "org__"):
         return Substr(f"{prefix}path", 1, width)
@@ -334,7 +334,7 @@ def dues_report(*, node: Organization, first: datetime.date, last: datetime.date
     )
     for item in sums:
         key = item.pop("child")
-        part = DuesRow(
+        part = ReportRow(
             org=None, **{name.removeprefix("sum_"): cents(v) for name, v in item.items()}
         )
         part.advance = cents(advances.pop(key, ZERO))
