@@ -302,12 +302,13 @@ def dues_open(*, month: datetime.date, root: Organization | None = None, member_
 
 
 def _monthly_refresh(month: datetime.date, member_ids: list[int]) -> None:
-    """月应缴纳党费 is the owed amount of the current month's line."""
+    """月应缴纳党费 is the owed amount of the current month's line; a member with no base
+    keeps what the roster gave, as in ``dues_positions_refresh``."""
     if month != month_start(timezone.localdate()):
         return
-    by_amount: dict[Decimal | None, list[int]] = defaultdict(list)
+    by_amount: dict[Decimal, list[int]] = defaultdict(list)
     for member_id, owed in DuesLine.objects.filter(
-        month=month, member_id__in=member_ids
+        month=month, member_id__in=member_ids, owed__isnull=False
     ).values_list("member_id", "owed"):
         by_amount[owed].append(member_id)
     for owed, ids in by_amount.items():

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from branches.models import Organization, OrgKind
 from members.choices import RosterStatus
-from members.models import Member
+from members.models import DuesEntry, DuesReceipt, Member
 
 REPORT_MS = 100
 PAGE_MS = 150
@@ -208,6 +208,23 @@ def _dues_member_url() -> str:
     return reverse("members:dues_member", args=[member.pk])
 
 
+def _dues_receipt_url() -> str:
+    """The receipt of the branch's latest payment, to print."""
+    receipt = DuesReceipt.objects.filter(org=_dues_branch()).order_by("-pk").first()
+    return reverse("members:dues_receipt", args=[receipt.pk])
+
+
+def _dues_correct_url() -> str:
+    """The correction form of the branch's latest payment entry."""
+    entry = DuesEntry.objects.filter(org=_dues_branch(), kind="pay").order_by("-pk").first()
+    return reverse("members:dues_correct", args=[entry.pk])
+
+
+def _dues_remit_url() -> str:
+    """The branch's 上缴 form with its latest remittances."""
+    return reverse("members:dues_remit") + "?" + urlencode({"org": _dues_branch().pk})
+
+
 def _dues_report_url(export: bool = False) -> Callable[[], str]:
     """The county's dues report for the whole year (every township's lines summed)."""
 
@@ -280,6 +297,12 @@ PAGES: list[BenchPage] = [
     # 党费: a branch's month as the clerk records it, a member's statement, the county's year.
     BenchPage("dues_ledger_branch", _dues_ledger_url, PAGE_MS, "clerk_a"),
     BenchPage("dues_member", _dues_member_url, PAGE_MS, "clerk_a"),
+    BenchPage("dues_receipt", _dues_receipt_url, PAGE_MS, "clerk_a"),
+    BenchPage("dues_correct", _dues_correct_url, PAGE_MS, "clerk_a"),
+    BenchPage("dues_remit", _dues_remit_url, PAGE_MS, "clerk_a"),
+    # The township's members whose base is missing or a year old (the first 500).
+    BenchPage("dues_review", lambda: reverse("members:dues_review"), PAGE_MS, "clerk_a"),
+    BenchPage("dues_import", lambda: reverse("members:dues_import"), PAGE_MS, "clerk_a"),
     BenchPage("report_dues_county", _dues_report_url(), REPORT_MS, "county"),
 ]
 

@@ -308,3 +308,49 @@ def test_a_month_saved_twice_at_once_is_a_message_not_an_error(tree, clerk_a_cli
         )
     assert "刚刚已由他人（或重复提交）保存" in response.content.decode()
     assert not DuesLine.objects.exists()  # the month's opening rolled back with it
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_other_dues_pages_run_a_constant_number_of_queries(tree, clerk_a_client, clerk_a):
+    """2 against 20: months on the statement and the receipt, members to review,
+    remittances on the 上缴 page."""
+    counts = []
+    for n, months in ((2, 2), (20, 12)):  # an advance covers twelve months at most
+        person = based(tree.village_a, 1)[0]
+        MemberFactory.create_batch(n, branch=tree.village_a)  # no base: to review
+        (receipt,) = services.dues_record(
+            month=_month(),
+            rows=[DuesRow(member=person, action=Action.ADVANCE, months=months)],
+            paid_on=timezone.localdate(),
+            by=clerk_a,
+        )
+        for _ in range(n):
+            services.dues_remit(
+                from_org=tree.village_a,
+                to_org=tree.township_a,
+                month_from=_month(),
+                month_to=_month(),
+                amount=M("1"),
+                remitted_on=timezone.localdate(),
+                by=clerk_a,
+            )
+        entry = DuesEntry.objects.filter(receipt=receipt).first()
+        counts.append(
+            [
+                _queries(clerk_a_client, url)
+                for url in (
+                    reverse("members:dues_member", args=[person.pk]),
+                    reverse("members:dues_receipt", args=[receipt.pk]),
+                    reverse("members:dues_correct", args=[entry.pk]),
+                    reverse("members:dues_review"),
+                    f"{reverse('members:dues_remit')}?org={tree.village_a.pk}",
+                    reverse("members:dues_import"),
+                )
+            ]
+        )
+    assert counts[0] == counts[1]
