@@ -38,7 +38,7 @@ def errors_to_form(form, exc: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
-def _live_branches(queryset):
+def live_branches(queryset):
     return queryset.filter(kind=OrgKind.BRANCH, dissolved_on__isnull=True).order_by("path")
 
 
@@ -86,7 +86,7 @@ class TransferReceiveForm(forms.Form):
     def __init__(self, *args, transfer: Transfer, user, **kwargs):
         super().__init__(*args, **kwargs)
         # The receiving side's own branches under the letter's organisation.
-        branches = _live_branches(Organization.objects.visible_to(user).subtree(transfer.to_org))
+        branches = live_branches(Organization.objects.visible_to(user).subtree(transfer.to_org))
         self.fields["branch"].queryset = branches
         self.fields["group"].queryset = Organization.objects.filter(
             kind=OrgKind.GROUP, parent__in=branches.values("pk"), dissolved_on__isnull=True
@@ -138,7 +138,7 @@ class TransferArriveForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        branches = _live_branches(Organization.objects.visible_to(user))
+        branches = live_branches(Organization.objects.visible_to(user))
         self.fields["branch"].queryset = branches
         self.fields["group"].queryset = Organization.objects.filter(
             kind=OrgKind.GROUP, parent__in=branches.values("pk"), dissolved_on__isnull=True
@@ -207,5 +207,5 @@ class InflowForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = _live_branches(Organization.objects.visible_to(user))
+        self.fields["branch"].queryset = live_branches(Organization.objects.visible_to(user))
         self.fields["arrived_on"].initial = timezone.localdate()

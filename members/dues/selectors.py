@@ -47,6 +47,8 @@ ZERO = Decimal("0.00")  # shown as 0.00 where nothing was owed or paid
 CENT = Decimal("0.01")
 # Months without payment before the worklist lists a member, and before the 党章's rule.
 ARREARS_LIST, ARREARS_RULE = 3, 6
+# Members listed on the yearly review page at most.
+REVIEW_SHOWN = 500
 
 
 def arrears_months(paid_until: datetime.date | None, today: datetime.date) -> int:
@@ -151,7 +153,7 @@ def _to_review(members, today: datetime.date):
     return members.filter(roster_status="active").filter(~Exists(recent))
 
 
-def bases_to_review(*, members, today: datetime.date, limit: int = 500):
+def bases_to_review(*, members, today: datetime.date, limit: int = REVIEW_SHOWN):
     """Members on the roster whose base is missing or a year old or older (the yearly
     review of the standard): one query, an anti-join on the bases' index."""
     latest = DuesBase.objects.filter(member=OuterRef("pk")).order_by("-starts").values("starts")

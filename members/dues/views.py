@@ -23,7 +23,7 @@ from branches.scoping import scoped_view
 from branches.writes import write_permission
 from members.dues import forms, selectors, services
 from members.dues.rules import FIRST_MONTH, add_months, month_label, month_start
-from members.forms import errors_to_form
+from members.forms import errors_to_form, live_branches
 from members.models import DuesEntry, DuesReceipt, DuesRemittance, Member
 
 VIEW, RECORD, BASE, REMIT = (
@@ -44,14 +44,6 @@ def _month(request: HttpRequest, today: datetime.date) -> datetime.date:
     return month if FIRST_MONTH <= month <= today else month_start(today)
 
 
-def _branches(user):
-    return (
-        Organization.objects.visible_to(user)
-        .filter(kind=OrgKind.BRANCH, dissolved_on__isnull=True)
-        .order_by("path")
-    )
-
-
 @write_permission(RECORD)
 @login_required
 @permission_required(VIEW, raise_exception=True)
@@ -59,7 +51,7 @@ def _branches(user):
 def dues_ledger(request: HttpRequest) -> HttpResponse:
     """党费收缴: a branch's month, every member who owes it, recorded on one form."""
     today = timezone.localdate()
-    branches = _branches(request.user)
+    branches = live_branches(Organization.objects.visible_to(request.user))
     branch_id = params.object_id(request.GET, "branch")
     branch = get_object_or_404(branches, pk=branch_id) if branch_id else branches.first()
     month = _month(request, today)
@@ -206,7 +198,11 @@ def dues_review(request: HttpRequest) -> HttpResponse:
     rows = list(
         selectors.bases_to_review(members=Member.objects.visible_to(request.user), today=today)
     )
-    return render(request, "members/dues/review.html", {"rows": rows, "limit": 500, "today": today})
+    return render(
+        request,
+        "members/dues/review.html",
+        {"rows": rows, "limit": selectors.REVIEW_SHOWN, "today": today},
+    )
 
 
 def remit_target(org: Organization) -> Organization | None:
