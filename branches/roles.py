@@ -65,6 +65,21 @@ DUES_STANDARD = [
     "members.add_duesretention",
     "members.change_duesretention",
 ]
+# 换届: everyone reads terms and elections; the township clerks and the county record
+# elections, the county approves postponements, files village secretaries (a post
+# change) and sets the term lengths (branches.terms).
+TERMS_READ = [
+    "branches.view_election",
+    "branches.view_termpostponement",
+    "branches.view_termlength",
+]
+TERMS_RECORD = ["branches.add_election"]
+TERMS_COUNTY = [
+    "branches.add_election",
+    "branches.add_termpostponement",
+    "branches.add_termlength",
+    "branches.change_termlength",
+]
 VIEW_PII = ["members.view_pii"]
 MANAGE_ACCOUNTS = [
     "branches.view_user",
@@ -89,7 +104,9 @@ DEFAULT_GRANTS: dict[str, list[str]] = {
     + DEVELOPMENT_COUNTY
     + DUES_READ
     + DUES_STANDARD
-    + ["members.add_duesremittance"],
+    + ["members.add_duesremittance"]
+    + TERMS_READ
+    + TERMS_COUNTY,
     Role.CLERK: READ
     + EDIT_MEMBERS
     + TRANSFER_MEMBERS
@@ -98,10 +115,13 @@ DEFAULT_GRANTS: dict[str, list[str]] = {
     + RECRUITS
     + ["members.view_developmentplan"]
     + DUES_READ
-    + DUES_RECORD,
+    + DUES_RECORD
+    + TERMS_READ
+    + TERMS_RECORD,
     Role.SECRETARY: READ
     + ["members.view_recruit"]
-    + ["members.view_duesline", "members.view_duesentry", "members.view_duesreceipt"],
+    + ["members.view_duesline", "members.view_duesentry", "members.view_duesreceipt"]
+    + TERMS_READ,
     Role.ADMIN: READ
     + EDIT_TREE
     + EDIT_MEMBERS
@@ -114,6 +134,8 @@ DEFAULT_GRANTS: dict[str, list[str]] = {
     + DUES_READ
     + DUES_RECORD
     + DUES_STANDARD
+    + TERMS_READ
+    + TERMS_COUNTY
     + ["auth.view_group"],
 }
 

@@ -1,8 +1,22 @@
-"""The models of activities/: meetings (三会一课), points (积分) and ratings (评星定级).
+"""The models of activities/: meetings (三会一课), points (积分), ratings (评星定级) and the
+yearly assessment of organisations (述职评议, 定级, 软弱涣散整顿).
 
 Split by subject; every name is importable from ``activities.models`` as before.
 """
 
+from activities.models.assessment import (  # noqa: F401
+    Evaluation,
+    GradeLevel,
+    ModelSite,
+    ModelSiteLevel,
+    OrgGrade,
+    RectificationCase,
+    RectificationMeasure,
+    RectificationProgress,
+    SecretaryReport,
+    SecretaryReportMeeting,
+    WeakReason,
+)
 from activities.models.meetings import (  # noqa: F401
     KINDS_FOR_ORG,
     MEETING_ORG_KINDS,

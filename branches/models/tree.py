@@ -90,6 +90,18 @@ class BranchCategory(models.TextChoices):
     UNDECIDED = "undecided", "待确定"
 
 
+# Villages and communities: their committees' terms follow the 村（居）民委员会's five years.
+VILLAGE_CATEGORIES = (BranchCategory.VILLAGE, BranchCategory.COMMUNITY)
+
+
+def village_top_q(prefix: str = "") -> Q:
+    """A village's or community's own party organisation, not the branches inside it:
+    a 农村 or 社区 node whose parent is neither. Its secretary is the 村党组织书记."""
+    return Q(**{f"{prefix}category__in": VILLAGE_CATEGORIES}) & ~Q(
+        **{f"{prefix}parent__category__in": VILLAGE_CATEGORIES}
+    )
+
+
 # What a person picks for a new organisation: 待确定 is only for what old data left open.
 PICKABLE_CATEGORIES = [(v, label) for v, label in BranchCategory.choices if v != "undecided"]
 
@@ -160,6 +172,14 @@ class Organization(models.Model):
     phone = models.CharField("联系电话", max_length=30, blank=True)
     address = models.CharField("地址", max_length=200, blank=True)
     sort_order = models.PositiveIntegerField("排序", default=0)
+    # Set by recording an election (branches.terms); entered by hand for terms that
+    # began before the project, so their due dates are known from the first day.
+    term_started_on = models.DateField(
+        "本届任期开始日期",
+        null=True,
+        blank=True,
+        help_text="最近一次换届选举的日期；登记换届选举后自动更新。",
+    )
 
     objects = OrganizationQuerySet.as_manager()
     # created_at never changes after the first history row, which records it anyway.
@@ -237,6 +257,22 @@ class PostTitle(models.TextChoices):
     GROUP_LEADER = "group_leader", "党小组长"
 
 
+# The committee's posts an election fills (a 党小组长 is chosen by the group, not elected).
+COMMITTEE_TITLES = (
+    PostTitle.SECRETARY,
+    PostTitle.DEPUTY_SECRETARY,
+    PostTitle.ORGANIZATION,
+    PostTitle.PUBLICITY,
+    PostTitle.DISCIPLINE,
+)
+
+
+class PostEndReason(models.TextChoices):
+    ELECTION = "election", "换届"
+    REMOVED = "removed", "撤销职务"
+    OTHER = "other", "调离或其他"
+
+
 class PostQuerySet(ScopedQuerySet, AuditedQuerySet):
     scope_through = "org"
 
@@ -258,6 +294,15 @@ class Post(models.Model):
     title = models.CharField("职务", max_length=30, choices=PostTitle.choices)
     started_on = models.DateField("任职日期")
     ended_on = models.DateField("离任日期", null=True, blank=True)
+    end_reason = models.CharField(
+        "离任原因", max_length=20, choices=PostEndReason.choices, blank=True
+    )
+    end_note = models.CharField("离任说明", max_length=200, blank=True)
+    # 村党组织书记县级备案: the county files each village secretary, with its document.
+    filed_on = models.DateField("县级备案日期", null=True, blank=True)
+    filed_document = models.CharField("备案文号", max_length=100, blank=True)
+    # 一肩挑: a village or community secretary who also chairs the 村（居）民委员会.
+    chairs_village_committee = models.BooleanField("兼任村（居）委会主任", default=False)
 
     objects = PostQuerySet.as_manager()
     history = audit_history()
@@ -285,6 +330,14 @@ class Post(models.Model):
             raise ValidationError({"title": "党小组只设党小组长；党小组长只能设在党小组。"})
         if self.org.kind not in POST_KINDS:
             raise ValidationError({"org": "班子职务只登记在基层党委、党总支、党支部和党小组。"})
+        if self.chairs_village_committee and not (
+            self.title == PostTitle.SECRETARY and self.org.category in VILLAGE_CATEGORIES
+        ):
+            raise ValidationError(
+                {"chairs_village_committee": "只有村（社区）党组织书记登记兼任村（居）委会主任。"}
+            )
+        if bool(self.filed_on) != bool(self.filed_document):
+            raise ValidationError({"filed_document": "县级备案须同时填写备案日期和备案文号。"})
 
 
 class UserQuerySet(ScopedQuerySet):
