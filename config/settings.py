@@ -107,7 +107,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
+    # The test database on disk (the concurrency tests open it from several threads),
+    # beside the database DATABASE_URL names, so two checkouts' runs never share one.
+    main = Path(DATABASES["default"]["NAME"])
+    test = BASE_DIR / "var" / "test.sqlite3" if main == BASE_DIR / "db.sqlite3" else None
+    DATABASES["default"]["TEST"] = {"NAME": str(test or main.with_name(f"test_{main.name}"))}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "branches.User"
