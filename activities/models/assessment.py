@@ -331,7 +331,7 @@ class RectificationCase(models.Model):
             raise ValidationError({"closing_decision": "销号须同时填写销号日期和决定文号。"})
 
 
-class RectificationMeasureQuerySet(ScopedQuerySet):
+class RectificationMeasureQuerySet(ScopedQuerySet, AuditedQuerySet):
     scope_through = "case__org"
 
 

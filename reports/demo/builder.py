@@ -40,6 +40,7 @@ from members.models import Member, Membership
 from reports.demo.development import build_development
 from reports.demo.dues import build_dues
 from reports.demo.history import HistoryBuilder
+from reports.demo.leadership import build_leadership
 from reports.demo.points import build_points
 from reports.demo.standing import build_inflows, build_spells, build_transfers
 
@@ -206,6 +207,7 @@ class DemoBuilder:
         self.rng = random.Random(seed)
         # The dues ledger draws from its own stream: the rest of the demo stays as it was.
         self.dues_rng = random.Random(f"dues-{seed}")
+        self.seed = seed
         self.id_numbers: set[str] = set()
         self.phones: set[str] = set()
 
@@ -263,9 +265,16 @@ class DemoBuilder:
             townships=townships,
             names=lambda: self._person_name(self.rng.choice((Sex.MALE, Sex.FEMALE))),
         )
+        leadership = build_leadership(
+            rng=random.Random(f"leadership-{self.seed}"),
+            today=self.today,
+            users=users,
+            names=lambda: self._person_name(self.rng.choice((Sex.MALE, Sex.FEMALE))),
+        )
         return {
             **history,
             **dues,
+            **leadership,
             **scored,
             **development.counts,
             "transfers": transfers,

@@ -1,0 +1,154 @@
+"""The demo's 换届 and assessment: elections that obey the election rules and agree with
+the posts and terms, a late village in every township (one postponed), filed and
+一肩挑 village secretaries, 述职评议 within their evaluators, and 软弱涣散 cases
+opened from last year's 后进 grades."""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+
+from activities.models import (
+    OrgGrade,
+    RectificationCase,
+    RectificationMeasure,
+    SecretaryReport,
+)
+from branches.models import (
+    COMMITTEE_TITLES,
+    Candidate,
+    Election,
+    Organization,
+    OrgKind,
+    Post,
+    PostEndReason,
+    PostTitle,
+    TermPostponement,
+    village_top_q,
+)
+
+pytestmark = pytest.mark.django_db
+TODAY = datetime.date(2026, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The tiny demo, built once for the module inside a transaction rolled back after it
+    (as tests/reports/test_demo_dues.py builds it)."""
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with django_db_blocker.unblock(), override_settings(DEBUG=True, PASSWORD_HASHERS=fast):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            call_command("seed_demo", scale="tiny", seed=5, today=TODAY, stdout=io.StringIO())
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def _years_later(day: datetime.date, years: int) -> datetime.date:
+    return day.replace(year=day.year + years)
+
+
+def test_every_election_is_valid_and_its_winners_hold_posts_from_its_day(demo):
+    elections = list(Election.objects.prefetch_related("candidates__post"))
+
+    assert elections
+    for election in elections:
+        assert election.present * 5 > election.electors * 4, election
+        assert election.held_on <= TODAY
+        for candidate in election.candidates.all():
+            assert candidate.votes * 2 > election.present, candidate
+            assert candidate.post.started_on == election.held_on
+            assert candidate.post.member_id == candidate.member_id
+
+
+def test_each_term_starts_at_the_latest_election(demo):
+    for org in Organization.objects.exclude(term_started_on=None):
+        latest = Election.objects.filter(org=org, by_election=False).latest("held_on")
+        assert org.term_started_on == latest.held_on, org
+
+
+def test_re_elected_holders_stay_in_post_without_a_gap(demo):
+    ended = Post.objects.filter(end_reason=PostEndReason.ELECTION)
+
+    assert ended.exists()
+    for post in ended:
+        assert Post.objects.filter(
+            org=post.org, member=post.member, title=post.title, started_on=post.ended_on
+        ).exists(), post
+    for org_id, title in Post.objects.filter(ended_on=None, title__in=COMMITTEE_TITLES).values_list(
+        "org_id", "title"
+    ):
+        assert Post.objects.filter(org_id=org_id, title=title, ended_on=None).count() == 1, org_id
+
+
+def test_every_township_has_a_village_overdue_and_one_postponed(demo):
+    for township in Organization.objects.filter(kind=OrgKind.TOWNSHIP):
+        villages = Organization.objects.filter(village_top_q(), parent=township)
+        late = [
+            v for v in villages if v.term_started_on and _years_later(v.term_started_on, 5) < TODAY
+        ]
+        postponed = TermPostponement.objects.filter(org__in=late)
+        assert len(late) > postponed.count(), township  # one left overdue
+        if villages.count() > 1:
+            assert postponed.exists(), township
+            for postponement in postponed:
+                assert postponement.term_started_on == postponement.org.term_started_on
+                assert postponement.until > TODAY
+
+
+def test_village_secretaries_are_filed_after_their_election_and_most_chair_the_committee(demo):
+    secretaries = Post.objects.filter(
+        village_top_q("org__"), title=PostTitle.SECRETARY, ended_on=None
+    )
+    filed = secretaries.exclude(filed_on=None)
+
+    assert filed.exists()
+    for post in filed:
+        assert post.started_on < post.filed_on <= TODAY
+        assert post.filed_document
+    assert secretaries.filter(chairs_village_committee=True).exists()
+    assert not Post.objects.filter(chairs_village_committee=True).exclude(
+        village_top_q("org__"), title=PostTitle.SECRETARY
+    )
+
+
+def test_secretary_reports_stay_within_their_evaluators_and_follow_the_most_votes(demo):
+    reports = list(SecretaryReport.objects.select_related("meeting"))
+
+    assert reports
+    for report in reports:
+        assert report.votes <= report.meeting.evaluators
+        counts = {
+            "good": report.good,
+            "fairly_good": report.fairly_good,
+            "average": report.average,
+            "poor": report.poor,
+        }
+        assert counts[report.evaluation] == max(counts.values())
+        assert report.meeting.year == TODAY.year - 1
+
+
+def test_cases_come_from_last_years_lagging_grades_and_one_has_a_measure_overdue(demo):
+    cases = list(RectificationCase.objects.select_related("grade__level"))
+
+    assert cases
+    for case in cases:
+        assert case.grade.level.lagging and case.grade.year == TODAY.year - 1
+        assert case.grade.org_id == case.org_id
+        if case.closed_on:
+            assert case.closing_decision
+            assert not case.measures.filter(done_on=None).exists()
+            assert all(m.done_on <= case.closed_on for m in case.measures.all())
+    overdue = RectificationMeasure.objects.filter(done_on=None, deadline__lt=TODAY)
+    assert overdue.filter(case__closed_on=None).exists()
+    assert OrgGrade.objects.filter(year=TODAY.year - 1).count() > len(cases)
+
+
+def test_losing_candidates_are_never_marked_elected(demo):
+    assert not Candidate.objects.filter(elected=True, post=None).exists()
