@@ -15,11 +15,14 @@ from activities.models import (
     Appraisal,
     Attendance,
     CadenceRule,
+    GradeLevel,
+    OrgGrade,
     PointEntry,
     PointRule,
     Rating,
     RatingPublication,
     RatingRule,
+    SecretaryReportMeeting,
     StarBand,
 )
 from activities.points.selectors import excellent_share
@@ -29,6 +32,7 @@ from activities.points.services import (
     point_entry_create,
     point_entry_errors,
 )
+from activities.rectification.admin import ModelSiteAdmin, RectificationCaseAdmin  # noqa: F401
 from activities.resources import AttendanceResource
 from activities.tasks import recompute_points
 from branches.scoped_admin import (
@@ -320,3 +324,41 @@ class RatingAdmin(ReadOnlyMixin, ScopedAdmin):
     search_fields = ["member__name"]
     ordering = ["-year", "branch__path", "member__name"]
     list_per_page = 100
+
+
+# --- Yearly assessment (activities.assessment) ---------------------------------------------
+
+
+@admin.register(GradeLevel)
+class GradeLevelAdmin(HistoryValuesMixin, ReadOnlyHistoryMixin, SimpleHistoryAdmin):
+    """The county's grading levels and their minimums: the same for the whole county."""
+
+    scope_exempt = "定级等次和标准全县统一，不属于组织树"
+    list_display = ["rank", "name", "min_compliance", "min_stars", "no_last_group", "lagging"]
+    ordering = ["rank"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Grades hold on to their level: a level is changed, never deleted.
+        return False
+
+
+@admin.register(OrgGrade)
+class OrgGradeAdmin(ReadOnlyMixin, AuditedAdmin):
+    """Grades are confirmed on the grading page; here they are read and audited."""
+
+    list_display = ["year", "org", "level", "suggested", "reasons", "graded_by", "graded_at"]
+    list_select_related = ["org", "level", "suggested", "graded_by"]
+    list_filter = ["year", "level"]
+    search_fields = ["org__name"]
+    readonly_fields = [f.name for f in OrgGrade._meta.fields]
+
+
+@admin.register(SecretaryReportMeeting)
+class SecretaryReportMeetingAdmin(ReadOnlyMixin, AuditedAdmin):
+    """述职评议会 are recorded on their pages; here they are read and audited."""
+
+    list_display = ["year", "quarter", "org", "held_on", "evaluators", "recorded_by"]
+    list_select_related = ["org", "recorded_by"]
+    list_filter = ["year", "quarter"]
+    search_fields = ["org__name"]
+    readonly_fields = [f.name for f in SecretaryReportMeeting._meta.fields]

@@ -1,6 +1,8 @@
 from django.urls import path
 
 from activities import views
+from activities.assessment import views as assessment
+from activities.rectification import views as rectification
 
 app_name = "activities"
 
@@ -22,4 +24,42 @@ urlpatterns = [
     path("ratings/<int:org_id>/withdraw/", views.rating_withdraw, name="rating_withdraw"),
     path("ratings/<int:org_id>/ties/", views.rating_ties, name="rating_ties"),
     path("ratings/<int:org_id>/ties/decide/", views.rating_tie_decide, name="rating_tie_decide"),
+    # 书记述职评议, 年度定级, 末位党小组长 (activities.assessment)
+    path("assessment/reports/", assessment.report_meetings, name="report_meetings"),
+    path("assessment/reports/add/", assessment.report_meeting_add, name="report_meeting_add"),
+    path(
+        "assessment/reports/<int:pk>/",
+        assessment.report_meeting_detail,
+        name="report_meeting_detail",
+    ),
+    path("assessment/grades/", assessment.grading_home, name="grading_home"),
+    path("assessment/grades/<int:org_id>/", assessment.grading_view, name="grading"),
+    path(
+        "assessment/leaders/<int:org_id>/remove/",
+        assessment.group_leader_remove,
+        name="group_leader_remove",
+    ),
+    # 软弱涣散整顿 (activities.rectification)
+    path("rectification/", rectification.rectification_list, name="rectification_list"),
+    path("rectification/add/", rectification.rectification_add, name="rectification_add"),
+    path(
+        "rectification/<int:pk>/",
+        rectification.rectification_detail,
+        name="rectification_detail",
+    ),
+    path(
+        "rectification/<int:pk>/progress/",
+        rectification.rectification_progress,
+        name="rectification_progress",
+    ),
+    path(
+        "rectification/<int:pk>/measures/",
+        rectification.rectification_measure_add,
+        name="rectification_measure_add",
+    ),
+    path(
+        "rectification/<int:pk>/close/",
+        rectification.rectification_close,
+        name="rectification_close",
+    ),
 ]

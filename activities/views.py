@@ -40,6 +40,7 @@ from activities.ratings.selectors import (
     withdrawn_publications,
 )
 from activities.ratings.services import check_draft_node, rating_draft_compute
+from activities.rectification.selectors import rectification_work
 from activities.selectors import (
     GAPS_SHOWN,
     activity_attendance_rows,
@@ -55,6 +56,7 @@ from branches.labels import attach_labels
 from branches.models import Organization, OrgKind, county_unit_q, is_county_unit
 from branches.scoping import scoped_view
 from branches.selectors import visible_node
+from branches.terms.selectors import term_work
 from branches.writes import write_permission
 from members.development.selectors import development_work
 from members.dues.selectors import dues_work
@@ -111,6 +113,16 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
         "dues": (
             dues_work(user=request.user, root=root, today=today)
             if request.user.has_perm("members.view_duesline")
+            else None
+        ),
+        "rectification": (
+            rectification_work(user=request.user, root=root, today=today)
+            if request.user.has_perm("activities.view_rectificationcase")
+            else None
+        ),
+        "terms": (
+            term_work(user=request.user, root=root, today=today)
+            if request.user.has_perm("branches.view_election")
             else None
         ),
     }

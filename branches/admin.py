@@ -8,14 +8,33 @@ from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
 from django.contrib.auth.models import Group, Permission
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django_tasks_db.models import DBTaskResult
+from simple_history.admin import SimpleHistoryAdmin
 
 from branches import services
-from branches.models import CATEGORISED_KINDS, Organization, OrgKind, Post, User
-from branches.scoped_admin import AuditedAdmin, ScopedAdmin, ScopedTabularInline
+from branches.models import (
+    CATEGORISED_KINDS,
+    Candidate,
+    Election,
+    Organization,
+    OrgKind,
+    Post,
+    TermLength,
+    TermPostponement,
+    User,
+)
+from branches.scoped_admin import (
+    AuditedAdmin,
+    HistoryValuesMixin,
+    ReadOnlyHistoryMixin,
+    ReadOnlyMixin,
+    ScopedAdmin,
+    ScopedTabularInline,
+)
 from branches.selectors import member_counts_of
 
 
@@ -38,7 +57,20 @@ class PostInline(ScopedTabularInline):
     model = Post
     extra = 0
     autocomplete_fields = ["member"]
-    fields = ["title", "member", "started_on", "ended_on"]
+    fields = [
+        "title",
+        "member",
+        "started_on",
+        "ended_on",
+        "end_reason",
+        "end_note",
+        "filed_on",
+        "filed_document",
+        "chairs_village_committee",
+    ]
+    # Filed and flagged on the 换届 page's filing form (branches.terms), which checks that
+    # the post is a village secretary's; shown here so the tree's editors see it.
+    readonly_fields = ["filed_on", "filed_document", "chairs_village_committee"]
 
 
 @admin.register(Organization)
@@ -67,7 +99,7 @@ class OrganizationAdmin(AuditedAdmin):
                 ]
             },
         ),
-        ("日期", {"fields": ["founded_on", "dissolved_on", "created_at"]}),
+        ("日期", {"fields": ["founded_on", "dissolved_on", "created_at", "term_started_on"]}),
         ("联系方式", {"fields": ["phone", "address", "sort_order"]}),
         ("树结构", {"fields": ["path", "depth"], "classes": ["collapse"]}),
     ]
@@ -160,6 +192,52 @@ class OrganizationAdmin(AuditedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(TermLength)
+class TermLengthAdmin(HistoryValuesMixin, ReadOnlyHistoryMixin, SimpleHistoryAdmin):
+    """How long each kind of committee's term runs: the county's setting (branches.terms)."""
+
+    scope_exempt = "任期年限全县统一，不属于组织树"
+    list_display = ["kind", "category", "years"]
+    list_filter = ["kind"]
+
+
+class CandidateInline(ScopedTabularInline):
+    model = Candidate
+    extra = 0
+    fields = ["member", "title", "votes", "elected", "post"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Election)
+class ElectionAdmin(ReadOnlyMixin, AuditedAdmin):
+    # Recorded on the 换届 pages (branches.terms), where the 条例's rules are checked.
+    list_display = ["org", "held_on", "by_election", "method", "electors", "present"]
+    list_select_related = ["org"]
+    list_filter = ["by_election", "method", "held_on"]
+    search_fields = ["org__name", "approval_document"]
+    inlines = [CandidateInline]
+
+    def view_on_site(self, obj):
+        return reverse("terms:election_detail", args=[obj.pk])
+
+
+@admin.register(TermPostponement)
+class TermPostponementAdmin(ReadOnlyMixin, AuditedAdmin):
+    # Approved on the 换届 pages (branches.terms.views.term_postpone).
+    list_display = ["org", "term_started_on", "until", "approved_on", "document"]
+    list_select_related = ["org"]
+    search_fields = ["org__name", "document"]
 
 
 # Rights over accounts and roles, and the sight of whole personal data: nobody

@@ -17,11 +17,13 @@ from branches.writes import write_permission
 
 @require_GET
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HttpRequest, marks_of=None) -> HttpResponse:
     """The landing page: the user's part of the tree, one level down, with counts.
 
     Later features send each role to its daily work from here (the clerk's
-    worklist, the county's reports).
+    worklist, the county's reports). *marks_of* (org ids → the marks shown beside
+    each name: 软弱涣散, 示范点) is handed in by the URLconf, which may import the
+    apps above the tree; branches may not (tests/test_layers.py).
     """
     user = request.user
     # Those who log meetings start on their worklist.
@@ -32,6 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
     children = list(visible.filter(parent__in=top).live().order_by("path"))
     # Only the nodes shown are counted (two queries), not every node of the tree.
     counts = member_counts_of([*top, *children])
+    marks = marks_of([org.pk for org in [*top, *children]]) if marks_of else {}
     kinds = visible.live().aggregate(
         **{kind: Count("pk", filter=Q(kind=kind)) for kind in OrgKind.values}
     )
@@ -41,7 +44,8 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "role": role_of(user),
             "top": [(org, counts.get(org.pk, 0)) for org in top],
-            "children": [(org, counts.get(org.pk, 0)) for org in children],
+            "children": [(org, counts.get(org.pk, 0), marks.get(org.pk, [])) for org in children],
+            "top_marks": [mark for org in top for mark in marks.get(org.pk, [])],
             "kind_counts": [(OrgKind(k).label, n) for k, n in kinds.items() if n],
         },
     )

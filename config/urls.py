@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect
 from django.urls import include, path, reverse
 
+from activities.rectification.selectors import org_marks
 from branches import views as branch_views
 from branches.writes import write_exempt
 from config.health import health
@@ -26,7 +27,8 @@ def admin_login(request, extra_context=None):
 admin.site.login = admin_login
 
 urlpatterns = [
-    path("", branch_views.home, name="home"),
+    # The tree home's marks come from activities, which branches may not import.
+    path("", branch_views.home, {"marks_of": org_marks}, name="home"),
     path(
         "accounts/login/",
         write_exempt("登录只写本人的会话和登录失败记录")(
@@ -54,6 +56,7 @@ urlpatterns = [
     path("activities/", include("activities.urls")),
     path("members/", include("members.urls")),
     path("reports/", include("reports.urls")),
+    path("terms/", include("branches.terms.urls")),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
 ]

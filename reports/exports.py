@@ -8,6 +8,7 @@ from activities.cadence import FUTURE, OPEN
 from activities.models import stars_label
 from branches.models import BranchCategory, OrgKind
 from branches.spreadsheets.writing import table_xlsx
+from branches.terms.selectors import STATES, TermReport
 from members.dues.selectors import DuesReport
 from reports.changes import INFLOWS, OUTFLOWS, Changes
 from reports.selectors import KIND_LABELS, NODE_KINDS, Compliance, Overview, branches_of
@@ -180,4 +181,44 @@ def dues_xlsx(data: DuesReport) -> HttpResponse:
         rows=[line(row) for row in data.rows] + [line(data.total)],
         widths=[22] + [12] * (len(DUES_HEADERS) - 1),
         filename=f"{data.node.name}党费收缴情况{data.first:%Y%m}-{data.last:%Y%m}.xlsx",
+    )
+
+
+def terms_xlsx(data: TermReport) -> HttpResponse:
+    """换届情况表: every term that needs an election (overdue or due within six months)
+    and every organisation whose term start is unknown, as the page lists them."""
+    headers = [
+        "组织",
+        "上级组织",
+        "状态",
+        "本届任期开始",
+        "任期（年）",
+        "应换届日期",
+        "批准延期至",
+        "延期批准文号",
+    ]
+
+    def day(value):
+        return f"{value:%Y-%m-%d}" if value else ""
+
+    rows = [
+        [
+            term.org.name,
+            term.org.parent.name if term.org.parent_id else "",
+            STATES[term.state],
+            day(term.started_on),
+            term.years or "",
+            day(term.regular_due),
+            day(term.postponed_until),
+            term.postponement_document,
+        ]
+        for term in [*data.urgent, *data.unknown]
+    ]
+    return table_xlsx(
+        title=f"{data.node.name} 换届情况表",
+        note=f"截至 {data.today:%Y-%m-%d}；到期未换届和六个月内到期的，以及任期开始日期未登记的组织",
+        headers=headers,
+        rows=rows,
+        widths=[26, 22, 16, 14, 10, 14, 14, 24],
+        filename=f"{data.node.name}换届情况{data.today:%Y%m%d}.xlsx",
     )

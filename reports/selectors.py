@@ -13,7 +13,7 @@ import functools
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -40,9 +40,11 @@ from activities.models import (
     Period,
 )
 from activities.periods import period_bounds, period_label
+from activities.rectification.selectors import org_marks
 from branches.labels import labels_by_pk
 from branches.models import BranchCategory, Organization, OrgKind
 from branches.paths import PATH_STEP, subtree_q
+from branches.terms.selectors import village_secretaries
 from members.choices import (
     ETHNIC_GROUPS,
     HAN,
@@ -211,10 +213,20 @@ class OverviewRow:
     kinds: Counter = field(default_factory=Counter)  # live nodes under it, by kind
     categories: Counter = field(default_factory=Counter)  # branches by category
     label: str = ""  # set for a row that is not a child (the node's own members)
+    marks: list[str] = field(default_factory=list)  # 软弱涣散, 示范点 (mark_rows)
 
     @property
     def name(self) -> str:
         return self.label or self.org.name
+
+
+def mark_rows(rows) -> None:
+    """Give each organisation's row its marks (软弱涣散, 示范点 …): two queries for the
+    page whatever the number of rows (activities.rectification.selectors.org_marks)."""
+    rows = [row for row in rows if not row.label]
+    marks = org_marks([row.org.pk for row in rows])
+    for row in rows:
+        row.marks = marks.get(row.org.pk, [])
 
 
 @dataclass
@@ -324,6 +336,27 @@ def overview(*, node: Organization, on: datetime.date) -> Overview:
     if ungrouped.members["total"]:
         listed.append(ungrouped)
     return Overview(node, on, total, listed, labels, counted)
+
+
+@dataclass(frozen=True)
+class OneShoulder:
+    """一肩挑: village and community secretaries who also chair the 村（居）民委员会."""
+
+    secretaries: int
+    chairing: int
+
+    @property
+    def percent(self) -> float | None:
+        return round(self.chairing * 100 / self.secretaries, 1) if self.secretaries else None
+
+
+def one_shoulder(*, node: Organization, on: datetime.date) -> OneShoulder:
+    """The village secretaries under *node* on *on* and how many of them chair the
+    村（居）委会 (``branches.terms.selectors.village_secretaries``): one query."""
+    counts = village_secretaries(node, on).aggregate(
+        secretaries=Count("pk"), chairing=Count("pk", filter=Q(chairs_village_committee=True))
+    )
+    return OneShoulder(**counts)
 
 
 def sizing_counts(
@@ -524,6 +557,7 @@ class ComplianceRow:
     present: int = 0
     kind_cells: list[Cell] = field(default_factory=list)
     label: str = ""  # set for the node's own row (a branch's meetings beside its groups')
+    marks: list[str] = field(default_factory=list)  # 软弱涣散, 示范点 (mark_rows)
 
     @property
     def name(self) -> str:

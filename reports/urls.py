@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:org_id>/summary/", views.summary_view, name="summary"),
     path("<int:org_id>/changes/", views.changes_view, name="changes"),
     path("<int:org_id>/dues/", views.dues_view, name="dues"),
+    path("<int:org_id>/terms/", views.terms_view, name="terms"),
 ]

@@ -17,6 +17,7 @@ from branches.paths import path_prefixes
 from branches.scoping import scoped_view
 from branches.selectors import visible_node
 from branches.sizing import BREACHES_SHOWN, sizing_breaches
+from branches.terms.selectors import term_report
 from members.development.selectors import development_counts
 from members.dues.selectors import PERIODS, dues_report, period_months
 from reports import exports, selectors
@@ -30,6 +31,7 @@ REPORTS = [
     ("reports:stars", "积分与评星", "activities.view_rating"),
     ("reports:changes", "党员增减", "members.view_member"),
     ("reports:dues", "党费收缴", "members.view_duesline"),
+    ("reports:terms", "换届", "branches.view_election"),
     ("reports:summary", "数据摘要", "members.view_member"),
 ]
 
@@ -90,6 +92,7 @@ def overview_view(request: HttpRequest, org_id: int) -> HttpResponse:
     data = selectors.overview(node=node, on=on)
     if request.GET.get("format") == "xlsx":
         return exports.overview_xlsx(data)
+    selectors.mark_rows(data.children)
     context = _context(
         request,
         node,
@@ -97,6 +100,7 @@ def overview_view(request: HttpRequest, org_id: int) -> HttpResponse:
         data=data,
         on=on,
         development=_development(request, node, on),
+        one_shoulder=selectors.one_shoulder(node=node, on=on),
     )
     if node.kind in (OrgKind.CITY, OrgKind.COUNTY):
         # The county keeps the tree in shape: its overview lists what breaks a sizing rule.
@@ -158,6 +162,7 @@ def compliance_view(request: HttpRequest, org_id: int) -> HttpResponse:
     )
     if export:
         return exports.compliance_xlsx(data)
+    selectors.mark_rows(data.children)
     context = _context(
         request,
         node,
@@ -239,3 +244,18 @@ def dues_view(request: HttpRequest, org_id: int) -> HttpResponse:
     context["branch_kind"] = OrgKind.BRANCH
     context["ledger_month"] = first if first == last else None
     return render(request, "reports/dues.html", context)
+
+
+@scoped_view(Organization)
+@require_GET
+@login_required
+@permission_required("branches.view_election", raise_exception=True)
+def terms_view(request: HttpRequest, org_id: int) -> HttpResponse:
+    """换届情况: terms overdue and due within six months, the states per child, the terms of
+    unknown start and the village secretaries not yet filed with the county."""
+    node = visible_node(request.user, org_id)
+    data = term_report(node=node, today=timezone.localdate())
+    if request.GET.get("format") == "xlsx":
+        return exports.terms_xlsx(data)
+    context = _context(request, node, "reports:terms", data=data)
+    return render(request, "reports/terms.html", context)

@@ -53,6 +53,7 @@ VIEW_PARAMS = [
     "stage",
     "period",
     "size",
+    "state",
 ]
 # The admin's own: search, ordering, page, error flag, popups and kept filters.
 ADMIN_PARAMS = ["q", "o", "p", "e", "_to_field", "_popup", "_changelist_filters", "all"]

@@ -33,14 +33,18 @@ from django.urls import URLPattern, get_resolver, reverse
 from django.utils import timezone
 from openpyxl import Workbook
 
+from activities.assessment.selectors import graded_orgs
 from activities.models import (
     Activity,
     ActivityKind,
     Appraisal,
     CadenceRule,
+    GradeLevel,
     GroupRank,
+    ModelSite,
     PointEntry,
     PointRule,
+    RatingPublication,
     RatingRule,
     StarBand,
 )
@@ -48,8 +52,9 @@ from activities.ratings.selectors import draft_fingerprint
 from activities.ratings.services import rating_draft_compute
 from activities.services import activity_log
 from branches.audit import acting_as
-from branches.models import Organization, User
+from branches.models import Organization, Post, PostTitle, TermLength, User
 from branches.roles import Role, role_of
+from branches.services import post_assign
 from branches.tree_sheets import tree_rows
 from members.import_runs import import_run_preview
 from members.models import (
@@ -221,7 +226,7 @@ def build_candidates(world, tree, cast, superuser) -> dict:
     of each rule, lock-out records, each user's own import runs, and rating
     drafts to publish and decide ties on (``_rating_years``).
     """
-    for rule in (PointRule, StarBand, RatingRule, DuesRule):
+    for rule in (PointRule, StarBand, RatingRule, DuesRule, GradeLevel, TermLength):
         rule.objects.order_by("pk").first().save()  # a first version for the version page
     DuesRetention.objects.create(level="township", share=0, valid_from=datetime.date(2000, 1, 1))
     MemberFactory(branch=tree.village_a, name="甲村交费党员")  # whose month the ledger records
@@ -282,6 +287,10 @@ POOLS = {
     "activities:rating_withdraw": lambda c: c[Organization][::-1],
     # The ranking whose groups tie: 甲村党支部's, in 2023.
     "activities:rating_tie_decide": lambda c: c[Organization][1:2],
+    "activities:grading": lambda c: c[Organization][::-1],  # the township
+    # 换届 is recorded for a branch or committee, not a party group: 甲村党支部 first.
+    "terms:election_record": lambda c: c[Organization][1:],
+    "terms:term_postpone": lambda c: c[Organization][1:],
     "members:import_confirm": lambda c: [r for r in c[ImportRun] if r.status == "previewed"],
     "members:import_missing": lambda c: [r for r in c[ImportRun] if r.missing],
     "members:import_retry": lambda c: [r for r in c[ImportRun] if r.status == "failed"],
@@ -367,6 +376,20 @@ def admin_payload(target: Target, obj, root_client, tree) -> dict:
 # The default rules run from 2000 without end: a new rule may not overlap them.
 BEFORE_THE_DEFAULTS = {"valid_from": "1990-01-01", "valid_to": "1999-12-31"}
 ADD_PAYLOADS = {
+    ModelSite: lambda tree: {
+        "org": tree.organ_a.pk,
+        "year": "2026",
+        "level": "county",
+        "title": "党建示范点",
+    },
+    TermLength: lambda tree: {"kind": "branch", "category": "organ", "years": "4"},
+    GradeLevel: lambda tree: {
+        "name": "示范",
+        "rank": "9",
+        "min_compliance": "1",
+        "min_stars": "5",
+        "no_last_group": "on",
+    },
     Organization: lambda tree: {
         "kind": "group",
         "name": "甲村第三党小组",
@@ -549,6 +572,13 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
             "amount": "12.5",
             "remitted_on": today,
         }
+    if name == "activities:report_meeting_add":
+        return reverse(name), {
+            "org": tree.township_a.pk,
+            "year": "2025",
+            "held_on": "2025-12-28",
+            "evaluators": "8",
+        }
     if name == "members:inflow_add":
         return reverse(name), {
             "name": "外地党员",
@@ -556,9 +586,23 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
             "branch": tree.village_a.pk,
             "arrived_on": today,
         }
+    if name == "activities:rectification_add":  # 甲镇机关党支部 is on no register yet
+        return reverse(name), {
+            "org": tree.organ_a.pk,
+            "year": today[:4],
+            "identified_on": today,
+            "reasons": ["loose"],
+            "reason_note": "党员管理松散",
+            "county_leader": "王县长",
+            "township_cadre": "李干部",
+            "measure_1": "集中整顿纪律",
+            "deadline_1": today,
+        }
     if obj is None:
         return None
     url = reverse(name, args=[obj.pk])
+    if name in RECTIFICATION_REQUESTS:  # the world's open case, its measure not done
+        return url, RECTIFICATION_REQUESTS[name](obj, today)
     if name == "activities:activity_edit":
         return url, {"held_on": obj.held_on.isoformat(), "topic": "改过的议题"}
     if name == "activities:rating_compute":
@@ -573,6 +617,34 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
         return f"{url}?year=2023", {"last": [tied.last().group_id], "reason": "全年未开会"}
     if name == "members:import_missing":
         return url, {"confirm": "1"}
+    if name == "terms:election_record":  # a 换届选举 of 甲村党支部, one candidate elected
+        member = Member.objects.filter(branch=obj, roster_status="active").order_by("pk").first()
+        return url, {
+            "held_on": today,
+            "by_election": "0",
+            "method": "direct",
+            "electors": "10",
+            "present": "9",
+            "c1_member": f"{member.name}#{member.pk}",
+            "c1_title": "secretary",
+            "c1_votes": "8",
+            "c1_elected": "on",
+        }
+    if name == "terms:term_postpone":
+        return url, {
+            "until": "2027-06-30",
+            "approved_on": today,
+            "document": "县组〔2026〕3号",
+            "reason": "与村委会换届同步",
+        }
+    if name == "terms:post_filing":  # the world's 甲村 secretary
+        return url, {
+            "filed_on": today,
+            "filed_document": "县组备〔2026〕1号",
+            "chairs_village_committee": "on",
+        }
+    if name in ASSESSMENT_REQUESTS:
+        return ASSESSMENT_REQUESTS[name](url, obj, tree)
     if name == "members:transfer_issue":
         return url, {
             "kind": "out",
@@ -602,6 +674,83 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
     if name == "members:transfer_close":
         return url, {"state": "returned", "on": today, "reason": "本人未报到"}
     return url, {"skip_invalid": "1"}
+
+
+def _report_request(url, meeting, tree):
+    """The world's 述职评议会: 甲镇机关党支部's secretary (given a post here) reports."""
+    if not Post.objects.filter(org=tree.organ_a, title=PostTitle.SECRETARY).exists():
+        post_assign(
+            org=tree.organ_a,
+            member=Member.objects.get(name="甲村调动党员"),
+            title=PostTitle.SECRETARY,
+            started_on=datetime.date(2025, 6, 1),
+        )
+    votes = {"good": "3", "fairly_good": "2", "average": "1", "poor": "0"}
+    return url, {"org": tree.organ_a.pk, "summary": "述职", "evaluation": "good", **votes}
+
+
+def _grading_request(url, township, tree):
+    best = GradeLevel.objects.order_by("rank").first()
+    payload = {}
+    for org in graded_orgs(node=township):
+        payload[f"level_{org.pk}"] = str(best.pk)
+        payload[f"reasons_{org.pk}"] = "全年工作突出"
+    return f"{url}?year=2025", payload
+
+
+def _leader_request(url, group, tree):
+    """甲村第一党小组 ranked last in the world's 2025 publication, with a leader in post."""
+    publication = RatingPublication.objects.get(year=2025, org=tree.township_a)
+    leader = Member.objects.get(name="甲村秘密党员")
+    if not GroupRank.objects.filter(publication=publication, group=group).exists():
+        GroupRank.objects.create(
+            year=2025,
+            group=group,
+            scope_org=tree.township_a,
+            publication=publication,
+            member_count=1,
+            average_points=60,
+            score=50,
+            rank=2,
+            group_count=2,
+            is_last=True,
+            leader=leader,
+            computed_at=timezone.now(),
+        )
+    if not Post.objects.filter(org=group, title=PostTitle.GROUP_LEADER, ended_on=None).exists():
+        post_assign(
+            org=group,
+            member=leader,
+            title=PostTitle.GROUP_LEADER,
+            started_on=datetime.date(2024, 1, 1),
+        )
+    return f"{url}?year=2025", {"on": timezone.localdate().isoformat()}
+
+
+ASSESSMENT_REQUESTS = {
+    "activities:report_meeting_detail": _report_request,
+    "activities:grading": _grading_request,
+    "activities:group_leader_remove": _leader_request,
+}
+
+
+RECTIFICATION_REQUESTS = {
+    "activities:rectification_progress": lambda case, today: {
+        "on": today,
+        "text": "召开支部党员大会",
+        "measure": case.measures.get().pk,
+        "done": "on",
+    },
+    "activities:rectification_measure_add": lambda case, today: {
+        "text": "培养后备干部",
+        "deadline": today,
+    },
+    "activities:rectification_close": lambda case, today: {
+        "closed_on": today,
+        "closing_decision": "县组字〔2026〕8号",
+        "closing_assessment": "未完成的措施已转入常态化管理",
+    },
+}
 
 
 def request_for(target, client, user, obj, root_client, tree):

@@ -19,24 +19,54 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from activities.assessment.services import (
+    Votes,
+    report_meeting_create,
+    secretary_report_add,
+)
 from activities.models import (
     Activity,
     ActivityKind,
     Appraisal,
     Attachment,
     Attendance,
+    GradeLevel,
     LastRankDecision,
+    ModelSite,
+    OrgGrade,
     PointEntry,
     PointSource,
     Rating,
     RatingPublication,
+    RectificationCase,
+    RectificationMeasure,
+    RectificationProgress,
+    SecretaryReport,
+    SecretaryReportMeeting,
 )
 from activities.points.services import appraisal_save, point_entry_create
 from activities.ratings.services import rating_draft_compute
+from activities.rectification.services import (
+    MeasureInput,
+    rectification_open,
+    rectification_progress_record,
+)
 from activities.services import Mark, activity_log
 from branches.audit import acting_as
-from branches.models import BranchCategory, Organization, OrgKind, Post, PostTitle, User
-from branches.services import org_create, post_assign
+from branches.models import (
+    BranchCategory,
+    Candidate,
+    Election,
+    Organization,
+    OrgKind,
+    Post,
+    PostTitle,
+    TermLength,
+    TermPostponement,
+    User,
+)
+from branches.services import org_create, org_update, post_assign
+from branches.terms.services import CandidateRow, election_record, term_postpone
 from branches.uploads import upload_keep
 from members.development.services import recruit_apply, recruit_talk
 from members.dues.services import Action, DuesRow, dues_base_set, dues_record, dues_remit
@@ -263,7 +293,88 @@ def build_world(tree, clerk_a) -> World:
         note="甲村秘密上缴",
         by=clerk_a,
     )
+    # A 述职评议会 with one report, and a grade (activities.assessment).
+    with acting_as(clerk_a):
+        report_meeting = report_meeting_create(
+            org=tree.township_a,
+            year=2025,
+            quarter=None,
+            held_on=datetime.date(2025, 12, 20),
+            evaluators=9,
+            note="甲镇秘密述职会",
+            by=clerk_a,
+        )
+        secretary_report_add(
+            meeting=report_meeting,
+            org=tree.village_a,
+            secretary=member,
+            summary="甲村秘密述职要点",
+            votes=Votes(good=5, fairly_good=2),
+            evaluation="good",
+        )
+        grade = OrgGrade.objects.create(
+            org=tree.village_a,
+            year=2025,
+            level=GradeLevel.objects.get(rank=1),
+            reasons="甲村秘密定级理由",
+            graded_by=clerk_a,
+            graded_at=timezone.now(),
+        )
+    # 换届: a term begun in 2021, a 补选 of a deputy secretary (the world's secretary
+    # keeps the post) with its candidate and post, and an approved postponement.
+    org_update(org=tree.village_a, term_started_on=datetime.date(2021, 5, 1))
+    election = election_record(
+        org=tree.village_a,
+        held_on=datetime.date(2025, 6, 20),
+        by_election=True,
+        method="direct",
+        electors=10,
+        present=9,
+        approval_document="甲镇秘密批复",
+        note="甲村秘密补选",
+        candidates=[CandidateRow(member, PostTitle.DEPUTY_SECRETARY, 8, True)],
+        by=clerk_a,
+    )
+    postponement = term_postpone(
+        org=tree.village_a,
+        until=datetime.date(2026, 12, 31),
+        approved_on=datetime.date(2025, 12, 1),
+        document="县组秘密延期文号",
+        reason="甲村秘密延期原因",
+        by=clerk_a,
+    )
+    # A 软弱涣散 case with an overdue measure and a progress entry, and a 示范点
+    # (activities.rectification).
+    case = rectification_open(
+        org=tree.village_a,
+        year=2025,
+        identified_on=datetime.date(2025, 3, 1),
+        reasons=["no_activity"],
+        reason_note="甲村秘密软弱表现",
+        county_leader="秘密包联县领导",
+        township_cadre="秘密包联镇干部",
+        plan="甲村秘密整顿方案",
+        measures=[MeasureInput("甲村秘密整改措施", datetime.date(2025, 6, 30))],
+        by=clerk_a,
+    )
+    rectification_progress_record(
+        case=case,
+        on=datetime.date(2025, 4, 1),
+        text="甲村秘密整顿进展",
+        measure=case.measures.get(),
+        today=timezone.localdate(),
+        by=clerk_a,
+    )
+    site = ModelSite.objects.create(
+        org=tree.village_a, year=2025, level="county", title="甲村秘密示范点"
+    )
     objects = {
+        RectificationCase: [case],
+        ModelSite: [site],
+        Election: [election],
+        TermPostponement: [postponement],
+        SecretaryReportMeeting: [report_meeting],
+        OrgGrade: [grade],
         Organization: [tree.township_a, tree.village_a, tree.group_a1, joint],
         DuesBase: [base],
         DuesLine: list(DuesLine.objects.filter(member=member)),
@@ -279,7 +390,7 @@ def build_world(tree, clerk_a) -> World:
         RatingPublication: [publication],
         Member: [member, moved],
         Membership: list(Membership.objects.filter(member__in=[member, moved])),
-        Post: [post],
+        Post: [post, election.candidates.get().post],
         User: [clerk_a],
         PiiAccess: [log],
         Activity: [activity],
@@ -303,7 +414,9 @@ def build_world(tree, clerk_a) -> World:
         clerk_a.username,
         activity.topic,
         attachment.original_name,
-        "secret",
+        # The attachment's bytes, whole: the admin's 书记述职评议会 pages hold "secret" in
+        # their URL (secretaryreportmeeting).
+        "%PDF-1.4 secret",
         run.file_name,
         manual.reason,
         letter.letter_number,
@@ -313,6 +426,20 @@ def build_world(tree, clerk_a) -> World:
         recruit.id_number,
         "甲村秘密谈话人",
         "甲村秘密上缴",
+        "甲镇秘密述职会",
+        "甲村秘密述职要点",
+        "甲村秘密定级理由",
+        "甲镇秘密批复",
+        "甲村秘密补选",
+        "县组秘密延期文号",
+        "甲村秘密延期原因",
+        "甲村秘密软弱表现",
+        "秘密包联县领导",
+        "秘密包联镇干部",
+        "甲村秘密整顿方案",
+        "甲村秘密整改措施",
+        "甲村秘密整顿进展",
+        "甲村秘密示范点",
     ]
     return World(objects=objects, secrets=secrets)
 
@@ -351,6 +478,18 @@ def snapshot() -> dict:
             Rating,
             RatingPublication,
             LastRankDecision,
+            SecretaryReportMeeting,
+            SecretaryReport,
+            GradeLevel,
+            OrgGrade,
+            Election,
+            Candidate,
+            TermPostponement,
+            TermLength,
+            RectificationCase,
+            RectificationMeasure,
+            RectificationProgress,
+            ModelSite,
         )
     }
 

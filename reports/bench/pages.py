@@ -19,6 +19,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from activities.models import RectificationCase
 from branches.models import Organization, OrgKind
 from members.choices import RosterStatus
 from members.models import DuesEntry, DuesReceipt, Member
@@ -103,6 +104,17 @@ def _rating_publish_url() -> str:
     explained (the year is under way, so the page also says why it cannot be published)."""
     county = Organization.objects.filter(kind=OrgKind.COUNTY).order_by("path").first()
     return reverse("activities:rating_publish", args=[county.pk])
+
+
+def _grading_url() -> str:
+    """The first township's yearly grading: every 党委, 党总支 and 党支部 with its figures."""
+    return reverse("activities:grading", args=[_first_township().pk])
+
+
+def _report_meetings_url() -> str:
+    """The county's 述职评议 list: its meetings and every secretary who has not reported."""
+    county = Organization.objects.filter(kind=OrgKind.COUNTY).order_by("path").first()
+    return reverse("activities:report_meetings") + "?" + urlencode({"org": county.pk})
 
 
 def _report_url(name: str) -> Callable[[], str]:
@@ -235,6 +247,22 @@ def _dues_report_url(export: bool = False) -> Callable[[], str]:
     return url
 
 
+def _term_url(name: str) -> Callable[[], str]:
+    """A page of the first branch of clerk_a's township under 换届: its term, committee and
+    elections, or the election form listing the branch's members to pick candidates from."""
+
+    def url() -> str:
+        return reverse(name, args=[_first_township_branch().pk])
+
+    return url
+
+
+def _rectification_case_url() -> str:
+    """The demo's first 软弱涣散 case: its measures, progress and forms."""
+    case = RectificationCase.objects.order_by("pk").first()
+    return reverse("activities:rectification_detail", args=[case.pk])
+
+
 def _export_url(name: str) -> Callable[[], str]:
     report = _report_url(name)
     return lambda: report() + "?format=xlsx"
@@ -304,6 +332,27 @@ PAGES: list[BenchPage] = [
     BenchPage("dues_review", lambda: reverse("members:dues_review"), PAGE_MS, "clerk_a"),
     BenchPage("dues_import", lambda: reverse("members:dues_import"), PAGE_MS, "clerk_a"),
     BenchPage("report_dues_county", _dues_report_url(), REPORT_MS, "county"),
+    # 换届: the county's terms (every committee's term computed), a branch's page, its form.
+    BenchPage("report_terms_county", _report_url("reports:terms"), REPORT_MS, "county"),
+    BenchPage("term_org", _term_url("terms:term_org"), PAGE_MS, "clerk_a"),
+    BenchPage("election_form", _term_url("terms:election_record"), PAGE_MS, "clerk_a"),
+    BenchPage("assessment_grading_township", _grading_url, PAGE_MS, "county"),
+    BenchPage("assessment_report_meetings_county", _report_meetings_url, PAGE_MS, "county"),
+    BenchPage(
+        "assessment_report_meetings_clerk",
+        lambda: reverse("activities:report_meetings"),
+        PAGE_MS,
+        "clerk_a",
+    ),
+    # 软弱涣散整顿: the county's register (every case's measures counted in one query) and
+    # one case.
+    BenchPage(
+        "rectification_register_county",
+        lambda: reverse("activities:rectification_list"),
+        PAGE_MS,
+        "county",
+    ),
+    BenchPage("rectification_case", _rectification_case_url, PAGE_MS, "county"),
 ]
 
 # Spreadsheets: a county's every row (the compliance export lists every gap), a
@@ -315,4 +364,11 @@ EXPORTS: list[BenchPage] = [
     BenchPage("xlsx_changes_county", _export_url("reports:changes"), 300, "county"),
     BenchPage("xlsx_roster_clerk", lambda: reverse("members:roster_export"), 3000, "clerk_a"),
     BenchPage("xlsx_dues_county", _dues_report_url(export=True), 300, "county"),
+    BenchPage(
+        "xlsx_rectification_county",
+        lambda: reverse("activities:rectification_list") + "?format=xlsx",
+        300,
+        "county",
+    ),
+    BenchPage("xlsx_terms_county", _export_url("reports:terms"), 300, "county"),
 ]

@@ -189,9 +189,11 @@ def test_it_renders_the_worklist_in_a_constant_number_of_queries(
     # lost and suspended, the count of those away: 3); the people in the 发展党员
     # procedure (their pending votes only when one is pending); the members three
     # months or more in arrears of dues, and the bases due for the yearly review (2;
-    # the arrears' count only past the rows shown); the township picker
+    # the arrears' count only past the rows shown); the open 软弱涣散 cases
+    # (activities.rectification); the organisations whose term is due, with their term
+    # lengths and postponements (branches.terms.selectors.term_work); the township picker
     # in the template; session saved on every request (savepoint, update, release: 3).
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(22):
         response = client_a.get(WORKLIST)
 
     assert response.status_code == 200

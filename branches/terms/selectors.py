@@ -1,0 +1,288 @@
+"""换届: each committee's term – its length, due date and state – and the lists built on it.
+
+A term runs ``TermLength.years`` from ``Organization.term_started_on`` (the row
+for the organisation's kind and category wins over the kind's row without a
+category); the latest approved postponement of the current term replaces the
+due date. Every list here reads the organisations, their term length and
+their postponement in one query, whatever their number: the years and the
+postponement are correlated subqueries, the date arithmetic is done in Python
+(29 February plus whole years is 28 February, the same on every database).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from branches.models import (
+    COMMITTEE_TITLES,
+    TERM_KINDS,
+    VILLAGE_CATEGORIES,
+    Election,
+    Organization,
+    Post,
+    PostTitle,
+    TermLength,
+    TermPostponement,
+    village_top_q,
+)
+from branches.paths import PATH_STEP, subtree_q
+
+OVERDUE, DUE_SOON, FINE, UNKNOWN = "overdue", "due_soon", "fine", "unknown"
+STATES = {
+    OVERDUE: "已到期未换届",
+    DUE_SOON: "六个月内到期",
+    FINE: "任期内",
+    UNKNOWN: "任期开始日期未登记",
+}
+# Reminders start this many months before a term is due: the 条例 asks the committee
+# to ask its superior for approval of the election in time.
+DUE_SOON_MONTHS = 6
+
+
+def add_years(day: datetime.date, years: int) -> datetime.date:
+    """The same month and day *years* later; 29 February becomes 28 February."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day *months* later, or the month's last day when it has no such day."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return datetime.date(year, month + 1, min(day.day, last))
+
+
+def term_state(due: datetime.date | None, today: datetime.date) -> str:
+    """The one rule of the term's state: overdue, due within six months, fine, unknown."""
+    if due is None:
+        return UNKNOWN
+    if due < today:
+        return OVERDUE
+    if due <= add_months(today, DUE_SOON_MONTHS):
+        return DUE_SOON
+    return FINE
+
+
+def open_posts_on_q(on: datetime.date, prefix: str = "") -> Q:
+    """Posts held on *on* (begun, not yet ended): as ``activities.selectors.open_posts_q``,
+    which the tree cannot import (activities sits above it)."""
+    return Q(**{f"{prefix}started_on__lte": on}) & (
+        Q(**{f"{prefix}ended_on__isnull": True}) | Q(**{f"{prefix}ended_on__gt": on})
+    )
+
+
+@dataclass
+class Term:
+    """One organisation's current term, as the pages and the report show it."""
+
+    org: Organization
+    started_on: datetime.date | None
+    years: int | None
+    regular_due: datetime.date | None  # start + years
+    postponed_until: datetime.date | None
+    postponement_document: str
+    postponement_approved_on: datetime.date | None
+    due: datetime.date | None  # the postponement's date when there is one
+    state: str
+
+    @property
+    def state_label(self) -> str:
+        return STATES[self.state]
+
+
+def with_terms(orgs: QuerySet[Organization]) -> QuerySet[Organization]:
+    """*orgs* that elect a committee for a term and are live, each with its term's length
+    (``term_years``) and its current term's latest postponement (``postponed_*``)."""
+    years = (
+        TermLength.objects.filter(kind=OuterRef("kind"))
+        .filter(Q(category=OuterRef("category")) | Q(category=""))
+        # The row naming the category sorts before the kind's row without one.
+        .order_by("-category")
+        .values("years")[:1]
+    )
+    latest = TermPostponement.objects.filter(
+        org=OuterRef("pk"), term_started_on=OuterRef("term_started_on")
+    ).order_by("-approved_on", "-pk")
+    return (
+        orgs.filter(kind__in=TERM_KINDS, dissolved_on__isnull=True)
+        .annotate(
+            term_years=Subquery(years),
+            postponed_until=Subquery(latest.values("until")[:1]),
+            postponement_document=Subquery(latest.values("document")[:1]),
+            postponement_approved_on=Subquery(latest.values("approved_on")[:1]),
+        )
+        .select_related("parent")
+    )
+
+
+def term_of(org: Organization, today: datetime.date) -> Term:
+    """The term of an organisation annotated by ``with_terms``."""
+    start, years = org.term_started_on, org.term_years
+    regular = add_years(start, years) if start and years else None
+    due = (org.postponed_until or regular) if start else None
+    return Term(
+        org=org,
+        started_on=start,
+        years=years,
+        regular_due=regular,
+        postponed_until=org.postponed_until,
+        postponement_document=org.postponement_document or "",
+        postponement_approved_on=org.postponement_approved_on,
+        due=due,
+        state=term_state(due, today),
+    )
+
+
+def terms(orgs: QuerySet[Organization], today: datetime.date) -> list[Term]:
+    """The terms of the term-holding organisations among *orgs*, in tree order: one query."""
+    return [term_of(org, today) for org in with_terms(orgs).order_by("path")]
+
+
+def org_term(org: Organization, today: datetime.date) -> Term | None:
+    """*org*'s current term, or None when it does not elect a committee (a 党小组, a 工委)."""
+    found = terms(Organization.objects.filter(pk=org.pk), today)
+    return found[0] if found else None
+
+
+def needing_election(found: list[Term]) -> list[Term]:
+    """Terms overdue or due within six months, the most urgent first."""
+    urgent = [t for t in found if t.state in (OVERDUE, DUE_SOON)]
+    return sorted(urgent, key=lambda t: (t.due, t.org.path))
+
+
+# --- an organisation's page -----------------------------------------------------------------
+
+
+def committee(org: Organization, on: datetime.date) -> list[Post]:
+    """The committee's posts held on *on*, the secretary first."""
+    order = {title: i for i, title in enumerate(COMMITTEE_TITLES)}
+    posts = Post.objects.filter(open_posts_on_q(on), org=org, title__in=COMMITTEE_TITLES)
+    return sorted(
+        posts.select_related("member", "candidate"),
+        key=lambda p: (order[p.title], p.started_on, p.pk),
+    )
+
+
+def elections_of(org: Organization) -> list[Election]:
+    """*org*'s elections, the latest first, each with its candidates (two queries)."""
+    return list(
+        Election.objects.filter(org=org)
+        .order_by("-held_on", "-pk")
+        .select_related("recorded_by")
+        .prefetch_related("candidates__member")
+    )
+
+
+def postponements_of(org: Organization) -> QuerySet[TermPostponement]:
+    return TermPostponement.objects.filter(org=org).order_by("-approved_on", "-pk")
+
+
+def is_village_top(org: Organization) -> bool:
+    """``village_top_q`` for one organisation already loaded with its parent."""
+    return org.category in VILLAGE_CATEGORIES and not (
+        org.parent_id is not None and org.parent.category in VILLAGE_CATEGORIES
+    )
+
+
+# --- the county's report --------------------------------------------------------------------
+
+
+@dataclass
+class StateRow:
+    org: Organization | None
+    label: str = ""
+    counts: Counter = field(default_factory=Counter)
+
+    @property
+    def name(self) -> str:
+        return self.label or self.org.name
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass
+class TermReport:
+    node: Organization
+    today: datetime.date
+    rows: list[StateRow]
+    total: StateRow
+    urgent: list[Term]  # overdue or due within six months
+    unknown: list[Term]
+    unfiled: list[Post]  # village secretaries not filed with the county
+    states: dict = field(default_factory=lambda: dict(STATES))
+
+
+def village_secretaries(node: Organization, on: datetime.date) -> QuerySet[Post]:
+    """The 村（社区）党组织书记 under *node* on *on*: open secretary posts of live
+    village and community organisations (not of the branches inside them)."""
+    return Post.objects.filter(
+        open_posts_on_q(on),
+        village_top_q("org__"),
+        subtree_q(node.path, prefix="org__"),
+        title=PostTitle.SECRETARY,
+        org__dissolved_on__isnull=True,
+    )
+
+
+def term_report(*, node: Organization, today: datetime.date) -> TermReport:
+    """换届情况 of *node*'s subtree: the states counted per child, the terms that need an
+    election, those of unknown start, and the village secretaries not yet filed.
+
+    Three queries whatever the number of children and organisations: the
+    children, the terms (``with_terms``), the unfiled secretaries.
+    """
+    children = list(
+        Organization.objects.filter(parent=node, dissolved_on__isnull=True).order_by("path")
+    )
+    width = len(node.path) + PATH_STEP
+    rows = {c.path: StateRow(org=c) for c in children}
+    own = StateRow(org=node, label=f"{node.name}（本级）")
+    total = StateRow(org=node, label="合计")
+    found = terms(Organization.objects.filter(subtree_q(node.path)), today)
+    for term in found:
+        row = rows.get(term.org.path[:width], own)
+        row.counts[term.state] += 1
+        total.counts[term.state] += 1
+    listed = ([own] if own.total else []) + [rows[c.path] for c in children]
+    unfiled = list(
+        village_secretaries(node, today)
+        .filter(filed_on__isnull=True)
+        .select_related("org__parent", "member")
+        .order_by("org__path", "pk")
+    )
+    return TermReport(
+        node=node,
+        today=today,
+        rows=listed,
+        total=total,
+        urgent=needing_election(found),
+        unknown=[t for t in found if t.state == UNKNOWN],
+        unfiled=unfiled,
+    )
+
+
+# --- the worklist ---------------------------------------------------------------------------
+
+
+@dataclass
+class TermWork:
+    items: list[Term]
+    count: int
+
+
+def term_work(*, user, root: Organization, today: datetime.date, limit: int = 50) -> TermWork:
+    """The worklist's 换届 section: the organisations under *root* the user may see whose
+    term is overdue or due within six months, the most urgent first. One query."""
+    visible = Organization.objects.visible_to(user).filter(subtree_q(root.path))
+    urgent = needing_election(terms(visible, today))
+    return TermWork(urgent[:limit], len(urgent))
