@@ -165,8 +165,9 @@ def test_it_renders_the_home_page_in_a_constant_number_of_queries(
     # children, 6 the members of the township and its children (one count per
     # branch under them; no group is shown, so no group count), 7 the nodes
     # counted by kind, 8 the user's groups (its role), 9-11 the session's new
-    # expiry (savepoint, update, release: idle timeout).
-    with django_assert_num_queries(11):
+    # expiry (savepoint, update, release: idle timeout), 12-13 the shown nodes' marks
+    # (open 软弱涣散 cases, 示范点).
+    with django_assert_num_queries(13):
         response = client.get("/")
 
     assert response.status_code == 200
