@@ -4,15 +4,17 @@ township's worklist, grade the township's organisations from the suggestions, an
 open a 软弱涣散 case for the one graded 后进."""
 
 import datetime
+import re
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from activities.models import GradeLevel, OrgGrade, RectificationCase
 from branches.models import Candidate, Election, Post, PostTitle
 from branches.roles import Role
 from branches.services import post_assign
-from tests.e2e.conftest import account, log_in
+from tests.e2e.conftest import SCREENSHOTS, account, log_in, pdf_pages
 from tests.factories import MemberFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -102,3 +104,83 @@ def test_county_staff_record_an_election_see_a_term_due_grade_and_open_a_case(
     expect(terms).to_contain_text("甲镇机关党支部")
     expect(terms).not_to_contain_text("甲村党支部")
     screenshot("leadership-worklist")
+
+
+def test_county_staff_grade_a_township_and_open_a_case_for_the_lagging_branch(
+    page, live_server, tree, screenshot
+):
+    account("county", tree.county, Role.COUNTY)
+    year = timezone.localdate().year
+    log_in(page, "county")
+
+    # The township's grading page: no meeting held this year, no ratings nor ranking,
+    # so every row is suggested the level that asks for none (后进), with what is missing.
+    page.goto(f"/activities/assessment/grades/{tree.township_a.pk}/?year={year}")
+    village = page.locator("tr", has_text="甲村党支部")
+    organ = page.locator("tr", has_text="甲镇机关党支部")
+    expect(village.locator("td").nth(1)).to_contain_text("0%")
+    expect(village).to_contain_text("缺少：本年度无党员评星结果")
+    lagging = GradeLevel.objects.get(lagging=True)
+    middle = GradeLevel.objects.get(rank=2)
+    assert page.input_value(f"#id_level_{tree.village_a.pk}") == str(lagging.pk)
+    screenshot("leadership-grading")
+
+    # 后进 needs its reasons: saving without them keeps every row unsaved.
+    page.select_option(f"#id_level_{tree.organ_a.pk}", str(middle.pk))
+    page.get_by_role("button", name="确认并保存本页全部定级").click()
+    expect(page.locator("body")).to_contain_text("本页的定级都没有保存")
+    assert not OrgGrade.objects.exists()
+
+    page.fill(f"#id_reasons_{tree.village_a.pk}", "全年未按期开展三会一课，班子不团结")
+    page.fill(f"#id_reasons_{tree.organ_a.pk}", "机关支部工作正常，未参加评星")
+    page.get_by_role("button", name="确认并保存本页全部定级").click()
+    expect(page.locator(".messages, .message").first).to_contain_text("已保存")
+    grades = {g.org_id: g.level for g in OrgGrade.objects.filter(year=year)}
+    assert grades == {tree.village_a.pk: lagging, tree.organ_a.pk: middle}
+    expect(organ).not_to_contain_text("列入软弱涣散整顿")
+    screenshot("leadership-graded")
+
+    # The lagging row leads to the register's form, with the branch and year filled in.
+    village.get_by_role("link", name="列入软弱涣散整顿").click()
+    expect(page.locator(".subtitle")).to_contain_text("甲村党支部评为“后进”")
+    assert page.input_value("#id_org") == str(tree.village_a.pk)
+    page.get_by_label("组织生活不正常、活动开展少").check()
+    page.fill("#id_reason_note", "全年支部委员会只开了三次，党小组会未开展。")
+    page.fill("#id_county_leader", "周志刚")
+    page.fill("#id_township_cadre", "孙丽")
+    page.fill("#id_measure_1", "调整充实支部班子，选优配强书记")
+    page.fill("#id_deadline_1", f"{year + 1}-03-31")
+    page.fill("#id_measure_2", "每月按期召开支委会和党小组会")
+    screenshot("leadership-case-form")
+    page.get_by_role("button", name="列入整顿").click()
+    # The second measure has no deadline: refused with its row, nothing written.
+    expect(page.locator("body")).to_contain_text("第2条整改措施未填写完成时限")
+    assert not RectificationCase.objects.exists()
+    page.fill("#id_deadline_2", f"{year + 1}-01-31")
+    page.get_by_role("button", name="列入整顿").click()
+
+    expect(page.locator("h1")).to_contain_text("甲村党支部")
+    case = RectificationCase.objects.get()
+    assert case.org == tree.village_a and case.grade.level == lagging
+    assert case.measures.count() == 2
+    screenshot("leadership-case")
+
+    # The register lists it; the township's overview marks the branch.
+    page.goto("/activities/rectification/")
+    expect(page.locator("body")).to_contain_text("甲村党支部")
+    screenshot("leadership-register")
+    page.goto(f"/reports/{tree.township_a.pk}/overview/")
+    mark = page.locator("tr", has_text="甲村党支部").locator(".org-mark")
+    expect(mark).to_have_text("软弱涣散")
+    expect(page.locator("tr", has_text="甲镇机关党支部").locator(".org-mark")).to_have_count(0)
+
+    # The register prints on A4 with its measures; the case's page fits a phone.
+    page.goto("/activities/rectification/")
+    path = SCREENSHOTS / "leadership-register.pdf"
+    page.pdf(path=str(path), prefer_css_page_size=True)
+    texts = [re.sub(r"\s+", "", t) for t in pdf_pages(path, "leadership-register-print")]
+    assert len(texts) == 1 and "甲村党支部" in texts[0] and "周志刚" in texts[0]
+    page.set_viewport_size({"width": 375, "height": 667})
+    page.goto(f"/activities/rectification/{case.pk}/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot("leadership-case-phone")
