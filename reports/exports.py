@@ -204,7 +204,7 @@ def terms_xlsx(data: TermReport) -> HttpResponse:
     rows = [
         [
             term.org.name,
-            term.org.parent.name if term.org.parent_id else "",
+            term.org.parent_name or "",
             STATES[term.state],
             day(term.started_on),
             term.years or "",
