@@ -326,7 +326,11 @@ def shared_world(django_db_setup, django_db_blocker, tmp_path_factory):
 
     media = tmp_path_factory.mktemp("media")
     fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=fast, MEDIA_ROOT=media):
+    # A session is still saved when it changes; the walks' thousands of requests do not
+    # each rewrite an unchanged one (three queries a request; tests/test_security.py
+    # checks the setting itself).
+    walk = {"PASSWORD_HASHERS": fast, "MEDIA_ROOT": media, "SESSION_SAVE_EVERY_REQUEST": False}
+    with django_db_blocker.unblock(), override_settings(**walk):
         outer = transaction.atomic()
         outer.__enter__()
         try:

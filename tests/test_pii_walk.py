@@ -70,6 +70,7 @@ def test_it_shows_no_whole_personal_data_on_any_page_or_export(
     tree, clerk_a, no_pii_user, client, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
+    settings.SESSION_SAVE_EVERY_REQUEST = False  # as in the other walks (tests/conftest.py)
     world = build_world(tree, clerk_a)
     member = Member.objects.get(name="甲村秘密党员")
     secrets = whole_values(member)
