@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from activities.models import (
     OrgGrade,
@@ -90,6 +91,8 @@ def rectification_open(
         raise ValidationError({"org": f"{org.name}不是基层党委、党总支或党支部，不能列入整顿。"})
     if identified_on.year < year:
         raise ValidationError({"identified_on": "确定日期不能早于排查年度。"})
+    if identified_on > timezone.localdate():
+        raise ValidationError({"identified_on": "确定日期不能晚于今天：请在确定整顿对象后登记。"})
     if not measures:
         raise ValidationError({"measures": "请至少填写一条整改措施。"})
     if RectificationCase.objects.filter(org=org, year=year).exists():

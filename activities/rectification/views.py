@@ -97,7 +97,10 @@ def rectification_add(request: HttpRequest) -> HttpResponse:
     if "org" in initial:
         grade = services.lagging_grade(org=initial["org"], year=initial["year"])
     context = {"form": form, "grade": grade}
-    return render(request, "activities/rectification/rectification_add.html", context)
+    status = 400 if form.errors else 200
+    return render(
+        request, "activities/rectification/rectification_add.html", context, status=status
+    )
 
 
 def _case(request: HttpRequest, pk: int) -> RectificationCase:

@@ -20,6 +20,7 @@ from activities.models import (
 from activities.rectification import selectors, services
 from activities.rectification.services import MeasureInput
 from tests.factories import BranchFactory
+from tests.helpers import beijing, frozen
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +79,12 @@ def test_a_bad_measure_row_writes_nothing(tree, county_user):
     assert "第2条整改措施" in str(refused.value)
     assert not RectificationCase.objects.exists()
     assert not RectificationMeasure.objects.exists()
+
+
+def test_it_refuses_a_case_identified_after_today(tree, county_user):
+    with frozen(beijing(2026, 3, 10)), pytest.raises(ValidationError, match="不能晚于今天"):
+        open_case(tree.village_a, county_user, identified_on=D(2026, 3, 11))
+    assert not RectificationCase.objects.exists()
 
 
 def test_it_refuses_a_duplicate_case_and_a_township(tree, county_user):

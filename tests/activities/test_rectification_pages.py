@@ -152,8 +152,9 @@ def test_a_bad_measure_row_writes_nothing(tree, county_client):
         "deadline_1": "2026-05-01",
         "measure_2": "补开会议",  # no deadline
     }
-    page = county_client.post(reverse("activities:rectification_add"), data).content.decode()
-    assert "第2条整改措施未填写完成时限" in page
+    refused = county_client.post(reverse("activities:rectification_add"), data)
+    assert refused.status_code == 400
+    assert "第2条整改措施未填写完成时限" in refused.content.decode()
     data["deadline_2"] = "2025-01-01"  # before the case was identified
     page = county_client.post(reverse("activities:rectification_add"), data).content.decode()
     assert "第2条整改措施的完成时限2025-01-01早于确定日期" in page
