@@ -211,6 +211,8 @@ def group_leader_remove(*, rank: GroupRank, on: datetime.date, by) -> Post:
             f"「{group.name}」的党小组长职务已经结束（或未设党小组长），无需再撤销。"
         )
     post = posts[0]
+    if on > timezone.localdate():
+        raise ValidationError({"on": "离任日期不能晚于今天：请在作出撤销决定后登记。"})
     if on < post.started_on:
         raise ValidationError({"on": f"离任日期不能早于任职日期（{post.started_on:%Y-%m-%d}）。"})
     post.ended_on = on

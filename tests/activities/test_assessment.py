@@ -31,7 +31,7 @@ from tests.factories import (
     MemberFactory,
     TownshipFactory,
 )
-from tests.helpers import log_meeting
+from tests.helpers import beijing, frozen, log_meeting
 
 pytestmark = pytest.mark.django_db
 
@@ -373,6 +373,13 @@ def test_it_ends_the_last_ranked_leaders_post_once(tree, county_user, last_group
     with pytest.raises(ValidationError) as error:
         services.group_leader_remove(rank=ranks[tree.group_a1], on=D(2026, 2, 2), by=county_user)
     assert "已经结束" in str(error.value)
+
+
+def test_it_refuses_to_end_the_post_after_today(tree, county_user, last_group):
+    post, ranks, _publication = last_group
+    with frozen(beijing(2026, 2, 1)), pytest.raises(ValidationError, match="不能晚于今天"):
+        services.group_leader_remove(rank=ranks[tree.group_a1], on=D(2026, 2, 2), by=county_user)
+    assert Post.objects.get(pk=post.pk).ended_on is None
 
 
 def test_it_refuses_a_group_not_last_or_a_withdrawn_publication(tree, county_user, last_group):
