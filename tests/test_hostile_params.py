@@ -158,6 +158,17 @@ def query_strings(entry, org_pk: int, values: list[str]) -> list[dict]:
     return queries
 
 
+def _may_download(page) -> bool:
+    """Whether to ask for the xlsx after *page* (the same query without it): unless the
+    page was shown whole and offers no download, where the xlsx request would show the
+    same page again. A refused or odd answer is followed by the download all the same."""
+    if page is None or page.status_code != 200 or getattr(page, "streaming", False):
+        return True
+    if not page.get("Content-Type", "").startswith("text/html"):
+        return True
+    return "format=xlsx" in page.content.decode(errors="replace")
+
+
 @pytest.fixture
 def superuser(tree):
     return UserFactory(username="root", org=tree.county, is_superuser=True, is_staff=True)
@@ -187,8 +198,12 @@ def test_it_answers_hostile_parameters_without_a_server_error(
     for user, values in users:
         client.force_login(user)
         for url in urls_of(name, entry, world, tree):
+            page = None
             for query in query_strings(entry, tree.village_a.pk, values):
+                if query.get("format") == "xlsx" and not _may_download(page):
+                    continue
                 response = client.get(url, query)
+                page = response
                 if response.status_code >= 500:
                     failures.append((user.username, url, query, response.status_code))
     assert not failures, failures[:5]

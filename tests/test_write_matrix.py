@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime
 import io
-from collections import Counter
 from dataclasses import dataclass
 
 import pytest
@@ -69,7 +68,7 @@ from tests.adminforms import admin_form_data
 from tests.factories import GroupFactory, MemberFactory, UserFactory
 from tests.helpers import log_meeting
 from tests.members.roster_helpers import HEADER, csv_bytes, id_number
-from tests.urlwalk import _walk, declared, model_admin_of
+from tests.urlwalk import Writes, _walk, declared, model_admin_of
 
 # The tree, cast and township A's objects are built once for the module (tests/conftest.py).
 # Database-independent: run on PostgreSQL only (tests/conftest.py).
@@ -152,32 +151,6 @@ def targets() -> list[Target]:
 
 
 TARGETS = targets()
-
-
-class Writes:
-    """The rows each statement of a request inserted, updated or deleted, by table.
-
-    Installed with ``connection.execute_wrapper``, so it sees every statement
-    Django sends (the ORM's and raw cursors' alike) and counts the rows each
-    actually changed: a statement that matches nothing is no write. Sessions
-    are left out: every request saves its own.
-    """
-
-    def __init__(self) -> None:
-        self.rows: Counter = Counter()
-
-    def __call__(self, execute, sql, params, many, context):
-        result = execute(sql, params, many, context)
-        words = sql.lstrip().split(None, 3)
-        if words and words[0].upper() in ("INSERT", "UPDATE", "DELETE"):
-            table = words[2] if words[0].upper() in ("INSERT", "DELETE") else words[1]
-            table = table.strip('"`')
-            rows = context["cursor"].rowcount
-            if rows <= 0 and words[0].upper() == "INSERT" and "RETURNING" in sql.upper():
-                rows = 1  # SQLite counts the rows of INSERT … RETURNING only once they are read
-            if table != "django_session" and rows:
-                self.rows[table] += max(rows, 1)
-        return result
 
 
 # --- the objects each role posts against -----------------------------------------------------
