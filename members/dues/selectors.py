@@ -389,7 +389,19 @@ class DuesWork:
 
 def dues_work(*, user, root: Organization, today: datetime.date, limit: int = 50) -> DuesWork:
     """The worklist's 党费 section: members three or more months in arrears (six: the
-    党章's rule) and how many bases await the yearly review. Three queries."""
-    members = Member.objects.visible_to(user).filter(subtree_q(root.path, prefix="branch__"))
+    党章's rule) and how many bases await the yearly review. Four queries.
+
+    The members are those of the branches the user sees under *root*, by a list of
+    their ids (as ``members.selectors.standing_work``): joined to the organisations by
+    path, PostgreSQL reads every member of the county for the arrears (38 ms at city
+    scale against 8). Branches only, where members are (``Member.branch``): the groups'
+    ids would only lengthen the list.
+    """
+    branch_ids = list(
+        Organization.objects.visible_to(user)
+        .filter(subtree_q(root.path), kind=OrgKind.BRANCH)
+        .values_list("pk", flat=True)
+    )
+    members = Member.objects.filter(branch_id__in=branch_ids)
     listed, count = arrears(members=members, today=today, limit=limit)
     return DuesWork(listed, count, _to_review(members, today).count())

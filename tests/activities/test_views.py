@@ -187,13 +187,13 @@ def test_it_renders_the_worklist_in_a_constant_number_of_queries(
     # the gap lines' organisations for their labels; the open 组织关系 letters; the
     # members the rules on lost and mobile members name (the branches' ids, the
     # lost and suspended, the count of those away: 3); the people in the 发展党员
-    # procedure (their pending votes only when one is pending); the members three
-    # months or more in arrears of dues, and the bases due for the yearly review (2;
-    # the arrears' count only past the rows shown); the open 软弱涣散 cases
+    # procedure (their pending votes only when one is pending); for 党费 the branches'
+    # ids, the members three months or more in arrears, and the bases due for the
+    # yearly review (3; the arrears' count only past the rows shown); the open 软弱涣散 cases
     # (activities.rectification); the organisations whose term is due, with their term
     # lengths and postponements (branches.terms.selectors.term_work); the township picker
     # in the template; session saved on every request (savepoint, update, release: 3).
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(23):
         response = client_a.get(WORKLIST)
 
     assert response.status_code == 200
