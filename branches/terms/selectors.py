@@ -6,7 +6,9 @@ category); the latest approved postponement of the current term replaces the
 due date. Every list here reads the organisations, their term length and
 their postponement in one query, whatever their number: the years and the
 postponement are correlated subqueries, the date arithmetic is done in Python
-(29 February plus whole years is 28 February, the same on every database).
+(29 February plus whole years is 28 February, the same on every database). The
+county's report counts a whole county's terms from plain values and reads the
+postponements apart (``term_report``).
 """
 
 from __future__ import annotations
