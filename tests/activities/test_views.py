@@ -201,6 +201,16 @@ def test_it_renders_the_worklist_in_a_constant_number_of_queries(
     assert sum(i.kind == GROUP_MEETING for i in items) == groups
 
 
+def test_it_escapes_the_worklist_items_it_writes_itself(tree, client_a):
+    # The items' HTML is built in Python (BranchWork.items_html), not by the template.
+    tree.group_a1.name = '<script>alert("甲")</script>第一党小组'
+    tree.group_a1.save()
+    content = client_a.get(WORKLIST).content.decode()
+    assert "&lt;script&gt;alert(&quot;甲&quot;)&lt;/script&gt;第一党小组" in content
+    assert "<script>alert" not in content
+    assert f"?org={tree.group_a1.pk}&amp;kind=" in content
+
+
 def _gap_rows(content: str) -> list[str]:
     section = content[content.index('<section id="gaps">') :]
     rows = section[: section.index("</section>")].split("<tr>")[2:]
