@@ -28,6 +28,12 @@ MEETING_FIELDS = (
     "note",
 )
 PICKED = re.compile(r"#([0-9]{1,19})\s*$")
+# Members offered in the candidate list: a branch's are a few dozen; a township
+# committee's organisation holds thousands (a quarter of a megabyte of options), and
+# there a name is typed and read back instead.
+MEMBER_LIST_MAX = 300
+# Namesakes named in the message when a typed name matches more than one member.
+NAMESAKES_SHOWN = 5
 
 
 def member_label(member) -> str:
@@ -51,8 +57,9 @@ class ElectionForm(forms.Form):
     note = forms.CharField(label="说明", max_length=300, required=False)
 
     def __init__(self, data=None, *, members, **kwargs):
+        """*members*: the queryset of members a candidate may be (with their branch)."""
         super().__init__(data, **kwargs)
-        self.members = {m.pk: m for m in members}
+        self.members = members
         self.fields["held_on"].initial = timezone.localdate()
         for i in range(1, CANDIDATE_ROWS + 1):
             self.fields[f"c{i}_member"] = forms.CharField(
@@ -81,18 +88,24 @@ class ElectionForm(forms.Form):
         ]
 
     def _member(self, i: int, value: str):
+        """The member a row names: picked from the list (…#id) or typed by name. One
+        query a filled row, nine at most."""
         picked = PICKED.search(value)
         if picked:
-            member = self.members.get(int(picked.group(1)))
+            member = self.members.filter(pk=int(picked.group(1))).first()
             if member is not None:
                 return member
         else:
-            named = [m for m in self.members.values() if m.name == value.strip()]
+            name = value.strip()
+            named = list(self.members.filter(name=name)[: NAMESAKES_SHOWN + 1])
             if len(named) == 1:
                 return named[0]
             if len(named) > 1:
+                choices = "、".join(member_label(m) for m in named[:NAMESAKES_SHOWN])
+                more = "等" if len(named) > NAMESAKES_SHOWN else ""
                 self.add_error(
-                    f"c{i}_member", f"有{len(named)}名党员叫{value.strip()}，请从列表中选择一项。"
+                    f"c{i}_member",
+                    f"有不止一名党员叫{name}（{choices}{more}）：请填写其中一项，连同其后的编号。",
                 )
                 return None
         self.add_error(f"c{i}_member", f"“{value}”不是本组织的在册党员，请从列表中选择。")

@@ -88,8 +88,11 @@ def election_record(request: HttpRequest, org_id: int) -> HttpResponse:
     org = _org(request, org_id)
     if not request.user.has_perm(RECORD):
         raise PermissionDenied
-    members = list(_members(request, org))
+    members = _members(request, org)
     form = forms.ElectionForm(request.POST or None, members=members)
+    # The list to pick from, unless the organisation is too big for one (a township).
+    listed = list(members[: forms.MEMBER_LIST_MAX + 1])
+    listed = listed if len(listed) <= forms.MEMBER_LIST_MAX else None
     if request.method == "POST" and form.is_valid():
         try:
             election = services.election_record(org=org, by=request.user, **form.election_fields())
@@ -103,10 +106,12 @@ def election_record(request: HttpRequest, org_id: int) -> HttpResponse:
         "org": org,
         "form": form,
         "rows": form.candidate_fields(),
-        "members": [forms.member_label(m) for m in members],
+        "members": [forms.member_label(m) for m in listed or []],
+        "members_listed": listed is not None,
         "term_kind": org.kind in TERM_KINDS,
     }
-    return render(request, "branches/terms/election_form.html", context)
+    status = 400 if form.errors else 200
+    return render(request, "branches/terms/election_form.html", context, status=status)
 
 
 @scoped_view(Election)

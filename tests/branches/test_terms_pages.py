@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from branches.models import Candidate, Election, Organization, Post, PostTitle, TermPostponement
 from branches.services import org_update, post_assign
+from branches.terms import forms as terms_forms
 from tests.factories import BranchFactory, MemberFactory
 from tests.helpers import beijing, frozen
 
@@ -93,10 +94,32 @@ def test_a_refused_or_garbled_result_is_a_message_and_writes_nothing(
     tree, clerk_a_client, people, changes, message
 ):
     response = clerk_a_client.post(election_url(tree.village_a), payload(people, **changes))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.content.decode()
     assert not Election.objects.exists() and not Candidate.objects.exists()
     assert not Post.objects.exists()
+
+
+def test_namesakes_are_named_with_their_numbers_to_choose_from(tree, clerk_a_client, people):
+    twin = MemberFactory(group=tree.group_a2, name=people[1].name)
+    refused = clerk_a_client.post(election_url(tree.village_a), payload(people))
+    text = refused.content.decode()
+    assert refused.status_code == 400 and f"有不止一名党员叫{twin.name}" in text
+    assert f"#{people[1].pk}" in text and f"#{twin.pk}" in text
+    assert not Election.objects.exists()
+    chosen = payload(people, c2_member=f"{twin.name}（甲村党支部）#{twin.pk}")
+    assert clerk_a_client.post(election_url(tree.village_a), chosen).status_code == 302
+    assert Candidate.objects.get(title=PostTitle.ORGANIZATION).member == twin
+
+
+def test_a_big_organisations_members_are_typed_not_listed(
+    tree, clerk_a_client, people, monkeypatch
+):
+    monkeypatch.setattr(terms_forms, "MEMBER_LIST_MAX", 2)
+    page = clerk_a_client.get(election_url(tree.village_a)).content.decode()
+    assert "<datalist" not in page and "本组织党员较多" in page
+    response = clerk_a_client.post(election_url(tree.village_a), payload(people))
+    assert response.status_code == 302 and Election.objects.count() == 1
 
 
 def test_a_member_of_another_township_is_not_offered_nor_accepted(tree, clerk_a_client, people):
