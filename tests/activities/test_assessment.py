@@ -329,40 +329,8 @@ def test_it_requires_reasons_for_a_departure_or_a_lagging_grade_and_saves_nothin
 # --- Ending a last-ranked group leader's post ------------------------------------------------
 
 
-@pytest.fixture
-def last_group(tree, county_user):
-    leader = MemberFactory(group=tree.group_a1)
-    post = post_assign(
-        org=tree.group_a1, member=leader, title=PostTitle.GROUP_LEADER, started_on=D(2022, 1, 1)
-    )
-    publication = RatingPublication.objects.create(
-        year=YEAR,
-        org=tree.county,
-        published_by=county_user,
-        published_at=timezone.now(),
-        member_count=3,
-    )
-    ranks = {}
-    for group, rank, last in ((tree.group_a1, 2, True), (tree.group_a2, 1, False)):
-        ranks[group] = GroupRank.objects.create(
-            year=YEAR,
-            group=group,
-            scope_org=tree.township_a,
-            publication=publication,
-            member_count=1,
-            average_points=Decimal("60"),
-            score=Decimal("50"),
-            rank=rank,
-            group_count=2,
-            is_last=last,
-            leader=leader if last else None,
-            computed_at=timezone.now(),
-        )
-    return post, ranks, publication
-
-
 def test_it_ends_the_last_ranked_leaders_post_once(tree, county_user, last_group):
-    post, ranks, _publication = last_group
+    post, ranks = last_group.post, last_group.ranks
 
     services.group_leader_remove(rank=ranks[tree.group_a1], on=D(2026, 2, 1), by=county_user)
 
@@ -376,14 +344,14 @@ def test_it_ends_the_last_ranked_leaders_post_once(tree, county_user, last_group
 
 
 def test_it_refuses_to_end_the_post_after_today(tree, county_user, last_group):
-    post, ranks, _publication = last_group
+    post, ranks = last_group.post, last_group.ranks
     with frozen(beijing(2026, 2, 1)), pytest.raises(ValidationError, match="不能晚于今天"):
         services.group_leader_remove(rank=ranks[tree.group_a1], on=D(2026, 2, 2), by=county_user)
     assert Post.objects.get(pk=post.pk).ended_on is None
 
 
 def test_it_refuses_a_group_not_last_or_a_withdrawn_publication(tree, county_user, last_group):
-    post, ranks, publication = last_group
+    post, ranks, publication = last_group.post, last_group.ranks, last_group.publication
     with pytest.raises(ValidationError):
         services.group_leader_remove(rank=ranks[tree.group_a2], on=D(2026, 2, 1), by=county_user)
     publication.withdrawn_at = timezone.now()

@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import datetime
 import io
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from activities.assessment import services
 from activities.models import (
     GradeLevel,
-    GroupRank,
     OrgGrade,
-    RatingPublication,
     SecretaryReport,
     SecretaryReportMeeting,
 )
@@ -261,37 +257,6 @@ def test_it_shows_the_grading_page_in_a_bounded_number_of_queries(
 
 
 # --- Ending a last-ranked group leader's post ------------------------------------------------
-
-
-@pytest.fixture
-def last_group(tree, county_user):
-    leader = MemberFactory(group=tree.group_a1, name="末位组长")
-    post_assign(
-        org=tree.group_a1, member=leader, title=PostTitle.GROUP_LEADER, started_on=D(2022, 1, 1)
-    )
-    publication = RatingPublication.objects.create(
-        year=YEAR,
-        org=tree.county,
-        published_by=county_user,
-        published_at=timezone.now(),
-        member_count=1,
-    )
-    for group, rank, last in ((tree.group_a1, 2, True), (tree.group_a2, 1, False)):
-        GroupRank.objects.create(
-            year=YEAR,
-            group=group,
-            scope_org=tree.township_a,
-            publication=publication,
-            member_count=1,
-            average_points=Decimal("60"),
-            score=Decimal("50"),
-            rank=rank,
-            group_count=2,
-            is_last=last,
-            leader=leader if last else None,
-            computed_at=timezone.now(),
-        )
-    return leader
 
 
 def test_it_confirms_then_ends_the_leaders_post(tree, county_client, last_group):
