@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from activities.models import RectificationCase
-from branches.models import Organization, OrgKind
+from branches.models import Election, Organization, OrgKind
 from members.choices import RosterStatus
 from members.models import DuesEntry, DuesReceipt, Member
 
@@ -263,6 +263,17 @@ def _rectification_case_url() -> str:
     return reverse("activities:rectification_detail", args=[case.pk])
 
 
+def _election_record_url() -> str:
+    """The demo's first election's 选举结果报告单, printed on A4."""
+    election = Election.objects.order_by("pk").first()
+    return reverse("terms:election_detail", args=[election.pk])
+
+
+def _township_election_url() -> str:
+    """The first township committee's election form: too many members to list, typed."""
+    return reverse("terms:election_record", args=[_first_township().pk])
+
+
 def _export_url(name: str) -> Callable[[], str]:
     report = _report_url(name)
     return lambda: report() + "?format=xlsx"
@@ -336,11 +347,19 @@ PAGES: list[BenchPage] = [
     BenchPage("report_terms_county", _report_url("reports:terms"), REPORT_MS, "county"),
     BenchPage("term_org", _term_url("terms:term_org"), PAGE_MS, "clerk_a"),
     BenchPage("election_form", _term_url("terms:election_record"), PAGE_MS, "clerk_a"),
+    BenchPage("election_form_township", _township_election_url, PAGE_MS, "clerk_a"),
+    BenchPage("election_record", _election_record_url, PAGE_MS, "clerk_a"),
     BenchPage("assessment_grading_township", _grading_url, PAGE_MS, "county"),
     BenchPage("assessment_report_meetings_county", _report_meetings_url, PAGE_MS, "county"),
     BenchPage(
         "assessment_report_meetings_clerk",
         lambda: reverse("activities:report_meetings"),
+        PAGE_MS,
+        "clerk_a",
+    ),
+    BenchPage(
+        "assessment_report_meeting_form",
+        lambda: reverse("activities:report_meeting_add"),
         PAGE_MS,
         "clerk_a",
     ),
@@ -353,6 +372,13 @@ PAGES: list[BenchPage] = [
         "county",
     ),
     BenchPage("rectification_case", _rectification_case_url, PAGE_MS, "county"),
+    # Opening a case: every 党委, 党总支 and 党支部 of the county in the picker.
+    BenchPage(
+        "rectification_open_county",
+        lambda: reverse("activities:rectification_add"),
+        PAGE_MS,
+        "county",
+    ),
 ]
 
 # Spreadsheets: a county's every row (the compliance export lists every gap), a
