@@ -29,16 +29,10 @@ from activities.models import (
 )
 from activities.periods import period_label
 from branches.labels import labels_by_pk
-from branches.models import Organization, OrgKind, Post
+from branches.models import Organization, OrgKind, Post, open_posts_q
 from members.choices import PartyStatus
 from members.models import Member, Spell
 from members.selectors import members_of_org_on
-
-
-def open_posts_q(on: datetime.date, prefix: str = "") -> Q:
-    return Q(**{f"{prefix}started_on__lte": on}) & (
-        Q(**{f"{prefix}ended_on__isnull": True}) | Q(**{f"{prefix}ended_on__gt": on})
-    )
 
 
 def expected_q(on: datetime.date) -> Q:

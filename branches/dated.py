@@ -6,6 +6,9 @@ row from a date on never rewrites a period already under way or past.
 
 from __future__ import annotations
 
+import calendar
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -35,3 +38,10 @@ class DatedRule(models.Model):
 
 def in_force_q(on) -> Q:
     return Q(valid_from__lte=on) & (Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+
+
+def months_later(day: datetime.date, months: int) -> datetime.date:
+    """The same day *months* later, or that month's last day when it is shorter."""
+    index = day.year * 12 + day.month - 1 + months
+    first = datetime.date(index // 12, index % 12 + 1, 1)
+    return first.replace(day=min(day.day, calendar.monthrange(first.year, first.month)[1]))

@@ -12,6 +12,8 @@ by their ModelAdmin's ``has_*_permission``.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+
 
 def write_permission(*perms: str):
     """Declare the permissions (``app_label.codename``) a writing view requires."""
@@ -31,3 +33,12 @@ def write_exempt(reason: str):
         return view
 
     return mark
+
+
+def errors_to_form(form, exc: ValidationError) -> None:
+    """A service's refusal shown on the form: at its field when the form has one."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)

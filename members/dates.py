@@ -15,6 +15,7 @@ from __future__ import annotations
 import calendar
 import datetime
 
+from branches.dated import months_later  # noqa: F401  (the roster's rules read it here)
 from members.choices import DatePrecision
 
 # Member fields that may be known to the month only.
@@ -101,10 +102,3 @@ def date_problems(get) -> list[tuple[str, str, bool]]:
             message = "转为正式党员日期与加入党组织日期在同一个月，无法判断先后，请核对。"
             found.append(("full_member_on", message, False))
     return found
-
-
-def months_later(day: datetime.date, months: int) -> datetime.date:
-    """The same day *months* later, or that month's last day when it is shorter."""
-    index = day.year * 12 + day.month - 1 + months
-    first = datetime.date(index // 12, index % 12 + 1, 1)
-    return first.replace(day=min(day.day, calendar.monthrange(first.year, first.month)[1]))

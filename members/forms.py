@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -27,15 +26,6 @@ class MonthField(forms.DateField):
     def to_python(self, value):
         day = super().to_python(value)
         return day.replace(day=1) if day else None
-
-
-def errors_to_form(form, exc: ValidationError) -> None:
-    """A service's refusal shown on the form: at its field when the form has one."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def live_branches(queryset):

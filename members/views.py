@@ -20,7 +20,7 @@ from branches.scoping import scoped_view
 from branches.spreadsheets.forms import SpreadsheetUploadForm
 from branches.spreadsheets.writing import attachment, table_xlsx, xlsx_response
 from branches.uploads import UploadGone, upload_read
-from branches.writes import write_permission
+from branches.writes import errors_to_form, write_permission
 from members import forms, import_runs, selectors, services, standing
 from members.development.import_views import pipeline_preview
 from members.dues.selectors import ARREARS_RULE, arrears_months
@@ -316,7 +316,7 @@ def transfer_issue(request: HttpRequest, member_id: int) -> HttpResponse:
                 member=member, user=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
-            forms.errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, f"已开具{member.name}的组织关系介绍信，请打印后交本人。")
             return redirect("members:transfer_detail", pk=transfer.pk)
@@ -425,7 +425,7 @@ def transfer_arrive(request: HttpRequest) -> HttpResponse:
                 **form.member_fields(),
             )
         except ValidationError as exc:
-            forms.errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, f"{transfer.member.name}已转入{transfer.to_branch.name}。")
             return redirect("members:transfer_detail", pk=transfer.pk)
@@ -643,7 +643,7 @@ def inflow_add(request: HttpRequest) -> HttpResponse:
         try:
             inflow = standing.inflow_register(**form.cleaned_data)
         except ValidationError as exc:
-            forms.errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, f"已登记流入党员{inflow.name}。")
             return redirect(f"{reverse('members:standing_register')}?kind=inflow")

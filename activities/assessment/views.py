@@ -18,8 +18,7 @@ from branches import params
 from branches.models import Organization, is_county_unit
 from branches.scoping import scoped_view
 from branches.selectors import visible_node
-from branches.writes import write_permission
-from members.forms import errors_to_form
+from branches.writes import errors_to_form, write_permission
 
 VIEW_MEETING = "activities.view_secretaryreportmeeting"
 ADD_MEETING = "activities.add_secretaryreportmeeting"

@@ -17,8 +17,7 @@ from activities.rectification import exports, forms, selectors, services
 from branches import params
 from branches.models import Organization, county_unit_q
 from branches.scoping import scoped_view
-from branches.writes import write_permission
-from members.forms import errors_to_form
+from branches.writes import errors_to_form, write_permission
 
 VIEW = "activities.view_rectificationcase"
 OPEN, CLOSE = "activities.add_rectificationcase", "activities.change_rectificationcase"

@@ -36,6 +36,7 @@ from branches.models.tree import (  # noqa: F401
     UserQuerySet,
     county_unit_q,
     is_county_unit,
+    open_posts_q,
     parent_error,
     upload_path,
     village_top_q,

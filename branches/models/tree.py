@@ -277,6 +277,14 @@ class PostQuerySet(ScopedQuerySet, AuditedQuerySet):
     scope_through = "org"
 
 
+def open_posts_q(on, prefix: str = "") -> Q:
+    """Posts held on *on*: begun by then and not yet ended (``ended_on`` is the first day
+    off the post)."""
+    return Q(**{f"{prefix}started_on__lte": on}) & (
+        Q(**{f"{prefix}ended_on__isnull": True}) | Q(**{f"{prefix}ended_on__gt": on})
+    )
+
+
 class Post(models.Model):
     """A post (班子职务) held by a member in an organisation, with its term dates.
 

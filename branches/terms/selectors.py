@@ -13,7 +13,6 @@ postponements apart (``term_report``).
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import json
 from collections import Counter
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 
+from branches.dated import months_later
 from branches.models import (
     COMMITTEE_TITLES,
     TERM_KINDS,
@@ -32,6 +32,7 @@ from branches.models import (
     PostTitle,
     TermLength,
     TermPostponement,
+    open_posts_q,
     village_top_q,
 )
 from branches.paths import PATH_STEP, subtree_q
@@ -56,31 +57,15 @@ def add_years(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year + years, day=28)
 
 
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    """The same day *months* later, or the month's last day when it has no such day."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return datetime.date(year, month + 1, min(day.day, last))
-
-
 def term_state(due: datetime.date | None, today: datetime.date) -> str:
     """The one rule of the term's state: overdue, due within six months, fine, unknown."""
     if due is None:
         return UNKNOWN
     if due < today:
         return OVERDUE
-    if due <= add_months(today, DUE_SOON_MONTHS):
+    if due <= months_later(today, DUE_SOON_MONTHS):
         return DUE_SOON
     return FINE
-
-
-def open_posts_on_q(on: datetime.date, prefix: str = "") -> Q:
-    """Posts held on *on* (begun, not yet ended): as ``activities.selectors.open_posts_q``,
-    which the tree cannot import (activities sits above it)."""
-    return Q(**{f"{prefix}started_on__lte": on}) & (
-        Q(**{f"{prefix}ended_on__isnull": True}) | Q(**{f"{prefix}ended_on__gt": on})
-    )
 
 
 @dataclass
@@ -204,7 +189,7 @@ def needing_election(found: list[Term]) -> list[Term]:
 def committee(org: Organization, on: datetime.date) -> list[Post]:
     """The committee's posts held on *on*, the secretary first."""
     order = {title: i for i, title in enumerate(COMMITTEE_TITLES)}
-    posts = Post.objects.filter(open_posts_on_q(on), org=org, title__in=COMMITTEE_TITLES)
+    posts = Post.objects.filter(open_posts_q(on), org=org, title__in=COMMITTEE_TITLES)
     return sorted(
         posts.select_related("member", "candidate"),
         key=lambda p: (order[p.title], p.started_on, p.pk),
@@ -266,7 +251,7 @@ def village_secretaries(node: Organization, on: datetime.date) -> QuerySet[Post]
     """The 村（社区）党组织书记 under *node* on *on*: open secretary posts of live
     village and community organisations (not of the branches inside them)."""
     return Post.objects.filter(
-        open_posts_on_q(on),
+        open_posts_q(on),
         village_top_q("org__"),
         subtree_q(node.path, prefix="org__"),
         title=PostTitle.SECRETARY,

@@ -24,9 +24,10 @@ from branches.models import (
     PostEndReason,
     PostTitle,
     TermPostponement,
+    open_posts_q,
 )
 from branches.services import org_update, post_assign
-from branches.terms.selectors import is_village_top, open_posts_on_q
+from branches.terms.selectors import is_village_top
 
 RULES = "《中国共产党基层组织选举工作条例》"
 
@@ -148,7 +149,7 @@ def election_record(
     election.save()
     elected = [c for c in candidates if c.elected]
     titles = COMMITTEE_TITLES if not by_election else {c.title for c in elected}
-    ending = list(Post.objects.filter(open_posts_on_q(held_on), org=org, title__in=titles))
+    ending = list(Post.objects.filter(open_posts_q(held_on), org=org, title__in=titles))
     for post in ending:
         post.ended_on, post.end_reason = held_on, PostEndReason.ELECTION
         post.end_note = f"{held_on:%Y-%m-%d}{'补选' if by_election else '换届选举'}"

@@ -16,7 +16,7 @@ from branches.models import TERM_KINDS, Candidate, Election, Organization, Post
 from branches.paths import subtree_q
 from branches.scoping import scoped_view
 from branches.terms import forms, selectors, services
-from branches.writes import write_permission
+from branches.writes import errors_to_form, write_permission
 
 VIEW, RECORD, POSTPONE, FILE = (
     "branches.view_election",
@@ -29,15 +29,6 @@ VIEW, RECORD, POSTPONE, FILE = (
 def _org(request: HttpRequest, org_id: int) -> Organization:
     visible = Organization.objects.visible_to(request.user).select_related("parent")
     return get_object_or_404(visible, pk=org_id)
-
-
-def _errors_to_form(form, exc: ValidationError) -> None:
-    """A service's refusal shown on the form: at its field when the form has one."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def _members(request: HttpRequest, org: Organization):
@@ -97,7 +88,7 @@ def election_record(request: HttpRequest, org_id: int) -> HttpResponse:
         try:
             election = services.election_record(org=org, by=request.user, **form.election_fields())
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             kind = "补选" if election.by_election else "换届选举"
             messages.success(request, f"已登记{org.name}{election.held_on:%Y年%-m月%-d日}{kind}。")
@@ -151,7 +142,7 @@ def term_postpone(request: HttpRequest, org_id: int) -> HttpResponse:
         try:
             services.term_postpone(org=org, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             until = form.cleaned_data["until"]
             messages.success(request, f"已登记{org.name}延期换届至{until:%Y年%-m月%-d日}。")
@@ -183,7 +174,7 @@ def post_filing(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.post_file(post=post, **form.cleaned_data)
             except ValidationError as exc:
-                _errors_to_form(form, exc)
+                errors_to_form(form, exc)
             else:
                 messages.success(
                     request, f"已登记{post.org.name}书记{post.member.name}的备案情况。"

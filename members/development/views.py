@@ -17,9 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from branches import params
 from branches.models import Organization, county_unit_q
 from branches.scoping import scoped_view
-from branches.writes import write_permission
+from branches.writes import errors_to_form, write_permission
 from members.development import documents, forms, selectors, services
-from members.forms import errors_to_form
 from members.models import DevelopmentPlan, Recruit, Stage, Vote
 from members.roster_export import branch_labels
 from members.services import pii_access_record

@@ -20,10 +20,10 @@ from branches import params
 from branches.models import Organization, OrgKind, is_county_unit
 from branches.paths import path_prefixes
 from branches.scoping import scoped_view
-from branches.writes import write_permission
+from branches.writes import errors_to_form, write_permission
 from members.dues import forms, selectors, services
 from members.dues.rules import FIRST_MONTH, add_months, month_label, month_start
-from members.forms import errors_to_form, live_branches
+from members.forms import live_branches
 from members.models import DuesEntry, DuesReceipt, DuesRemittance, Member
 
 VIEW, RECORD, BASE, REMIT = (
