@@ -2,6 +2,7 @@ from django.urls import path
 
 from activities import views
 from activities.assessment import views as assessment
+from activities.ledgers import views as ledgers
 from activities.rectification import views as rectification
 
 app_name = "activities"
@@ -62,4 +63,9 @@ urlpatterns = [
         rectification.rectification_close,
         name="rectification_close",
     ),
+    # The working ledgers (activities.ledgers): 公开承诺
+    path("ledgers/pledges/", ledgers.pledge_list, name="pledge_list"),
+    path("ledgers/pledges/add/", ledgers.pledge_add, name="pledge_add"),
+    path("ledgers/pledges/<int:pk>/", ledgers.pledge_detail, name="pledge_detail"),
+    path("ledgers/pledges/summary/<int:org_id>/", ledgers.pledge_summary, name="pledge_summary"),
 ]

@@ -472,6 +472,17 @@ def summary_text(view: Overview, development: dict[str, int] | None = None) -> s
     return f"截至{view.on.year}年{view.on.month}月{view.on.day}日，{opening_word(node)}{sentence}。"
 
 
+def ledgers_sentence(node: Organization, pledges: dict, year: int) -> str:
+    """The working ledgers in the 数据摘要's words, where the year has records
+    (``activities.ledgers.selectors.pledge_totals``)."""
+    if not pledges["made"]:
+        return ""
+    text = f"{year}年{opening_word(node)}党员、党组织公开承诺事项{pledges['made']}件，已兑现{pledges['done']}件"
+    if pledges["satisfaction"] is not None:
+        text += f"，群众满意率{pledges['satisfaction']}%"
+    return text + "。"
+
+
 # --- 三会一课 compliance ------------------------------------------------------------
 
 MISSING_SHOWN = 300  # on the page; the export lists them all

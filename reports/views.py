@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from activities.ledgers.selectors import pledge_totals
 from activities.ratings.selectors import publication_covering, rating_summary, stars_by_child
 from branches import params
 from branches.models import Organization, OrgKind
@@ -137,6 +138,9 @@ def summary_view(request: HttpRequest, org_id: int) -> HttpResponse:
     changes = member_changes(node=node, year=on.year, today=on, counts=False)
     development = _development(request, node, on)
     text = f"{selectors.summary_text(data, development)}{changes_sentence(changes)}"
+    if request.user.has_perm("activities.view_pledge"):
+        pledges = pledge_totals(node=node, year=on.year)
+        text += selectors.ledgers_sentence(node, pledges, on.year)
     return render(
         request,
         "reports/summary.html",

@@ -571,9 +571,25 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
             "measure_1": "集中整顿纪律",
             "deadline_1": today,
         }
+    if name == "activities:pledge_add":
+        member = Member.objects.filter(branch=tree.village_a, roster_status="active").first()
+        return f"{reverse(name)}?branch={tree.village_a.pk}", {
+            "member": member.pk,
+            "made_on": today,
+            "category": "policy",
+            "text": "每月宣讲一次惠农政策",
+            "due_on": today,
+        }
     if obj is None:
         return None
     url = reverse(name, args=[obj.pk])
+    if name == "activities:pledge_detail":  # the world's pledge, fulfilled
+        return url, {
+            "step": "fulfil",
+            "fulfilment": "done",
+            "fulfilled_on": today,
+            "evidence": "已兑现",
+        }
     if name in RECTIFICATION_REQUESTS:  # the world's open case, its measure not done
         return url, RECTIFICATION_REQUESTS[name](obj, today)
     if name == "activities:activity_edit":

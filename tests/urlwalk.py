@@ -35,6 +35,7 @@ from activities.models import (
     LastRankDecision,
     ModelSite,
     OrgGrade,
+    Pledge,
     PointEntry,
     PointSource,
     Rating,
@@ -45,6 +46,7 @@ from activities.models import (
     SecretaryReport,
     SecretaryReportMeeting,
 )
+from activities.ledgers.services import pledge_create
 from activities.points.services import appraisal_save, point_entry_create
 from activities.ratings.services import rating_draft_compute
 from activities.rectification.services import (
@@ -369,7 +371,18 @@ def build_world(tree, clerk_a) -> World:
     site = ModelSite.objects.create(
         org=tree.village_a, year=2025, level="county", title="甲村秘密示范点"
     )
+    # A 公开承诺 of the secret member (activities.ledgers).
+    pledge = pledge_create(
+        org=tree.village_a,
+        member=member,
+        made_on=datetime.date(2025, 3, 1),
+        category="public",
+        text="甲村秘密承诺事项",
+        due_on=datetime.date(2025, 12, 31),
+        by=clerk_a,
+    )
     objects = {
+        Pledge: [pledge],
         RectificationCase: [case],
         ModelSite: [site],
         Election: [election],
@@ -441,6 +454,7 @@ def build_world(tree, clerk_a) -> World:
         "甲村秘密整改措施",
         "甲村秘密整顿进展",
         "甲村秘密示范点",
+        "甲村秘密承诺事项",
     ]
     return World(objects=objects, secrets=secrets)
 
@@ -517,6 +531,7 @@ def snapshot() -> dict:
             RectificationMeasure,
             RectificationProgress,
             ModelSite,
+            Pledge,
         )
     }
 

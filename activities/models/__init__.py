@@ -17,6 +17,13 @@ from activities.models.assessment import (  # noqa: F401
     SecretaryReportMeeting,
     WeakReason,
 )
+from activities.models.ledgers import (  # noqa: F401
+    MAX_ASSESSORS,
+    Fulfilment,
+    Pledge,
+    PledgeCategory,
+    PledgeQuerySet,
+)
 from activities.models.meetings import (  # noqa: F401
     KINDS_FOR_ORG,
     MEETING_ORG_KINDS,
@@ -41,6 +48,7 @@ from activities.models.points import (  # noqa: F401
     COUNTED_STATUSES,
     DEDUCTION_SOURCES,
     DERIVED_SOURCES,
+    LEDGER_SOURCES,
     MANUAL_SOURCES,
     DatedRule,
     EntryStatus,

@@ -27,12 +27,14 @@ class PointSource(models.TextChoices):
     PAIRING = "pairing", "结对帮扶"
     DUES_ARREARS = "dues_arrears", "欠缴党费"
     DISCIPLINE = "discipline", "违规违纪"
+    PLEDGE = "pledge", "兑现公开承诺"
 
 
 # Derived from attendance rows; the rest are entered by hand and approved, except
 # dues arrears, derived from the dues ledger (activities.points.dues) so they are
-# never deducted twice.
+# never deducted twice, and the working ledgers' items (activities.points.ledgers).
 DERIVED_SOURCES = (PointSource.ATTENDANCE, PointSource.ABSENCE)
+LEDGER_SOURCES = (PointSource.PLEDGE,)
 MANUAL_SOURCES = (
     PointSource.VOLUNTEER,
     PointSource.DUTY,
@@ -207,7 +209,7 @@ class PointEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(activity__isnull=True, status__in=["pending", "approved", "rejected"])
                 | Q(activity__isnull=False, status="auto")
-                | Q(activity__isnull=True, source="dues_arrears", status="auto"),
+                | Q(activity__isnull=True, source__in=["dues_arrears", "pledge"], status="auto"),
                 name="pointentry_status_matches_source",
             ),
         ]

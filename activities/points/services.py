@@ -30,6 +30,7 @@ from activities.models import (
     in_force_q,
 )
 from activities.points.dues import dues_points_refresh
+from activities.points.ledgers import ledger_points_refresh
 from activities.points.scheme import year_start
 from branches.models import OrgKind, is_county_unit
 from members.models import Member, Membership
@@ -83,11 +84,11 @@ def points_recompute(*, year: int) -> int:
     """Rewrite every derived entry of *year* from the attendance; returns how many.
 
     Needed after a point rule of the year changes; running it twice gives
-    the same ledger.
+    the same ledger. Attendance, dues arrears and the working ledgers' items.
     """
     PointEntry.objects.filter(year=year, status=EntryStatus.AUTO, activity__isnull=False).delete()
     count = _insert_derived(year=year)
-    return count + dues_points_refresh(year=year)
+    return count + dues_points_refresh(year=year) + ledger_points_refresh(year=year)
 
 
 # --- Manual entries -----------------------------------------------------------------
