@@ -19,7 +19,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from activities.models import RectificationCase
+from activities.models import Pledge, RectificationCase
 from branches.models import Election, Organization, OrgKind
 from members.choices import RosterStatus
 from members.models import DuesEntry, DuesReceipt, Member
@@ -274,6 +274,17 @@ def _township_election_url() -> str:
     return reverse("terms:election_record", args=[_first_township().pk])
 
 
+def _pledge_url() -> str:
+    """One of the first township's pledges, as its clerk opens it from the ledger."""
+    township = _first_township()
+    pledge = (
+        Pledge.objects.filter(org__path__startswith=township.path, member__isnull=False)
+        .order_by("pk")
+        .first()
+    )
+    return reverse("activities:pledge_detail", args=[pledge.pk])
+
+
 def _export_url(name: str) -> Callable[[], str]:
     report = _report_url(name)
     return lambda: report() + "?format=xlsx"
@@ -379,6 +390,34 @@ PAGES: list[BenchPage] = [
         PAGE_MS,
         "county",
     ),
+    # The working ledgers (公开承诺): the yearly summaries of the county and of a township
+    # (summed by child in the database), the ledger as a clerk and as the county read it
+    # (a page of 100 of some 60,000 rows), one pledge with its three forms, the form.
+    BenchPage(
+        "ledger_pledge_summary_county",
+        _report_url("activities:pledge_summary"),
+        REPORT_MS,
+        "county",
+    ),
+    BenchPage(
+        "ledger_pledge_summary_township",
+        lambda: reverse("activities:pledge_summary", args=[_first_township().pk]),
+        REPORT_MS,
+        "clerk_a",
+    ),
+    BenchPage(
+        "ledger_pledge_list_clerk", lambda: reverse("activities:pledge_list"), PAGE_MS, "clerk_a"
+    ),
+    BenchPage(
+        "ledger_pledge_list_county", lambda: reverse("activities:pledge_list"), PAGE_MS, "county"
+    ),
+    BenchPage("ledger_pledge_detail", _pledge_url, PAGE_MS, "clerk_a"),
+    BenchPage(
+        "ledger_pledge_form",
+        lambda: reverse("activities:pledge_add") + f"?branch={_first_township_branch().pk}",
+        PAGE_MS,
+        "clerk_a",
+    ),
 ]
 
 # Spreadsheets: a county's every row (the compliance export lists every gap), a
@@ -397,4 +436,11 @@ EXPORTS: list[BenchPage] = [
         "county",
     ),
     BenchPage("xlsx_terms_county", _export_url("reports:terms"), 300, "county"),
+    # A township's year of pledges, some 3,000 rows.
+    BenchPage(
+        "xlsx_pledges_township",
+        lambda: reverse("activities:pledge_list") + "?format=xlsx",
+        1500,
+        "clerk_a",
+    ),
 ]

@@ -41,6 +41,7 @@ from reports.demo.development import build_development
 from reports.demo.dues import build_dues
 from reports.demo.history import HistoryBuilder
 from reports.demo.leadership import build_leadership
+from reports.demo.ledgers import build_ledgers
 from reports.demo.points import build_points
 from reports.demo.standing import build_inflows, build_spells, build_transfers
 
@@ -249,6 +250,14 @@ class DemoBuilder:
         dues = build_dues(
             rng=self.dues_rng, today=self.today, members=members, clerks=clerks, users=users
         )
+        # Before the points too: the 兑现公开承诺 points are derived from the ledgers. Their
+        # own random stream leaves the rest of the demo as it was.
+        ledgers = build_ledgers(
+            rng=random.Random(f"ledgers-{self.seed}"),
+            today=self.today,
+            members=members,
+            users=users,
+        )
         scored = build_points(
             rng=self.rng, today=self.today, county=county, members=members, users=users
         )
@@ -275,6 +284,7 @@ class DemoBuilder:
             **history,
             **dues,
             **leadership,
+            **ledgers,
             **scored,
             **development.counts,
             "transfers": transfers,

@@ -50,7 +50,9 @@ def build_points(*, rng: random.Random, today: datetime.date, county, members, u
     dues_points_refresh(year=year, today=today)
     derived = PointEntry.objects.filter(year=year, status=EntryStatus.AUTO).count()
     rules = {r.source: r for r in PointRule.objects.filter(in_force_q(year_start(year)))}
-    sources = list(WEIGHTS)
+    # Only what the year's scheme still takes by hand: a source the ledgers derive from
+    # a year on (设岗定责, for one) has no manual rule in force that year.
+    sources = [s for s in WEIGHTS if s in rules]
     now = timezone.now()
     entries = []
     for member in rng.sample(members, k=len(members) // 25):

@@ -152,3 +152,43 @@ def test_cases_come_from_last_years_lagging_grades_and_one_has_a_measure_overdue
 
 def test_losing_candidates_are_never_marked_elected(demo):
     assert not Candidate.objects.filter(elected=True, post=None).exists()
+
+
+# --- The working ledgers (reports.demo.ledgers) ---------------------------------------------
+
+
+def test_most_members_pledge_and_every_branch_too_as_a_county_keeps_it(demo):
+    from activities.models import Pledge
+    from members.models import Member
+
+    active = Member.objects.active().count()
+    pledging = Pledge.objects.filter(member__isnull=False).values("member").distinct().count()
+    assert 0.55 * active < pledging < 0.85 * active
+    branches = Organization.objects.filter(kind=OrgKind.BRANCH).count()
+    own = Pledge.objects.filter(member__isnull=True).values("org").distinct().count()
+    assert own == branches
+    # Made in February or March, never after the build's day; due and kept after made.
+    for made, due, kept, year in Pledge.objects.values_list(
+        "made_on", "due_on", "fulfilled_on", "year"
+    ):
+        assert made.month in (2, 3) and made <= TODAY and year == TODAY.year
+        assert due >= made and (kept is None or made <= kept <= TODAY)
+
+
+def test_the_demo_pledges_due_are_mostly_kept_and_earn_their_points(demo):
+    from activities.models import Fulfilment, Pledge, PointEntry, PointSource
+
+    due = Pledge.objects.filter(due_on__lte=TODAY)
+    done = due.filter(fulfilment=Fulfilment.DONE).count()
+    assert due.exists() and 0.6 * due.count() <= done < due.count()
+    assert due.filter(fulfilment=Fulfilment.PENDING).exists(), "a few are overdue"
+    earned = Pledge.objects.filter(
+        member__isnull=False, fulfilment=Fulfilment.DONE, fulfilled_on__year=TODAY.year
+    ).count()
+    assert earned and PointEntry.objects.filter(source=PointSource.PLEDGE).count() == earned
+    assessed = Pledge.objects.filter(assessed_on__isnull=False)
+    assert assessed.exists()
+    assert all(
+        s + f + d > 0
+        for s, f, d in assessed.values_list("satisfied", "fairly_satisfied", "dissatisfied")
+    )

@@ -1,0 +1,215 @@
+"""Demo working ledgers: a year of 公开承诺 as a county keeps it.
+
+Early in the year (February and March, after the 组织生活会) about seven
+members in ten publicly pledge one thing, a third of them two; each branch
+pledges one or two things of its own. Most pledges run to the end of the
+year, some to the end of June or September. The township's or the branch's
+leader comments on most within weeks; the villagers assess a pledge once it
+is due (most 满意, a few 不满意). Of the pledges due, most are fulfilled by
+their date, some partly or late, a few not, and a few are still unrecorded
+(逾期); a third of those not yet due are already fulfilled.
+
+Bulk-written without history rows, like the rest of the demo; the 兑现公开承诺
+points are derived afterwards by ``points_recompute`` (reports.demo.points).
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+
+from activities.models import Fulfilment, Pledge, PledgeCategory
+from branches.models import Organization, OrgKind
+from members.choices import RosterStatus
+
+TEXTS = {
+    PledgeCategory.DEVELOPMENT: [
+        "带头发展特色种植，带动{n}户群众增收",
+        "帮助村民联系农产品销路，年内销售{n}万斤",
+        "带头发展庭院经济，向群众传授种养技术",
+        "为{n}名村民介绍务工岗位",
+    ],
+    PledgeCategory.PUBLIC: [
+        "每月参加一次村庄公益劳动",
+        "义务修缮村组道路{n}百米",
+        "为村里留守老人义务理发，每月一次",
+        "参与村卫生室、文化广场的义务值守",
+    ],
+    PledgeCategory.POLICY: [
+        "每季度为群众宣讲一次惠农政策",
+        "宣传医保缴费政策，动员{n}户群众参保",
+        "入户宣传防范电信诈骗知识",
+        "宣讲党的创新理论，每季度一次",
+    ],
+    PledgeCategory.ENVIRONMENT: [
+        "落实门前三包，带动邻里整治环境卫生",
+        "参与河道清理保洁，每月一次",
+        "带头拆除自家乱搭乱建，劝导{n}户群众整改",
+        "参与垃圾分类宣传和督导",
+    ],
+    PledgeCategory.MEDIATION: [
+        "参与调解邻里纠纷，做到小事不出组",
+        "协助化解土地边界纠纷",
+        "及时收集并反映群众诉求",
+    ],
+    PledgeCategory.HELP: [
+        "结对帮扶一户困难群众，每月走访一次",
+        "看望慰问留守儿童和孤寡老人",
+        "帮助{n}名困难群众办理救助手续",
+    ],
+}
+WEIGHTS = {
+    PledgeCategory.DEVELOPMENT: 18,
+    PledgeCategory.PUBLIC: 28,
+    PledgeCategory.POLICY: 18,
+    PledgeCategory.ENVIRONMENT: 18,
+    PledgeCategory.MEDIATION: 9,
+    PledgeCategory.HELP: 9,
+}
+BRANCH_TEXTS = [
+    "年内硬化村组道路{n}公里",
+    "建成村级便民服务站，实行党员轮流值班",
+    "整治村内沟渠{n}条，改善人居环境",
+    "发展村集体经济，年收入达到{n}万元",
+    "为群众办好{n}件民生实事",
+]
+COMMENTS = [
+    "承诺事项具体，贴近群众需求，望抓好落实。",
+    "承诺切实可行，请按时兑现并接受群众监督。",
+    "事项实在，注意发挥党员示范带动作用。",
+    "承诺较好，建议进一步细化措施和时间节点。",
+]
+EVIDENCE = {
+    Fulfilment.DONE: [
+        "已按承诺完成，群众反映良好。",
+        "已完成，有照片和活动记录存档。",
+        "全部兑现，经村务监督委员会核实。",
+    ],
+    Fulfilment.PARTLY: ["完成大部分，剩余部分因天气原因顺延。", "部分完成，资金尚未全部到位。"],
+    Fulfilment.NOT: ["因外出务工未能兑现，已作说明。"],
+}
+PLEDGING = 0.7  # of active members, a year
+TWO = 0.3  # of those, two pledges
+
+
+def _text(rng: random.Random, templates: list[str]) -> str:
+    return rng.choice(templates).format(n=rng.randint(2, 9))
+
+
+def _days(rng: random.Random, start: datetime.date, end: datetime.date) -> datetime.date:
+    return start + datetime.timedelta(days=rng.randrange(max((end - start).days, 0) + 1))
+
+
+def _pledge(rng, *, org_id, member_id, category, text, year, today, leader, by) -> Pledge | None:
+    made = _days(rng, datetime.date(year, 2, 10), datetime.date(year, 3, 31))
+    if made > today:
+        return None
+    due = rng.choices(
+        [datetime.date(year, 12, 31), datetime.date(year, 9, 30), datetime.date(year, 6, 30)],
+        weights=[70, 15, 15],
+    )[0]
+    pledge = Pledge(
+        org_id=org_id,
+        member_id=member_id,
+        year=year,
+        made_on=made,
+        category=category,
+        text=text,
+        due_on=due,
+        recorded_by=by,
+    )
+    commented = made + datetime.timedelta(days=rng.randint(7, 40))
+    if commented <= today and rng.random() < 0.85:
+        pledge.comment_by, pledge.comment_on = leader, commented
+        pledge.comment = rng.choice(COMMENTS)
+    _fulfil(rng, pledge, today)
+    return pledge
+
+
+def _fulfil(rng: random.Random, pledge: Pledge, today: datetime.date) -> None:
+    due = pledge.due_on
+    if due <= today:
+        state = rng.choices(
+            [Fulfilment.DONE, "late", Fulfilment.PARTLY, Fulfilment.NOT, Fulfilment.PENDING],
+            weights=[80, 6, 7, 2, 5],
+        )[0]
+    else:
+        state = Fulfilment.DONE if rng.random() < 0.3 else Fulfilment.PENDING
+    if state == Fulfilment.PENDING:
+        return
+    if state == "late":
+        state, on = Fulfilment.DONE, due + datetime.timedelta(days=rng.randint(3, 40))
+        if on > today:
+            return  # not kept yet: overdue on the build's day
+    else:
+        on = due - datetime.timedelta(days=rng.randint(0, 60))
+    on = min(max(on, pledge.made_on), today)
+    pledge.fulfilment, pledge.fulfilled_on = state, on
+    pledge.evidence = rng.choice(EVIDENCE[state])
+    assessed = on + datetime.timedelta(days=rng.randint(5, 30))
+    if assessed <= today and rng.random() < 0.8:
+        people = rng.randint(15, 60)
+        unhappy = 0 if state == Fulfilment.DONE and rng.random() < 0.7 else rng.randint(0, 3)
+        fairly = rng.randint(0, max(people // 6, 1))
+        pledge.assessed_on = assessed
+        pledge.satisfied = max(people - fairly - unhappy, 0)
+        pledge.fairly_satisfied, pledge.dissatisfied = fairly, unhappy
+
+
+def build_ledgers(*, rng: random.Random, today: datetime.date, members, users) -> dict[str, int]:
+    """This year's 公开承诺 of *members* and of their branches; returns the counts."""
+    year = today.year
+    branches = {
+        b.pk: b for b in Organization.objects.filter(kind=OrgKind.BRANCH).select_related("parent")
+    }
+    # Each township's secretary comments on its pledges: one of the demo's members, so the
+    # rest of the demo's random stream is left as it was.
+    leaders: dict[int, str] = {}
+
+    def leader(branch: Organization) -> str:
+        township = branch.parent_id
+        if township not in leaders:
+            leaders[township] = f"{branch.parent.name}书记 {rng.choice(members).name}"
+        return leaders[township]
+
+    by = users["admin"]
+    categories, weights = list(WEIGHTS), list(WEIGHTS.values())
+    pledges: list[Pledge] = []
+    for member in members:
+        if member.roster_status != RosterStatus.ACTIVE or rng.random() >= PLEDGING:
+            continue
+        branch = branches.get(member.branch_id)
+        if branch is None:
+            continue
+        for _ in range(2 if rng.random() < TWO else 1):
+            category = rng.choices(categories, weights=weights)[0]
+            pledge = _pledge(
+                rng,
+                org_id=member.group_id or member.branch_id,
+                member_id=member.pk,
+                category=category,
+                text=_text(rng, TEXTS[category]),
+                year=year,
+                today=today,
+                leader=leader(branch),
+                by=by,
+            )
+            if pledge:
+                pledges.append(pledge)
+    for branch in branches.values():
+        for _ in range(rng.choice((1, 1, 2))):
+            pledge = _pledge(
+                rng,
+                org_id=branch.pk,
+                member_id=None,
+                category=PledgeCategory.PUBLIC,
+                text=_text(rng, BRANCH_TEXTS),
+                year=year,
+                today=today,
+                leader=leader(branch),
+                by=by,
+            )
+            if pledge:
+                pledges.append(pledge)
+    Pledge.objects.bulk_create(pledges, batch_size=2000, audit=False)
+    return {"pledges": len(pledges)}
