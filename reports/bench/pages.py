@@ -394,13 +394,13 @@ PAGES: list[BenchPage] = [
     # (summed by child in the database), the ledger as a clerk and as the county read it
     # (a page of 100 of some 60,000 rows), one pledge with its three forms, the form.
     BenchPage(
-        "ledger_pledge_summary_county",
+        "report_pledges_county",
         _report_url("activities:pledge_summary"),
         REPORT_MS,
         "county",
     ),
     BenchPage(
-        "ledger_pledge_summary_township",
+        "report_pledges_township",
         lambda: reverse("activities:pledge_summary", args=[_first_township().pk]),
         REPORT_MS,
         "clerk_a",
