@@ -68,4 +68,9 @@ urlpatterns = [
     path("ledgers/pledges/add/", ledgers.pledge_add, name="pledge_add"),
     path("ledgers/pledges/<int:pk>/", ledgers.pledge_detail, name="pledge_detail"),
     path("ledgers/pledges/summary/<int:org_id>/", ledgers.pledge_summary, name="pledge_summary"),
+    # 设岗定责
+    path("ledgers/duty-posts/", ledgers.duty_list, name="duty_list"),
+    path("ledgers/duty-posts/add/", ledgers.duty_post_add, name="duty_post_add"),
+    path("ledgers/duty-posts/<int:pk>/", ledgers.duty_post_detail, name="duty_post_detail"),
+    path("ledgers/duty-posts/summary/<int:org_id>/", ledgers.duty_summary, name="duty_summary"),
 ]

@@ -43,6 +43,8 @@ def restore_roles() -> None:
         import_module("members.migrations.0022_dues_defaults").forwards(apps, None)
         import_module("branches.migrations.0013_terms_defaults").forwards(apps, None)
         import_module("activities.migrations.0017_assessment_defaults").forwards(apps, None)
+        import_module("activities.migrations.0019_pledges_defaults").forwards(apps, None)
+        import_module("activities.migrations.0021_duty_posts_defaults").forwards(apps, None)
 
 
 def at_once(*calls: Callable[[], object]) -> list:

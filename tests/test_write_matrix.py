@@ -580,6 +580,12 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
             "text": "每月宣讲一次惠农政策",
             "due_on": today,
         }
+    if name == "activities:duty_post_add":
+        return f"{reverse(name)}?branch={tree.village_a.pk}", {
+            "name": "治安巡逻岗",
+            "duty": "每周夜间巡逻两次",
+            "set_up_on": today,
+        }
     if obj is None:
         return None
     url = reverse(name, args=[obj.pk])
@@ -590,6 +596,9 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
             "fulfilled_on": today,
             "evidence": "已兑现",
         }
+    if name == "activities:duty_post_detail":  # the world's post, a 履职记录 of its holder
+        held = obj.assignments.get(ended_on__isnull=True)
+        return url, {"step": "log", "assignment": held.pk, "done_on": today, "text": "入户宣讲"}
     if name in RECTIFICATION_REQUESTS:  # the world's open case, its measure not done
         return url, RECTIFICATION_REQUESTS[name](obj, today)
     if name == "activities:activity_edit":

@@ -25,12 +25,21 @@ from activities.assessment.services import (
     report_meeting_create,
     secretary_report_add,
 )
+from activities.ledgers.services import (
+    duty_assign,
+    duty_log_record,
+    duty_post_create,
+    pledge_create,
+)
 from activities.models import (
     Activity,
     ActivityKind,
     Appraisal,
     Attachment,
     Attendance,
+    DutyAssignment,
+    DutyLog,
+    DutyPost,
     GradeLevel,
     LastRankDecision,
     ModelSite,
@@ -46,7 +55,6 @@ from activities.models import (
     SecretaryReport,
     SecretaryReportMeeting,
 )
-from activities.ledgers.services import pledge_create
 from activities.points.services import appraisal_save, point_entry_create
 from activities.ratings.services import rating_draft_compute
 from activities.rectification.services import (
@@ -381,8 +389,26 @@ def build_world(tree, clerk_a) -> World:
         due_on=datetime.date(2025, 12, 31),
         by=clerk_a,
     )
+    # A 设岗定责 post of 甲村 held by the secret member, with a 履职记录 (activities.ledgers).
+    duty_post = duty_post_create(
+        org=tree.village_a,
+        name="甲村秘密岗位",
+        duty="甲村秘密岗位职责",
+        set_up_on=datetime.date(2025, 3, 1),
+        by=clerk_a,
+    )
+    duty_held = duty_assign(
+        post=duty_post, member=member, started_on=datetime.date(2025, 3, 1), by=clerk_a
+    )
+    duty_log_record(
+        assignment=duty_held,
+        done_on=datetime.date(2025, 4, 1),
+        text="甲村秘密履职情况",
+        by=clerk_a,
+    )
     objects = {
         Pledge: [pledge],
+        DutyPost: [duty_post],
         RectificationCase: [case],
         ModelSite: [site],
         Election: [election],
@@ -455,6 +481,9 @@ def build_world(tree, clerk_a) -> World:
         "甲村秘密整顿进展",
         "甲村秘密示范点",
         "甲村秘密承诺事项",
+        "甲村秘密岗位",
+        "甲村秘密岗位职责",
+        "甲村秘密履职情况",
     ]
     return World(objects=objects, secrets=secrets)
 
@@ -532,6 +561,9 @@ def snapshot() -> dict:
             RectificationProgress,
             ModelSite,
             Pledge,
+            DutyPost,
+            DutyAssignment,
+            DutyLog,
         )
     }
 

@@ -19,6 +19,12 @@ from activities.models.assessment import (  # noqa: F401
 )
 from activities.models.ledgers import (  # noqa: F401
     MAX_ASSESSORS,
+    DutyAssignment,
+    DutyAssignmentQuerySet,
+    DutyLog,
+    DutyLogQuerySet,
+    DutyPost,
+    DutyPostQuerySet,
     Fulfilment,
     Pledge,
     PledgeCategory,

@@ -1,5 +1,5 @@
 """The township's working ledgers (工作台账) that inspectors ask to see beside the
-meeting records: 公开承诺 first.
+meeting records: 公开承诺 and 设岗定责.
 
 Every ledger follows one pattern: a row tied to the organisation it belongs
 to (``org``, the scope) and, where it concerns a person, to a member; a
@@ -132,3 +132,127 @@ class Pledge(models.Model):
     @property
     def on_time(self) -> bool:
         return self.fulfilment == Fulfilment.DONE and self.fulfilled_on <= self.due_on
+
+
+class DutyPostQuerySet(ScopedQuerySet, AuditedQuerySet):
+    scope_through = "org"
+
+
+class DutyPost(models.Model):
+    """A post with a duty (设岗定责) a branch sets up for its members without an office.
+
+    The branch (``org``, the scope) names the post (政策宣传岗, 矛盾调解岗, …)
+    and writes down what the holder is to do; members take it through
+    ``DutyAssignment`` rows and what they did is logged as ``DutyLog`` rows,
+    which earn the 设岗定责履职 points. A post no longer needed gets an end
+    date (撤岗) rather than being deleted, so the years it ran stay answerable.
+    """
+
+    org = models.ForeignKey(
+        "branches.Organization", verbose_name="党支部", on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField("岗位名称", max_length=50, help_text="如：政策宣传岗、矛盾调解岗")
+    duty = models.CharField("岗位职责", max_length=300)
+    set_up_on = models.DateField("设岗日期")
+    ended_on = models.DateField("撤岗日期", null=True, blank=True)
+
+    objects = DutyPostQuerySet.as_manager()
+    history = audit_history()
+
+    class Meta:
+        verbose_name = "设岗定责岗位"
+        verbose_name_plural = "设岗定责岗位"
+        ordering = ["org__path", "set_up_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("set_up_on")),
+                name="dutypost_ended_after_set_up",
+                violation_error_message="撤岗日期不能早于设岗日期。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DutyAssignmentQuerySet(ScopedQuerySet, AuditedQuerySet):
+    scope_through = "post__org"
+
+
+class DutyAssignment(models.Model):
+    """A member holding a duty post (认岗) from ``started_on`` until ``ended_on`` (离岗).
+
+    ``ended_on`` is the last day on the post, so a log of that day still
+    counts; an assignment is ended rather than deleted, so its logs keep
+    their holder. A member holds at most one open assignment per post; they
+    may take the same post again after leaving it.
+    """
+
+    post = models.ForeignKey(
+        DutyPost, verbose_name="岗位", on_delete=models.PROTECT, related_name="assignments"
+    )
+    member = models.ForeignKey(
+        "members.Member", verbose_name="在岗党员", on_delete=models.PROTECT, related_name="+"
+    )
+    started_on = models.DateField("上岗日期")
+    ended_on = models.DateField("离岗日期", null=True, blank=True)
+
+    objects = DutyAssignmentQuerySet.as_manager()
+    history = audit_history()
+
+    class Meta:
+        verbose_name = "设岗定责在岗党员"
+        verbose_name_plural = "设岗定责在岗党员"
+        ordering = ["post", "started_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "member"],
+                condition=Q(ended_on__isnull=True),
+                name="dutyassignment_one_open_per_post",
+                violation_error_message="该党员已在这个岗位上。",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
+                name="dutyassignment_ended_after_started",
+                violation_error_message="离岗日期不能早于上岗日期。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post} {self.member}"
+
+
+class DutyLogQuerySet(ScopedQuerySet, AuditedQuerySet):
+    scope_through = "assignment__post__org"
+
+
+class DutyLog(models.Model):
+    """One thing a member did on their duty post (履职记录), on the day it was done.
+
+    Kept under the assignment, so the post's branch is its scope and the
+    holder is the member who earns the 设岗定责履职 points for it
+    (``activities.points.ledgers``); the clerk records it once and the points
+    follow.
+    """
+
+    assignment = models.ForeignKey(
+        DutyAssignment, verbose_name="在岗党员", on_delete=models.PROTECT, related_name="logs"
+    )
+    done_on = models.DateField("履职日期")
+    text = models.CharField("履职情况", max_length=300)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    objects = DutyLogQuerySet.as_manager()
+    history = audit_history()
+
+    class Meta:
+        verbose_name = "设岗定责履职记录"
+        verbose_name_plural = "设岗定责履职记录"
+        ordering = ["done_on", "pk"]
+        indexes = [models.Index(fields=["done_on"], name="dutylog_done_on")]
+
+    def __str__(self) -> str:
+        return f"{self.done_on} {self.text[:20]}"

@@ -28,13 +28,17 @@ class PointSource(models.TextChoices):
     DUES_ARREARS = "dues_arrears", "欠缴党费"
     DISCIPLINE = "discipline", "违规违纪"
     PLEDGE = "pledge", "兑现公开承诺"
+    DUTY_LOG = "duty_log", "设岗定责履职"
 
 
 # Derived from attendance rows; the rest are entered by hand and approved, except
 # dues arrears, derived from the dues ledger (activities.points.dues) so they are
 # never deducted twice, and the working ledgers' items (activities.points.ledgers).
+# 设岗定责 stays a manual source for the years its rule row covers: from the year the
+# 设岗定责履职 rule starts (0021_duty_posts_defaults) the manual rule is closed, so
+# only the ledger's derived items count and old approved entries keep theirs.
 DERIVED_SOURCES = (PointSource.ATTENDANCE, PointSource.ABSENCE)
-LEDGER_SOURCES = (PointSource.PLEDGE,)
+LEDGER_SOURCES = (PointSource.PLEDGE, PointSource.DUTY_LOG)
 MANUAL_SOURCES = (
     PointSource.VOLUNTEER,
     PointSource.DUTY,
@@ -209,7 +213,11 @@ class PointEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(activity__isnull=True, status__in=["pending", "approved", "rejected"])
                 | Q(activity__isnull=False, status="auto")
-                | Q(activity__isnull=True, source__in=["dues_arrears", "pledge"], status="auto"),
+                | Q(
+                    activity__isnull=True,
+                    source__in=["dues_arrears", "pledge", "duty_log"],
+                    status="auto",
+                ),
                 name="pointentry_status_matches_source",
             ),
         ]

@@ -1,12 +1,16 @@
-"""Points derived from the working ledgers (activities.ledgers): 兑现公开承诺.
+"""Points derived from the working ledgers (activities.ledgers): 兑现公开承诺 and
+设岗定责履职.
 
 A member's pledge recorded as 已兑现 earns the rule's points once, dated the
-day it was fulfilled, in the organisation where the pledge is kept. Like the
-attendance and dues entries these are rewritten from the ledger each time
-(idempotent): a pledge set back to 部分兑现 loses its points at the next
-refresh, and recomputing a year twice gives the same entries. A year's
-entries follow the rule in force on its 1 January; without one there are
-none, and the clerk's manual entries of earlier years stay as they were.
+day it was fulfilled, in the organisation where the pledge is kept; each
+履职记录 of a member on a duty post earns the rule's points once, dated the
+day the work was done, in the post's branch. Like the attendance and dues
+entries these are rewritten from the ledger each time (idempotent): a pledge
+set back to 部分兑现 loses its points at the next refresh, and recomputing a
+year twice gives the same entries. A year's entries follow the rule in force
+on its 1 January; without one there are none, and the clerk's manual entries
+of earlier years stay as they were. The yearly cap is applied when the year
+is rated, so every item stays on the statement.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from activities.models import (
+    DutyLog,
     EntryStatus,
     Fulfilment,
     Pledge,
@@ -29,22 +34,15 @@ from activities.points.scheme import year_start
 REASON_TEXT = 180
 
 
-@transaction.atomic
-def pledge_points_refresh(*, year: int, member_ids=None) -> int:
-    """Rewrite *year*'s 兑现公开承诺 entries (of *member_ids*, or all); returns how many."""
-    old = PointEntry.objects.filter(year=year, source=PointSource.PLEDGE, status=EntryStatus.AUTO)
-    pledges = Pledge.objects.filter(
-        member__isnull=False,
-        fulfilment=Fulfilment.DONE,
-        fulfilled_on__gte=year_start(year),
-        fulfilled_on__lt=year_start(year + 1),
-    )
+def _rewrite(*, year: int, source: str, member_ids, items) -> int:
+    """Replace *year*'s derived entries of *source* (of *member_ids*, or all) with one per
+    item of *items*: ``(member_id, org_id, date, reason)`` rows, read after the delete."""
+    old = PointEntry.objects.filter(year=year, source=source, status=EntryStatus.AUTO)
     if member_ids is not None:
         old = old.filter(member_id__in=member_ids)
-        pledges = pledges.filter(member_id__in=member_ids)
     old.delete()
     rule = PointRule.objects.filter(
-        in_force_q(year_start(year)), source=PointSource.PLEDGE, activity_kind=""
+        in_force_q(year_start(year)), source=source, activity_kind=""
     ).first()
     if rule is None:
         return 0
@@ -54,21 +52,60 @@ def pledge_points_refresh(*, year: int, member_ids=None) -> int:
             member_id=member_id,
             org_id=org_id,
             year=year,
-            date=fulfilled_on,
-            source=PointSource.PLEDGE,
+            date=day,
+            source=source,
             points=rule.points,
-            reason=f"兑现公开承诺：{text[:REASON_TEXT]}",
+            reason=reason,
             status=EntryStatus.AUTO,
             entered_at=now,
         )
-        for member_id, org_id, fulfilled_on, text in pledges.values_list(
-            "member_id", "org_id", "fulfilled_on", "text"
-        ).order_by("fulfilled_on", "pk")
+        for member_id, org_id, day, reason in items
     ]
     PointEntry.objects.bulk_create(entries, batch_size=2000)
     return len(entries)
 
 
+@transaction.atomic
+def pledge_points_refresh(*, year: int, member_ids=None) -> int:
+    """Rewrite *year*'s 兑现公开承诺 entries (of *member_ids*, or all); returns how many."""
+    pledges = Pledge.objects.filter(
+        member__isnull=False,
+        fulfilment=Fulfilment.DONE,
+        fulfilled_on__gte=year_start(year),
+        fulfilled_on__lt=year_start(year + 1),
+    )
+    if member_ids is not None:
+        pledges = pledges.filter(member_id__in=member_ids)
+    rows = pledges.values_list("member_id", "org_id", "fulfilled_on", "text").order_by(
+        "fulfilled_on", "pk"
+    )
+    items = (
+        (member_id, org_id, day, f"兑现公开承诺：{text[:REASON_TEXT]}")
+        for member_id, org_id, day, text in rows
+    )
+    return _rewrite(year=year, source=PointSource.PLEDGE, member_ids=member_ids, items=items)
+
+
+@transaction.atomic
+def duty_log_points_refresh(*, year: int, member_ids=None) -> int:
+    """Rewrite *year*'s 设岗定责履职 entries (of *member_ids*, or all); returns how many."""
+    logs = DutyLog.objects.filter(done_on__gte=year_start(year), done_on__lt=year_start(year + 1))
+    if member_ids is not None:
+        logs = logs.filter(assignment__member_id__in=member_ids)
+    rows = logs.values_list(
+        "assignment__member_id",
+        "assignment__post__org_id",
+        "done_on",
+        "assignment__post__name",
+        "text",
+    ).order_by("done_on", "pk")
+    items = (
+        (member_id, org_id, day, f"设岗定责履职：{name}：{text}"[:REASON_TEXT])
+        for member_id, org_id, day, name, text in rows
+    )
+    return _rewrite(year=year, source=PointSource.DUTY_LOG, member_ids=member_ids, items=items)
+
+
 def ledger_points_refresh(*, year: int) -> int:
     """Every ledger-derived entry of *year*, rewritten (``points_recompute`` calls this)."""
-    return pledge_points_refresh(year=year)
+    return pledge_points_refresh(year=year) + duty_log_points_refresh(year=year)

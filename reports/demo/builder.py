@@ -255,7 +255,6 @@ class DemoBuilder:
         ledgers = build_ledgers(
             rng=random.Random(f"ledgers-{self.seed}"),
             today=self.today,
-            members=members,
             users=users,
         )
         scored = build_points(

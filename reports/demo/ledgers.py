@@ -1,4 +1,4 @@
-"""Demo working ledgers: a year of 公开承诺 as a county keeps it.
+"""Demo working ledgers: a year of 公开承诺 and 设岗定责 as a county keeps them.
 
 Early in the year (February and March, after the 组织生活会) about seven
 members in ten publicly pledge one thing, a third of them two; each branch
@@ -9,18 +9,32 @@ is due (most 满意, a few 不满意). Of the pledges due, most are fulfilled by
 their date, some partly or late, a few not, and a few are still unrecorded
 (逾期); a third of those not yet due are already fulfilled.
 
+设岗定责: each branch has three to six posts, set up in February (a third
+of them in an earlier year and kept since), and about half of its members
+without an office (无职党员) hold one, one to four on a post; a few left in
+the year. Each holder's 履职记录 come every month or two.
+
 Bulk-written without history rows, like the rest of the demo; the 兑现公开承诺
-points are derived afterwards by ``points_recompute`` (reports.demo.points).
+and 设岗定责履职 points are derived afterwards by ``points_recompute``
+(reports.demo.points).
 """
 
 from __future__ import annotations
 
 import datetime
 import random
+from typing import NamedTuple
 
-from activities.models import Fulfilment, Pledge, PledgeCategory
-from branches.models import Organization, OrgKind
-from members.choices import RosterStatus
+from activities.models import (
+    DutyAssignment,
+    DutyLog,
+    DutyPost,
+    Fulfilment,
+    Pledge,
+    PledgeCategory,
+)
+from branches.models import Organization, OrgKind, Post
+from members.models import Member, Membership
 
 TEXTS = {
     PledgeCategory.DEVELOPMENT: [
@@ -88,7 +102,47 @@ EVIDENCE = {
     Fulfilment.PARTLY: ["完成大部分，剩余部分因天气原因顺延。", "部分完成，资金尚未全部到位。"],
     Fulfilment.NOT: ["因外出务工未能兑现，已作说明。"],
 }
+# name → (duty, what a 履职记录 says)
+DUTY_POSTS = {
+    "政策宣传岗": (
+        "向群众宣传党的政策和惠民措施，每月至少一次。",
+        ["入户宣传医保缴费政策", "在村民小组会上宣讲惠农补贴政策", "发放防诈骗宣传单"],
+    ),
+    "环境卫生监督岗": (
+        "督促农户落实门前三包，参与村庄保洁。",
+        ["检查村组环境卫生并督促整改", "参与清理村内沟渠垃圾", "劝导群众不乱堆乱放"],
+    ),
+    "矛盾调解岗": (
+        "收集群众矛盾纠纷，及时调解或上报。",
+        ["调解邻里宅基地纠纷", "化解家庭矛盾一起", "收集群众诉求并上报村委"],
+    ),
+    "治安巡逻岗": (
+        "参与村内夜间巡逻和重点时段值守。",
+        ["参加夜间治安巡逻", "节日期间在村口值守", "排查出租房屋安全隐患"],
+    ),
+    "移风易俗劝导岗": (
+        "劝导红白事简办，宣传文明新风。",
+        ["劝导一户村民丧事简办", "在红白理事会上宣讲文明新风", "参与评选好婆婆好媳妇"],
+    ),
+    "关爱帮扶岗": (
+        "走访留守老人、儿童和困难群众。",
+        ["走访留守老人并帮助购买生活用品", "看望困难群众了解需求", "辅导留守儿童作业"],
+    ),
+    "森林防火岗": (
+        "巡查山林，宣传防火知识。",
+        ["巡查山林防火隐患", "劝阻野外用火一起", "张贴森林防火标语"],
+    ),
+}
 PLEDGING = 0.7  # of active members, a year
+
+
+class Person(NamedTuple):
+    pk: int
+    branch_id: int
+    group_id: int | None
+    name: str
+
+
 TWO = 0.3  # of those, two pledges
 
 
@@ -156,8 +210,15 @@ def _fulfil(rng: random.Random, pledge: Pledge, today: datetime.date) -> None:
         pledge.fairly_satisfied, pledge.dissatisfied = fairly, unhappy
 
 
-def build_ledgers(*, rng: random.Random, today: datetime.date, members, users) -> dict[str, int]:
-    """This year's 公开承诺 of *members* and of their branches; returns the counts."""
+def build_ledgers(*, rng: random.Random, today: datetime.date, users) -> dict[str, int]:
+    """This year's 公开承诺 and 设岗定责 of the members and branches; returns the counts."""
+    # Where each member is now, read back: the history built before moved some of them.
+    members = [
+        Person(*row)
+        for row in Member.objects.active()
+        .order_by("pk")
+        .values_list("pk", "branch_id", "group_id", "name")
+    ]
     year = today.year
     branches = {
         b.pk: b for b in Organization.objects.filter(kind=OrgKind.BRANCH).select_related("parent")
@@ -176,7 +237,7 @@ def build_ledgers(*, rng: random.Random, today: datetime.date, members, users) -
     categories, weights = list(WEIGHTS), list(WEIGHTS.values())
     pledges: list[Pledge] = []
     for member in members:
-        if member.roster_status != RosterStatus.ACTIVE or rng.random() >= PLEDGING:
+        if rng.random() >= PLEDGING:
             continue
         branch = branches.get(member.branch_id)
         if branch is None:
@@ -212,4 +273,61 @@ def build_ledgers(*, rng: random.Random, today: datetime.date, members, users) -
             if pledge:
                 pledges.append(pledge)
     Pledge.objects.bulk_create(pledges, batch_size=2000, audit=False)
-    return {"pledges": len(pledges)}
+    return {"pledges": len(pledges), **_duty_posts(rng, today, members, branches, by)}
+
+
+def _duty_posts(rng, today, members, branches, by) -> dict[str, int]:
+    year = today.year
+    start = datetime.date(year, 2, 1)
+    if today < start:
+        return {}
+    office = set(Post.objects.filter(ended_on__isnull=True).values_list("member_id", flat=True))
+    # Since when each is in their branch: a 预备党员 admitted in March takes a post after.
+    since = dict(
+        Membership.objects.filter(ended_on__isnull=True).values_list("member_id", "started_on")
+    )
+    free: dict[int, list] = {}
+    for member in members:
+        if member.pk not in office:
+            free.setdefault(member.branch_id, []).append(member)
+    posts = []
+    for branch_id in branches:
+        for name in rng.sample(list(DUTY_POSTS), k=rng.randint(3, 6)):
+            set_up = _days(rng, start, min(datetime.date(year, 2, 28), today))
+            if rng.random() < 0.3:
+                set_up = set_up.replace(year=year - rng.randint(1, 3))
+            posts.append(
+                DutyPost(org_id=branch_id, name=name, duty=DUTY_POSTS[name][0], set_up_on=set_up)
+            )
+    DutyPost.objects.bulk_create(posts, batch_size=2000, audit=False)
+    by_branch: dict[int, list[DutyPost]] = {}
+    for post in posts:
+        by_branch.setdefault(post.org_id, []).append(post)
+    assignments = []
+    for branch_id, people in free.items():
+        holders = rng.sample(people, k=len(people) // 2)
+        for member in holders:
+            post = rng.choice(by_branch.get(branch_id) or [None])
+            if post is None:
+                continue
+            began = max(post.set_up_on, start) + datetime.timedelta(days=rng.randint(0, 20))
+            began = max(began, since.get(member.pk, began))
+            if began > today:
+                continue
+            ended = None
+            if rng.random() < 0.05:
+                ended = _days(rng, began, today)
+            assignments.append(
+                DutyAssignment(post=post, member_id=member.pk, started_on=began, ended_on=ended)
+            )
+    DutyAssignment.objects.bulk_create(assignments, batch_size=2000, audit=False)
+    logs = []
+    for held in assignments:
+        last = held.ended_on or today
+        day = held.started_on + datetime.timedelta(days=rng.randint(10, 50))
+        while day <= last:
+            text = rng.choice(DUTY_POSTS[held.post.name][1])
+            logs.append(DutyLog(assignment=held, done_on=day, text=text, recorded_by=by))
+            day += datetime.timedelta(days=rng.randint(30, 75))
+    DutyLog.objects.bulk_create(logs, batch_size=2000, audit=False)
+    return {"duty_posts": len(posts), "duty_holders": len(assignments), "duty_logs": len(logs)}

@@ -33,9 +33,10 @@ def september():
         yield
 
 
-def pledge_of(
-    member, by, *, org=None, text="为村里修一段路", made=D(2026, 3, 1), due=D(2026, 8, 31)
-):
+MADE, DUE, KEPT = D(2026, 3, 1), D(2026, 8, 31), D(2026, 8, 20)
+
+
+def pledge_of(member, by, *, org=None, text="为村里修一段路", made=MADE, due=DUE):
     return services.pledge_create(
         org=org or member.branch,
         member=member,
@@ -47,7 +48,7 @@ def pledge_of(
     )
 
 
-def fulfil(pledge, by, *, on=D(2026, 8, 20), how=Fulfilment.DONE):
+def fulfil(pledge, by, *, on=KEPT, how=Fulfilment.DONE):
     return services.pledge_fulfil(
         pledge=pledge, fulfilment=how, fulfilled_on=on, evidence="路已修好", by=by
     )

@@ -219,16 +219,16 @@ def test_it_approves_manual_entries_in_bulk_from_the_admin(tree, clerk, clerk_a,
         for m in members:
             point_entry_create(
                 member=m,
-                source=PointSource.DUTY,
+                source=PointSource.VOLUNTEER,  # manual still; 设岗定责 is derived from 2026
                 date=DAY,
                 points=None,
-                reason="设岗定责：卫生监督岗",
+                reason="志愿服务：清理河道",
                 by=clerk,
             )
     client.force_login(clerk_a)
     listing = client.get(reverse("admin:activities_pointentry_changelist") + "?status=pending")
     assert listing.status_code == 200
-    assert "设岗定责：卫生监督岗" in listing.content.decode()
+    assert "志愿服务：清理河道" in listing.content.decode()
     assert "批准所选的手工积分" in listing.content.decode()
     response = client.post(
         reverse("admin:activities_pointentry_changelist"),

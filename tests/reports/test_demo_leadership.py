@@ -8,7 +8,7 @@ import io
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import models, transaction
 from django.test import override_settings
 
 from activities.models import (
@@ -192,3 +192,31 @@ def test_the_demo_pledges_due_are_mostly_kept_and_earn_their_points(demo):
         s + f + d > 0
         for s, f, d in assessed.values_list("satisfied", "fairly_satisfied", "dissatisfied")
     )
+
+
+def test_the_demo_duty_posts_are_held_by_members_without_office_and_logged(demo):
+    from activities.models import DutyAssignment, DutyLog, DutyPost, PointEntry, PointSource
+
+    posts = DutyPost.objects.values("org").annotate(n=models.Count("pk"))
+    assert {row["n"] for row in posts} <= {3, 4, 5, 6}
+    assert len(posts) == Organization.objects.filter(kind=OrgKind.BRANCH).count()
+    office = set(Post.objects.filter(ended_on__isnull=True).values_list("member_id", flat=True))
+    held = list(DutyAssignment.objects.select_related("post", "member"))
+    assert held and not {a.member_id for a in held} & office
+    # Of the post's branch when they took it (some moved away later in the year).
+    from members.models import Membership
+
+    assert all(
+        Membership.objects.on(a.started_on)
+        .filter(member_id=a.member_id, branch_id=a.post.org_id)
+        .exists()
+        for a in held
+    )
+    assert all(a.post.set_up_on <= a.started_on <= TODAY for a in held)
+    for log in DutyLog.objects.select_related("assignment"):
+        span_end = log.assignment.ended_on or TODAY
+        assert log.assignment.started_on <= log.done_on <= span_end
+    # The year's logs earn 设岗定责履职; nothing of 设岗定责 is entered by hand any more.
+    logs = DutyLog.objects.filter(done_on__year=TODAY.year).count()
+    assert logs and PointEntry.objects.filter(source=PointSource.DUTY_LOG).count() == logs
+    assert not PointEntry.objects.filter(source=PointSource.DUTY, year=TODAY.year).exists()
