@@ -2,7 +2,8 @@ from django.urls import path
 
 from activities import views
 from activities.assessment import views as assessment
-from activities.ledgers import views as ledgers
+from activities.ledgers.duty import views as duty
+from activities.ledgers.pledges import views as pledges
 from activities.rectification import views as rectification
 
 app_name = "activities"
@@ -64,13 +65,13 @@ urlpatterns = [
         name="rectification_close",
     ),
     # The working ledgers (activities.ledgers): 公开承诺
-    path("ledgers/pledges/", ledgers.pledge_list, name="pledge_list"),
-    path("ledgers/pledges/add/", ledgers.pledge_add, name="pledge_add"),
-    path("ledgers/pledges/<int:pk>/", ledgers.pledge_detail, name="pledge_detail"),
-    path("ledgers/pledges/summary/<int:org_id>/", ledgers.pledge_summary, name="pledge_summary"),
+    path("ledgers/pledges/", pledges.pledge_list, name="pledge_list"),
+    path("ledgers/pledges/add/", pledges.pledge_add, name="pledge_add"),
+    path("ledgers/pledges/<int:pk>/", pledges.pledge_detail, name="pledge_detail"),
+    path("ledgers/pledges/summary/<int:org_id>/", pledges.pledge_summary, name="pledge_summary"),
     # 设岗定责
-    path("ledgers/duty-posts/", ledgers.duty_list, name="duty_list"),
-    path("ledgers/duty-posts/add/", ledgers.duty_post_add, name="duty_post_add"),
-    path("ledgers/duty-posts/<int:pk>/", ledgers.duty_post_detail, name="duty_post_detail"),
-    path("ledgers/duty-posts/summary/<int:org_id>/", ledgers.duty_summary, name="duty_summary"),
+    path("ledgers/duty-posts/", duty.duty_list, name="duty_list"),
+    path("ledgers/duty-posts/add/", duty.duty_post_add, name="duty_post_add"),
+    path("ledgers/duty-posts/<int:pk>/", duty.duty_post_detail, name="duty_post_detail"),
+    path("ledgers/duty-posts/summary/<int:org_id>/", duty.duty_summary, name="duty_summary"),
 ]

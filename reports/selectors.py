@@ -474,7 +474,7 @@ def summary_text(view: Overview, development: dict[str, int] | None = None) -> s
 
 def ledgers_sentence(node: Organization, pledges: dict, year: int) -> str:
     """The working ledgers in the 数据摘要's words, where the year has records
-    (``activities.ledgers.selectors.pledge_totals``)."""
+    (``activities.ledgers.pledges.selectors.pledge_totals``)."""
     if not pledges["made"]:
         return ""
     text = f"{year}年{opening_word(node)}党员、党组织公开承诺事项{pledges['made']}件，已兑现{pledges['done']}件"

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from activities.ledgers.selectors import pledge_totals
+from activities.ledgers.pledges.selectors import pledge_totals
 from activities.ratings.selectors import publication_covering, rating_summary, stars_by_child
 from branches import params
 from branches.models import Organization, OrgKind

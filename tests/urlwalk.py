@@ -25,12 +25,8 @@ from activities.assessment.services import (
     report_meeting_create,
     secretary_report_add,
 )
-from activities.ledgers.services import (
-    duty_assign,
-    duty_log_record,
-    duty_post_create,
-    pledge_create,
-)
+from activities.ledgers.duty.services import duty_assign, duty_log_record, duty_post_create
+from activities.ledgers.pledges.services import pledge_create
 from activities.models import (
     Activity,
     ActivityKind,

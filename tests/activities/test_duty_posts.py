@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from activities.ledgers import services
-from activities.ledgers.selectors import duty_summary
+from activities.ledgers.duty import services
+from activities.ledgers.duty.selectors import duty_summary
 from activities.models import (
     DutyAssignment,
     DutyLog,

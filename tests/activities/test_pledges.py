@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from activities.ledgers import services
-from activities.ledgers.selectors import pledge_summary
+from activities.ledgers.pledges import services
+from activities.ledgers.pledges.selectors import pledge_summary
 from activities.models import EntryStatus, Fulfilment, Pledge, PointEntry, PointRule, PointSource
 from activities.points.ledgers import pledge_points_refresh
 from activities.points.services import points_recompute

@@ -1,0 +1,106 @@
+"""Reads of the 设岗定责 ledger: the year's posts with their holders and logs, and the
+yearly summary of a node by child with the share of 无职党员 on a post."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+
+from activities.ledgers.selectors import (
+    LedgerSummary,
+    rolled_up,
+    running_in_year,
+    summed_by_child,
+)
+from activities.models import DutyAssignment, DutyLog, DutyPost
+from activities.points.scheme import year_start
+from branches.models import Organization, Post, open_posts_q
+from branches.paths import subtree_q
+from members.models import Member
+
+
+def duty_rows(*, user, year: int, node: Organization | None) -> QuerySet[DutyPost]:
+    """The posts running in *year* in the user's scope (under *node*, if given), each with
+    ``holders`` (the year's assignments, members loaded) and ``logs`` (the year's count)."""
+    rows = DutyPost.objects.visible_to(user).filter(running_in_year(year, "set_up_on", "ended_on"))
+    if node is not None:
+        rows = rows.filter(subtree_q(node.path, prefix="org__"))
+    holders = (
+        DutyAssignment.objects.filter(running_in_year(year, "started_on", "ended_on"))
+        .select_related("member")
+        .order_by("started_on", "pk")
+    )
+    in_year = Q(assignments__logs__done_on__gte=year_start(year)) & Q(
+        assignments__logs__done_on__lt=year_start(year + 1)
+    )
+    return (
+        rows.select_related("org")
+        .annotate(logs=Count("assignments__logs", filter=in_year))
+        .prefetch_related(Prefetch("assignments", queryset=holders, to_attr="holders"))
+        .order_by("org__path", "set_up_on", "pk")
+    )
+
+
+def duty_counted_on(*, year: int, today: datetime.date) -> datetime.date:
+    """The day the summary counts members on: the year's last, or today in the current year."""
+    return min(today, datetime.date(year, 12, 31))
+
+
+DUTY_KEYS = ("posts", "holders", "no_office", "no_office_holding", "logs")
+
+
+def duty_summary(*, node: Organization, year: int, today: datetime.date) -> LedgerSummary:
+    """设岗定责 of *node*'s year by child: posts running in the year, members on a post,
+    无职党员 (active members holding no 班子职务), the share of them on a post, and the
+    year's 履职记录: four queries (posts, members, logs, children).
+
+    Members are counted on the year's last day (today, for the current year),
+    in their branch: a post is the branch's, so a branch's row is its own.
+    """
+    on = duty_counted_on(year=year, today=today)
+    posts = summed_by_child(
+        DutyPost.objects.filter(running_in_year(year, "set_up_on", "ended_on")),
+        node=node,
+        path="org__path",
+        posts=Count("pk"),
+    )
+    office = Exists(Post.objects.filter(open_posts_q(on), member=OuterRef("pk")))
+    on_duty = Exists(
+        DutyAssignment.objects.filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gte=on),
+            member=OuterRef("pk"),
+            started_on__lte=on,
+        )
+    )
+    members = summed_by_child(
+        Member.objects.active(),
+        node=node,
+        path="branch__path",
+        holders=Count("pk", filter=Q(on_duty)),
+        no_office=Count("pk", filter=~Q(office)),
+        no_office_holding=Count("pk", filter=Q(on_duty) & ~Q(office)),
+    )
+    logs = summed_by_child(
+        DutyLog.objects.filter(done_on__gte=year_start(year), done_on__lt=year_start(year + 1)),
+        node=node,
+        path="assignment__post__org__path",
+        logs=Count("pk"),
+    )
+    sums = {
+        path: {**posts.get(path, {}), **members.get(path, {}), **logs.get(path, {})}
+        for path in posts.keys() | members.keys() | logs.keys()
+    }
+    summary = rolled_up(node, year, sums, DUTY_KEYS)
+    for row in [*summary.rows, summary.own, summary.total]:
+        row.values["share"] = duty_share(row.values)
+    return summary
+
+
+def duty_share(values: dict) -> Decimal | None:
+    """无职党员设岗率: 无职党员 on a duty post ÷ 无职党员, in per cent to one place."""
+    if not values["no_office"]:
+        return None
+    share = Decimal(100 * values["no_office_holding"]) / values["no_office"]
+    return share.quantize(Decimal("0.1"))
