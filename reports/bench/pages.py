@@ -19,7 +19,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from activities.models import Pledge, RectificationCase
+from activities.models import DutyPost, Pledge, RectificationCase
 from branches.models import Election, Organization, OrgKind
 from members.choices import RosterStatus
 from members.models import DuesEntry, DuesReceipt, Member
@@ -285,6 +285,12 @@ def _pledge_url() -> str:
     return reverse("activities:pledge_detail", args=[pledge.pk])
 
 
+def _duty_post_url() -> str:
+    """The first township's first duty post, with its holders and their 履职记录."""
+    post = DutyPost.objects.filter(org__path__startswith=_first_township().path).order_by("pk")
+    return reverse("activities:duty_post_detail", args=[post.first().pk])
+
+
 def _export_url(name: str) -> Callable[[], str]:
     report = _report_url(name)
     return lambda: report() + "?format=xlsx"
@@ -412,6 +418,19 @@ PAGES: list[BenchPage] = [
         "ledger_pledge_list_county", lambda: reverse("activities:pledge_list"), PAGE_MS, "county"
     ),
     BenchPage("ledger_pledge_detail", _pledge_url, PAGE_MS, "clerk_a"),
+    # 设岗定责: the summaries count every active member against their 班子职务 and duty
+    # posts; the ledger lists a page of posts with their holders.
+    BenchPage("report_duty_county", _report_url("activities:duty_summary"), REPORT_MS, "county"),
+    BenchPage(
+        "report_duty_township",
+        lambda: reverse("activities:duty_summary", args=[_first_township().pk]),
+        REPORT_MS,
+        "clerk_a",
+    ),
+    BenchPage(
+        "ledger_duty_list_clerk", lambda: reverse("activities:duty_list"), PAGE_MS, "clerk_a"
+    ),
+    BenchPage("ledger_duty_post", _duty_post_url, PAGE_MS, "clerk_a"),
     BenchPage(
         "ledger_pledge_form",
         lambda: reverse("activities:pledge_add") + f"?branch={_first_township_branch().pk}",
