@@ -134,7 +134,10 @@ def _write_png(bitmap, path: Path) -> None:
     for y in range(height):
         row = data[y * stride : y * stride + width * channels]
         rows.append(0)  # no filter
-        rows += b"".join(row[i : i + 3] for i in range(0, len(row), channels))
+        # An RGB row as it is; only an RGBA row is cut to RGB, pixel by pixel (slow in Python).
+        rows += (
+            row if channels == 3 else b"".join(row[i : i + 3] for i in range(0, len(row), channels))
+        )
 
     def chunk(kind: bytes, body: bytes) -> bytes:
         return (
