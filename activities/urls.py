@@ -3,6 +3,7 @@ from django.urls import path
 from activities import views
 from activities.assessment import views as assessment
 from activities.ledgers import views as ledgers
+from activities.ledgers.pairs import views as pairs
 from activities.rectification import views as rectification
 
 app_name = "activities"
@@ -73,4 +74,9 @@ urlpatterns = [
     path("ledgers/duty-posts/add/", ledgers.duty_post_add, name="duty_post_add"),
     path("ledgers/duty-posts/<int:pk>/", ledgers.duty_post_detail, name="duty_post_detail"),
     path("ledgers/duty-posts/summary/<int:org_id>/", ledgers.duty_summary, name="duty_summary"),
+    # 结对帮扶
+    path("ledgers/pairs/", pairs.pair_list, name="pair_list"),
+    path("ledgers/pairs/add/", pairs.pair_add, name="pair_add"),
+    path("ledgers/pairs/<int:pk>/", pairs.pair_detail, name="pair_detail"),
+    path("ledgers/pairs/summary/<int:org_id>/", pairs.pair_summary, name="pair_summary"),
 ]
