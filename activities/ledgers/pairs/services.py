@@ -27,6 +27,14 @@ def _not_after_today(day: datetime.date, field: str, label: str) -> None:
         raise ValidationError({field: f"{label}不能晚于今天。"})
 
 
+def _lock(pairing: Pairing) -> None:
+    """Hold the pairing's row and read its end again: a visit recorded while another clerk
+    ends the pairing must see the end, and the end must see the visit."""
+    pairing.ended_on = (
+        Pairing.objects.select_for_update().values_list("ended_on", flat=True).get(pk=pairing.pk)
+    )
+
+
 @transaction.atomic
 def pairing_create(
     *,
@@ -76,6 +84,7 @@ def pairing_create(
 @transaction.atomic
 def pairing_end(*, pairing: Pairing, ended_on: datetime.date, by) -> Pairing:
     """End the pairing (脱贫、调整或人员变动): *ended_on* is its last day."""
+    _lock(pairing)
     if pairing.ended_on is not None:
         raise ValidationError({"ended_on": f"该结对已于{_day(pairing.ended_on)}结束。"})
     _not_after_today(ended_on, "ended_on", "结束日期")
@@ -106,6 +115,7 @@ def visit_record(
     by,
 ) -> PairingVisit:
     """Record a visit to the paired household or village, and rewrite the member's points."""
+    _lock(pairing)
     _not_after_today(visited_on, "visited_on", "走访日期")
     if visited_on < pairing.started_on:
         raise ValidationError(
