@@ -26,7 +26,7 @@ from activities.points.ledgers import pairing_visit_points_refresh
 from activities.points.services import point_entry_create, point_entry_errors, points_recompute
 from members.choices import RosterStatus
 from members.services import member_leave
-from tests.concurrency import restore_roles
+from tests.concurrency import at_once, restore_roles
 from tests.factories import BranchFactory, GroupFactory, MemberFactory
 from tests.helpers import beijing, frozen, migrate_to
 
@@ -163,6 +163,25 @@ def test_it_refuses_a_visit_or_an_end_outside_the_pairing(tree, clerk_a):
     pairing.refresh_from_db()
     assert pairing.ended_on == D(2026, 6, 30) and PairingVisit.objects.count() == 1
     assert len(visit_points(member)) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_visit_and_an_end_at_once_never_leave_the_visit_outside(tree, clerk_a):
+    # Without the pairing's row held, each sees the other not yet done and both save.
+    rounds = [pair(tree.village_a, clerk_a, unit="县财政局", name=f"户{n}") for n in range(6)]
+    for pairing in rounds:
+        results = at_once(
+            lambda p=pairing: services.pairing_end(pairing=p, ended_on=D(2026, 6, 30), by=clerk_a),
+            lambda p=pairing: visit(Pairing.objects.get(pk=p.pk), clerk_a, on=D(2026, 7, 5)),
+        )
+        refused = [r for r in results if isinstance(r, ValidationError)]
+        assert len(refused) == 1, results
+        pairing.refresh_from_db()
+        assert (
+            pairing.ended_on is None
+            or not pairing.visits.filter(visited_on__gt=pairing.ended_on).exists()
+        )
 
 
 # --- Derived points ------------------------------------------------------------------------
