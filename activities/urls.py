@@ -3,6 +3,7 @@ from django.urls import path
 from activities import views
 from activities.assessment import views as assessment
 from activities.ledgers.duty import views as duty
+from activities.ledgers.pairs import views as pairs
 from activities.ledgers.pledges import views as pledges
 from activities.rectification import views as rectification
 
@@ -74,4 +75,9 @@ urlpatterns = [
     path("ledgers/duty-posts/add/", duty.duty_post_add, name="duty_post_add"),
     path("ledgers/duty-posts/<int:pk>/", duty.duty_post_detail, name="duty_post_detail"),
     path("ledgers/duty-posts/summary/<int:org_id>/", duty.duty_summary, name="duty_summary"),
+    # 结对帮扶
+    path("ledgers/pairs/", pairs.pair_list, name="pair_list"),
+    path("ledgers/pairs/add/", pairs.pair_add, name="pair_add"),
+    path("ledgers/pairs/<int:pk>/", pairs.pair_detail, name="pair_detail"),
+    path("ledgers/pairs/summary/<int:org_id>/", pairs.pair_summary, name="pair_summary"),
 ]

@@ -55,6 +55,7 @@ def restore_roles() -> None:
     import_module("activities.migrations.0017_assessment_defaults").forwards(apps, None)
     import_module("activities.migrations.0019_pledges_defaults").forwards(apps, None)
     import_module("activities.migrations.0021_duty_posts_defaults").forwards(apps, None)
+    import_module("activities.migrations.0023_pairings_defaults").forwards(apps, None)
     _replay = _Replay.capture(before)
 
 

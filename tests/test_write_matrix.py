@@ -586,6 +586,15 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
             "duty": "每周夜间巡逻两次",
             "set_up_on": today,
         }
+    if name == "activities:pair_add":
+        member = Member.objects.filter(branch=tree.village_a, roster_status="active").first()
+        return f"{reverse(name)}?branch={tree.village_a.pk}", {
+            "member": member.pk,
+            "partner_kind": "household",
+            "partner_name": "赵老汉",
+            "difficulty": "elderly",
+            "started_on": today,
+        }
     if obj is None:
         return None
     url = reverse(name, args=[obj.pk])
@@ -599,6 +608,13 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
     if name == "activities:duty_post_detail":  # the world's post, a 履职记录 of its holder
         held = obj.assignments.get(ended_on__isnull=True)
         return url, {"step": "log", "assignment": held.pk, "done_on": today, "text": "入户宣讲"}
+    if name == "activities:pair_detail":  # the world's pairing, a visit
+        return url, {
+            "step": "visit",
+            "visited_on": today,
+            "kind": "call",
+            "help_given": "走访慰问",
+        }
     if name in RECTIFICATION_REQUESTS:  # the world's open case, its measure not done
         return url, RECTIFICATION_REQUESTS[name](obj, today)
     if name == "activities:activity_edit":

@@ -26,6 +26,7 @@ from activities.assessment.services import (
     secretary_report_add,
 )
 from activities.ledgers.duty.services import duty_assign, duty_log_record, duty_post_create
+from activities.ledgers.pairs.services import pairing_create, visit_record
 from activities.ledgers.pledges.services import pledge_create
 from activities.models import (
     Activity,
@@ -40,6 +41,8 @@ from activities.models import (
     LastRankDecision,
     ModelSite,
     OrgGrade,
+    Pairing,
+    PairingVisit,
     Pledge,
     PointEntry,
     PointSource,
@@ -402,9 +405,31 @@ def build_world(tree, clerk_a) -> World:
         text="甲村秘密履职情况",
         by=clerk_a,
     )
+    # A 结对帮扶 of the secret member with a household of 甲村, and a visit
+    # (activities.ledgers.pairs).
+    pairing = pairing_create(
+        org=tree.village_a,
+        member=member,
+        helper_unit="",
+        partner_kind="household",
+        partner_name="甲村秘密户主",
+        address="甲村秘密住址",
+        difficulty="illness",
+        started_on=datetime.date(2025, 3, 1),
+        by=clerk_a,
+    )
+    visit_record(
+        pairing=pairing,
+        visited_on=datetime.date(2025, 4, 1),
+        kind="goods",
+        help_given="甲村秘密帮扶内容",
+        value_note="",
+        by=clerk_a,
+    )
     objects = {
         Pledge: [pledge],
         DutyPost: [duty_post],
+        Pairing: [pairing],
         RectificationCase: [case],
         ModelSite: [site],
         Election: [election],
@@ -479,6 +504,9 @@ def build_world(tree, clerk_a) -> World:
         "甲村秘密承诺事项",
         "甲村秘密岗位",
         "甲村秘密岗位职责",
+        "甲村秘密户主",
+        "甲村秘密住址",
+        "甲村秘密帮扶内容",
         "甲村秘密履职情况",
     ]
     return World(objects=objects, secrets=secrets)
@@ -560,6 +588,8 @@ def snapshot() -> dict:
             DutyPost,
             DutyAssignment,
             DutyLog,
+            Pairing,
+            PairingVisit,
         )
     }
 

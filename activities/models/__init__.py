@@ -19,6 +19,7 @@ from activities.models.assessment import (  # noqa: F401
 )
 from activities.models.ledgers import (  # noqa: F401
     MAX_ASSESSORS,
+    Difficulty,
     DutyAssignment,
     DutyAssignmentQuerySet,
     DutyLog,
@@ -26,9 +27,15 @@ from activities.models.ledgers import (  # noqa: F401
     DutyPost,
     DutyPostQuerySet,
     Fulfilment,
+    Pairing,
+    PairingQuerySet,
+    PairingVisit,
+    PairingVisitQuerySet,
+    PartnerKind,
     Pledge,
     PledgeCategory,
     PledgeQuerySet,
+    VisitKind,
 )
 from activities.models.meetings import (  # noqa: F401
     KINDS_FOR_ORG,

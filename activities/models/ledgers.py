@@ -1,5 +1,5 @@
 """The township's working ledgers (工作台账) that inspectors ask to see beside the
-meeting records: 公开承诺 and 设岗定责.
+meeting records: 公开承诺, 设岗定责 and 结对帮扶.
 
 Every ledger follows one pattern: a row tied to the organisation it belongs
 to (``org``, the scope) and, where it concerns a person, to a member; a
@@ -256,3 +256,139 @@ class DutyLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.done_on} {self.text[:20]}"
+
+
+class PartnerKind(models.TextChoices):
+    HOUSEHOLD = "household", "困难户"
+    VILLAGE = "village", "村"
+
+
+class Difficulty(models.TextChoices):
+    ILLNESS = "illness", "因病"
+    DISABILITY = "disability", "因残"
+    LABOUR = "labour", "缺劳力"
+    ELDERLY = "elderly", "留守老人"
+    OTHER = "other", "其他"
+
+
+class VisitKind(models.TextChoices):
+    CALL = "call", "走访慰问"
+    PRODUCTION = "production", "生产帮扶"
+    POLICY = "policy", "政策帮办"
+    GOODS = "goods", "物资帮扶"
+    OTHER = "other", "其他"
+
+
+class PairingQuerySet(ScopedQuerySet, AuditedQuerySet):
+    scope_through = "org"
+
+
+class Pairing(models.Model):
+    """A pairing (结对帮扶) of a helper with a household in difficulty or with a village.
+
+    The helper is a member of the branch that keeps the pairing (``org``, the
+    scope), or a unit (``helper_unit``, e.g. 县财政局) that pairs with a
+    village or household through the branch; exactly one of the two is set.
+    For a household the partner's name is the 户主 and its difficulty is
+    recorded; for a village, the village's name. A pairing that ends gets
+    ``ended_on`` (its last day) rather than being deleted, so its visits keep
+    their helper; a member's visits (``PairingVisit``) earn the 结对帮扶走访
+    points.
+    """
+
+    org = models.ForeignKey(
+        "branches.Organization", verbose_name="党支部", on_delete=models.PROTECT, related_name="+"
+    )
+    member = models.ForeignKey(
+        "members.Member",
+        verbose_name="帮扶党员",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="留空为单位结对，须填写帮扶单位。",
+    )
+    helper_unit = models.CharField(
+        "帮扶单位", max_length=50, blank=True, help_text="如：县财政局。党员结对时留空。"
+    )
+    partner_kind = models.CharField("帮扶对象类别", max_length=10, choices=PartnerKind.choices)
+    partner_name = models.CharField(
+        "帮扶对象", max_length=50, help_text="困难户填户主姓名，村填村名。"
+    )
+    address = models.CharField("住址", max_length=100, blank=True)
+    difficulty = models.CharField("困难类型", max_length=12, choices=Difficulty.choices, blank=True)
+    started_on = models.DateField("结对日期")
+    ended_on = models.DateField("结束日期", null=True, blank=True)
+
+    objects = PairingQuerySet.as_manager()
+    history = audit_history()
+
+    class Meta:
+        verbose_name = "结对帮扶"
+        verbose_name_plural = "结对帮扶"
+        ordering = ["org__path", "started_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(member__isnull=False, helper_unit="")
+                | (Q(member__isnull=True) & ~Q(helper_unit="")),
+                name="pairing_one_helper",
+                violation_error_message="帮扶党员和帮扶单位须填写且只填写一个。",
+            ),
+            models.CheckConstraint(
+                condition=(Q(partner_kind="household") & ~Q(difficulty=""))
+                | Q(partner_kind="village", difficulty=""),
+                name="pairing_difficulty_of_households",
+                violation_error_message="困难户须填写困难类型，村不填写。",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
+                name="pairing_ended_after_started",
+                violation_error_message="结束日期不能早于结对日期。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.helper} — {self.partner_name}"
+
+    @property
+    def helper(self) -> str:
+        return self.member.name if self.member_id else self.helper_unit
+
+
+class PairingVisitQuerySet(ScopedQuerySet, AuditedQuerySet):
+    scope_through = "pairing__org"
+
+
+class PairingVisit(models.Model):
+    """One visit to the paired household or village (帮扶走访), on the day it was made.
+
+    Kept under the pairing, so the pairing's branch is its scope; what was
+    done is written down and, for goods or money, their value noted. A
+    member's visit earns the 结对帮扶走访 points (``activities.points.ledgers``).
+    """
+
+    pairing = models.ForeignKey(
+        Pairing, verbose_name="结对", on_delete=models.PROTECT, related_name="visits"
+    )
+    visited_on = models.DateField("走访日期")
+    kind = models.CharField("帮扶方式", max_length=12, choices=VisitKind.choices)
+    help_given = models.CharField("帮扶内容", max_length=300)
+    value_note = models.CharField(
+        "折合金额", max_length=50, blank=True, help_text="如：米一袋、油一桶，约200元。"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    objects = PairingVisitQuerySet.as_manager()
+    history = audit_history()
+
+    class Meta:
+        verbose_name = "结对帮扶走访记录"
+        verbose_name_plural = "结对帮扶走访记录"
+        ordering = ["visited_on", "pk"]
+        indexes = [models.Index(fields=["visited_on"], name="pairingvisit_visited_on")]
+
+    def __str__(self) -> str:
+        return f"{self.visited_on} {self.help_given[:20]}"

@@ -29,6 +29,7 @@ class PointSource(models.TextChoices):
     DISCIPLINE = "discipline", "违规违纪"
     PLEDGE = "pledge", "兑现公开承诺"
     DUTY_LOG = "duty_log", "设岗定责履职"
+    PAIRING_VISIT = "pairing_visit", "结对帮扶走访"
 
 
 # Derived from attendance rows; the rest are entered by hand and approved, except
@@ -36,9 +37,10 @@ class PointSource(models.TextChoices):
 # never deducted twice, and the working ledgers' items (activities.points.ledgers).
 # 设岗定责 stays a manual source for the years its rule row covers: from the year the
 # 设岗定责履职 rule starts (0021_duty_posts_defaults) the manual rule is closed, so
-# only the ledger's derived items count and old approved entries keep theirs.
+# only the ledger's derived items count and old approved entries keep theirs; 结对帮扶
+# likewise from 结对帮扶走访 (0023_pairings_defaults).
 DERIVED_SOURCES = (PointSource.ATTENDANCE, PointSource.ABSENCE)
-LEDGER_SOURCES = (PointSource.PLEDGE, PointSource.DUTY_LOG)
+LEDGER_SOURCES = (PointSource.PLEDGE, PointSource.DUTY_LOG, PointSource.PAIRING_VISIT)
 MANUAL_SOURCES = (
     PointSource.VOLUNTEER,
     PointSource.DUTY,
@@ -215,7 +217,7 @@ class PointEntry(models.Model):
                 | Q(activity__isnull=False, status="auto")
                 | Q(
                     activity__isnull=True,
-                    source__in=["dues_arrears", "pledge", "duty_log"],
+                    source__in=["dues_arrears", "pledge", "duty_log", "pairing_visit"],
                     status="auto",
                 ),
                 name="pointentry_status_matches_source",

@@ -1,10 +1,13 @@
-"""Points derived from the working ledgers (activities.ledgers): 兑现公开承诺 and
-设岗定责履职.
+"""Points derived from the working ledgers (activities.ledgers): 兑现公开承诺,
+设岗定责履职 and 结对帮扶走访.
 
 A member's pledge recorded as 已兑现 earns the rule's points once, dated the
 day it was fulfilled, in the organisation where the pledge is kept; each
 履职记录 of a member on a duty post earns the rule's points once, dated the
-day the work was done, in the post's branch. Like the attendance and dues
+day the work was done, in the post's branch; each visit of a member to the
+household or village they pair with earns them the rule's points once, dated
+the day of the visit, in the pairing's branch (a unit's visits earn nobody
+points). Like the attendance and dues
 entries these are rewritten from the ledger each time (idempotent): a pledge
 set back to 部分兑现 loses its points at the next refresh, and recomputing a
 year twice gives the same entries. A year's entries follow the rule in force
@@ -22,6 +25,7 @@ from activities.models import (
     DutyLog,
     EntryStatus,
     Fulfilment,
+    PairingVisit,
     Pledge,
     PointEntry,
     PointRule,
@@ -106,6 +110,34 @@ def duty_log_points_refresh(*, year: int, member_ids=None) -> int:
     return _rewrite(year=year, source=PointSource.DUTY_LOG, member_ids=member_ids, items=items)
 
 
+@transaction.atomic
+def pairing_visit_points_refresh(*, year: int, member_ids=None) -> int:
+    """Rewrite *year*'s 结对帮扶走访 entries (of *member_ids*, or all); returns how many."""
+    visits = PairingVisit.objects.filter(
+        pairing__member__isnull=False,
+        visited_on__gte=year_start(year),
+        visited_on__lt=year_start(year + 1),
+    )
+    if member_ids is not None:
+        visits = visits.filter(pairing__member_id__in=member_ids)
+    rows = visits.values_list(
+        "pairing__member_id",
+        "pairing__org_id",
+        "visited_on",
+        "pairing__partner_name",
+        "help_given",
+    ).order_by("visited_on", "pk")
+    items = (
+        (member_id, org_id, day, f"结对帮扶走访：{partner}：{text}"[:REASON_TEXT])
+        for member_id, org_id, day, partner, text in rows
+    )
+    return _rewrite(year=year, source=PointSource.PAIRING_VISIT, member_ids=member_ids, items=items)
+
+
 def ledger_points_refresh(*, year: int) -> int:
     """Every ledger-derived entry of *year*, rewritten (``points_recompute`` calls this)."""
-    return pledge_points_refresh(year=year) + duty_log_points_refresh(year=year)
+    return (
+        pledge_points_refresh(year=year)
+        + duty_log_points_refresh(year=year)
+        + pairing_visit_points_refresh(year=year)
+    )

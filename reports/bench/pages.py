@@ -19,7 +19,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from activities.models import DutyPost, Pledge, RectificationCase
+from activities.models import DutyPost, Pairing, Pledge, RectificationCase
 from branches.models import Election, Organization, OrgKind
 from members.choices import RosterStatus
 from members.models import DuesEntry, DuesReceipt, Member
@@ -291,6 +291,17 @@ def _duty_post_url() -> str:
     return reverse("activities:duty_post_detail", args=[post.first().pk])
 
 
+def _pairing_url() -> str:
+    """One of the first township's members' pairings, as its clerk opens it from the list."""
+    township = _first_township()
+    pairing = (
+        Pairing.objects.filter(org__path__startswith=township.path, member__isnull=False)
+        .order_by("pk")
+        .first()
+    )
+    return reverse("activities:pair_detail", args=[pairing.pk])
+
+
 def _export_url(name: str) -> Callable[[], str]:
     report = _report_url(name)
     return lambda: report() + "?format=xlsx"
@@ -437,6 +448,19 @@ PAGES: list[BenchPage] = [
         PAGE_MS,
         "clerk_a",
     ),
+    # 结对帮扶: the county's yearly summary (pairings and visits summed by child), the list
+    # as a township's clerk reads it (a page of 100 with the year's visit counts), one
+    # pairing with its visits and two forms.
+    BenchPage(
+        "report_pairs_county",
+        _report_url("activities:pair_summary"),
+        REPORT_MS,
+        "county",
+    ),
+    BenchPage(
+        "ledger_pair_list_clerk", lambda: reverse("activities:pair_list"), PAGE_MS, "clerk_a"
+    ),
+    BenchPage("ledger_pair_detail", _pairing_url, PAGE_MS, "clerk_a"),
 ]
 
 # Spreadsheets: a county's every row (the compliance export lists every gap), a

@@ -1,4 +1,4 @@
-"""Demo working ledgers: a year of 公开承诺 and 设岗定责 as a county keeps them.
+"""Demo working ledgers: a year of 公开承诺, 设岗定责 and 结对帮扶 as a county keeps them.
 
 Early in the year (February and March, after the 组织生活会) about seven
 members in ten publicly pledge one thing, a third of them two; each branch
@@ -14,9 +14,15 @@ of them in an earlier year and kept since), and about half of its members
 without an office (无职党员) hold one, one to four on a post; a few left in
 the year. Each holder's 履职记录 come every month or two.
 
-Bulk-written without history rows, like the rest of the demo; the 兑现公开承诺
-and 设岗定责履职 points are derived afterwards by ``points_recompute``
-(reports.demo.points).
+结对帮扶: about a third of the members each pair with one or two households
+in difficulty (most since an earlier year), and each village is paired with
+one or two county units (县财政局, 县农业农村局, …) through its branch. Every
+pairing is visited every month or two up to the build's day; a few ended in
+the year.
+
+Bulk-written without history rows, like the rest of the demo; the 兑现公开承诺,
+设岗定责履职 and 结对帮扶走访 points are derived afterwards by
+``points_recompute`` (reports.demo.points).
 """
 
 from __future__ import annotations
@@ -26,14 +32,19 @@ import random
 from typing import NamedTuple
 
 from activities.models import (
+    Difficulty,
     DutyAssignment,
     DutyLog,
     DutyPost,
     Fulfilment,
+    Pairing,
+    PairingVisit,
+    PartnerKind,
     Pledge,
     PledgeCategory,
+    VisitKind,
 )
-from branches.models import Organization, OrgKind, Post
+from branches.models import BranchCategory, Organization, OrgKind, Post
 from members.models import Member, Membership
 
 TEXTS = {
@@ -273,7 +284,11 @@ def build_ledgers(*, rng: random.Random, today: datetime.date, users) -> dict[st
             if pledge:
                 pledges.append(pledge)
     Pledge.objects.bulk_create(pledges, batch_size=2000, audit=False)
-    return {"pledges": len(pledges), **_duty_posts(rng, today, members, branches, by)}
+    return {
+        "pledges": len(pledges),
+        **_duty_posts(rng, today, members, branches, by),
+        **_pairings(rng, today, members, branches, by),
+    }
 
 
 def _duty_posts(rng, today, members, branches, by) -> dict[str, int]:
@@ -331,3 +346,133 @@ def _duty_posts(rng, today, members, branches, by) -> dict[str, int]:
             day += datetime.timedelta(days=rng.randint(30, 75))
     DutyLog.objects.bulk_create(logs, batch_size=2000, audit=False)
     return {"duty_posts": len(posts), "duty_holders": len(assignments), "duty_logs": len(logs)}
+
+
+# 结对帮扶 ---------------------------------------------------------------------------------
+
+PAIRING = 0.33  # of the members pair with households
+COUNTY_UNITS = (
+    "县财政局 县农业农村局 县人社局 县住建局 县交通运输局 县水利局 县卫健委 县教育局 "
+    "县自然资源局 县市场监管局 县供销社 县农商银行 县供电公司 县统计局"
+).split()
+HOUSEHOLD_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田"
+HOUSEHOLD_GIVEN = (
+    "秀英 桂兰 玉珍 凤英 淑珍 春花 德福 有才 长顺 老四 满仓 根生 来福 金山 保国 "
+    "树林 广田 喜旺 建华 大山"
+).split()
+DIFFICULTIES = {
+    Difficulty.ILLNESS: 35,
+    Difficulty.DISABILITY: 20,
+    Difficulty.LABOUR: 20,
+    Difficulty.ELDERLY: 20,
+    Difficulty.OTHER: 5,
+}
+HOUSEHOLD_VISITS = {
+    VisitKind.CALL: [
+        "入户走访，了解家庭生活和身体情况",
+        "节前走访慰问，送去米面油",
+        "帮助打扫庭院、整理房屋",
+    ],
+    VisitKind.PRODUCTION: [
+        "帮助联系收购商销售农产品",
+        "指导种植技术，帮助春耕备耕",
+        "帮助联系务工岗位",
+    ],
+    VisitKind.POLICY: [
+        "帮办医保报销手续",
+        "帮助申请临时救助",
+        "代办残疾人两项补贴",
+        "宣讲防返贫监测政策",
+    ],
+    VisitKind.GOODS: ["送去棉被、衣物", "送去米油和慰问金"],
+}
+GOODS_VALUE = ["约200元", "约300元", "约500元", "米一袋、油一桶"]
+VILLAGE_VISITS = {
+    VisitKind.CALL: ["到村调研，召开座谈会听取意见", "与村两委研究年度帮扶计划"],
+    VisitKind.PRODUCTION: [
+        "协调资金支持村集体产业",
+        "帮助村合作社对接销售渠道",
+        "组织技术人员到村培训",
+    ],
+    VisitKind.POLICY: ["协调解决村道硬化项目", "帮助村里申报人居环境整治项目"],
+    VisitKind.GOODS: ["为村卫生室捐赠药品器械", "为村小学捐赠图书文具"],
+}
+
+
+def _visits(rng, pairing: Pairing, today: datetime.date, by) -> list[PairingVisit]:
+    """Every month or two from the year's start (or the pairing's), up to its end or today."""
+    texts = HOUSEHOLD_VISITS if pairing.partner_kind == PartnerKind.HOUSEHOLD else VILLAGE_VISITS
+    start = max(pairing.started_on, datetime.date(today.year, 1, 1))
+    day = start + datetime.timedelta(days=rng.randint(5, 40))
+    visits = []
+    while day <= (pairing.ended_on or today):
+        kind = rng.choice(list(texts))
+        value = rng.choice(GOODS_VALUE) if kind == VisitKind.GOODS else ""
+        visits.append(
+            PairingVisit(
+                pairing=pairing,
+                visited_on=day,
+                kind=kind,
+                help_given=rng.choice(texts[kind]),
+                value_note=value,
+                recorded_by=by,
+            )
+        )
+        day += datetime.timedelta(days=rng.randint(30, 65))
+    return visits
+
+
+def _pairings(rng, today, members, branches, by) -> dict[str, int]:
+    year = today.year
+    since = dict(
+        Membership.objects.filter(ended_on__isnull=True).values_list("member_id", "started_on")
+    )
+    difficulties, weights = list(DIFFICULTIES), list(DIFFICULTIES.values())
+    pairings = []
+    for member in members:
+        branch = branches.get(member.branch_id)
+        if branch is None or rng.random() >= PAIRING:
+            continue
+        village = branch.name.removesuffix("党支部")
+        for _ in range(rng.choice((1, 1, 2))):
+            began = datetime.date(year - rng.randint(1, 4), rng.randint(1, 12), rng.randint(1, 28))
+            if rng.random() < 0.3:
+                began = _days(
+                    rng, datetime.date(year, 1, 1), min(datetime.date(year, 3, 31), today)
+                )
+            # A member pairs once in their branch: not before they joined it.
+            began = max(began, since.get(member.pk, began))
+            if began > today:
+                continue
+            group = rng.randint(1, 8)
+            pairings.append(
+                Pairing(
+                    org_id=branch.pk,
+                    member_id=member.pk,
+                    partner_kind=PartnerKind.HOUSEHOLD,
+                    partner_name=rng.choice(HOUSEHOLD_SURNAMES) + rng.choice(HOUSEHOLD_GIVEN),
+                    address=f"{village}{group}组{rng.randint(1, 60)}号",
+                    difficulty=rng.choices(difficulties, weights=weights)[0],
+                    started_on=began,
+                )
+            )
+    for branch in branches.values():
+        if branch.category != BranchCategory.VILLAGE:
+            continue
+        for unit in rng.sample(COUNTY_UNITS, k=rng.choice((1, 1, 2))):
+            pairings.append(
+                Pairing(
+                    org_id=branch.pk,
+                    helper_unit=unit,
+                    partner_kind=PartnerKind.VILLAGE,
+                    partner_name=branch.name.removesuffix("党支部"),
+                    started_on=datetime.date(year - rng.randint(1, 3), rng.choice((1, 3)), 1),
+                )
+            )
+    for pairing in pairings:
+        if rng.random() < 0.03 and pairing.started_on < today:
+            pairing.ended_on = _days(rng, max(pairing.started_on, datetime.date(year, 1, 1)), today)
+    Pairing.objects.bulk_create(pairings, batch_size=2000, audit=False)
+    visits = [v for p in pairings for v in _visits(rng, p, today, by)]
+    PairingVisit.objects.bulk_create(visits, batch_size=2000, audit=False)
+    return {"pairings": len(pairings), "pairing_visits": len(visits)}

@@ -30,6 +30,7 @@ from branches.models import PostTitle
 from branches.services import post_assign
 from members.choices import RosterStatus
 from members.services import member_leave
+from tests.concurrency import restore_roles
 from tests.factories import BranchFactory, GroupFactory, MemberFactory
 from tests.helpers import beijing, frozen, migrate_to
 
@@ -260,6 +261,8 @@ def test_the_manual_rule_is_replaced_from_2026_and_2025_entries_stay(tree, clerk
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("back_to_latest_afterwards")
 def test_the_data_migration_closes_only_the_open_manual_rule():
+    # An earlier transactional test's flush took the roles the migration grants to.
+    restore_roles()
     apps = migrate_to([("activities", "0020_duty_posts")])
     rule_model = apps.get_model("activities", "PointRule")
     rule_model.objects.filter(source__in=["duty", "duty_log"]).delete()

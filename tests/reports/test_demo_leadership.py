@@ -220,3 +220,40 @@ def test_the_demo_duty_posts_are_held_by_members_without_office_and_logged(demo)
     logs = DutyLog.objects.filter(done_on__year=TODAY.year).count()
     assert logs and PointEntry.objects.filter(source=PointSource.DUTY_LOG).count() == logs
     assert not PointEntry.objects.filter(source=PointSource.DUTY, year=TODAY.year).exists()
+
+
+def test_the_demo_pairings_are_a_third_of_members_and_the_villages_units_visited(demo):
+    from activities.models import Pairing, PairingVisit, PointEntry, PointSource
+    from members.models import Member
+
+    members = Pairing.objects.filter(member__isnull=False)
+    paired = members.values("member").annotate(n=models.Count("pk"))
+    assert {row["n"] for row in paired} <= {1, 2}
+    active = Member.objects.active().count()
+    assert 0.2 * active <= len(paired) <= 0.45 * active
+    # Each of a member's pairings is a household, its difficulty recorded, kept by the
+    # member's branch when they paired (some moved away later in the year).
+    from members.models import Membership
+
+    assert all(p.partner_kind == "household" and p.difficulty for p in members)
+    assert all(
+        Membership.objects.on(p.started_on)
+        .filter(member_id=p.member_id, branch_id=p.org_id)
+        .exists()
+        for p in members
+    )
+    # Every village is paired with one or two county units, through its branch.
+    units = Pairing.objects.filter(member__isnull=True).values("org").annotate(n=models.Count("pk"))
+    villages = Organization.objects.filter(kind=OrgKind.BRANCH, category="village")
+    assert {row["org"] for row in units} == set(villages.values_list("pk", flat=True))
+    assert {row["n"] for row in units} <= {1, 2}
+    for visit in PairingVisit.objects.select_related("pairing"):
+        span_end = visit.pairing.ended_on or TODAY
+        assert visit.pairing.started_on <= visit.visited_on <= span_end
+        assert visit.visited_on.year == TODAY.year
+    # Visited every month or two: by the end of June, twice or more a pairing on average.
+    assert PairingVisit.objects.count() >= 2 * Pairing.objects.count()
+    # The members' visits earn 结对帮扶走访; nothing of 结对帮扶 is entered by hand any more.
+    theirs = PairingVisit.objects.filter(pairing__member__isnull=False).count()
+    assert PointEntry.objects.filter(source=PointSource.PAIRING_VISIT).count() == theirs
+    assert not PointEntry.objects.filter(source=PointSource.PAIRING, year=TODAY.year).exists()
