@@ -3,6 +3,7 @@ from django.urls import path
 from activities import views
 from activities.assessment import views as assessment
 from activities.ledgers import views as ledgers
+from activities.ledgers.diary import views as diary
 from activities.rectification import views as rectification
 
 app_name = "activities"
@@ -73,4 +74,9 @@ urlpatterns = [
     path("ledgers/duty-posts/add/", ledgers.duty_post_add, name="duty_post_add"),
     path("ledgers/duty-posts/<int:pk>/", ledgers.duty_post_detail, name="duty_post_detail"),
     path("ledgers/duty-posts/summary/<int:org_id>/", ledgers.duty_summary, name="duty_summary"),
+    # 民情日志 (activities.ledgers.diary)
+    path("ledgers/diary/", diary.diary_list, name="diary_list"),
+    path("ledgers/diary/add/", diary.diary_add, name="diary_add"),
+    path("ledgers/diary/check/<int:org_id>/", diary.diary_check, name="diary_check"),
+    path("ledgers/diary/summary/<int:org_id>/", diary.diary_summary, name="diary_summary"),
 ]

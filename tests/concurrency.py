@@ -45,6 +45,7 @@ def restore_roles() -> None:
         import_module("activities.migrations.0017_assessment_defaults").forwards(apps, None)
         import_module("activities.migrations.0019_pledges_defaults").forwards(apps, None)
         import_module("activities.migrations.0021_duty_posts_defaults").forwards(apps, None)
+        import_module("activities.migrations.0023_diary_defaults").forwards(apps, None)
 
 
 def at_once(*calls: Callable[[], object]) -> list:
