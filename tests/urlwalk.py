@@ -25,6 +25,7 @@ from activities.assessment.services import (
     report_meeting_create,
     secretary_report_add,
 )
+from activities.ledgers.diary.services import diary_check, diary_entry_record
 from activities.ledgers.services import (
     duty_assign,
     duty_log_record,
@@ -37,6 +38,8 @@ from activities.models import (
     Appraisal,
     Attachment,
     Attendance,
+    DiaryCheck,
+    DiaryEntry,
     DutyAssignment,
     DutyLog,
     DutyPost,
@@ -406,6 +409,27 @@ def build_world(tree, clerk_a) -> World:
         text="甲村秘密履职情况",
         by=clerk_a,
     )
+    # A 民情日志 entry the secret member (甲村's secretary) wrote, and their check of the
+    # month (activities.ledgers.diary).
+    diary_entry_record(
+        org=tree.village_a,
+        cadre=member,
+        date=datetime.date(2025, 3, 5),
+        household="甲村秘密农户",
+        concern="甲村秘密民情诉求",
+        action="甲村秘密办理情况",
+        outcome="reported",
+        passed_to="甲村秘密上报单位",
+        by=clerk_a,
+    )
+    diary_check(
+        org=tree.village_a,
+        month=datetime.date(2025, 3, 1),
+        checked_on=datetime.date(2025, 4, 1),
+        checked_by=member,
+        comment="甲村秘密审阅意见",
+        by=clerk_a,
+    )
     objects = {
         Pledge: [pledge],
         DutyPost: [duty_post],
@@ -484,6 +508,11 @@ def build_world(tree, clerk_a) -> World:
         "甲村秘密岗位",
         "甲村秘密岗位职责",
         "甲村秘密履职情况",
+        "甲村秘密农户",
+        "甲村秘密民情诉求",
+        "甲村秘密办理情况",
+        "甲村秘密上报单位",
+        "甲村秘密审阅意见",
     ]
     return World(objects=objects, secrets=secrets)
 
@@ -564,6 +593,8 @@ def snapshot() -> dict:
             DutyPost,
             DutyAssignment,
             DutyLog,
+            DiaryEntry,
+            DiaryCheck,
         )
     }
 
