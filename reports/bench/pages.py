@@ -418,6 +418,17 @@ PAGES: list[BenchPage] = [
         PAGE_MS,
         "clerk_a",
     ),
+    # 民情日志: the county's yearly summary (branch-months counted in the database) and the
+    # township's diary as its clerk reads it (a page of 100 of some 4,000 rows).
+    BenchPage(
+        "report_diary_county",
+        _report_url("activities:diary_summary"),
+        REPORT_MS,
+        "county",
+    ),
+    BenchPage(
+        "ledger_diary_list_clerk", lambda: reverse("activities:diary_list"), PAGE_MS, "clerk_a"
+    ),
 ]
 
 # Spreadsheets: a county's every row (the compliance export lists every gap), a
