@@ -13,7 +13,8 @@ write when a superuser sends it – against an object in its own scope. A
 role holding the permission gets anything but a server error; a role
 without it is refused (403, or the admin's redirect / re-shown page without
 the action) and no row of any model changes. 支部书记 is read only
-(README): it holds no write permission at all.
+(README): it holds no write permission but its own duty, the monthly check of
+its branch's 民情日志 (``OWN_DUTIES``).
 """
 
 from __future__ import annotations
