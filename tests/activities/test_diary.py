@@ -336,7 +336,9 @@ def test_the_check_page_shows_the_month_and_records_the_check(
     assert (done.month, done.comment) == (D(2026, 3, 1), "下周回访")
     page = secretary_a_client.get(url, march).content.decode()
     assert "李书记于2026年4月2日审阅" in page and "diary-check-form" not in page
-    assert secretary_a_client.post(url + query, data).status_code == 400  # twice
+    twice = secretary_a_client.post(url + query, data)
+    assert twice.status_code == 400 and "民情日志已审阅" in twice.content.decode()
+    assert DiaryCheck.objects.count() == 1
     # Another township's branch, a township, and bad parameters.
     assert clerk_b_client.get(url, march).status_code == 404
     township = reverse("activities:diary_check", args=[tree.township_a.pk])
