@@ -426,3 +426,27 @@ def test_the_list_reads_a_fixed_number_of_queries(
         response = county_client.get(reverse(LIST))
     content = response.content.decode()
     assert content.count("data-diary-entry=") == n and content.count("data-diary-check=") == n
+
+
+def test_the_roles_hold_the_diary_permissions_the_migration_grants():
+    from django.contrib.auth.models import Group
+
+    def codenames(role):
+        group = Group.objects.get(name=role)
+        return set(
+            group.permissions.filter(codename__contains="diary").values_list("codename", flat=True)
+        )
+
+    everything = {
+        f"{a}_{m}" for a in ("view", "add", "change") for m in ("diaryentry", "diarycheck")
+    }
+    for role in ("县委组织部", "乡镇专干", "系统管理员"):
+        assert codenames(role) == everything, role
+    # The secretary reads the entries and checks the month; the cadres' entries are the
+    # township's to keep.
+    assert codenames("支部书记") == {
+        "view_diaryentry",
+        "view_diarycheck",
+        "add_diarycheck",
+        "change_diarycheck",
+    }
