@@ -2,6 +2,7 @@ from django.urls import path
 
 from activities import views
 from activities.assessment import views as assessment
+from activities.ledgers.diary import views as diary
 from activities.ledgers.duty import views as duty
 from activities.ledgers.pairs import views as pairs
 from activities.ledgers.pledges import views as pledges
@@ -80,4 +81,9 @@ urlpatterns = [
     path("ledgers/pairs/add/", pairs.pair_add, name="pair_add"),
     path("ledgers/pairs/<int:pk>/", pairs.pair_detail, name="pair_detail"),
     path("ledgers/pairs/summary/<int:org_id>/", pairs.pair_summary, name="pair_summary"),
+    # 民情日志 (activities.ledgers.diary)
+    path("ledgers/diary/", diary.diary_list, name="diary_list"),
+    path("ledgers/diary/add/", diary.diary_add, name="diary_add"),
+    path("ledgers/diary/check/<int:org_id>/", diary.diary_check, name="diary_check"),
+    path("ledgers/diary/summary/<int:org_id>/", diary.diary_summary, name="diary_summary"),
 ]

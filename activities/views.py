@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from activities import exports, services
 from activities.forms import ActivityForm, checklist, marks_from
+from activities.ledgers.diary.selectors import diary_work
 from activities.models import (
     KINDS_FOR_ORG,
     MEETING_ORG_KINDS,
@@ -118,6 +119,11 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
         "rectification": (
             rectification_work(user=request.user, root=root, today=today)
             if request.user.has_perm("activities.view_rectificationcase")
+            else None
+        ),
+        "diary": (
+            diary_work(user=request.user, root=root, today=today)
+            if request.user.has_perm("activities.add_diarycheck")
             else None
         ),
         "terms": (

@@ -25,6 +25,7 @@ from activities.assessment.services import (
     report_meeting_create,
     secretary_report_add,
 )
+from activities.ledgers.diary.services import diary_check, diary_entry_record
 from activities.ledgers.duty.services import duty_assign, duty_log_record, duty_post_create
 from activities.ledgers.pairs.services import pairing_create, visit_record
 from activities.ledgers.pledges.services import pledge_create
@@ -34,6 +35,8 @@ from activities.models import (
     Appraisal,
     Attachment,
     Attendance,
+    DiaryCheck,
+    DiaryEntry,
     DutyAssignment,
     DutyLog,
     DutyPost,
@@ -426,6 +429,27 @@ def build_world(tree, clerk_a) -> World:
         value_note="",
         by=clerk_a,
     )
+    # A 民情日志 entry the secret member (甲村's secretary) wrote, and their check of the
+    # month (activities.ledgers.diary).
+    diary_entry_record(
+        org=tree.village_a,
+        cadre=member,
+        date=datetime.date(2025, 3, 5),
+        household="甲村秘密农户",
+        concern="甲村秘密民情诉求",
+        action="甲村秘密办理情况",
+        outcome="reported",
+        passed_to="甲村秘密上报单位",
+        by=clerk_a,
+    )
+    diary_check(
+        org=tree.village_a,
+        month=datetime.date(2025, 3, 1),
+        checked_on=datetime.date(2025, 4, 1),
+        checked_by=member,
+        comment="甲村秘密审阅意见",
+        by=clerk_a,
+    )
     objects = {
         Pledge: [pledge],
         DutyPost: [duty_post],
@@ -508,6 +532,11 @@ def build_world(tree, clerk_a) -> World:
         "甲村秘密住址",
         "甲村秘密帮扶内容",
         "甲村秘密履职情况",
+        "甲村秘密农户",
+        "甲村秘密民情诉求",
+        "甲村秘密办理情况",
+        "甲村秘密上报单位",
+        "甲村秘密审阅意见",
     ]
     return World(objects=objects, secrets=secrets)
 
@@ -590,6 +619,8 @@ def snapshot() -> dict:
             DutyLog,
             Pairing,
             PairingVisit,
+            DiaryEntry,
+            DiaryCheck,
         )
     }
 

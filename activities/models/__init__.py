@@ -19,6 +19,11 @@ from activities.models.assessment import (  # noqa: F401
 )
 from activities.models.ledgers import (  # noqa: F401
     MAX_ASSESSORS,
+    DiaryCheck,
+    DiaryCheckQuerySet,
+    DiaryEntry,
+    DiaryEntryQuerySet,
+    DiaryOutcome,
     Difficulty,
     DutyAssignment,
     DutyAssignmentQuerySet,

@@ -1,5 +1,5 @@
 """The township's working ledgers (工作台账) that inspectors ask to see beside the
-meeting records: 公开承诺, 设岗定责 and 结对帮扶.
+meeting records: 公开承诺, 设岗定责, 结对帮扶 and 民情日志.
 
 Every ledger follows one pattern: a row tied to the organisation it belongs
 to (``org``, the scope) and, where it concerns a person, to a member; a
@@ -11,6 +11,7 @@ so a clerk never enters the same fact twice.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -392,3 +393,116 @@ class PairingVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.visited_on} {self.help_given[:20]}"
+
+
+class DiaryOutcome(models.TextChoices):
+    RESOLVED = "resolved", "已解决"
+    REPORTED = "reported", "已上报"
+    FOLLOWING = "following", "跟进中"
+
+
+class DiaryEntryQuerySet(ScopedQuerySet, AuditedQuerySet):
+    scope_through = "org"
+
+
+class DiaryEntry(models.Model):
+    """One villager's concern a cadre wrote down in the branch's 民情日志, on the day heard.
+
+    ``org`` is the branch (the scope) and ``cadre`` the member of it who heard
+    the concern, usually one of its 村干部 holding a post; the row says which
+    household or place, what was asked, what was done and how it stands
+    (已解决, 已上报 to whom, 跟进中). The branch secretary reads each month's
+    entries and records a ``DiaryCheck``; a checked month takes no more entries.
+    """
+
+    org = models.ForeignKey(
+        "branches.Organization", verbose_name="党支部", on_delete=models.PROTECT, related_name="+"
+    )
+    cadre = models.ForeignKey(
+        "members.Member", verbose_name="记录人", on_delete=models.PROTECT, related_name="+"
+    )
+    date = models.DateField("走访日期")
+    household = models.CharField("走访农户或地点", max_length=100)
+    concern = models.CharField("群众诉求", max_length=500)
+    action = models.CharField("办理情况", max_length=500)
+    outcome = models.CharField("办理结果", max_length=10, choices=DiaryOutcome.choices)
+    passed_to = models.CharField("上报（转交）单位", max_length=100, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    objects = DiaryEntryQuerySet.as_manager()
+    history = audit_history()
+
+    class Meta:
+        verbose_name = "民情日志"
+        verbose_name_plural = "民情日志"
+        ordering = ["org__path", "date", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(outcome="reported") | ~Q(passed_to=""),
+                name="diaryentry_reported_names_whom",
+                violation_error_message="已上报的须填写上报（转交）单位。",
+            ),
+        ]
+        indexes = [models.Index(fields=["org", "date"], name="diaryentry_org_date")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.concern[:20]}"
+
+
+class DiaryCheckQuerySet(ScopedQuerySet, AuditedQuerySet):
+    scope_through = "org"
+
+
+class DiaryCheck(models.Model):
+    """The branch secretary's monthly check (审阅) of the branch's 民情日志.
+
+    One per branch and month: ``month`` is the month's first day, ``checked_by``
+    the member who read the entries (the secretary) and ``comment`` what they
+    said, required when the month left concerns 跟进中. Once checked, the
+    month is off the secretary's worklist and takes no more entries.
+    """
+
+    org = models.ForeignKey(
+        "branches.Organization", verbose_name="党支部", on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.DateField("月份", help_text="该月的第一天。")
+    checked_on = models.DateField("审阅日期")
+    checked_by = models.ForeignKey(
+        "members.Member", verbose_name="审阅人", on_delete=models.PROTECT, related_name="+"
+    )
+    comment = models.CharField("审阅意见", max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    objects = DiaryCheckQuerySet.as_manager()
+    history = audit_history()
+
+    class Meta:
+        verbose_name = "民情日志审阅"
+        verbose_name_plural = "民情日志审阅"
+        ordering = ["org__path", "month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org", "month"],
+                name="diarycheck_one_per_month",
+                violation_error_message="该党支部这个月的民情日志已审阅。",
+            ),
+            models.CheckConstraint(
+                condition=Q(checked_on__gte=F("month")),
+                name="diarycheck_checked_after_month_began",
+                violation_error_message="审阅日期不能早于该月第一天。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y年%-m月}"
+
+    def clean(self) -> None:
+        # A month is kept as its first day, so "one per month" is one per row.
+        if self.month and self.month.day != 1:
+            raise ValidationError({"month": "月份应为该月的第一天。"})

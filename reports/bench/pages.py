@@ -451,16 +451,17 @@ PAGES: list[BenchPage] = [
     # 结对帮扶: the county's yearly summary (pairings and visits summed by child), the list
     # as a township's clerk reads it (a page of 100 with the year's visit counts), one
     # pairing with its visits and two forms.
-    BenchPage(
-        "report_pairs_county",
-        _report_url("activities:pair_summary"),
-        REPORT_MS,
-        "county",
-    ),
+    BenchPage("report_pairs_county", _report_url("activities:pair_summary"), REPORT_MS, "county"),
     BenchPage(
         "ledger_pair_list_clerk", lambda: reverse("activities:pair_list"), PAGE_MS, "clerk_a"
     ),
     BenchPage("ledger_pair_detail", _pairing_url, PAGE_MS, "clerk_a"),
+    # 民情日志: the county's yearly summary (branch-months counted in the database) and the
+    # township's diary as its clerk reads it (a page of 100 of some 4,000 rows).
+    BenchPage("report_diary_county", _report_url("activities:diary_summary"), REPORT_MS, "county"),
+    BenchPage(
+        "ledger_diary_list_clerk", lambda: reverse("activities:diary_list"), PAGE_MS, "clerk_a"
+    ),
 ]
 
 # Spreadsheets: a county's every row (the compliance export lists every gap), a

@@ -20,6 +20,12 @@ one or two county units (县财政局, 县农业农村局, …) through its bran
 pairing is visited every month or two up to the build's day; a few ended in
 the year.
 
+民情日志: in each village and community branch the cadres (members holding a
+post in it) write two to six villagers' concerns a month – roads, irrigation,
+低保, disputes, 医保 – most resolved, some passed on to the township's offices,
+a few still followed up; the secretary checked nine months in ten of the
+months past, early in the month after, with a word on what is still open.
+
 Bulk-written without history rows, like the rest of the demo; the 兑现公开承诺,
 设岗定责履职 and 结对帮扶走访 points are derived afterwards by
 ``points_recompute`` (reports.demo.points).
@@ -31,7 +37,12 @@ import datetime
 import random
 from typing import NamedTuple
 
+from django.db.models import F
+
 from activities.models import (
+    DiaryCheck,
+    DiaryEntry,
+    DiaryOutcome,
     Difficulty,
     DutyAssignment,
     DutyLog,
@@ -44,7 +55,8 @@ from activities.models import (
     PledgeCategory,
     VisitKind,
 )
-from branches.models import BranchCategory, Organization, OrgKind, Post
+from branches.dated import months_later
+from branches.models import BranchCategory, Organization, OrgKind, Post, PostTitle
 from members.models import Member, Membership
 
 TEXTS = {
@@ -288,6 +300,7 @@ def build_ledgers(*, rng: random.Random, today: datetime.date, users) -> dict[st
         "pledges": len(pledges),
         **_duty_posts(rng, today, members, branches, by),
         **_pairings(rng, today, members, branches, by),
+        **_diary(rng, today, branches, by),
     }
 
 
@@ -476,3 +489,100 @@ def _pairings(rng, today, members, branches, by) -> dict[str, int]:
     visits = [v for p in pairings for v in _visits(rng, p, today, by)]
     PairingVisit.objects.bulk_create(visits, batch_size=2000, audit=False)
     return {"pairings": len(pairings), "pairing_visits": len(visits)}
+
+
+# 民情日志: a concern, what the cadre did, and (for those passed on) to whom.
+CONCERNS = [
+    ("村组道路坑洼，雨天出行困难", "组织村民小组填补坑洼，联系镇交通办纳入硬化计划", "镇交通办"),
+    ("灌溉水渠堵塞，下游田块浇不上水", "组织党员和村民清淤疏通", "镇水利站"),
+    ("家中老人患病，询问低保申请条件", "讲解低保政策，协助准备申请材料", "镇民政办"),
+    ("邻里因宅基地边界发生纠纷", "会同村调解委员会现场调解", "镇司法所"),
+    ("不会在手机上缴纳城乡居民医保", "上门指导用手机完成缴费", "镇医保站"),
+    ("路灯损坏，夜间出行不便", "登记损坏位置，联系维修", "镇供电所"),
+    ("反映自来水水压不足", "查看管网，联系供水站检修", "镇供水站"),
+    ("咨询养老保险补缴办法", "讲解补缴政策，陪同到镇便民服务中心办理", "镇社保所"),
+    ("垃圾清运不及时，房前堆积", "通知保洁员清运，落实门前三包", "镇环卫所"),
+    ("孩子上学路远，询问校车接送", "了解需求，向镇中心校反映", "镇教育办"),
+    ("外出务工工资被拖欠", "帮助收集证据，联系劳动保障所维权", "镇劳动保障所"),
+    ("危房需要改造", "入户查看，协助申报危房改造", "镇规划建设办"),
+]
+CHECK_COMMENTS = ["已阅，办理及时。", "已阅，记录完整。", "已阅，请继续做好群众回访。"]
+
+
+def _diary(rng, today, branches, by) -> dict[str, int]:
+    """The 民情日志 of the village and community branches, from January to today."""
+    year = today.year
+    villages = [
+        b
+        for b in branches.values()
+        if b.category in (BranchCategory.VILLAGE, BranchCategory.COMMUNITY)
+        and b.dissolved_on is None
+    ]
+    cadres: dict[int, list[int]] = {}
+    secretaries: dict[int, int] = {}
+    for org_id, member_id, title in (
+        Post.objects.filter(org__in=villages, ended_on__isnull=True, member__branch_id=F("org_id"))
+        .order_by("org_id", "pk")
+        .values_list("org_id", "member_id", "title")
+    ):
+        cadres.setdefault(org_id, []).append(member_id)
+        if title == PostTitle.SECRETARY:
+            secretaries.setdefault(org_id, member_id)
+    entries, checks = [], []
+    this_month = today.replace(day=1)
+    for branch in villages:
+        people = cadres.get(branch.pk)
+        if not people:
+            continue
+        month = datetime.date(year, 1, 1)
+        while month <= this_month:
+            last = min(months_later(month, 1) - datetime.timedelta(days=1), today)
+            following = 0
+            for _ in range(rng.randint(2, 6)):
+                concern, action, office = rng.choice(CONCERNS)
+                roll = rng.random()
+                outcome = (
+                    DiaryOutcome.RESOLVED
+                    if roll < 0.75
+                    else DiaryOutcome.REPORTED
+                    if roll < 0.9
+                    else DiaryOutcome.FOLLOWING
+                )
+                following += outcome == DiaryOutcome.FOLLOWING
+                entries.append(
+                    DiaryEntry(
+                        org_id=branch.pk,
+                        cadre_id=rng.choice(people),
+                        date=_days(rng, month, last),
+                        household=f"{rng.randint(1, 8)}组 {rng.choice('王李张刘陈杨赵黄周吴')}家",
+                        concern=concern,
+                        action=action,
+                        outcome=outcome,
+                        passed_to=office if outcome == DiaryOutcome.REPORTED else "",
+                        recorded_by=by,
+                    )
+                )
+            checker = secretaries.get(branch.pk)
+            if month < this_month and checker and rng.random() < 0.9:
+                checked_on = min(
+                    months_later(month, 1) + datetime.timedelta(rng.randint(0, 9)), today
+                )
+                comment = (
+                    f"跟进中的{following}条诉求下月回访，办结后补记。"
+                    if following
+                    else rng.choice(CHECK_COMMENTS)
+                )
+                checks.append(
+                    DiaryCheck(
+                        org_id=branch.pk,
+                        month=month,
+                        checked_on=checked_on,
+                        checked_by_id=checker,
+                        comment=comment,
+                        recorded_by=by,
+                    )
+                )
+            month = months_later(month, 1)
+    DiaryEntry.objects.bulk_create(entries, batch_size=2000, audit=False)
+    DiaryCheck.objects.bulk_create(checks, batch_size=2000, audit=False)
+    return {"diary_entries": len(entries), "diary_checks": len(checks)}

@@ -3,6 +3,7 @@ the posts and terms, a late village in every township (one postponed), filed and
 一肩挑 village secretaries, 述职评议 within their evaluators, and 软弱涣散 cases
 opened from last year's 后进 grades."""
 
+import collections
 import datetime
 import io
 
@@ -257,3 +258,36 @@ def test_the_demo_pairings_are_a_third_of_members_and_the_villages_units_visited
     theirs = PairingVisit.objects.filter(pairing__member__isnull=False).count()
     assert PointEntry.objects.filter(source=PointSource.PAIRING_VISIT).count() == theirs
     assert not PointEntry.objects.filter(source=PointSource.PAIRING, year=TODAY.year).exists()
+
+
+def test_the_demo_diary_is_written_by_cadres_and_mostly_checked(demo):
+    from activities.models import DiaryCheck, DiaryEntry, DiaryOutcome
+    from branches.models import BranchCategory
+    from members.models import Membership
+
+    entries = list(DiaryEntry.objects.select_related("org"))
+    assert entries and {e.org.category for e in entries} <= {
+        BranchCategory.VILLAGE,
+        BranchCategory.COMMUNITY,
+    }
+    # Two to six a month in each branch that keeps one, none after today.
+    per_month = DiaryEntry.objects.values("org", "date__month").annotate(n=models.Count("pk"))
+    assert {row["n"] for row in per_month} <= {2, 3, 4, 5, 6}
+    assert all(e.date <= TODAY and e.date.year == TODAY.year for e in entries)
+    # Written by a member of the branch on the day (some moved away later in the year).
+    assert all(
+        Membership.objects.on(e.date).filter(member_id=e.cadre_id, branch_id=e.org_id).exists()
+        for e in entries
+    )
+    outcomes = collections.Counter(e.outcome for e in entries)
+    assert outcomes[DiaryOutcome.RESOLVED] > len(entries) / 2 and outcomes[DiaryOutcome.FOLLOWING]
+    assert all(e.passed_to for e in entries if e.outcome == DiaryOutcome.REPORTED)
+    # Most past months checked, by the secretary, after the month began; a few left.
+    months = {(row["org"], row["date__month"]) for row in per_month if row["date__month"] < 6}
+    checks = list(DiaryCheck.objects.all())
+    checked = {(c.org_id, c.month.month) for c in checks}
+    assert checked <= months | {(o, 6) for o, _ in months}
+    assert 0.8 * len(months) <= len(checked & months) < len(months)
+    assert all(c.month <= c.checked_on <= TODAY for c in checks)
+    following = {(e.org_id, e.date.month) for e in entries if e.outcome == DiaryOutcome.FOLLOWING}
+    assert all(c.comment for c in checks if (c.org_id, c.month.month) in following)
