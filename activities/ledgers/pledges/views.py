@@ -84,6 +84,9 @@ def pledge_list(request: HttpRequest) -> HttpResponse:
     return render(request, "activities/ledgers/pledge_list.html", context)
 
 
+@write_permission(ADD)
+@login_required
+@permission_required(ADD, raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def pledge_add(request: HttpRequest) -> HttpResponse:
     """登记公开承诺: one pledge of a branch's member, or of the branch."""
