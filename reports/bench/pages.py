@@ -462,6 +462,32 @@ PAGES: list[BenchPage] = [
     BenchPage(
         "ledger_diary_list_clerk", lambda: reverse("activities:diary_list"), PAGE_MS, "clerk_a"
     ),
+    # The ledgers' forms as a clerk opens them for the first township's first branch: its
+    # members to choose from; and that branch's 民情日志 month with its check.
+    BenchPage(
+        "ledger_duty_post_form",
+        lambda: reverse("activities:duty_post_add") + f"?branch={_first_township_branch().pk}",
+        PAGE_MS,
+        "clerk_a",
+    ),
+    BenchPage(
+        "ledger_pair_form",
+        lambda: reverse("activities:pair_add") + f"?branch={_first_township_branch().pk}",
+        PAGE_MS,
+        "clerk_a",
+    ),
+    BenchPage(
+        "ledger_diary_form",
+        lambda: reverse("activities:diary_add") + f"?branch={_first_township_branch().pk}",
+        PAGE_MS,
+        "clerk_a",
+    ),
+    BenchPage(
+        "ledger_diary_month",
+        lambda: reverse("activities:diary_check", args=[_first_township_branch().pk]),
+        PAGE_MS,
+        "clerk_a",
+    ),
 ]
 
 # Spreadsheets: a county's every row (the compliance export lists every gap), a

@@ -450,3 +450,20 @@ def test_the_roles_hold_the_diary_permissions_the_migration_grants():
         "add_diarycheck",
         "change_diarycheck",
     }
+
+
+@pytest.mark.parametrize("n", [2, 20])
+def test_the_month_page_reads_a_fixed_number_of_queries(
+    tree, clerk_a, clerk_a_client, n, django_assert_max_num_queries
+):
+    cadre = cadre_of(tree.village_a)
+    secretary_of(tree.village_a)
+    for _ in range(n):
+        entry(tree.village_a, cadre, clerk_a)
+    url = reverse("activities:diary_check", args=[tree.village_a.pk])
+    # Session, user, permissions (two), the branch, the month's entries with their cadres,
+    # its check, the members the form offers and its secretary, the label, and the
+    # session's save (savepoint, update, release): thirteen for 2 entries as for 20.
+    with django_assert_max_num_queries(13):
+        response = clerk_a_client.get(url, {"year": 2026, "month": 3})
+    assert response.content.decode().count("村道坑洼，雨天出行难") == n

@@ -510,3 +510,19 @@ def test_the_list_reads_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         response = county_client.get(reverse(LIST))
     assert response.content.decode().count("data-duty-post=") == n
+
+
+@pytest.mark.parametrize("n", [2, 20])
+def test_the_post_page_reads_a_fixed_number_of_queries(
+    tree, clerk_a, clerk_a_client, n, django_assert_max_num_queries
+):
+    post = post_of(tree.village_a, clerk_a)
+    for _ in range(n):
+        log(assign(post, MemberFactory(branch=tree.village_a), clerk_a), clerk_a)
+    # Session, user, permissions (two), the post, the members to offer and the holders
+    # already on it, the open and all assignments of the forms, the holders and the logs
+    # shown, and the session's save (savepoint, update, release): fourteen for 2 holders
+    # as for 20.
+    with django_assert_max_num_queries(14):
+        response = clerk_a_client.get(reverse("activities:duty_post_detail", args=[post.pk]))
+    assert response.status_code == 200

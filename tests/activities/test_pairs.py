@@ -533,3 +533,18 @@ def test_the_list_reads_a_fixed_number_of_queries(
     with django_assert_max_num_queries(11):
         response = county_client.get(reverse(LIST))
     assert response.content.decode().count("data-pairing=") == n
+
+
+@pytest.mark.parametrize("n", [2, 20])
+def test_the_pairing_page_reads_a_fixed_number_of_queries(
+    tree, clerk_a, clerk_a_client, n, django_assert_max_num_queries
+):
+    pairing = pair(tree.village_a, clerk_a, member=MemberFactory(branch=tree.village_a))
+    for _ in range(n):
+        visit(pairing, clerk_a)
+    # Session, user, permissions (two), the pairing with its branch and helper, its
+    # visits, the steps' forms, the label, and the session's save (savepoint, update,
+    # release): ten for 2 visits as for 20.
+    with django_assert_max_num_queries(10):
+        response = clerk_a_client.get(reverse("activities:pair_detail", args=[pairing.pk]))
+    assert response.content.decode().count("走访慰问，送去米油") == n

@@ -384,3 +384,17 @@ def test_the_data_summary_names_the_pledges(tree, clerk_a, clerk_a_client):
     assert "2026年全镇党员、党组织公开承诺事项2件，已兑现1件，群众满意率75.0%。" in page
     empty = clerk_a_client.get(url, {"on": "2025-09-15"}).content.decode()
     assert "公开承诺事项" not in empty
+
+
+@pytest.mark.parametrize("n", [2, 20])
+def test_the_pledge_page_reads_a_fixed_number_of_queries(
+    tree, clerk_a, clerk_a_client, n, django_assert_max_num_queries
+):
+    member = MemberFactory(group=tree.group_a1)
+    pledges = [pledge_of(member, clerk_a, text=f"承诺{i}") for i in range(n)]
+    # Session, user, permissions (two), the pledge with its organisation, member and
+    # recorder, the label, and the session's save (savepoint, update, release): the
+    # member's other pledges are not read: nine for 2 pledges as for 20.
+    with django_assert_max_num_queries(9):
+        response = clerk_a_client.get(reverse("activities:pledge_detail", args=[pledges[0].pk]))
+    assert response.status_code == 200
