@@ -472,15 +472,30 @@ def summary_text(view: Overview, development: dict[str, int] | None = None) -> s
     return f"截至{view.on.year}年{view.on.month}月{view.on.day}日，{opening_word(node)}{sentence}。"
 
 
-def ledgers_sentence(node: Organization, pledges: dict, year: int) -> str:
-    """The working ledgers in the 数据摘要's words, where the year has records
-    (``activities.ledgers.pledges.selectors.pledge_totals``)."""
-    if not pledges["made"]:
+def ledgers_sentence(
+    node: Organization,
+    year: int,
+    *,
+    pledges: dict | None = None,
+    duty: dict | None = None,
+    pairs: dict | None = None,
+) -> str:
+    """The working ledgers in the 数据摘要's words, one clause each where the year has
+    records and the reader may see the ledger (None: not shown). The figures come from
+    each ledger's ``*_totals`` (``activities.ledgers``), the numbers its summary shows."""
+    parts = []
+    if pledges and pledges["made"]:
+        text = f"党员、党组织公开承诺事项{pledges['made']}件，已兑现{pledges['done']}件"
+        if pledges["satisfaction"] is not None:
+            text += f"，群众满意率{pledges['satisfaction']}%"
+        parts.append(text)
+    if duty and duty["posts"]:
+        parts.append(f"设岗定责{duty['posts']}个岗位，{duty['no_office_holding']}名无职党员上岗")
+    if pairs and pairs["pairings"]:
+        parts.append(f"结对帮扶{pairs['pairings']}对，走访{pairs['visits']}次")
+    if not parts:
         return ""
-    text = f"{year}年{opening_word(node)}党员、党组织公开承诺事项{pledges['made']}件，已兑现{pledges['done']}件"
-    if pledges["satisfaction"] is not None:
-        text += f"，群众满意率{pledges['satisfaction']}%"
-    return text + "。"
+    return f"{year}年{opening_word(node)}" + "；".join(parts) + "。"
 
 
 # --- 三会一课 compliance ------------------------------------------------------------

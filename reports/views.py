@@ -10,6 +10,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from activities.ledgers.duty.selectors import duty_totals
+from activities.ledgers.pairs.selectors import pair_totals
 from activities.ledgers.pledges.selectors import pledge_totals
 from activities.ratings.selectors import publication_covering, rating_summary, stars_by_child
 from branches import params
@@ -127,6 +129,18 @@ def _development(request, node, on) -> dict[str, int] | None:
     return development_counts(node=node, on=on)
 
 
+def _ledger_totals(user, node, on) -> dict:
+    """The working ledgers' figures for the 数据摘要, of the ledgers *user* may read."""
+    totals = {}
+    if user.has_perm("activities.view_pledge"):
+        totals["pledges"] = pledge_totals(node=node, year=on.year)
+    if user.has_perm("activities.view_dutypost"):
+        totals["duty"] = duty_totals(node=node, year=on.year, today=on)
+    if user.has_perm("activities.view_pairing"):
+        totals["pairs"] = pair_totals(node=node, year=on.year)
+    return totals
+
+
 @scoped_view(Organization)
 @require_GET
 @login_required
@@ -138,9 +152,7 @@ def summary_view(request: HttpRequest, org_id: int) -> HttpResponse:
     changes = member_changes(node=node, year=on.year, today=on, counts=False)
     development = _development(request, node, on)
     text = f"{selectors.summary_text(data, development)}{changes_sentence(changes)}"
-    if request.user.has_perm("activities.view_pledge"):
-        pledges = pledge_totals(node=node, year=on.year)
-        text += selectors.ledgers_sentence(node, pledges, on.year)
+    text += selectors.ledgers_sentence(node, on.year, **_ledger_totals(request.user, node, on))
     return render(
         request,
         "reports/summary.html",

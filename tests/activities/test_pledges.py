@@ -386,6 +386,46 @@ def test_the_data_summary_names_the_pledges(tree, clerk_a, clerk_a_client):
     assert "公开承诺事项" not in empty
 
 
+def test_the_data_summary_names_each_ledger_with_records(tree, clerk_a, clerk_a_client):
+    """One sentence for the working ledgers, a clause for each that has the year's records."""
+    from activities.ledgers.duty import services as duty
+    from activities.ledgers.pairs import services as pairs
+
+    on_post, helper = MemberFactory(group=tree.group_a1), MemberFactory(group=tree.group_a2)
+    post = duty.duty_post_create(
+        org=tree.village_a,
+        name="环境卫生监督岗",
+        duty="每周巡查村容",
+        set_up_on=D(2026, 2, 1),
+        by=clerk_a,
+    )
+    duty.duty_assign(post=post, member=on_post, started_on=D(2026, 3, 1), by=clerk_a)
+    pairing = pairs.pairing_create(
+        org=tree.village_a,
+        member=helper,
+        helper_unit="",
+        partner_kind="household",
+        partner_name="王秀英",
+        address="甲村三组12号",
+        difficulty="illness",
+        started_on=D(2026, 3, 1),
+        by=clerk_a,
+    )
+    for day in (D(2026, 4, 1), D(2026, 6, 1)):
+        pairs.visit_record(
+            pairing=pairing,
+            visited_on=day,
+            kind="call",
+            help_given="送米油",
+            value_note="",
+            by=clerk_a,
+        )
+    url = reverse("reports:summary", args=[tree.township_a.pk])
+    page = clerk_a_client.get(url, {"on": "2026-09-15"}).content.decode()
+    assert "2026年全镇设岗定责1个岗位，1名无职党员上岗；结对帮扶1对，走访2次。" in page
+    assert "公开承诺事项" not in page  # no pledge this year: no clause
+
+
 @pytest.mark.parametrize("n", [2, 20])
 def test_the_pledge_page_reads_a_fixed_number_of_queries(
     tree, clerk_a, clerk_a_client, n, django_assert_max_num_queries

@@ -117,3 +117,23 @@ def duty_share(values: dict) -> Decimal | None:
         return None
     share = Decimal(100 * values["no_office_holding"]) / values["no_office"]
     return share.quantize(Decimal("0.1"))
+
+
+def duty_totals(*, node: Organization, year: int, today: datetime.date) -> dict:
+    """The 数据摘要's figures of 设岗定责 under *node* in *year*, as ``duty_summary`` counts
+    them: posts running in the year and 无职党员 on a post on its count day. Two queries."""
+    on = duty_counted_on(year=year, today=today)
+    posts = DutyPost.objects.filter(
+        subtree_q(node.path, prefix="org__"), running_in_year(year, "set_up_on", "ended_on")
+    ).count()
+    on_duty = DutyAssignment.objects.filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gte=on), started_on__lte=on
+    ).values("member_id")
+    office_holders = Post.objects.filter(open_posts_q(on)).values("member_id")
+    holding = (
+        Member.objects.active()
+        .filter(subtree_q(node.path, prefix="branch__"), pk__in=on_duty)
+        .exclude(pk__in=office_holders)
+        .count()
+    )
+    return {"posts": posts, "no_office_holding": holding}

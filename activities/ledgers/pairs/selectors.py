@@ -75,3 +75,15 @@ def pair_summary(*, node: Organization, year: int) -> LedgerSummary:
         for path in pairings.keys() | visits.keys()
     }
     return rolled_up(node, year, sums, PAIR_KEYS)
+
+
+def pair_totals(*, node: Organization, year: int) -> dict:
+    """The 数据摘要's figures of 结对帮扶 under *node* in *year*, as ``pair_summary`` counts
+    them: pairings running in the year and the year's visits. Two queries."""
+    pairings = Pairing.objects.filter(
+        subtree_q(node.path, prefix="org__"), running_in(year)
+    ).count()
+    visits = PairingVisit.objects.filter(
+        subtree_q(node.path, prefix="pairing__org__"), _in_year(year)
+    ).count()
+    return {"pairings": pairings, "visits": visits}
