@@ -98,6 +98,32 @@ def back_to_latest_afterwards():
         connection.creation._destroy_test_db(clone_name, verbosity=0)
 
 
+@pytest.fixture
+def empty_database():
+    """For a test of a data migration far behind today's schema, on PostgreSQL: an empty
+    database of its own, which the test migrates forward only as far as it needs, dropped
+    after. Going there from the test database would unapply every later migration first,
+    several times the work (about 60 s of a core against 9 for the way from nothing)."""
+    from django.db import connection
+
+    database = connection.settings_dict
+    test_name = database["NAME"]
+    name = f"{test_name}_empty"
+    # CREATE DATABASE cannot run in a transaction: the test is transactional (autocommit).
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+    database["NAME"] = name
+    try:
+        yield
+    finally:
+        connection.close()
+        database["NAME"] = test_name
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE "{name}"')
+
+
 def pytest_collection_modifyitems(config, items):
     """Deselect (not skip) the tests that only make sense on the other database, and
     run once, on PostgreSQL, those that do not depend on the database.

@@ -14,7 +14,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from activities.ledgers.duty import services
-from activities.ledgers.duty.selectors import duty_summary
+from activities.ledgers.duty.selectors import duty_summary, duty_totals
 from activities.models import (
     DutyAssignment,
     DutyLog,
@@ -30,9 +30,8 @@ from branches.models import PostTitle
 from branches.services import post_assign
 from members.choices import RosterStatus
 from members.services import member_leave
-from tests.concurrency import restore_roles
 from tests.factories import BranchFactory, GroupFactory, MemberFactory
-from tests.helpers import beijing, frozen, migrate_to
+from tests.helpers import beijing, frozen
 
 pytestmark = pytest.mark.django_db
 
@@ -255,52 +254,6 @@ def test_the_manual_rule_is_replaced_from_2026_and_2025_entries_stay(tree, clerk
     assert duty_points(member) == []
 
 
-# A data migration runs once, on the production database: tested there (as
-# tests/members/test_data_migrations.py).
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("back_to_latest_afterwards")
-def test_the_data_migration_closes_only_the_open_manual_rule():
-    # An earlier transactional test's flush took the roles the migration grants to.
-    restore_roles()
-    apps = migrate_to([("activities", "0020_duty_posts")])
-    rule_model = apps.get_model("activities", "PointRule")
-    rule_model.objects.filter(source__in=["duty", "duty_log"]).delete()
-    old = rule_model.objects.create(
-        source="duty", points=3, valid_from=D(2020, 1, 1), valid_to=D(2022, 12, 31)
-    )
-    open_ = rule_model.objects.create(
-        source="duty", points=5, yearly_cap=10, valid_from=D(2023, 1, 1)
-    )
-
-    apps = migrate_to([("activities", "0021_duty_posts_defaults")])
-
-    rules = apps.get_model("activities", "PointRule").objects.filter(
-        source__in=["duty", "duty_log"]
-    )
-    assert sorted(rules.values_list("source", "valid_from", "valid_to")) == [
-        ("duty", D(2020, 1, 1), D(2022, 12, 31)),  # closed by an admin: left alone
-        ("duty", D(2023, 1, 1), D(2025, 12, 31)),
-        ("duty_log", D(2026, 1, 1), None),
-    ]
-    derived = rules.get(source="duty_log")
-    history = apps.get_model("activities", "HistoricalPointRule").objects.filter(
-        id__in=[old.pk, open_.pk, derived.pk],
-        history_change_reason="自2026年起设岗定责按履职记录自动计分（数据迁移）",
-    )
-    assert sorted(history.values_list("id", "history_type", "valid_to")) == sorted(
-        [(open_.pk, "~", D(2025, 12, 31)), (derived.pk, "+", None)]
-    )
-    clerk = apps.get_model("auth", "Group").objects.get(name="乡镇专干")
-    assert set(
-        clerk.permissions.filter(codename__contains="duty").values_list("codename", flat=True)
-    ) == {
-        f"{action}_{model}"
-        for action in ("view", "add", "change")
-        for model in ("dutypost", "dutyassignment", "dutylog")
-    }
-
-
 # --- Pages ---------------------------------------------------------------------------------
 
 
@@ -463,6 +416,13 @@ def test_the_township_summary_gives_exact_figures_by_branch(tree, clerk_a):
     # The county: one row per township, township B empty.
     county = duty_summary(node=tree.county, year=2026, today=D(2026, 9, 15))
     assert [of(r) for r in county.rows][1] == (0, 0, 0, 0, None, 0)
+    # The 数据摘要 counts as the summary does.
+    totals = duty_totals(node=tree.township_a, year=2026, today=D(2026, 9, 15))
+    assert totals == {"posts": 4, "no_office_holding": 2}
+    assert duty_totals(node=tree.township_b, year=2026, today=D(2026, 9, 15)) == {
+        "posts": 0,
+        "no_office_holding": 0,
+    }
 
 
 def test_a_branchs_summary_is_its_own_row(tree, clerk_a, secretary_a_client):

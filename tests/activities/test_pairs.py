@@ -13,7 +13,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from activities.ledgers.pairs import services
-from activities.ledgers.pairs.selectors import pair_summary
+from activities.ledgers.pairs.selectors import pair_summary, pair_totals
 from activities.models import (
     EntryStatus,
     Pairing,
@@ -28,7 +28,7 @@ from members.choices import RosterStatus
 from members.services import member_leave
 from tests.concurrency import at_once, restore_roles
 from tests.factories import BranchFactory, GroupFactory, MemberFactory
-from tests.helpers import beijing, frozen, migrate_to
+from tests.helpers import beijing, frozen
 
 pytestmark = pytest.mark.django_db
 
@@ -284,53 +284,6 @@ def test_the_manual_rule_is_replaced_from_2026_and_2025_entries_stay(tree, clerk
     assert visit_points(member) == []
 
 
-# A data migration runs once, on the production database: tested there (as
-# tests/members/test_data_migrations.py).
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("back_to_latest_afterwards")
-def test_the_data_migration_closes_only_the_open_manual_rule():
-    # An earlier transactional test's flush took the roles the migration grants to.
-    restore_roles()
-    apps = migrate_to([("activities", "0022_pairings")])
-    rule_model = apps.get_model("activities", "PointRule")
-    rule_model.objects.filter(source__in=["pairing", "pairing_visit"]).delete()
-    old = rule_model.objects.create(
-        source="pairing", points=3, valid_from=D(2020, 1, 1), valid_to=D(2022, 12, 31)
-    )
-    open_ = rule_model.objects.create(
-        source="pairing", points=5, yearly_cap=10, valid_from=D(2023, 1, 1)
-    )
-
-    apps = migrate_to([("activities", "0023_pairings_defaults")])
-
-    rules = apps.get_model("activities", "PointRule").objects.filter(
-        source__in=["pairing", "pairing_visit"]
-    )
-    assert sorted(rules.values_list("source", "valid_from", "valid_to")) == [
-        ("pairing", D(2020, 1, 1), D(2022, 12, 31)),  # closed by an admin: left alone
-        ("pairing", D(2023, 1, 1), D(2025, 12, 31)),
-        ("pairing_visit", D(2026, 1, 1), None),
-    ]
-    derived = rules.get(source="pairing_visit")
-    history = apps.get_model("activities", "HistoricalPointRule").objects.filter(
-        id__in=[old.pk, open_.pk, derived.pk],
-        history_change_reason="自2026年起结对帮扶按走访记录自动计分（数据迁移）",
-    )
-    assert sorted(history.values_list("id", "history_type", "valid_to")) == sorted(
-        [(open_.pk, "~", D(2025, 12, 31)), (derived.pk, "+", None)]
-    )
-    group = apps.get_model("auth", "Group").objects
-
-    def codenames(role):
-        perms = group.get(name=role).permissions.filter(codename__contains="pairing")
-        return set(perms.values_list("codename", flat=True))
-
-    every = {f"{a}_{m}" for a in ("view", "add", "change") for m in ("pairing", "pairingvisit")}
-    assert codenames("乡镇专干") == codenames("县委组织部") == codenames("系统管理员") == every
-    assert codenames("支部书记") == {"view_pairing", "view_pairingvisit"}
-
-
 # --- Pages ---------------------------------------------------------------------------------
 
 
@@ -496,6 +449,10 @@ def test_the_township_summary_gives_exact_figures_by_branch(tree, clerk_a):
     assert of(summary.total) == (5, 2, 3, 2, 5, 1)
     county = pair_summary(node=tree.county, year=2026)
     assert [of(r) for r in county.rows][1] == (0, 0, 0, 0, 0, 0)
+    # The 数据摘要 counts as the summary does.
+    assert pair_totals(node=tree.township_a, year=2026) == {"pairings": 5, "visits": 5}
+    assert pair_totals(node=tree.township_b, year=2026) == {"pairings": 0, "visits": 0}
+    assert pair_totals(node=tree.county, year=2025) == {"pairings": 2, "visits": 1}
 
 
 @pytest.mark.parametrize("n", [2, 20])

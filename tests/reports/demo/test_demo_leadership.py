@@ -5,12 +5,9 @@ opened from last year's 后进 grades."""
 
 import collections
 import datetime
-import io
 
 import pytest
-from django.core.management import call_command
-from django.db import models, transaction
-from django.test import override_settings
+from django.db import models
 
 from activities.models import (
     OrgGrade,
@@ -33,22 +30,6 @@ from branches.models import (
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 6, 30)
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """The tiny demo, built once for the module inside a transaction rolled back after it
-    (as tests/reports/test_demo_dues.py builds it)."""
-    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with django_db_blocker.unblock(), override_settings(DEBUG=True, PASSWORD_HASHERS=fast):
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            call_command("seed_demo", scale="tiny", seed=5, today=TODAY, stdout=io.StringIO())
-            yield
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
 
 
 def _years_later(day: datetime.date, years: int) -> datetime.date:

@@ -2,12 +2,8 @@
 a clerk's worklist shows, the roster members the admissions made, and the year's plan."""
 
 import datetime
-import io
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
-from django.test import override_settings
 
 from branches.models import Organization, OrgKind, User, county_unit_q
 from members.choices import MemberCategory, MembershipReason
@@ -18,22 +14,6 @@ from members.models import CalendarDay, DevelopmentPlan, Member, Recruit, Stage,
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 6, 30)
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """The tiny demo, built once for the module inside a transaction rolled back after it
-    (as tests/reports/test_seed_demo.py builds the small one)."""
-    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with django_db_blocker.unblock(), override_settings(DEBUG=True, PASSWORD_HASHERS=fast):
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            call_command("seed_demo", scale="tiny", seed=5, today=TODAY, stdout=io.StringIO())
-            yield
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
 
 
 def _work():

@@ -3,14 +3,10 @@ positions agree with the entries as the services keep them, believable arrears, 
 derived 欠缴党费 deductions, and remittances upward."""
 
 import datetime
-import io
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Sum
-from django.test import override_settings
 
 from activities.models import EntryStatus, PointEntry, PointSource
 from branches.models import Organization, OrgKind, User
@@ -33,22 +29,6 @@ from members.models import (
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 6, 30)
 POSITIONS = ("pk", "monthly_dues", "dues_paid_until", "dues_opening")
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """The tiny demo, built once for the module inside a transaction rolled back after it
-    (as tests/reports/test_demo_development.py builds it)."""
-    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with django_db_blocker.unblock(), override_settings(DEBUG=True, PASSWORD_HASHERS=fast):
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            call_command("seed_demo", scale="tiny", seed=5, today=TODAY, stdout=io.StringIO())
-            yield
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
 
 
 def _owing():
