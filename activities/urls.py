@@ -6,6 +6,7 @@ from activities.ledgers.diary import views as diary
 from activities.ledgers.duty import views as duty
 from activities.ledgers.pairs import views as pairs
 from activities.ledgers.pledges import views as pledges
+from activities.ledgers.talks import views as talks
 from activities.rectification import views as rectification
 
 app_name = "activities"
@@ -86,4 +87,9 @@ urlpatterns = [
     path("ledgers/diary/add/", diary.diary_add, name="diary_add"),
     path("ledgers/diary/check/<int:org_id>/", diary.diary_check, name="diary_check"),
     path("ledgers/diary/summary/<int:org_id>/", diary.diary_summary, name="diary_summary"),
+    # 谈心谈话 (activities.ledgers.talks)
+    path("ledgers/talks/", talks.talk_list, name="talk_list"),
+    path("ledgers/talks/add/", talks.talk_add, name="talk_add"),
+    path("ledgers/talks/branch/<int:org_id>/", talks.talk_branch, name="talk_branch"),
+    path("ledgers/talks/summary/<int:org_id>/", talks.talk_summary, name="talk_summary"),
 ]

@@ -596,6 +596,16 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
             "action": "组织清淤",
             "outcome": "resolved",
         }
+    if name == "activities:talk_add":
+        first, second = Member.objects.filter(
+            branch=tree.village_a, roster_status="active"
+        ).order_by("pk")[:2]
+        return f"{reverse(name)}?branch={tree.village_a.pk}", {
+            "talked_on": today,
+            "initiator": first.pk,
+            "partner": second.pk,
+            "summary": "交流思想",
+        }
     if name == "activities:duty_post_add":
         return f"{reverse(name)}?branch={tree.village_a.pk}", {
             "name": "治安巡逻岗",

@@ -29,6 +29,7 @@ from activities.ledgers.diary.services import diary_check, diary_entry_record
 from activities.ledgers.duty.services import duty_assign, duty_log_record, duty_post_create
 from activities.ledgers.pairs.services import pairing_create, visit_record
 from activities.ledgers.pledges.services import pledge_create
+from activities.ledgers.talks.services import talk_record
 from activities.models import (
     Activity,
     ActivityKind,
@@ -56,6 +57,7 @@ from activities.models import (
     RectificationProgress,
     SecretaryReport,
     SecretaryReportMeeting,
+    Talk,
 )
 from activities.points.services import appraisal_save, point_entry_create
 from activities.ratings.services import rating_draft_compute
@@ -450,6 +452,16 @@ def build_world(tree, clerk_a) -> World:
         comment="甲村秘密审阅意见",
         by=clerk_a,
     )
+    # A 谈心谈话 of the secret member (甲村's secretary) with the member who later moved
+    # away, while both were in 甲村 (activities.ledgers.talks).
+    talk_record(
+        org=tree.village_a,
+        initiator=member,
+        partner=moved,
+        talked_on=datetime.date(2025, 3, 20),
+        summary="甲村秘密谈话摘要",
+        by=clerk_a,
+    )
     objects = {
         Pledge: [pledge],
         DutyPost: [duty_post],
@@ -621,6 +633,7 @@ def snapshot() -> dict:
             PairingVisit,
             DiaryEntry,
             DiaryCheck,
+            Talk,
         )
     }
 

@@ -95,3 +95,4 @@ from activities.models.ratings import (  # noqa: F401
     StarBand,
     stars_label,
 )
+from activities.models.talks import Talk, TalkQuerySet  # noqa: F401

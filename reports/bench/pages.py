@@ -488,6 +488,32 @@ PAGES: list[BenchPage] = [
         PAGE_MS,
         "clerk_a",
     ),
+    # 谈心谈话: the county's yearly summary (talks and members in talks summed by child),
+    # the first township's (each branch's cycle and its required pairs, in a fixed number
+    # of queries), the township's talks as its clerk reads them, the form, and the first
+    # branch's cycle with its missing pairs.
+    BenchPage("report_talks_county", _report_url("activities:talk_summary"), REPORT_MS, "county"),
+    BenchPage(
+        "report_talks_township",
+        lambda: reverse("activities:talk_summary", args=[_first_township().pk]),
+        REPORT_MS,
+        "clerk_a",
+    ),
+    BenchPage(
+        "ledger_talk_list_clerk", lambda: reverse("activities:talk_list"), PAGE_MS, "clerk_a"
+    ),
+    BenchPage(
+        "ledger_talk_form",
+        lambda: reverse("activities:talk_add") + f"?branch={_first_township_branch().pk}",
+        PAGE_MS,
+        "clerk_a",
+    ),
+    BenchPage(
+        "ledger_talk_branch",
+        lambda: reverse("activities:talk_branch", args=[_first_township_branch().pk]),
+        PAGE_MS,
+        "clerk_a",
+    ),
 ]
 
 # Spreadsheets: a county's every row (the compliance export lists every gap), a

@@ -44,6 +44,7 @@ from reports.demo.leadership import build_leadership
 from reports.demo.ledgers import build_ledgers
 from reports.demo.points import build_points
 from reports.demo.standing import build_inflows, build_spells, build_transfers
+from reports.demo.talks import build_talks
 
 DEMO_PASSWORD = "dangjian-demo"
 
@@ -279,11 +280,20 @@ class DemoBuilder:
             users=users,
             names=lambda: self._person_name(self.rng.choice((Sex.MALE, Sex.FEMALE))),
         )
+        # Last: the 谈心谈话 of each branch's cycle as the roster and committees stand after
+        # the year's transfers and elections, between the 组织生活会 already logged.
+        talks = build_talks(
+            rng=random.Random(f"talks-{self.seed}"),
+            today=self.today,
+            users=users,
+            clerks=clerks,
+        )
         return {
             **history,
             **dues,
             **leadership,
             **ledgers,
+            **talks,
             **scored,
             **development.counts,
             "transfers": transfers,

@@ -272,3 +272,35 @@ def test_the_demo_diary_is_written_by_cadres_and_mostly_checked(demo):
     assert all(c.month <= c.checked_on <= TODAY for c in checks)
     following = {(e.org_id, e.date.month) for e in entries if e.outcome == DiaryOutcome.FOLLOWING}
     assert all(c.comment for c in checks if (c.org_id, c.month.month) in following)
+
+
+def test_the_demo_talks_meet_most_required_pairs_and_leave_a_few(demo):
+    from activities.ledgers.talks.selectors import branch_talks
+    from activities.models import Talk
+    from members.models import Membership
+
+    talks = list(Talk.objects.all())
+    assert len(talks) > 100
+    assert all(t.initiator_id != t.partner_id and t.talked_on.year == TODAY.year for t in talks)
+    assert all(t.talked_on <= TODAY and t.summary == t.summary.strip() for t in talks)
+    # Between two members of the branch on the day.
+    assert all(
+        Membership.objects.on(t.talked_on)
+        .filter(member_id__in=(t.initiator_id, t.partner_id), branch_id=t.org_id)
+        .count()
+        == 2
+        for t in talks
+    )
+    branches = Organization.objects.filter(kind=OrgKind.BRANCH, dissolved_on__isnull=True)
+    cycles = branch_talks(branch_ids=list(branches.values_list("pk", flat=True)), today=TODAY)
+    owing = [c for c in cycles.values() if c.required]
+    complete = [c for c in owing if c.met_count == len(c.required)]
+    required = sum(len(c.required) for c in owing)
+    met = sum(c.met_count for c in owing)
+    # Most branches talked every pair of the cycle, a few did not; most pairs are met.
+    assert len(owing) > 10 and len(owing) / 2 < len(complete) < len(owing)
+    assert 0.75 * required < met < required
+    # Some members sought the talk themselves; most talks name what was talked about.
+    responsible = {pair for c in owing for pair in c.required.values()}
+    assert any((t.partner_id, t.initiator_id) in responsible for t in talks)
+    assert sum(bool(t.summary) for t in talks) > 0.8 * len(talks)
