@@ -6,6 +6,7 @@ from activities.ledgers.diary import views as diary
 from activities.ledgers.duty import views as duty
 from activities.ledgers.pairs import views as pairs
 from activities.ledgers.pledges import views as pledges
+from activities.ledgers.stations import views as stations
 from activities.rectification import views as rectification
 
 app_name = "activities"
@@ -86,4 +87,13 @@ urlpatterns = [
     path("ledgers/diary/add/", diary.diary_add, name="diary_add"),
     path("ledgers/diary/check/<int:org_id>/", diary.diary_check, name="diary_check"),
     path("ledgers/diary/summary/<int:org_id>/", diary.diary_summary, name="diary_summary"),
+    # 远程教育站点 (activities.ledgers.stations)
+    path("ledgers/stations/", stations.station_list, name="station_list"),
+    path("ledgers/stations/add/", stations.station_add, name="station_add"),
+    path("ledgers/stations/<int:pk>/", stations.station_detail, name="station_detail"),
+    path(
+        "ledgers/stations/summary/<int:org_id>/",
+        stations.station_summary,
+        name="station_summary",
+    ),
 ]

@@ -95,3 +95,12 @@ from activities.models.ratings import (  # noqa: F401
     StarBand,
     stars_label,
 )
+from activities.models.stations import (  # noqa: F401
+    EQUIPMENT,
+    MAX_PLAYBACKS,
+    Station,
+    StationCheck,
+    StationCheckQuerySet,
+    StationQuerySet,
+    StationState,
+)
