@@ -92,6 +92,7 @@ class MonthMark:
     check: StationCheck | None
     stood: bool  # the station stood at some day of the month
     due: bool  # … and the month has ended
+    begun: bool = True  # the month has begun: it can be checked
 
     @property
     def mark(self) -> str:
@@ -123,7 +124,8 @@ def year_marks(station: Station, year: int, today: datetime.date) -> list[MonthM
         stood = station.opened_on < months_later(month, 1) and (
             station.closed_on is None or station.closed_on >= month
         )
-        marks.append(MonthMark(month, checks.get(month), stood, stood and number <= ended))
+        due = stood and number <= ended
+        marks.append(MonthMark(month, checks.get(month), stood, due, month <= today))
     return marks
 
 

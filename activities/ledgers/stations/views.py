@@ -98,7 +98,10 @@ def station_add(request: HttpRequest) -> HttpResponse:
     branch = branch_param(request)
     if branch is None:
         return branch_picker(request, title="远程教育 · 登记站点", action="登记站点")
-    initial = {"opened_on": timezone.localdate(), "name": f"{branch.name}远程教育站点"}
+    initial = {
+        "opened_on": timezone.localdate(),
+        "name": f"{branch.name.removesuffix('党支部')}党员远程教育站点",
+    }
     form = forms.StationForm(
         request.POST or None, members=_members(request, branch), initial=initial
     )
