@@ -114,7 +114,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': '远程教育站点检查',
                 'verbose_name_plural': '远程教育站点检查',
-                'ordering': ['station', 'month'],
+                'ordering': ['station_id', 'month'],
             },
         ),
         migrations.AddConstraint(

@@ -139,7 +139,7 @@ class StationCheck(models.Model):
     class Meta:
         verbose_name = "远程教育站点检查"
         verbose_name_plural = "远程教育站点检查"
-        ordering = ["station", "month"]
+        ordering = ["station_id", "month"]
         constraints = [
             models.UniqueConstraint(
                 fields=["station", "month"],
