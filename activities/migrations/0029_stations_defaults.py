@@ -27,6 +27,6 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("activities", "0026_stations"), ("branches", "0013_terms_defaults")]
+    dependencies = [("activities", "0028_stations"), ("branches", "0013_terms_defaults")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
