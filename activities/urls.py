@@ -6,6 +6,7 @@ from activities.ledgers.diary import views as diary
 from activities.ledgers.duty import views as duty
 from activities.ledgers.pairs import views as pairs
 from activities.ledgers.pledges import views as pledges
+from activities.ledgers.stations import views as stations
 from activities.ledgers.talks import views as talks
 from activities.rectification import views as rectification
 
@@ -92,4 +93,13 @@ urlpatterns = [
     path("ledgers/talks/add/", talks.talk_add, name="talk_add"),
     path("ledgers/talks/branch/<int:org_id>/", talks.talk_branch, name="talk_branch"),
     path("ledgers/talks/summary/<int:org_id>/", talks.talk_summary, name="talk_summary"),
+    # 远程教育站点 (activities.ledgers.stations)
+    path("ledgers/stations/", stations.station_list, name="station_list"),
+    path("ledgers/stations/add/", stations.station_add, name="station_add"),
+    path("ledgers/stations/<int:pk>/", stations.station_detail, name="station_detail"),
+    path(
+        "ledgers/stations/summary/<int:org_id>/",
+        stations.station_summary,
+        name="station_summary",
+    ),
 ]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from activities import exports, services
 from activities.forms import ActivityForm, checklist, marks_from
 from activities.ledgers.diary.selectors import diary_work
+from activities.ledgers.stations.selectors import station_work
 from activities.models import (
     KINDS_FOR_ORG,
     MEETING_ORG_KINDS,
@@ -124,6 +125,11 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
         "diary": (
             diary_work(user=request.user, root=root, today=today)
             if request.user.has_perm("activities.add_diarycheck")
+            else None
+        ),
+        "stations": (
+            station_work(user=request.user, root=root, today=today)
+            if request.user.has_perm("activities.add_stationcheck")
             else None
         ),
         "terms": (

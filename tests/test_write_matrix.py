@@ -621,9 +621,25 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
             "difficulty": "elderly",
             "started_on": today,
         }
+    if name == "activities:station_add":  # a second station of 甲村, at its school
+        member = Member.objects.filter(branch=tree.village_a, roster_status="active").first()
+        return f"{reverse(name)}?branch={tree.village_a.pk}", {
+            "name": "甲村小学远程教育站点",
+            "address": "甲村小学多媒体教室",
+            "equipment": ["has_tv", "has_computer"],
+            "manager": member.pk,
+            "opened_on": today,
+        }
     if obj is None:
         return None
     url = reverse(name, args=[obj.pk])
+    if name == "activities:station_detail":  # the world's station, June 2025 not yet checked
+        return f"{url}?year=2025&month=6", {
+            "step": "check",
+            "checked_on": "2025-06-28",
+            "state": "normal",
+            "playbacks": "4",
+        }
     if name == "activities:diary_check":  # June 2025 of 甲村党支部: no entries, no check yet
         secretary = Post.objects.filter(org=obj, title=PostTitle.SECRETARY).first().member
         return f"{url}?year=2025&month=6", {

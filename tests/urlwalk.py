@@ -29,6 +29,7 @@ from activities.ledgers.diary.services import diary_check, diary_entry_record
 from activities.ledgers.duty.services import duty_assign, duty_log_record, duty_post_create
 from activities.ledgers.pairs.services import pairing_create, visit_record
 from activities.ledgers.pledges.services import pledge_create
+from activities.ledgers.stations.services import station_check_record, station_create
 from activities.ledgers.talks.services import talk_record
 from activities.models import (
     Activity,
@@ -57,6 +58,8 @@ from activities.models import (
     RectificationProgress,
     SecretaryReport,
     SecretaryReportMeeting,
+    Station,
+    StationCheck,
     Talk,
 )
 from activities.points.services import appraisal_save, point_entry_create
@@ -462,8 +465,30 @@ def build_world(tree, clerk_a) -> World:
         summary="甲村秘密谈话摘要",
         by=clerk_a,
     )
+    # 甲村's 远程教育 station kept by the secret member, and its check of March
+    # (activities.ledgers.stations).
+    station = station_create(
+        org=tree.village_a,
+        name="甲村秘密远程教育站点",
+        address="甲村秘密站点地址",
+        manager=member,
+        opened_on=datetime.date(2025, 3, 1),
+        has_tv=True,
+        equipment_note="甲村秘密设备",
+        by=clerk_a,
+    )
+    station_check_record(
+        station=station,
+        month=datetime.date(2025, 3, 1),
+        checked_on=datetime.date(2025, 3, 20),
+        state="fault",
+        playbacks=2,
+        comment="甲村秘密故障情况",
+        by=clerk_a,
+    )
     objects = {
         Pledge: [pledge],
+        Station: [station],
         DutyPost: [duty_post],
         Pairing: [pairing],
         RectificationCase: [case],
@@ -634,6 +659,8 @@ def snapshot() -> dict:
             DiaryEntry,
             DiaryCheck,
             Talk,
+            Station,
+            StationCheck,
         )
     }
 

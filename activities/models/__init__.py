@@ -95,4 +95,13 @@ from activities.models.ratings import (  # noqa: F401
     StarBand,
     stars_label,
 )
+from activities.models.stations import (  # noqa: F401
+    EQUIPMENT,
+    MAX_PLAYBACKS,
+    Station,
+    StationCheck,
+    StationCheckQuerySet,
+    StationQuerySet,
+    StationState,
+)
 from activities.models.talks import Talk, TalkQuerySet  # noqa: F401

@@ -19,7 +19,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from activities.models import DutyPost, Pairing, Pledge, RectificationCase
+from activities.models import DutyPost, Pairing, Pledge, RectificationCase, Station
 from branches.models import Election, Organization, OrgKind
 from members.choices import RosterStatus
 from members.models import DuesEntry, DuesReceipt, Member
@@ -291,6 +291,12 @@ def _duty_post_url() -> str:
     return reverse("activities:duty_post_detail", args=[post.first().pk])
 
 
+def _station_url() -> str:
+    """The first township's first 远程教育 station: its year of checks and two forms."""
+    station = Station.objects.filter(org__path__startswith=_first_township().path).order_by("pk")
+    return reverse("activities:station_detail", args=[station.first().pk])
+
+
 def _pairing_url() -> str:
     """One of the first township's members' pairings, as its clerk opens it from the list."""
     township = _first_township()
@@ -514,6 +520,16 @@ PAGES: list[BenchPage] = [
         PAGE_MS,
         "clerk_a",
     ),
+    # 远程教育站点: the county's yearly summary (stations and their checks summed by child),
+    # the township's check sheet as its clerk reads it (each station's twelve months), one
+    # station with its year and its forms.
+    BenchPage(
+        "report_stations_county", _report_url("activities:station_summary"), REPORT_MS, "county"
+    ),
+    BenchPage(
+        "ledger_station_list_clerk", lambda: reverse("activities:station_list"), PAGE_MS, "clerk_a"
+    ),
+    BenchPage("ledger_station_detail", _station_url, PAGE_MS, "clerk_a"),
 ]
 
 # Spreadsheets: a county's every row (the compliance export lists every gap), a

@@ -44,6 +44,7 @@ from reports.demo.leadership import build_leadership
 from reports.demo.ledgers import build_ledgers
 from reports.demo.points import build_points
 from reports.demo.standing import build_inflows, build_spells, build_transfers
+from reports.demo.stations import build_stations
 from reports.demo.talks import build_talks
 
 DEMO_PASSWORD = "dangjian-demo"
@@ -258,6 +259,13 @@ class DemoBuilder:
             today=self.today,
             users=users,
         )
+        # Its own random stream too; stations earn no points.
+        stations = build_stations(
+            rng=random.Random(f"stations-{self.seed}"),
+            today=self.today,
+            clerks=clerks,
+            users=users,
+        )
         scored = build_points(
             rng=self.rng, today=self.today, county=county, members=members, users=users
         )
@@ -294,6 +302,7 @@ class DemoBuilder:
             **leadership,
             **ledgers,
             **talks,
+            **stations,
             **scored,
             **development.counts,
             "transfers": transfers,

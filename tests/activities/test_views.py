@@ -191,10 +191,11 @@ def test_it_renders_the_worklist_in_a_constant_number_of_queries(
     # ids, the members three months or more in arrears, and the bases due for the
     # yearly review (3; the arrears' count only past the rows shown); the open 软弱涣散 cases
     # (activities.rectification); the unchecked months of the 民情日志
-    # (activities.ledgers.diary.selectors.diary_work); the organisations whose term is
+    # (activities.ledgers.diary.selectors.diary_work); the stations with months unchecked
+    # (activities.ledgers.stations.selectors.station_work); the organisations whose term is
     # due, with their term lengths and postponements (branches.terms.selectors.term_work); the township picker
     # in the template; session saved on every request (savepoint, update, release: 3).
-    with django_assert_num_queries(24):
+    with django_assert_num_queries(25):
         response = client_a.get(WORKLIST)
 
     assert response.status_code == 200

@@ -304,3 +304,47 @@ def test_the_demo_talks_meet_most_required_pairs_and_leave_a_few(demo):
     responsible = {pair for c in owing for pair in c.required.values()}
     assert any((t.partner_id, t.initiator_id) in responsible for t in talks)
     assert sum(bool(t.summary) for t in talks) > 0.8 * len(talks)
+
+
+def test_the_demo_villages_keep_stations_checked_most_months(demo):
+    from django.db.models import Prefetch
+
+    from activities.ledgers.stations.selectors import station_summary, year_marks
+    from activities.models import Station, StationCheck, StationState
+    from branches.models import BranchCategory
+
+    villages = Organization.objects.filter(
+        kind=OrgKind.BRANCH, category=BranchCategory.VILLAGE, dissolved_on=None
+    )
+    stations = list(Station.objects.select_related("org", "manager"))
+    # Most villages have one station, none another kind of branch; kept by a member of it.
+    assert 0.7 * villages.count() <= len(stations) <= villages.count()
+    assert {s.org.category for s in stations} == {BranchCategory.VILLAGE}
+    assert len({s.org_id for s in stations}) == len(stations)
+    assert all(s.manager.branch_id == s.org_id and s.opened_on <= TODAY for s in stations)
+    # Checked in the months ended (January to May), missing one or two a year at most.
+    checks = list(StationCheck.objects.select_related("station"))
+    assert all(TODAY.replace(month=1, day=1) <= c.month < TODAY.replace(day=1) for c in checks)
+    assert all(
+        c.month <= c.checked_on <= TODAY and c.station.opened_on <= c.checked_on for c in checks
+    )
+    summary = station_summary(
+        node=Organization.objects.get(kind=OrgKind.COUNTY), year=2026, today=TODAY
+    )
+    due, checked = summary.total.values["due"], summary.total.values["checked"]
+    assert checked == len(checks) and 0.6 * due <= checked < due
+    # A year of twelve checks misses one or two months (they may fall later in the year).
+    missed = collections.Counter(
+        (s.pk, m.month.month)
+        for s in Station.objects.prefetch_related(
+            Prefetch("checks", StationCheck.objects.all(), to_attr="year_checks")
+        )
+        for m in year_marks(s, 2026, TODAY)
+        if m.due and m.check is None
+    )
+    assert max(collections.Counter(pk for pk, _ in missed).values()) <= 2
+    # Most months normal, an occasional fault with what failed; nothing played when idle.
+    states = collections.Counter(c.state for c in checks)
+    assert states[StationState.NORMAL] > 0.8 * len(checks) and states[StationState.FAULT]
+    assert all(c.comment for c in checks if c.state == StationState.FAULT)
+    assert all(c.playbacks == 0 for c in checks if c.state == StationState.IDLE)
