@@ -4,6 +4,7 @@ from activities import views
 from activities.assessment import views as assessment
 from activities.ledgers.diary import views as diary
 from activities.ledgers.duty import views as duty
+from activities.ledgers.grouprep import views as grouprep
 from activities.ledgers.pairs import views as pairs
 from activities.ledgers.pledges import views as pledges
 from activities.rectification import views as rectification
@@ -86,4 +87,23 @@ urlpatterns = [
     path("ledgers/diary/add/", diary.diary_add, name="diary_add"),
     path("ledgers/diary/check/<int:org_id>/", diary.diary_check, name="diary_check"),
     path("ledgers/diary/summary/<int:org_id>/", diary.diary_summary, name="diary_summary"),
+    # 小组月报: 党小组月度报告, 支部季度小结, 经验交流会 (activities.ledgers.grouprep)
+    path("ledgers/group-reports/", grouprep.grouprep_list, name="grouprep_list"),
+    path("ledgers/group-reports/month/<int:org_id>/", grouprep.group_month, name="group_month"),
+    path(
+        "ledgers/group-reports/quarter/<int:org_id>/",
+        grouprep.branch_quarter,
+        name="branch_quarter",
+    ),
+    path(
+        "ledgers/group-reports/summary/<int:org_id>/",
+        grouprep.grouprep_summary,
+        name="grouprep_summary",
+    ),
+    path("ledgers/group-reports/exchange/add/", grouprep.exchange_add, name="exchange_add"),
+    path(
+        "ledgers/group-reports/exchange/<int:pk>/",
+        grouprep.exchange_detail,
+        name="exchange_detail",
+    ),
 ]
