@@ -76,6 +76,11 @@ def _first_township_branch() -> Organization:
     )
 
 
+def _first_township_group() -> Organization:
+    branch = _first_township_branch()
+    return Organization.objects.filter(kind=OrgKind.GROUP, parent=branch).order_by("path").first()
+
+
 def _first_township() -> Organization:
     return Organization.objects.filter(kind=OrgKind.TOWNSHIP).order_by("path").first()
 
@@ -485,6 +490,30 @@ PAGES: list[BenchPage] = [
     BenchPage(
         "ledger_diary_month",
         lambda: reverse("activities:diary_check", args=[_first_township_branch().pk]),
+        PAGE_MS,
+        "clerk_a",
+    ),
+    # 小组月报: the county's yearly summary (every group's months due counted from the
+    # groups' dates), the township's groups for last month as its clerk reads them, the
+    # first township's first group's month and its branch's last quarter.
+    BenchPage(
+        "report_grouprep_county", _report_url("activities:grouprep_summary"), REPORT_MS, "county"
+    ),
+    BenchPage(
+        "ledger_grouprep_list_clerk",
+        lambda: reverse("activities:grouprep_list"),
+        PAGE_MS,
+        "clerk_a",
+    ),
+    BenchPage(
+        "ledger_group_month",
+        lambda: reverse("activities:group_month", args=[_first_township_group().pk]),
+        PAGE_MS,
+        "clerk_a",
+    ),
+    BenchPage(
+        "ledger_branch_quarter",
+        lambda: reverse("activities:branch_quarter", args=[_first_township_branch().pk]),
         PAGE_MS,
         "clerk_a",
     ),
