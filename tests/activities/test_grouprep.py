@@ -308,9 +308,10 @@ def test_the_quarter_assembles_the_groups_months_and_the_branch_meetings(
     services.group_report_submit(
         org=tree.group_a2, month=AUGUST, work="八月二组", plans="九月打算", by=clerk_a
     )
-    quarter = selectors.branch_quarter(branch=tree.village_a, quarter=Q3)
+    quarter = selectors.branch_quarter(branch=tree.village_a, quarter=Q3, today=D(2026, 9, 8))
     assert [g.group for g in quarter.groups] == [tree.group_a1, tree.group_a2]
-    assert (quarter.submitted, quarter.due) == (3, 6)
+    # July and August ended: four group-months due, three reported; September under way.
+    assert (quarter.submitted, quarter.due) == (3, 4)
     a1, a2 = quarter.groups
     assert [m.report.work if m.report else None for m in a1.months] == [
         "七月情况",
@@ -332,8 +333,9 @@ def test_the_quarter_assembles_the_groups_months_and_the_branch_meetings(
     url = quarter_url(tree.village_a)
     page = clerk_a_client.get(url).content.decode()
     assert "甲村党支部2026年第3季度小结" in page
-    assert "党小组月度报告已提交 3 / 6 份" in page
-    assert page.count("未提交") == 3 and "八月二组" in page and "九月打算" in page
+    assert "党小组月度报告已提交 3 份（已结束的月份应报 4 份）" in page
+    assert page.count("未提交") == 1 and page.count("未到期") == 2
+    assert "八月二组" in page and "九月打算" in page
     assert 'class="print-only signature">党支部书记（签字）' in page
     assert 'id="branch-summary-form"' in page
     data = {"text": "本季度各党小组按月报告，一组九月报告待交。"}

@@ -204,6 +204,7 @@ class GroupMonth:
     month: datetime.date
     figures: MonthFigures
     report: GroupReport | None
+    ended: bool = True  # a month under way (or ahead) owes no report yet
 
 
 @dataclass
@@ -234,7 +235,8 @@ class BranchQuarter:
 
     @property
     def due(self) -> int:
-        return 3 * len(self.groups)
+        """Group-months ended: those that owe a report by now."""
+        return sum(1 for g in self.groups for m in g.months if m.ended)
 
     @property
     def submitted(self) -> int:
@@ -253,7 +255,9 @@ def quarter_groups(branch: Organization, quarter: datetime.date) -> QuerySet[Org
     )
 
 
-def branch_quarter(*, branch: Organization, quarter: datetime.date) -> BranchQuarter:
+def branch_quarter(
+    *, branch: Organization, quarter: datetime.date, today: datetime.date
+) -> BranchQuarter:
     """The branch's quarter: each group's three months (report or missing, with their
     figures and texts) and the branch's own meetings by kind. Eleven queries: the
     groups, the seven of ``month_figures``, the reports, the summary."""
@@ -273,7 +277,12 @@ def branch_quarter(*, branch: Organization, quarter: datetime.date) -> BranchQua
         GroupQuarter(
             group=g,
             months=[
-                GroupMonth(m, figures.get((g.pk, m), MonthFigures()), reports.get((g.pk, m)))
+                GroupMonth(
+                    m,
+                    figures.get((g.pk, m), MonthFigures()),
+                    reports.get((g.pk, m)),
+                    ended=add_months(m, 1) <= today,
+                )
                 for m in months
             ],
         )

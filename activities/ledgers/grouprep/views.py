@@ -186,7 +186,7 @@ def branch_quarter(request: HttpRequest, org_id: int) -> HttpResponse:
                 messages.success(request, f"已提交{branch.name}{_quarter_label(quarter)}的小结。")
                 number = (quarter.month - 1) // 3 + 1
                 return redirect(f"{request.path}?year={quarter.year}&quarter={number}")
-    summary = selectors.branch_quarter(branch=branch, quarter=quarter)
+    summary = selectors.branch_quarter(branch=branch, quarter=quarter, today=today)
     if form is None and can_submit and summary.summary is None and quarter <= today:
         form = forms.BranchSummaryForm()
     attach_labels([branch])
