@@ -416,18 +416,23 @@ def report_summary(*, node: Organization, year: int, today: datetime.date) -> Re
     def child_of(path: str) -> str:
         return path[:width] if len(path) > len(node.path) else node.path
 
+    first = datetime.date(year, 1, 1)
     for path, owes_from, dissolved_on in groups:
         row = sums.setdefault(child_of(path), dict.fromkeys(SUMMARY_KEYS, 0))
-        owed = [
-            m
-            for m in months
-            if owes_from < add_months(m, 1) and (dissolved_on is None or dissolved_on >= m)
-        ]
+        if owes_from < first and dissolved_on is None:
+            owed = months  # most groups: in being all year
+        else:
+            owed = [
+                m
+                for m in months
+                if owes_from < add_months(m, 1) and (dissolved_on is None or dissolved_on >= m)
+            ]
         row["due"] += len(owed)
         branch = path[:-PATH_STEP]
         if len(branch) >= len(node.path):  # a group's page owes no quarter of its branch
+            owed_quarters = {m.replace(month=m.month - (m.month - 1) % 3) for m in owed}
             branch_quarters.setdefault(child_of(branch), set()).update(
-                (branch, q) for q in quarters if any(q <= m < add_months(q, 3) for m in owed)
+                (branch, q) for q in quarters if q in owed_quarters
             )
     done = (
         GroupReport.objects.filter(subtree_q(node.path, prefix="org__"), month__in=months)

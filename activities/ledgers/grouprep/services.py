@@ -17,6 +17,7 @@ from django.utils import timezone
 from activities import services as meetings
 from activities.ledgers.grouprep.selectors import report_deadline
 from activities.models import (
+    REPORT_TEXT_MAX,
     Activity,
     ActivityKind,
     BranchSummary,
@@ -40,6 +41,13 @@ def _lock(org: Organization) -> None:
     list(Organization.objects.select_for_update().filter(pk=org.pk).values_list("pk"))
 
 
+def _bounded(**texts: str) -> None:
+    # The model's TextField keeps no length of its own: the bound is checked here.
+    for field, text in texts.items():
+        if len(text.strip()) > REPORT_TEXT_MAX:
+            raise ValidationError({field: f"不能超过{REPORT_TEXT_MAX}字。"})
+
+
 def _live(org: Organization, kind: str, label: str) -> None:
     if org.kind != kind or org.dissolved_on is not None:
         raise ValidationError({"org": f"{org.name}不是在册的{label}。"})
@@ -58,6 +66,7 @@ def group_report_submit(
         raise ValidationError({"month": f"{_month(month)}还没有开始，不能提交月度报告。"})
     if not work.strip():
         raise ValidationError({"work": "请填写本月工作情况。"})
+    _bounded(work=work, plans=plans)
     _lock(org)
     done = GroupReport.objects.filter(org=org, month=month).first()
     if done is not None:
@@ -93,6 +102,7 @@ def branch_summary_submit(
         raise ValidationError({"quarter": f"{_quarter(quarter)}还没有开始，不能提交小结。"})
     if not text.strip():
         raise ValidationError({"text": "请填写季度小结。"})
+    _bounded(text=text)
     _lock(org)
     if BranchSummary.objects.filter(org=org, quarter=quarter).exists():
         raise ValidationError(
