@@ -77,8 +77,12 @@ def _first_township_branch() -> Organization:
 
 
 def _first_township_group() -> Organization:
-    branch = _first_township_branch()
-    return Organization.objects.filter(kind=OrgKind.GROUP, parent=branch).order_by("path").first()
+    township = _first_township()
+    return (
+        Organization.objects.filter(kind=OrgKind.GROUP, path__startswith=township.path)
+        .order_by("path")
+        .first()
+    )
 
 
 def _first_township() -> Organization:
