@@ -81,7 +81,7 @@ READ_ONLY_ROLES = {Role.SECRETARY}
 # What a read-only role may still do because it is the role's own duty: the branch
 # secretary's monthly check of the 民情日志 (activities.migrations.0025_diary_defaults), and
 # the groups' monthly reports and the branch's quarter summary it submits
-# (activities.migrations.0027_group_reports_defaults).
+# (activities.migrations.0031_group_reports_defaults).
 OWN_DUTIES = {
     Role.SECRETARY: {
         "activities.add_diarycheck",

@@ -33,6 +33,6 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("activities", "0026_group_reports"), ("branches", "0013_terms_defaults")]
+    dependencies = [("activities", "0030_group_reports"), ("branches", "0013_terms_defaults")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('activities', '0025_diary_defaults'),
+        ('activities', '0029_stations_defaults'),
         ('branches', '0013_terms_defaults'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
