@@ -56,6 +56,10 @@ def not_expected_reason(member: Member) -> str:
 
 
 def _attendee_pool(*, org: Organization, kind: str, on: datetime.date):
+    if kind == ActivityKind.EXCHANGE:
+        # The township's 经验交流会 gathers the groups that present, not a roster: nobody
+        # is expected, so it moves no attendance rate and no points.
+        return Member.objects.none()
     if kind == ActivityKind.COMMITTEE:
         posts = Post.objects.filter(open_posts_q(on), org=org, title__in=COMMITTEE_TITLES)
         return Member.objects.filter(pk__in=posts.values("member_id"))

@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from activities.cadence import MONTH_BITS, MONTH_MAX, by_secretary_q
 from activities.models import (
-    KINDS_FOR_ORG,
     Activity,
     ActivityKind,
     ActivityTally,
@@ -23,6 +22,7 @@ from activities.models import (
     Attachment,
     Attendance,
     AttendanceStatus,
+    kinds_for,
 )
 from activities.periods import add_months, local_midnight_after, month_start, period_bounds
 from activities.points.services import points_refresh_activity
@@ -57,7 +57,7 @@ def _validate(*, org, kind, held_on, marks, expected, excused, today) -> dict[st
     def add(field, message):
         errors.setdefault(field, []).append(message)
 
-    if kind not in KINDS_FOR_ORG.get(org.kind, []):
+    if kind not in kinds_for(org.kind):
         add("kind", f"{org.get_kind_display()}不能登记「{ActivityKind(kind).label}」。")
     if held_on > today:
         add("held_on", "活动日期不能晚于今天。")

@@ -4,6 +4,7 @@ from activities import views
 from activities.assessment import views as assessment
 from activities.ledgers.diary import views as diary
 from activities.ledgers.duty import views as duty
+from activities.ledgers.grouprep import views as grouprep
 from activities.ledgers.pairs import views as pairs
 from activities.ledgers.pledges import views as pledges
 from activities.ledgers.stations import views as stations
@@ -101,5 +102,24 @@ urlpatterns = [
         "ledgers/stations/summary/<int:org_id>/",
         stations.station_summary,
         name="station_summary",
+    ),
+    # 小组月报: 党小组月度报告, 支部季度小结, 经验交流会 (activities.ledgers.grouprep)
+    path("ledgers/group-reports/", grouprep.grouprep_list, name="grouprep_list"),
+    path("ledgers/group-reports/month/<int:org_id>/", grouprep.group_month, name="group_month"),
+    path(
+        "ledgers/group-reports/quarter/<int:org_id>/",
+        grouprep.branch_quarter,
+        name="branch_quarter",
+    ),
+    path(
+        "ledgers/group-reports/summary/<int:org_id>/",
+        grouprep.grouprep_summary,
+        name="grouprep_summary",
+    ),
+    path("ledgers/group-reports/exchange/add/", grouprep.exchange_add, name="exchange_add"),
+    path(
+        "ledgers/group-reports/exchange/<int:pk>/",
+        grouprep.exchange_detail,
+        name="exchange_detail",
     ),
 ]

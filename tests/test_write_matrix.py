@@ -79,8 +79,17 @@ DAY = datetime.timedelta(days=1)
 ROLES = ["county_user", "clerk_a", "secretary_a", "admin_role_user"]
 READ_ONLY_ROLES = {Role.SECRETARY}
 # What a read-only role may still do because it is the role's own duty: the branch
-# secretary's monthly check of the 民情日志 (activities.migrations.0025_diary_defaults).
-OWN_DUTIES = {Role.SECRETARY: {"activities.add_diarycheck", "activities.change_diarycheck"}}
+# secretary's monthly check of the 民情日志 (activities.migrations.0025_diary_defaults), and
+# the groups' monthly reports and the branch's quarter summary it submits
+# (activities.migrations.0031_group_reports_defaults).
+OWN_DUTIES = {
+    Role.SECRETARY: {
+        "activities.add_diarycheck",
+        "activities.change_diarycheck",
+        "activities.add_groupreport",
+        "activities.add_branchsummary",
+    }
+}
 # The admin site's own pages (not a ModelAdmin's): reads, or the user's own session.
 ADMIN_SITE_VIEWS = {
     "admin:index": "只读",
@@ -270,6 +279,9 @@ POOLS = {
     "terms:term_postpone": lambda c: c[Organization][1:],
     # The 民情日志 is checked for a branch: 甲村党支部.
     "activities:diary_check": lambda c: c[Organization][1:2],
+    # A group reports its month (甲村第一党小组), a branch sums up its quarter (甲村党支部).
+    "activities:group_month": lambda c: c[Organization][0:1],
+    "activities:branch_quarter": lambda c: c[Organization][1:2],
     "members:import_confirm": lambda c: [r for r in c[ImportRun] if r.status == "previewed"],
     "members:import_missing": lambda c: [r for r in c[ImportRun] if r.missing],
     "members:import_retry": lambda c: [r for r in c[ImportRun] if r.status == "failed"],
@@ -630,6 +642,12 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
             "manager": member.pk,
             "opened_on": today,
         }
+    if name == "activities:exchange_add":
+        return f"{reverse(name)}?township={tree.township_a.pk}", {
+            "held_on": today,
+            "topic": "党小组工作经验交流会",
+            "groups": [tree.group_a2.pk],
+        }
     if obj is None:
         return None
     url = reverse(name, args=[obj.pk])
@@ -640,6 +658,10 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
             "state": "normal",
             "playbacks": "4",
         }
+    if name == "activities:group_month":  # July 2025: the world reported June
+        return f"{url}?year=2025&month=7", {"work": "召开党小组会一次", "plans": "入户走访"}
+    if name == "activities:branch_quarter":  # 2025's third quarter: the world summed up the second
+        return f"{url}?year=2025&quarter=3", {"text": "本季度各党小组按月报告"}
     if name == "activities:diary_check":  # June 2025 of 甲村党支部: no entries, no check yet
         secretary = Post.objects.filter(org=obj, title=PostTitle.SECRETARY).first().member
         return f"{url}?year=2025&month=6", {

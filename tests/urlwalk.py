@@ -27,6 +27,11 @@ from activities.assessment.services import (
 )
 from activities.ledgers.diary.services import diary_check, diary_entry_record
 from activities.ledgers.duty.services import duty_assign, duty_log_record, duty_post_create
+from activities.ledgers.grouprep.services import (
+    branch_summary_submit,
+    exchange_log,
+    group_report_submit,
+)
 from activities.ledgers.pairs.services import pairing_create, visit_record
 from activities.ledgers.pledges.services import pledge_create
 from activities.ledgers.stations.services import station_check_record, station_create
@@ -37,12 +42,15 @@ from activities.models import (
     Appraisal,
     Attachment,
     Attendance,
+    BranchSummary,
     DiaryCheck,
     DiaryEntry,
     DutyAssignment,
     DutyLog,
     DutyPost,
+    ExchangePresentation,
     GradeLevel,
+    GroupReport,
     LastRankDecision,
     ModelSite,
     OrgGrade,
@@ -486,6 +494,26 @@ def build_world(tree, clerk_a) -> World:
         comment="甲村秘密故障情况",
         by=clerk_a,
     )
+    # 甲村第一党小组's report of June 2025, 甲村's summary of that quarter, and 甲镇's
+    # 经验交流会 at which the group presented (activities.ledgers.grouprep).
+    group_report_submit(
+        org=tree.group_a1,
+        month=datetime.date(2025, 6, 1),
+        work="甲村秘密月报情况",
+        plans="甲村秘密下月打算",
+        by=clerk_a,
+    )
+    branch_summary_submit(
+        org=tree.village_a, quarter=datetime.date(2025, 4, 1), text="甲村秘密季度小结", by=clerk_a
+    )
+    with acting_as(clerk_a):
+        exchange = exchange_log(
+            township=tree.township_a,
+            held_on=datetime.date(2025, 11, 20),
+            topic="甲镇秘密经验交流会",
+            groups=[tree.group_a1],
+            by=clerk_a,
+        )
     objects = {
         Pledge: [pledge],
         Station: [station],
@@ -515,7 +543,7 @@ def build_world(tree, clerk_a) -> World:
         Post: [post, election.candidates.get().post],
         User: [clerk_a],
         PiiAccess: [log],
-        Activity: [activity],
+        Activity: [activity, exchange],
         Attendance: list(Attendance.objects.filter(activity=activity)),
         Rating: list(Rating.objects.filter(member=member)),
         Attachment: [attachment],
@@ -563,6 +591,10 @@ def build_world(tree, clerk_a) -> World:
         "甲村秘密整顿进展",
         "甲村秘密示范点",
         "甲村秘密承诺事项",
+        "甲村秘密月报情况",
+        "甲村秘密下月打算",
+        "甲村秘密季度小结",
+        "甲镇秘密经验交流会",
         "甲村秘密岗位",
         "甲村秘密岗位职责",
         "甲村秘密户主",
@@ -661,6 +693,9 @@ def snapshot() -> dict:
             Talk,
             Station,
             StationCheck,
+            GroupReport,
+            BranchSummary,
+            ExchangePresentation,
         )
     }
 

@@ -17,6 +17,15 @@ from activities.models.assessment import (  # noqa: F401
     SecretaryReportMeeting,
     WeakReason,
 )
+from activities.models.grouprep import (  # noqa: F401
+    REPORT_TEXT_MAX,
+    BranchSummary,
+    BranchSummaryQuerySet,
+    ExchangePresentation,
+    ExchangePresentationQuerySet,
+    GroupReport,
+    GroupReportQuerySet,
+)
 from activities.models.ledgers import (  # noqa: F401
     MAX_ASSESSORS,
     DiaryCheck,
@@ -43,6 +52,7 @@ from activities.models.ledgers import (  # noqa: F401
     VisitKind,
 )
 from activities.models.meetings import (  # noqa: F401
+    EXCHANGE_ORG_KINDS,
     KINDS_FOR_ORG,
     MEETING_ORG_KINDS,
     SECRETARY_LESSON_LABEL,
@@ -61,6 +71,7 @@ from activities.models.meetings import (  # noqa: F401
     Period,
     TallyQuerySet,
     attachment_path,
+    kinds_for,
 )
 from activities.models.points import (  # noqa: F401
     COUNTED_STATUSES,

@@ -26,6 +26,9 @@ class ActivityKind(models.TextChoices):
     LIFE_MEETING = "life_meeting", "组织生活会"
     APPRAISAL = "appraisal", "民主评议党员"
     OTHER = "other", "其他"
+    # The township's yearly exchange of its groups' experience: held by the 乡镇党委
+    # alone (EXCHANGE_ORG_KINDS), owed by nobody (no cadence rule can name a township).
+    EXCHANGE = "exchange", "经验交流会"
 
 
 # Which organisations hold which kinds (and so which ones log meetings at all).
@@ -43,11 +46,29 @@ COMMITTEE_MEETINGS = [
 KINDS_FOR_ORG = {
     OrgKind.PRIMARY_COMMITTEE: COMMITTEE_MEETINGS,
     OrgKind.GENERAL_BRANCH: COMMITTEE_MEETINGS,
-    OrgKind.BRANCH: [k for k in ActivityKind if k != ActivityKind.GROUP_MEETING],
+    OrgKind.BRANCH: [
+        k for k in ActivityKind if k not in (ActivityKind.GROUP_MEETING, ActivityKind.EXCHANGE)
+    ],
     OrgKind.GROUP: [ActivityKind.GROUP_MEETING, ActivityKind.THEME_DAY, ActivityKind.OTHER],
 }
 # The organisations that log meetings and owe them.
 MEETING_ORG_KINDS = tuple(KINDS_FOR_ORG)
+# The township committee logs one kind besides: its yearly 经验交流会, through the group
+# reports' pages (activities.ledgers.grouprep). It stays out of KINDS_FOR_ORG and
+# MEETING_ORG_KINDS, so the worklist, compliance, rules and reports never count a
+# township as an organisation that owes meetings.
+EXCHANGE_ORG_KINDS = (OrgKind.TOWNSHIP,)
+
+
+def kinds_for(org_kind: str) -> list[str]:
+    """Every kind an organisation of *org_kind* may log: its meetings, and the township's
+    经验交流会."""
+    kinds = list(KINDS_FOR_ORG.get(org_kind, []))
+    if org_kind in EXCHANGE_ORG_KINDS:
+        kinds.append(ActivityKind.EXCHANGE)
+    return kinds
+
+
 # Kinds given by a speaker (授课人); the form asks for one only for these.
 SPEAKER_KINDS = (ActivityKind.LESSON,)
 SECRETARY_LESSON_LABEL = "书记讲党课"

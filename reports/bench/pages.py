@@ -76,6 +76,15 @@ def _first_township_branch() -> Organization:
     )
 
 
+def _first_township_group() -> Organization:
+    township = _first_township()
+    return (
+        Organization.objects.filter(kind=OrgKind.GROUP, path__startswith=township.path)
+        .order_by("path")
+        .first()
+    )
+
+
 def _first_township() -> Organization:
     return Organization.objects.filter(kind=OrgKind.TOWNSHIP).order_by("path").first()
 
@@ -530,6 +539,30 @@ PAGES: list[BenchPage] = [
         "ledger_station_list_clerk", lambda: reverse("activities:station_list"), PAGE_MS, "clerk_a"
     ),
     BenchPage("ledger_station_detail", _station_url, PAGE_MS, "clerk_a"),
+    # 小组月报: the county's yearly summary (every group's months due counted from the
+    # groups' dates), the township's groups for last month as its clerk reads them, the
+    # first township's first group's month and its branch's last quarter.
+    BenchPage(
+        "report_grouprep_county", _report_url("activities:grouprep_summary"), REPORT_MS, "county"
+    ),
+    BenchPage(
+        "ledger_grouprep_list_clerk",
+        lambda: reverse("activities:grouprep_list"),
+        PAGE_MS,
+        "clerk_a",
+    ),
+    BenchPage(
+        "ledger_group_month",
+        lambda: reverse("activities:group_month", args=[_first_township_group().pk]),
+        PAGE_MS,
+        "clerk_a",
+    ),
+    BenchPage(
+        "ledger_branch_quarter",
+        lambda: reverse("activities:branch_quarter", args=[_first_township_branch().pk]),
+        PAGE_MS,
+        "clerk_a",
+    ),
 ]
 
 # Spreadsheets: a county's every row (the compliance export lists every gap), a

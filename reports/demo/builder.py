@@ -39,6 +39,7 @@ from members.idcard import make_id_number
 from members.models import Member, Membership
 from reports.demo.development import build_development
 from reports.demo.dues import build_dues
+from reports.demo.grouprep import build_grouprep
 from reports.demo.history import HistoryBuilder
 from reports.demo.leadership import build_leadership
 from reports.demo.ledgers import build_ledgers
@@ -266,6 +267,11 @@ class DemoBuilder:
             clerks=clerks,
             users=users,
         )
+        # The groups' reports, the branches' summaries and the townships' 经验交流会, with
+        # their own random stream too.
+        grouprep = build_grouprep(
+            rng=random.Random(f"grouprep-{self.seed}"), today=self.today, users=users
+        )
         scored = build_points(
             rng=self.rng, today=self.today, county=county, members=members, users=users
         )
@@ -303,6 +309,7 @@ class DemoBuilder:
             **ledgers,
             **talks,
             **stations,
+            **grouprep,
             **scored,
             **development.counts,
             "transfers": transfers,

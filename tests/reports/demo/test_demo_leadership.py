@@ -348,3 +348,53 @@ def test_the_demo_villages_keep_stations_checked_most_months(demo):
     assert states[StationState.NORMAL] > 0.8 * len(checks) and states[StationState.FAULT]
     assert all(c.comment for c in checks if c.state == StationState.FAULT)
     assert all(c.playbacks == 0 for c in checks if c.state == StationState.IDLE)
+
+
+# --- 小组月报 (reports.demo.grouprep) ------------------------------------------------------------
+
+
+def test_the_demo_groups_report_most_months_and_branches_sum_up_each_quarter(demo):
+    from activities.ledgers.grouprep.selectors import report_deadline
+    from activities.models import (
+        ActivityKind,
+        ActivityTally,
+        BranchSummary,
+        ExchangePresentation,
+        GroupReport,
+    )
+
+    groups = Organization.objects.filter(kind=OrgKind.GROUP, dissolved_on__isnull=True)
+    reports = list(GroupReport.objects.all())
+    # January to May ended by 30 June: about nine months in ten reported, none of June's.
+    due = sum(
+        1
+        for g in groups
+        for m in range(1, 6)
+        if (g.founded_on or datetime.date(2000, 1, 1)) < datetime.date(2026, m + 1, 1)
+    )
+    assert 0.8 * due <= len(reports) <= due
+    assert {r.month.month for r in reports} <= {1, 2, 3, 4, 5}
+    assert all(r.submitted_at.date() <= TODAY for r in reports)
+    assert all(r.on_time == (r.submitted_at.date() <= report_deadline(r.month)) for r in reports)
+    on_time = sum(r.on_time for r in reports)
+    assert 0.7 * len(reports) <= on_time < len(reports)
+    # Every branch with groups summed up the first quarter, none the second (not ended).
+    branches = set(groups.values_list("parent_id", flat=True))
+    summaries = BranchSummary.objects.all()
+    assert branches <= {s.org_id for s in summaries}
+    assert {s.quarter for s in summaries} == {datetime.date(2026, 1, 1)}
+    # One 经验交流会 per township, 3 to 5 of its own groups presenting; it owes nothing and
+    # expects nobody.
+    presenting = collections.Counter(
+        ExchangePresentation.objects.values_list("activity__org__path", "activity_id")
+    )
+    townships = Organization.objects.filter(kind=OrgKind.TOWNSHIP)
+    by_township = collections.Counter(path for path, _ in presenting)
+    assert by_township == {t.path: 1 for t in townships}
+    assert all(3 <= n <= 5 for n in presenting.values())
+    assert all(
+        p.group.path.startswith(p.activity.org.path)
+        for p in ExchangePresentation.objects.select_related("group", "activity__org")
+    )
+    tallies = ActivityTally.objects.filter(kind=ActivityKind.EXCHANGE)
+    assert tallies.count() == townships.count() and not tallies.exclude(expected=0).exists()
