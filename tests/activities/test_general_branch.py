@@ -158,10 +158,10 @@ def test_it_shows_general_branches_in_a_constant_number_of_queries(
     report_url = reverse("reports:compliance", args=[tree.township_a.pk])
     with frozen(beijing(2026, 5, 20)):
         client.get(worklist_url)  # warm the content-type cache
-        # As tests/activities/test_views.py counts the worklist (24, with 换届,
-        # 软弱涣散 and 民情日志) and tests/reports/test_compliance_and_stars.py the report (17, with
+        # As tests/activities/test_views.py counts the worklist (25, with 换届,
+        # 软弱涣散, 民情日志 and 远程教育站点) and tests/reports/test_compliance_and_stars.py the report (17, with
         # the organisations' marks): general branches add no query, however many.
-        with django_assert_num_queries(24):
+        with django_assert_num_queries(25):
             work = client.get(worklist_url)
         with django_assert_num_queries(17):
             report = client.get(report_url, {"year": 2026})
