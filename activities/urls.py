@@ -6,6 +6,7 @@ from activities.ledgers.diary import views as diary
 from activities.ledgers.duty import views as duty
 from activities.ledgers.pairs import views as pairs
 from activities.ledgers.pledges import views as pledges
+from activities.ledgers.study import views as study
 from activities.rectification import views as rectification
 
 app_name = "activities"
@@ -86,4 +87,10 @@ urlpatterns = [
     path("ledgers/diary/add/", diary.diary_add, name="diary_add"),
     path("ledgers/diary/check/<int:org_id>/", diary.diary_check, name="diary_check"),
     path("ledgers/diary/summary/<int:org_id>/", diary.diary_summary, name="diary_summary"),
+    # 党员学习教育 (activities.ledgers.study)
+    path("ledgers/study/", study.study_list, name="study_list"),
+    path("ledgers/study/add/", study.study_add, name="study_add"),
+    path("ledgers/study/<int:pk>/", study.study_detail, name="study_detail"),
+    path("ledgers/study/members/<int:org_id>/", study.study_members, name="study_members"),
+    path("ledgers/study/summary/<int:org_id>/", study.study_summary, name="study_summary"),
 ]

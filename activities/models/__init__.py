@@ -95,3 +95,11 @@ from activities.models.ratings import (  # noqa: F401
     StarBand,
     stars_label,
 )
+from activities.models.study import (  # noqa: F401
+    StudyAttendance,
+    StudyAttendanceQuerySet,
+    StudyForm,
+    StudySession,
+    StudySessionQuerySet,
+    StudyTarget,
+)
