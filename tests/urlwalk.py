@@ -29,6 +29,7 @@ from activities.ledgers.diary.services import diary_check, diary_entry_record
 from activities.ledgers.duty.services import duty_assign, duty_log_record, duty_post_create
 from activities.ledgers.pairs.services import pairing_create, visit_record
 from activities.ledgers.pledges.services import pledge_create
+from activities.ledgers.study.services import study_session_record
 from activities.models import (
     Activity,
     ActivityKind,
@@ -56,6 +57,9 @@ from activities.models import (
     RectificationProgress,
     SecretaryReport,
     SecretaryReportMeeting,
+    StudyAttendance,
+    StudySession,
+    StudyTarget,
 )
 from activities.points.services import appraisal_save, point_entry_create
 from activities.ratings.services import rating_draft_compute
@@ -450,7 +454,18 @@ def build_world(tree, clerk_a) -> World:
         comment="甲村秘密审阅意见",
         by=clerk_a,
     )
+    # A study session of 甲村 the secret member attended (activities.ledgers.study).
+    study = study_session_record(
+        org=tree.village_a,
+        date=datetime.date(2025, 3, 6),
+        topic="甲村秘密学习主题",
+        form="lesson",
+        hours=Decimal("2.5"),
+        members=[member],
+        by=clerk_a,
+    )
     objects = {
+        StudySession: [study],
         Pledge: [pledge],
         DutyPost: [duty_post],
         Pairing: [pairing],
@@ -537,6 +552,7 @@ def build_world(tree, clerk_a) -> World:
         "甲村秘密办理情况",
         "甲村秘密上报单位",
         "甲村秘密审阅意见",
+        "甲村秘密学习主题",
     ]
     return World(objects=objects, secrets=secrets)
 
@@ -621,6 +637,9 @@ def snapshot() -> dict:
             PairingVisit,
             DiaryEntry,
             DiaryCheck,
+            StudySession,
+            StudyAttendance,
+            StudyTarget,
         )
     }
 

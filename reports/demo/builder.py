@@ -44,6 +44,7 @@ from reports.demo.leadership import build_leadership
 from reports.demo.ledgers import build_ledgers
 from reports.demo.points import build_points
 from reports.demo.standing import build_inflows, build_spells, build_transfers
+from reports.demo.study import build_study
 
 DEMO_PASSWORD = "dangjian-demo"
 
@@ -257,6 +258,8 @@ class DemoBuilder:
             today=self.today,
             users=users,
         )
+        # 党员学习 before the points too: 学习达标 is derived from the sessions.
+        study = build_study(rng=random.Random(f"study-{self.seed}"), today=self.today, users=users)
         scored = build_points(
             rng=self.rng, today=self.today, county=county, members=members, users=users
         )
@@ -284,6 +287,7 @@ class DemoBuilder:
             **dues,
             **leadership,
             **ledgers,
+            **study,
             **scored,
             **development.counts,
             "transfers": transfers,
