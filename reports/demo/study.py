@@ -38,7 +38,7 @@ TOPICS = [
 FORMS = [StudyForm.CLASS] * 5 + [StudyForm.LESSON] * 2 + [StudyForm.REMOTE] * 2 + [StudyForm.ONLINE]
 HOURS = [Decimal(h) for h in ("2", "2", "2.5", "3", "3", "3.5", "4")]
 # Who comes: most members nearly every time, the rest now and then.
-REGULAR, REGULAR_COMES, OTHERS_COME = 0.88, 0.92, 0.45
+REGULAR, REGULAR_COMES, OTHERS_COME = 0.88, 0.93, 0.45
 TRAINING_MONTHS = (3, 6, 9)
 
 
@@ -68,7 +68,7 @@ def build_study(*, rng: random.Random, today: datetime.date, users) -> dict[str,
     for branch in branches:
         month = first
         while month <= today:
-            for _ in range(rng.choice((1, 1, 2))):
+            for _ in range(rng.choice((1, 2))):
                 day = _day(rng, month, today)
                 sessions.append(
                     StudySession(
@@ -116,6 +116,7 @@ def _training(rng, today, people, sessions, attendees, by) -> int:
         theirs = sorted(
             {pk for path, pk in posts if path.startswith(township.path) and pk in since}
         )
+        short = township.name.removesuffix("党工委").removesuffix("党委")
         for year in (today.year - 1, today.year):
             for month in TRAINING_MONTHS:
                 start = datetime.date(year, month, 1)
@@ -126,7 +127,7 @@ def _training(rng, today, people, sessions, attendees, by) -> int:
                     StudySession(
                         org_id=township.pk,
                         date=day,
-                        topic=f"{township.name}村（社区）党组织书记培训班",
+                        topic=f"{short}党组织书记培训班",
                         form=StudyForm.CLASS,
                         hours=Decimal("8"),
                         recorded_by=by,

@@ -238,7 +238,7 @@ def test_the_members_page_and_its_print(tree, clerk_a_client, clerk_b_client, ye
     url = reverse("activities:study_members", args=[tree.village_a.pk])
     page = clerk_a_client.get(url).content.decode()
     assert "<h1>甲村党支部2026年党员学习学时登记表</h1>" in page
-    assert "在册党员3人，达标1人" in page and "党员32.0学时，担任书记的56.0学时" in page
+    assert "在册党员3人，达标1人" in page and "党员32学时，担任书记的56学时" in page
     row = page[page.index(f'data-study-member="{year["li"].pk}"') :]
     assert '<td class="num">31.5</td>' in row[: row.index("</tr>")]
     assert 'class="print-only signature">填表人（签字）' in page
