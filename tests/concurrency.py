@@ -57,7 +57,7 @@ def restore_roles() -> None:
     import_module("activities.migrations.0021_duty_posts_defaults").forwards(apps, None)
     import_module("activities.migrations.0023_pairings_defaults").forwards(apps, None)
     import_module("activities.migrations.0025_diary_defaults").forwards(apps, None)
-    import_module("activities.migrations.0027_study_defaults").forwards(apps, None)
+    import_module("activities.migrations.0033_study_defaults").forwards(apps, None)
     _replay = _Replay.capture(before)
 
 

@@ -58,6 +58,6 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("activities", "0026_study"), ("branches", "0013_terms_defaults")]
+    dependencies = [("activities", "0032_study"), ("branches", "0013_terms_defaults")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

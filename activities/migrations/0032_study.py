@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('activities', '0025_diary_defaults'),
+        ('activities', '0031_group_reports_defaults'),
         ('branches', '0013_terms_defaults'),
         ('members', '0023_dues_tallies'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
