@@ -24,6 +24,7 @@ from activities.models import (
     RatingRule,
     SecretaryReportMeeting,
     StarBand,
+    StudyTarget,
 )
 from activities.points.selectors import excellent_share
 from activities.points.services import (
@@ -119,6 +120,13 @@ class PointRuleAdmin(DatedRuleAdmin):
             f"已在后台按{year}年1月1日有效的规则重新计算出席积分，全县数据约需一分钟；"
             "完成后请在评星定级页重新计算草稿。",
         )
+
+
+@admin.register(StudyTarget)
+class StudyTargetAdmin(DatedRuleAdmin):
+    scope_exempt = "党员学习学时要求全县统一，不属于组织树"
+    date_help = "修改学时要求请给旧规则填写失效日期，再新增一条自次年1月1日起生效的规则。"
+    list_display = ["member_hours", "secretary_hours", "valid_from", "valid_to"]
 
 
 @admin.register(StarBand)

@@ -8,6 +8,7 @@ from activities.ledgers.grouprep import views as grouprep
 from activities.ledgers.pairs import views as pairs
 from activities.ledgers.pledges import views as pledges
 from activities.ledgers.stations import views as stations
+from activities.ledgers.study import views as study
 from activities.ledgers.talks import views as talks
 from activities.rectification import views as rectification
 
@@ -122,4 +123,10 @@ urlpatterns = [
         grouprep.exchange_detail,
         name="exchange_detail",
     ),
+    # 党员学习教育 (activities.ledgers.study)
+    path("ledgers/study/", study.study_list, name="study_list"),
+    path("ledgers/study/add/", study.study_add, name="study_add"),
+    path("ledgers/study/<int:pk>/", study.study_detail, name="study_detail"),
+    path("ledgers/study/members/<int:org_id>/", study.study_members, name="study_members"),
+    path("ledgers/study/summary/<int:org_id>/", study.study_summary, name="study_summary"),
 ]

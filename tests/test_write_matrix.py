@@ -47,6 +47,7 @@ from activities.models import (
     RatingPublication,
     RatingRule,
     StarBand,
+    StudyTarget,
 )
 from activities.ratings.selectors import draft_fingerprint
 from activities.ratings.services import rating_draft_compute
@@ -440,6 +441,11 @@ ADD_PAYLOADS = {
         **BEFORE_THE_DEFAULTS,
     },
     StarBand: lambda tree: {"stars": 5, "min_points": 97, **BEFORE_THE_DEFAULTS},
+    StudyTarget: lambda tree: {
+        "member_hours": "24",
+        "secretary_hours": "40",
+        **BEFORE_THE_DEFAULTS,
+    },
     RatingRule: lambda tree: {"min_groups": 3, **BEFORE_THE_DEFAULTS},
     CalendarDay: lambda tree: {"day": "2026-10-01", "note": "国庆节"},
     DuesRule: lambda tree: {
@@ -648,6 +654,15 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
             "topic": "党小组工作经验交流会",
             "groups": [tree.group_a2.pk],
         }
+    if name == "activities:study_add":
+        member = Member.objects.filter(branch=tree.village_a, roster_status="active").first()
+        return f"{reverse(name)}?org={tree.village_a.pk}", {
+            "date": today,
+            "topic": "学习党章",
+            "form": "class",
+            "hours": "2",
+            "members": [member.pk],
+        }
     if obj is None:
         return None
     url = reverse(name, args=[obj.pk])
@@ -662,6 +677,9 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
         return f"{url}?year=2025&month=7", {"work": "召开党小组会一次", "plans": "入户走访"}
     if name == "activities:branch_quarter":  # 2025's third quarter: the world summed up the second
         return f"{url}?year=2025&quarter=3", {"text": "本季度各党小组按月报告"}
+    if name == "activities:study_detail":  # the world's session: 甲村's attendees set again
+        members = Member.objects.filter(branch=obj.org, roster_status="active").order_by("pk")
+        return url, {"members": [m.pk for m in members[:2]]}
     if name == "activities:diary_check":  # June 2025 of 甲村党支部: no entries, no check yet
         secretary = Post.objects.filter(org=obj, title=PostTitle.SECRETARY).first().member
         return f"{url}?year=2025&month=6", {

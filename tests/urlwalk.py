@@ -35,6 +35,7 @@ from activities.ledgers.grouprep.services import (
 from activities.ledgers.pairs.services import pairing_create, visit_record
 from activities.ledgers.pledges.services import pledge_create
 from activities.ledgers.stations.services import station_check_record, station_create
+from activities.ledgers.study.services import study_session_record
 from activities.ledgers.talks.services import talk_record
 from activities.models import (
     Activity,
@@ -68,6 +69,9 @@ from activities.models import (
     SecretaryReportMeeting,
     Station,
     StationCheck,
+    StudyAttendance,
+    StudySession,
+    StudyTarget,
     Talk,
 )
 from activities.points.services import appraisal_save, point_entry_create
@@ -514,7 +518,18 @@ def build_world(tree, clerk_a) -> World:
             groups=[tree.group_a1],
             by=clerk_a,
         )
+    # A study session of 甲村 the secret member attended (activities.ledgers.study).
+    study = study_session_record(
+        org=tree.village_a,
+        date=datetime.date(2025, 3, 6),
+        topic="甲村秘密学习主题",
+        form="lesson",
+        hours=Decimal("2.5"),
+        members=[member],
+        by=clerk_a,
+    )
     objects = {
+        StudySession: [study],
         Pledge: [pledge],
         Station: [station],
         DutyPost: [duty_post],
@@ -606,6 +621,7 @@ def build_world(tree, clerk_a) -> World:
         "甲村秘密办理情况",
         "甲村秘密上报单位",
         "甲村秘密审阅意见",
+        "甲村秘密学习主题",
     ]
     return World(objects=objects, secrets=secrets)
 
@@ -696,6 +712,9 @@ def snapshot() -> dict:
             GroupReport,
             BranchSummary,
             ExchangePresentation,
+            StudySession,
+            StudyAttendance,
+            StudyTarget,
         )
     }
 

@@ -115,4 +115,12 @@ from activities.models.stations import (  # noqa: F401
     StationQuerySet,
     StationState,
 )
+from activities.models.study import (  # noqa: F401
+    StudyAttendance,
+    StudyAttendanceQuerySet,
+    StudyForm,
+    StudySession,
+    StudySessionQuerySet,
+    StudyTarget,
+)
 from activities.models.talks import Talk, TalkQuerySet  # noqa: F401

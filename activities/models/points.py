@@ -30,6 +30,7 @@ class PointSource(models.TextChoices):
     PLEDGE = "pledge", "兑现公开承诺"
     DUTY_LOG = "duty_log", "设岗定责履职"
     PAIRING_VISIT = "pairing_visit", "结对帮扶走访"
+    STUDY = "study", "学习达标"
 
 
 # Derived from attendance rows; the rest are entered by hand and approved, except
@@ -40,7 +41,12 @@ class PointSource(models.TextChoices):
 # only the ledger's derived items count and old approved entries keep theirs; 结对帮扶
 # likewise from 结对帮扶走访 (0023_pairings_defaults).
 DERIVED_SOURCES = (PointSource.ATTENDANCE, PointSource.ABSENCE)
-LEDGER_SOURCES = (PointSource.PLEDGE, PointSource.DUTY_LOG, PointSource.PAIRING_VISIT)
+LEDGER_SOURCES = (
+    PointSource.PLEDGE,
+    PointSource.DUTY_LOG,
+    PointSource.PAIRING_VISIT,
+    PointSource.STUDY,
+)
 MANUAL_SOURCES = (
     PointSource.VOLUNTEER,
     PointSource.DUTY,
@@ -217,7 +223,7 @@ class PointEntry(models.Model):
                 | Q(activity__isnull=False, status="auto")
                 | Q(
                     activity__isnull=True,
-                    source__in=["dues_arrears", "pledge", "duty_log", "pairing_visit"],
+                    source__in=["dues_arrears", "pledge", "duty_log", "pairing_visit", "study"],
                     status="auto",
                 ),
                 name="pointentry_status_matches_source",

@@ -1,5 +1,5 @@
 """Points derived from the working ledgers (activities.ledgers): 兑现公开承诺,
-设岗定责履职 and 结对帮扶走访.
+设岗定责履职, 结对帮扶走访 and 学习达标.
 
 A member's pledge recorded as 已兑现 earns the rule's points once, dated the
 day it was fulfilled, in the organisation where the pledge is kept; each
@@ -7,7 +7,9 @@ day it was fulfilled, in the organisation where the pledge is kept; each
 day the work was done, in the post's branch; each visit of a member to the
 household or village they pair with earns them the rule's points once, dated
 the day of the visit, in the pairing's branch (a unit's visits earn nobody
-points). Like the attendance and dues
+points); a member whose 学时 of the year reach their target
+(activities.ledgers.study) earns the rule's points once for that year, dated
+the day of the session that reached it, in the organisation that held it. Like the attendance and dues
 entries these are rewritten from the ledger each time (idempotent): a pledge
 set back to 部分兑现 loses its points at the next refresh, and recomputing a
 year twice gives the same entries. A year's entries follow the rule in force
@@ -18,9 +20,18 @@ is rated, so every item stays on the statement.
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import transaction
+from django.db.models import F, Sum, Window
 from django.utils import timezone
 
+from activities.ledgers.study.selectors import (
+    in_year,
+    reference_day,
+    target_expression,
+    target_of,
+)
 from activities.models import (
     DutyLog,
     EntryStatus,
@@ -30,6 +41,7 @@ from activities.models import (
     PointEntry,
     PointRule,
     PointSource,
+    StudyAttendance,
     in_force_q,
 )
 from activities.points.scheme import year_start
@@ -134,10 +146,49 @@ def pairing_visit_points_refresh(*, year: int, member_ids=None) -> int:
     return _rewrite(year=year, source=PointSource.PAIRING_VISIT, member_ids=member_ids, items=items)
 
 
+@transaction.atomic
+def study_points_refresh(*, year: int, member_ids=None, today: datetime.date | None = None) -> int:
+    """Rewrite *year*'s 学习达标 entries (of *member_ids*, or all); returns how many.
+
+    Each member's sessions of the year run in date order with their running sum
+    of 学时 (a window in the database); the session that reached the member's
+    target is the one whose running sum reaches it while the sum before it did
+    not: one row per member who reached it, whatever the number of sessions.
+    """
+
+    target = target_of(year)
+    if target is None:
+        return _rewrite(year=year, source=PointSource.STUDY, member_ids=member_ids, items=())
+    on = reference_day(year, today or timezone.localdate())
+    rows = StudyAttendance.objects.filter(in_year(year, "session__"))
+    if member_ids is not None:
+        rows = rows.filter(member_id__in=member_ids)
+    rows = (
+        rows.annotate(
+            target=target_expression(target, on, member="member_id"),
+            running=Window(
+                Sum("session__hours"),
+                partition_by=[F("member_id")],
+                order_by=[F("session__date").asc(), F("session_id").asc()],
+            ),
+        )
+        .annotate(before=F("running") - F("session__hours"))
+        .filter(running__gte=F("target"), before__lt=F("target"))
+        .values_list("member_id", "session__org_id", "session__date", "target")
+        .order_by("session__date", "member_id")
+    )
+    items = (
+        (member_id, org_id, day, f"学习达标：{year}年学习满{hours.normalize():f}学时")
+        for member_id, org_id, day, hours in rows
+    )
+    return _rewrite(year=year, source=PointSource.STUDY, member_ids=member_ids, items=items)
+
+
 def ledger_points_refresh(*, year: int) -> int:
     """Every ledger-derived entry of *year*, rewritten (``points_recompute`` calls this)."""
     return (
         pledge_points_refresh(year=year)
         + duty_log_points_refresh(year=year)
         + pairing_visit_points_refresh(year=year)
+        + study_points_refresh(year=year)
     )

@@ -563,6 +563,25 @@ PAGES: list[BenchPage] = [
         PAGE_MS,
         "clerk_a",
     ),
+    # 党员学习: the county's yearly summary (every member's 学时 against their target,
+    # grouped by child in the database), a township's sessions as its clerk reads them,
+    # the first branch's members' 学时 and its form with the members to tick.
+    BenchPage("report_study_county", _report_url("activities:study_summary"), REPORT_MS, "county"),
+    BenchPage(
+        "ledger_study_list_clerk", lambda: reverse("activities:study_list"), PAGE_MS, "clerk_a"
+    ),
+    BenchPage(
+        "ledger_study_members",
+        lambda: reverse("activities:study_members", args=[_first_township_branch().pk]),
+        PAGE_MS,
+        "clerk_a",
+    ),
+    BenchPage(
+        "ledger_study_form",
+        lambda: reverse("activities:study_add") + f"?org={_first_township_branch().pk}",
+        PAGE_MS,
+        "clerk_a",
+    ),
 ]
 
 # Spreadsheets: a county's every row (the compliance export lists every gap), a

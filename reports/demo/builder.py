@@ -46,6 +46,7 @@ from reports.demo.ledgers import build_ledgers
 from reports.demo.points import build_points
 from reports.demo.standing import build_inflows, build_spells, build_transfers
 from reports.demo.stations import build_stations
+from reports.demo.study import build_study
 from reports.demo.talks import build_talks
 
 DEMO_PASSWORD = "dangjian-demo"
@@ -272,6 +273,8 @@ class DemoBuilder:
         grouprep = build_grouprep(
             rng=random.Random(f"grouprep-{self.seed}"), today=self.today, users=users
         )
+        # 党员学习 before the points too: 学习达标 is derived from the sessions.
+        study = build_study(rng=random.Random(f"study-{self.seed}"), today=self.today, users=users)
         scored = build_points(
             rng=self.rng, today=self.today, county=county, members=members, users=users
         )
@@ -310,6 +313,7 @@ class DemoBuilder:
             **talks,
             **stations,
             **grouprep,
+            **study,
             **scored,
             **development.counts,
             "transfers": transfers,

@@ -398,3 +398,42 @@ def test_the_demo_groups_report_most_months_and_branches_sum_up_each_quarter(dem
     )
     tallies = ActivityTally.objects.filter(kind=ActivityKind.EXCHANGE)
     assert tallies.count() == townships.count() and not tallies.exclude(expected=0).exists()
+
+
+def test_the_demo_study_is_monthly_and_most_members_reach_their_target(demo):
+    from activities.ledgers.study.selectors import member_year
+    from activities.models import PointEntry, PointSource, StudyAttendance, StudySession
+    from members.models import Member, Membership
+
+    branch_sessions = StudySession.objects.filter(org__kind=OrgKind.BRANCH)
+    # Once or twice a month in every live branch, last year whole and this year to today.
+    per_month = branch_sessions.values("org", "date__year", "date__month").annotate(
+        n=models.Count("pk")
+    )
+    assert {row["n"] for row in per_month} == {1, 2}
+    live = Organization.objects.filter(kind=OrgKind.BRANCH, dissolved_on__isnull=True).count()
+    assert len(per_month) == live * 18
+    assert all(
+        datetime.date(2025, 1, 1) <= s.date <= TODAY and 2 <= s.hours <= 4 for s in branch_sessions
+    )
+    # Attended by members already in the branch on the day.
+    sample = StudyAttendance.objects.filter(session__org__kind=OrgKind.BRANCH).select_related(
+        "session"
+    )[:200]
+    assert sample and all(
+        Membership.objects.on(a.session.date)
+        .filter(member_id=a.member_id, branch_id=a.session.org_id)
+        .exists()
+        for a in sample
+    )
+    # Last year most members reached their 32 (secretaries their 56), a few did not; those
+    # who came into their branch during the year fall short more often.
+    year = list(member_year(Member.objects.active(), year=2025, today=TODAY))
+    reached = sum(m.reached for m in year)
+    assert 0.6 * len(year) <= reached <= 0.95 * len(year)
+    secretaries = [m for m in year if m.secretary]
+    assert secretaries and sum(m.reached for m in secretaries) >= 0.6 * len(secretaries)
+    # This year is half over: 学习达标 only for those already there, once each.
+    earned = PointEntry.objects.filter(source=PointSource.STUDY, year=2026)
+    assert earned.values("member").distinct().count() == earned.count()
+    assert earned.count() < 0.5 * len(year)
