@@ -269,10 +269,33 @@ def with_role(user, role: Role):
     return user
 
 
-def logged_in(user) -> Client:
+def session_of(user) -> str:
+    """The key of a new session of *user*, logged in as the test client does."""
+    from django.conf import settings
+
     client = Client()
     client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def sign_in(client: Client, user, request=None) -> Client:
+    """Log *client* in as *user*. In a module with the shared world, into the session made
+    for the account with the world (``Shared.sessions``), which every test's rollback
+    leaves as it was: a login is a handful of writes and signals, and the walks would
+    make thousands. Otherwise as Django's test client does."""
+    from django.conf import settings
+
+    shared = _shared(request) if request is not None else None
+    key = shared.sessions.get(user.pk) if shared else None
+    if key is None:
+        client.force_login(user)
+    else:
+        client.cookies[settings.SESSION_COOKIE_NAME] = key
     return client
+
+
+def logged_in(user, request=None) -> Client:
+    return sign_in(Client(), user, request)
 
 
 # (username, the node it sits at, its role) of each account of the cast.
@@ -320,28 +343,28 @@ def admin_role_user(request, tree):
 
 
 @pytest.fixture
-def county_client(county_user) -> Client:
-    return logged_in(county_user)
+def county_client(request, county_user) -> Client:
+    return logged_in(county_user, request)
 
 
 @pytest.fixture
-def clerk_a_client(clerk_a) -> Client:
-    return logged_in(clerk_a)
+def clerk_a_client(request, clerk_a) -> Client:
+    return logged_in(clerk_a, request)
 
 
 @pytest.fixture
-def clerk_b_client(clerk_b) -> Client:
-    return logged_in(clerk_b)
+def clerk_b_client(request, clerk_b) -> Client:
+    return logged_in(clerk_b, request)
 
 
 @pytest.fixture
-def secretary_a_client(secretary_a) -> Client:
-    return logged_in(secretary_a)
+def secretary_a_client(request, secretary_a) -> Client:
+    return logged_in(secretary_a, request)
 
 
 @pytest.fixture
-def admin_role_client(admin_role_user) -> Client:
-    return logged_in(admin_role_user)
+def admin_role_client(request, admin_role_user) -> Client:
+    return logged_in(admin_role_user, request)
 
 
 @pytest.fixture
@@ -375,6 +398,9 @@ class Shared:
     cast: dict
     world: object
     media_root: str
+    # User id → the key of a session logged in when the world was built (``sign_in``);
+    # a module's own fixtures may add accounts they build with the world.
+    sessions: dict
 
 
 def _shared(request) -> Shared | None:
@@ -407,7 +433,8 @@ def shared_world(django_db_setup, django_db_blocker, tmp_path_factory):
                     UserFactory(username=username, org=getattr(tree, node)), role
                 )
             world = build_world(tree, cast["clerk_a"])
-            yield Shared(tree, cast, world, str(media))
+            sessions = {user.pk: session_of(user) for user in cast.values()}
+            yield Shared(tree, cast, world, str(media), sessions)
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)

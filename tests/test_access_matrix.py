@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from tests.conftest import sign_in
 from tests.urlwalk import (  # noqa: F401  (re-exported for the other site walks)
     Route,
     World,
@@ -47,7 +48,7 @@ def test_it_finds_the_admin_object_urls():
 # The tree, cast and township A's objects are built once for the module (tests/conftest.py).
 @pytest.mark.usefixtures("shared_world")
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.name)
-def test_it_hides_township_a_from_the_clerk_of_township_b(route, world, clerk_b, client):
+def test_it_hides_township_a_from_the_clerk_of_township_b(route, world, clerk_b, client, request):
     model_admin = model_admin_of(route.callback)
     exempt = declared(route.callback, "scope_exempt") or getattr(model_admin, "scope_exempt", None)
     if exempt:
@@ -62,7 +63,7 @@ def test_it_hides_township_a_from_the_clerk_of_township_b(route, world, clerk_b,
         f"{route.pattern} takes an object id but its view neither names a scoped model "
         "(ScopedAdmin, @scoped_view) nor declares @scope_exempt"
     )
-    client.force_login(clerk_b)
+    sign_in(client, clerk_b, request)
     admin_index = reverse("admin:index")
     for url in urls_for(route, model_admin, world):
         for method in ("get", "post"):

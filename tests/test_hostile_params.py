@@ -27,8 +27,9 @@ from django.urls import get_resolver, reverse
 from django.utils import timezone
 
 from branches import params
-from branches.models import Organization
+from branches.models import Organization, User
 from members.models import Member
+from tests.conftest import session_of, sign_in
 from tests.factories import UserFactory
 from tests.urlwalk import _walk, declared, model_admin_of
 
@@ -169,16 +170,28 @@ def _may_download(page) -> bool:
     return "format=xlsx" in page.content.decode(errors="replace")
 
 
+@pytest.fixture(scope="module")
+def module_superuser(shared_world, django_db_blocker):
+    """Built once for the module with its shared world, and logged in there (``sign_in``)."""
+    with django_db_blocker.unblock():
+        user = UserFactory(
+            username="root", org=shared_world.tree.county, is_superuser=True, is_staff=True
+        )
+        shared_world.sessions[user.pk] = session_of(user)
+    return user
+
+
 @pytest.fixture
-def superuser(tree):
-    return UserFactory(username="root", org=tree.county, is_superuser=True, is_staff=True)
+def superuser(module_superuser):
+    # A fresh copy for each test: permission caches must not outlive a test's rollback.
+    return User.objects.get(pk=module_superuser.pk)
 
 
 # The tree, cast and township A's objects are built once for the module (tests/conftest.py).
 @pytest.mark.usefixtures("shared_world")
 @pytest.mark.parametrize(("name", "entry"), ROUTES, ids=[name for name, _ in ROUTES])
 def test_it_answers_hostile_parameters_without_a_server_error(
-    name, entry, world, tree, superuser, clerk_a, client
+    name, entry, world, tree, superuser, clerk_a, client, request
 ):
     client.raise_request_exception = False
     failures = []
@@ -196,7 +209,7 @@ def test_it_answers_hostile_parameters_without_a_server_error(
     if site_or_list:
         users.append((clerk_a, DATABASE_SENSITIVE))
     for user, values in users:
-        client.force_login(user)
+        sign_in(client, user, request)
         for url in urls_of(name, entry, world, tree):
             page = None
             for query in query_strings(entry, tree.village_a.pk, values):
@@ -238,11 +251,11 @@ SITE_ROUTES = [(n, e) for n, e in ROUTES if model_admin_of(e.callback) is None]
 @pytest.mark.usefixtures("shared_world")
 @pytest.mark.parametrize(("name", "entry"), SITE_ROUTES, ids=[n for n, _ in SITE_ROUTES])
 def test_it_answers_hostile_form_values_without_a_server_error(
-    name, entry, world, tree, superuser, client
+    name, entry, world, tree, superuser, client, request
 ):
     """The same values posted to every page of the site (the admin's forms are Django's)."""
     client.raise_request_exception = False
-    client.force_login(superuser)
+    sign_in(client, superuser, request)
     failures = []
     for url in urls_of(name, entry, world, tree):
         for value in hostile_values():

@@ -67,6 +67,7 @@ from members.models import (
     Member,
 )
 from tests.adminforms import admin_form_data
+from tests.conftest import session_of, sign_in
 from tests.factories import GroupFactory, MemberFactory, UserFactory
 from tests.helpers import log_meeting
 from tests.members.roster_helpers import HEADER, csv_bytes, id_number
@@ -181,6 +182,7 @@ def module_objects(shared_world, django_db_blocker) -> tuple[User, dict]:
     tree = shared_world.tree
     with django_db_blocker.unblock():
         superuser = UserFactory(username="root", org=tree.county, is_superuser=True)
+        shared_world.sessions[superuser.pk] = session_of(superuser)
         cast = {name: shared_world.cast[name] for name in ROLES}
         return superuser, build_candidates(shared_world.world, tree, cast, superuser)
 
@@ -907,10 +909,9 @@ def assert_declared(target: Target) -> bool:
     return True
 
 
-def assert_plausible(target: Target, superuser, candidates, tree) -> None:
+def assert_plausible(target: Target, superuser, candidates, tree, request) -> None:
     """The payload writes when a superuser sends it, or refusals below would prove nothing."""
-    client = Client()
-    client.force_login(superuser)
+    client = sign_in(Client(), superuser, request)
     model = target_model(target)
     obj = in_scope(target, model, superuser, candidates) if model else None
     sent = request_for(target, client, superuser, obj, client, tree)
@@ -923,16 +924,17 @@ def assert_plausible(target: Target, superuser, candidates, tree) -> None:
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.name)
 def test_it_lets_only_holders_of_the_permission_write(
-    target, cast, candidates, superuser, tree, client
+    target, cast, candidates, superuser, tree, client, request
 ):
     if target.kind == "site" and not assert_declared(target):
         return
-    assert_plausible(target, superuser, candidates, tree)
+    assert_plausible(target, superuser, candidates, tree, request)
+    # Logged in afresh: the superuser's post above may have changed what a session holds.
     root_client = Client()
     root_client.force_login(superuser)
     model = target_model(target)
     for name, user in cast.items():
-        client.force_login(user)
+        sign_in(client, user, request)
         obj = in_scope(target, model, user, candidates) if model else None
         sent = request_for(target, client, user, obj, root_client, tree)
         if sent is None:
