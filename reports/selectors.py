@@ -479,6 +479,7 @@ def ledgers_sentence(
     pledges: dict | None = None,
     duty: dict | None = None,
     pairs: dict | None = None,
+    study: dict | None = None,
 ) -> str:
     """The working ledgers in the 数据摘要's words, one clause each where the year has
     records and the reader may see the ledger (None: not shown). The figures come from
@@ -493,6 +494,9 @@ def ledgers_sentence(
         parts.append(f"设岗定责{duty['posts']}个岗位，{duty['no_office_holding']}名无职党员上岗")
     if pairs and pairs["pairings"]:
         parts.append(f"结对帮扶{pairs['pairings']}对，走访{pairs['visits']}次")
+    if study and study["sessions"]:
+        hours = f"{study['hours']:f}".rstrip("0").rstrip(".")
+        parts.append(f"开展党员学习教育{study['sessions']}次、共{hours}学时")
     if not parts:
         return ""
     return f"{year}年{opening_word(node)}" + "；".join(parts) + "。"

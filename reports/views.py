@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from activities.ledgers.duty.selectors import duty_totals
 from activities.ledgers.pairs.selectors import pair_totals
 from activities.ledgers.pledges.selectors import pledge_totals
+from activities.ledgers.study.selectors import study_totals
 from activities.ratings.selectors import publication_covering, rating_summary, stars_by_child
 from branches import params
 from branches.models import Organization, OrgKind
@@ -138,6 +139,8 @@ def _ledger_totals(user, node, on) -> dict:
         totals["duty"] = duty_totals(node=node, year=on.year, today=on)
     if user.has_perm("activities.view_pairing"):
         totals["pairs"] = pair_totals(node=node, year=on.year)
+    if user.has_perm("activities.view_studysession"):
+        totals["study"] = study_totals(node=node, year=on.year)
     return totals
 
 

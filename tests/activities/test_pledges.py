@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -420,9 +421,24 @@ def test_the_data_summary_names_each_ledger_with_records(tree, clerk_a, clerk_a_
             value_note="",
             by=clerk_a,
         )
+    from activities.ledgers.study.services import study_session_record
+
+    for day, hours in ((D(2026, 3, 6), Decimal("2.5")), (D(2026, 5, 8), Decimal("2"))):
+        study_session_record(
+            org=tree.village_a,
+            date=day,
+            topic="学习党章",
+            form="class",
+            hours=hours,
+            members=[on_post, helper],
+            by=clerk_a,
+        )
     url = reverse("reports:summary", args=[tree.township_a.pk])
     page = clerk_a_client.get(url, {"on": "2026-09-15"}).content.decode()
-    assert "2026年全镇设岗定责1个岗位，1名无职党员上岗；结对帮扶1对，走访2次。" in page
+    assert (
+        "2026年全镇设岗定责1个岗位，1名无职党员上岗；结对帮扶1对，走访2次；"
+        "开展党员学习教育2次、共4.5学时。"
+    ) in page
     assert "公开承诺事项" not in page  # no pledge this year: no clause
 
 

@@ -258,12 +258,12 @@ def test_it_drafts_the_summary_in_a_constant_number_of_queries(
     # last sentence (reports.changes, without the two days' counts): children,
     # membership rows starting and ending (2), suspensions begun and ended (2); the
     # 发展党员 counts (1); the working ledgers' figures: 公开承诺 (1), 设岗定责 (posts,
-    # 无职党员 on a post: 2), 结对帮扶 (pairings, visits: 2). Then the figures are read,
-    # not counted.
-    with django_assert_num_queries(27):
+    # 无职党员 on a post: 2), 结对帮扶 (pairings, visits: 2), 党员学习 (sessions and 学时:
+    # 1). Then the figures are read, not counted.
+    with django_assert_num_queries(28):
         response = county_client.get(url)
     assert f"党支部{children + 2}个" in response.context["text"]
-    with django_assert_num_queries(23):
+    with django_assert_num_queries(24):
         assert county_client.get(url).context["text"] == response.context["text"]
 
 

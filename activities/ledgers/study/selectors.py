@@ -250,3 +250,12 @@ def study_summary(*, node: Organization, year: int, today: datetime.date) -> Led
             (values["member_hours"] / members_n).quantize(Decimal("0.1")) if members_n else None
         )
     return summary
+
+
+def study_totals(*, node: Organization, year: int) -> dict:
+    """The 数据摘要's figures of 党员学习 under *node* in *year*, as ``study_summary``
+    counts its sessions: how many were held and their 学时. One query. (Who reached
+    their target is the summary's: at a county it weighs every member's year.)"""
+    return StudySession.objects.filter(
+        subtree_q(node.path, prefix="org__"), in_year(year)
+    ).aggregate(sessions=Count("pk"), hours=Sum("hours", default=Decimal(0)))
