@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from branches import params
 from branches.labels import attach_labels
 from branches.models import Organization, OrgKind
-from branches.paths import subtree_q
+from branches.paths import path_prefixes, subtree_q
 from branches.scoping import NOTHING
 from branches.selectors import visible_node
 
@@ -21,6 +21,23 @@ LIST_PAGE = 100
 
 def years_offered(today) -> list[int]:
     return list(range(today.year, today.year - 6, -1))
+
+
+def summary_context(
+    request: HttpRequest, node: Organization, summary, *, year: int, today, drill: bool, **extra
+) -> dict:
+    """What every ledger's yearly summary page shows beside its figures: the year and the
+    years offered, the nodes above *node* the user may see (the breadcrumb), and whether
+    its rows link down to the children's summaries (*drill*) or to the ledger itself."""
+    crumbs = Organization.objects.visible_to(request.user).filter(path__in=path_prefixes(node.path))
+    return {
+        "summary": summary,
+        "year": year,
+        "years": years_offered(today),
+        "crumbs": list(crumbs.order_by("path")),
+        "drill": drill,
+        **extra,
+    }
 
 
 def node_param(request: HttpRequest) -> Organization | None:

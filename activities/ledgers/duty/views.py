@@ -21,13 +21,13 @@ from activities.ledgers.views import (
     branch_picker,
     node_param,
     nodes_below,
+    summary_context,
     years_offered,
 )
 from activities.models import DutyAssignment, DutyLog, DutyPost
 from branches import params
 from branches.labels import attach_labels
 from branches.models import Organization, OrgKind
-from branches.paths import path_prefixes
 from branches.scoping import scoped_view
 from branches.selectors import visible_node
 from branches.writes import errors_to_form, write_permission
@@ -174,13 +174,13 @@ def duty_summary(request: HttpRequest, org_id: int) -> HttpResponse:
     today = timezone.localdate()
     year = params.year_value(request.GET, default=today.year)
     summary = selectors.duty_summary(node=node, year=year, today=today)
-    crumbs = Organization.objects.visible_to(request.user).filter(path__in=path_prefixes(node.path))
-    context = {
-        "summary": summary,
-        "year": year,
-        "years": years_offered(today),
-        "on": selectors.duty_counted_on(year=year, today=today),
-        "crumbs": list(crumbs.order_by("path")),
-        "drill": node.kind not in (OrgKind.BRANCH, OrgKind.GROUP),
-    }
+    context = summary_context(
+        request,
+        node,
+        summary,
+        year=year,
+        today=today,
+        drill=node.kind not in (OrgKind.BRANCH, OrgKind.GROUP),
+        on=selectors.duty_counted_on(year=year, today=today),
+    )
     return render(request, "activities/ledgers/duty_summary.html", context)

@@ -19,13 +19,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from activities.ledgers.grouprep import exports, forms, selectors, services
-from activities.ledgers.views import node_param, nodes_below, years_offered
+from activities.ledgers.views import node_param, nodes_below, summary_context, years_offered
 from activities.models import Activity, ActivityKind, GroupReport
 from activities.periods import add_months
 from branches import params
 from branches.labels import attach_labels
 from branches.models import Organization, OrgKind
-from branches.paths import path_prefixes, subtree_q
+from branches.paths import subtree_q
 from branches.scoping import scoped_view
 from branches.selectors import visible_node
 from branches.writes import errors_to_form, write_permission
@@ -213,14 +213,14 @@ def grouprep_summary(request: HttpRequest, org_id: int) -> HttpResponse:
     today = timezone.localdate()
     year = params.year_value(request.GET, default=today.year)
     summary = selectors.report_summary(node=node, year=year, today=today)
-    crumbs = Organization.objects.visible_to(request.user).filter(path__in=path_prefixes(node.path))
-    context = {
-        "summary": summary,
-        "year": year,
-        "years": years_offered(today),
-        "crumbs": list(crumbs.order_by("path")),
-        "drill": node.kind != OrgKind.GROUP,
-    }
+    context = summary_context(
+        request,
+        node,
+        summary,
+        year=year,
+        today=today,
+        drill=node.kind != OrgKind.GROUP,
+    )
     return render(request, "activities/ledgers/grouprep_summary.html", context)
 
 

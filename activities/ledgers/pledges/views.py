@@ -22,13 +22,13 @@ from activities.ledgers.views import (
     branch_picker,
     node_param,
     nodes_below,
+    summary_context,
     years_offered,
 )
 from activities.models import Pledge, PledgeCategory
 from branches import params
 from branches.labels import attach_labels
 from branches.models import Organization, OrgKind
-from branches.paths import path_prefixes
 from branches.scoping import scoped_view
 from branches.selectors import visible_node
 from branches.writes import errors_to_form, write_permission
@@ -175,12 +175,12 @@ def pledge_summary(request: HttpRequest, org_id: int) -> HttpResponse:
     today = timezone.localdate()
     year = params.year_value(request.GET, default=today.year)
     summary = selectors.pledge_summary(node=node, year=year, today=today)
-    crumbs = Organization.objects.visible_to(request.user).filter(path__in=path_prefixes(node.path))
-    context = {
-        "summary": summary,
-        "year": year,
-        "years": years_offered(today),
-        "crumbs": list(crumbs.order_by("path")),
-        "drill": node.kind not in (OrgKind.BRANCH, OrgKind.GROUP),
-    }
+    context = summary_context(
+        request,
+        node,
+        summary,
+        year=year,
+        today=today,
+        drill=node.kind not in (OrgKind.BRANCH, OrgKind.GROUP),
+    )
     return render(request, "activities/ledgers/pledge_summary.html", context)
