@@ -105,8 +105,16 @@ def _in_group_on(member: str, day: str, group_ids) -> Subquery:
 
 
 def _by_member_group(queryset, *, member: str, day: str, group_ids, start, end) -> dict:
+    # Only the records of members who were in one of the groups at some time in the span
+    # (a semi-join on their memberships) get the per-row subquery: at city scale a month
+    # holds tens of thousands of records, of which a group's are a few dozen.
+    members = (
+        Membership.objects.filter(group_id__in=group_ids, started_on__lt=end)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=start))
+        .values("member_id")
+    )
     rows = (
-        queryset.filter(**{f"{day}__gte": start, f"{day}__lt": end})
+        queryset.filter(**{f"{day}__gte": start, f"{day}__lt": end, f"{member}__in": members})
         .annotate(in_group=_in_group_on(member, day, group_ids), m=TruncMonth(day))
         .filter(in_group__isnull=False)
         .values("in_group", "m")
