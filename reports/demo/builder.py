@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime
 import random
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -215,27 +217,41 @@ class DemoBuilder:
         self.seed = seed
         self.id_numbers: set[str] = set()
         self.phones: set[str] = set()
+        # Seconds each part of the build took (``seed_demo -v 2`` prints them): the
+        # city-scale seed has a budget, and this says which part to look at.
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = time.perf_counter() - started
 
     @transaction.atomic
     def build(self) -> dict[str, int]:
-        county = self.county()
-        townships = self._townships(county)
-        committees, committee_branches = self._committees(county, townships)
-        branches, groups_by_branch = self._branches_and_groups(townships, committee_branches)
-        members = self._members(branches, groups_by_branch)
-        spells = build_spells(rng=self.rng, today=self.today, members=members)
-        posts = self._posts(branches, groups_by_branch, members)
-        users = self._accounts(county, townships, branches)
-        development = build_development(
-            rng=self.rng,
-            today=self.today,
-            units=townships + committees,
-            members=members,
-            users=users,
-            names=self._person_name,
-            id_numbers=self._id_number,
-            phones=self._phone,
-        )
+        with self.stage("tree"):
+            county = self.county()
+            townships = self._townships(county)
+            committees, committee_branches = self._committees(county, townships)
+            branches, groups_by_branch = self._branches_and_groups(townships, committee_branches)
+        with self.stage("members"):
+            members = self._members(branches, groups_by_branch)
+            spells = build_spells(rng=self.rng, today=self.today, members=members)
+            posts = self._posts(branches, groups_by_branch, members)
+            users = self._accounts(county, townships, branches)
+        with self.stage("development"):
+            development = build_development(
+                rng=self.rng,
+                today=self.today,
+                units=townships + committees,
+                members=members,
+                users=users,
+                names=self._person_name,
+                id_numbers=self._id_number,
+                phones=self._phone,
+            )
         # The 预备党员 the procedure admitted attend the year's meetings and are rated.
         members += development.members
         # Who keeps each county unit's records: the two clerks' townships, the admin elsewhere.
@@ -243,68 +259,81 @@ class DemoBuilder:
             t.pk: users.get({0: "clerk_a", 1: "clerk_b"}.get(i, "admin"))
             for i, t in enumerate(townships + committees)
         }
-        history = HistoryBuilder(rng=self.rng, today=self.today, logged_by=clerks).build(
-            townships=townships + committees,
-            branches=branches,
-            groups_by_branch=groups_by_branch,
-            members=members,
-            posts=posts,
-        )
+        with self.stage("history"):
+            history = HistoryBuilder(rng=self.rng, today=self.today, logged_by=clerks).build(
+                townships=townships + committees,
+                branches=branches,
+                groups_by_branch=groups_by_branch,
+                members=members,
+                posts=posts,
+            )
         # Before the points: the 欠缴党费 deductions are derived from the dues ledger.
-        dues = build_dues(
-            rng=self.dues_rng, today=self.today, members=members, clerks=clerks, users=users
-        )
+        with self.stage("dues"):
+            dues = build_dues(
+                rng=self.dues_rng, today=self.today, members=members, clerks=clerks, users=users
+            )
         # Before the points too: the 兑现公开承诺 points are derived from the ledgers. Their
         # own random stream leaves the rest of the demo as it was.
-        ledgers = build_ledgers(
-            rng=random.Random(f"ledgers-{self.seed}"),
-            today=self.today,
-            users=users,
-        )
+        with self.stage("ledgers"):
+            ledgers = build_ledgers(
+                rng=random.Random(f"ledgers-{self.seed}"),
+                today=self.today,
+                users=users,
+            )
         # Its own random stream too; stations earn no points.
-        stations = build_stations(
-            rng=random.Random(f"stations-{self.seed}"),
-            today=self.today,
-            clerks=clerks,
-            users=users,
-        )
+        with self.stage("stations"):
+            stations = build_stations(
+                rng=random.Random(f"stations-{self.seed}"),
+                today=self.today,
+                clerks=clerks,
+                users=users,
+            )
         # The groups' reports, the branches' summaries and the townships' 经验交流会, with
         # their own random stream too.
-        grouprep = build_grouprep(
-            rng=random.Random(f"grouprep-{self.seed}"), today=self.today, users=users
-        )
+        with self.stage("grouprep"):
+            grouprep = build_grouprep(
+                rng=random.Random(f"grouprep-{self.seed}"), today=self.today, users=users
+            )
         # 党员学习 before the points too: 学习达标 is derived from the sessions.
-        study = build_study(rng=random.Random(f"study-{self.seed}"), today=self.today, users=users)
-        scored = build_points(
-            rng=self.rng, today=self.today, county=county, members=members, users=users
-        )
-        transfers = build_transfers(
-            rng=self.rng,
-            today=self.today,
-            townships=townships,
-            users=users,
-            person=self._arrival,
-        )
-        inflows = build_inflows(
-            rng=self.rng,
-            today=self.today,
-            townships=townships,
-            names=lambda: self._person_name(self.rng.choice((Sex.MALE, Sex.FEMALE))),
-        )
-        leadership = build_leadership(
-            rng=random.Random(f"leadership-{self.seed}"),
-            today=self.today,
-            users=users,
-            names=lambda: self._person_name(self.rng.choice((Sex.MALE, Sex.FEMALE))),
-        )
+        with self.stage("study"):
+            study = build_study(
+                rng=random.Random(f"study-{self.seed}"), today=self.today, users=users
+            )
+        with self.stage("points"):
+            scored = build_points(
+                rng=self.rng, today=self.today, county=county, members=members, users=users
+            )
+        with self.stage("transfers"):
+            transfers = build_transfers(
+                rng=self.rng,
+                today=self.today,
+                townships=townships,
+                users=users,
+                person=self._arrival,
+            )
+        with self.stage("inflows"):
+            inflows = build_inflows(
+                rng=self.rng,
+                today=self.today,
+                townships=townships,
+                names=lambda: self._person_name(self.rng.choice((Sex.MALE, Sex.FEMALE))),
+            )
+        with self.stage("leadership"):
+            leadership = build_leadership(
+                rng=random.Random(f"leadership-{self.seed}"),
+                today=self.today,
+                users=users,
+                names=lambda: self._person_name(self.rng.choice((Sex.MALE, Sex.FEMALE))),
+            )
         # Last: the 谈心谈话 of each branch's cycle as the roster and committees stand after
         # the year's transfers and elections, between the 组织生活会 already logged.
-        talks = build_talks(
-            rng=random.Random(f"talks-{self.seed}"),
-            today=self.today,
-            users=users,
-            clerks=clerks,
-        )
+        with self.stage("talks"):
+            talks = build_talks(
+                rng=random.Random(f"talks-{self.seed}"),
+                today=self.today,
+                users=users,
+                clerks=clerks,
+            )
         return {
             **history,
             **dues,
