@@ -3,20 +3,30 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from activities import services
+from activities.ledgers.diary.services import diary_entry_delete
+from activities.ledgers.duty.services import duty_log_delete
+from activities.ledgers.pairs.services import pairing_visit_delete
+from activities.ledgers.study.services import study_session_delete
+from activities.ledgers.talks.services import talk_delete
 from activities.models import (
     MANUAL_SOURCES,
     Activity,
     Appraisal,
     Attendance,
     CadenceRule,
+    DiaryEntry,
+    DutyLog,
     GradeLevel,
     OrgGrade,
+    PairingVisit,
     PointEntry,
     PointRule,
     Rating,
@@ -24,7 +34,10 @@ from activities.models import (
     RatingRule,
     SecretaryReportMeeting,
     StarBand,
+    StudyAttendance,
+    StudySession,
     StudyTarget,
+    Talk,
 )
 from activities.points.selectors import excellent_share
 from activities.points.services import (
@@ -370,3 +383,112 @@ class SecretaryReportMeetingAdmin(ReadOnlyMixin, AuditedAdmin):
     list_filter = ["year", "quarter"]
     search_fields = ["org__name"]
     readonly_fields = [f.name for f in SecretaryReportMeeting._meta.fields]
+
+
+class LedgerRecordAdmin(AuditedAdmin):
+    """A working ledger's record (activities.ledgers), read here and, when it was logged by
+    mistake, deleted one at a time through its service, which keeps the derived points
+    in step and refuses what its ledger forbids (``delete_service``); the clerk's pages
+    record them, so nothing is added or changed here."""
+
+    show_full_result_count = False
+    list_per_page = 50
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        # One at a time, through the confirmation page: a refusal is shown there.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_service(self, record) -> None:
+        raise NotImplementedError
+
+    def delete_model(self, request, obj):
+        self.delete_service(obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as exc:
+            self.message_user(request, "；".join(exc.messages), messages.ERROR)
+            return redirect(request.path.removesuffix("delete/") + "change/")
+
+
+@admin.register(Talk)
+class TalkAdmin(LedgerRecordAdmin):
+    list_display = ["talked_on", "org", "initiator", "partner", "summary", "recorded_by"]
+    list_select_related = ["org", "initiator", "partner", "recorded_by"]
+    search_fields = ["initiator__name", "partner__name", "org__name"]
+    date_hierarchy = "talked_on"
+
+    def delete_service(self, talk):
+        talk_delete(talk=talk)
+
+
+@admin.register(StudySession)
+class StudySessionAdmin(LedgerRecordAdmin):
+    list_display = ["date", "org", "topic", "form", "hours", "recorded_by"]
+    list_select_related = ["org", "recorded_by"]
+    list_filter = ["form"]
+    search_fields = ["topic", "org__name"]
+    date_hierarchy = "date"
+
+    def delete_service(self, session):
+        study_session_delete(session=session)
+
+    def get_deleted_objects(self, objs, request):
+        # The admin would list every attendance row by id; the count says it plainly.
+        objs = list(objs)
+        attended = dict(
+            StudyAttendance.objects.filter(session__in=objs)
+            .values_list("session_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        listed = [
+            f"{s.date:%Y-%m-%d} {s.topic}（{attended.get(s.pk, 0)}名党员的参加记录一并删除）"
+            for s in objs
+        ]
+        counts = {"党员学习": len(objs), "党员学习参加人员": sum(attended.values())}
+        return listed, counts, set(), []
+
+
+@admin.register(DiaryEntry)
+class DiaryEntryAdmin(LedgerRecordAdmin):
+    list_display = ["date", "org", "cadre", "household", "concern", "outcome", "recorded_by"]
+    list_select_related = ["org", "cadre", "recorded_by"]
+    list_filter = ["outcome"]
+    search_fields = ["household", "concern", "cadre__name", "org__name"]
+    date_hierarchy = "date"
+
+    def delete_service(self, entry):
+        diary_entry_delete(entry=entry)
+
+
+@admin.register(DutyLog)
+class DutyLogAdmin(LedgerRecordAdmin):
+    list_display = ["done_on", "assignment", "text", "recorded_by"]
+    list_select_related = ["assignment__post__org", "assignment__member", "recorded_by"]
+    search_fields = ["text", "assignment__member__name", "assignment__post__name"]
+    date_hierarchy = "done_on"
+
+    def delete_service(self, log):
+        duty_log_delete(log=log)
+
+
+@admin.register(PairingVisit)
+class PairingVisitAdmin(LedgerRecordAdmin):
+    list_display = ["visited_on", "pairing", "kind", "help_given", "recorded_by"]
+    list_select_related = ["pairing__org", "pairing__member", "recorded_by"]
+    list_filter = ["kind"]
+    search_fields = ["help_given", "pairing__partner_name", "pairing__member__name"]
+    date_hierarchy = "visited_on"
+
+    def delete_service(self, visit):
+        pairing_visit_delete(visit=visit)

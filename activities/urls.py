@@ -127,6 +127,7 @@ urlpatterns = [
     path("ledgers/study/", study.study_list, name="study_list"),
     path("ledgers/study/add/", study.study_add, name="study_add"),
     path("ledgers/study/<int:pk>/", study.study_detail, name="study_detail"),
+    path("ledgers/study/<int:pk>/edit/", study.study_edit, name="study_edit"),
     path("ledgers/study/members/<int:org_id>/", study.study_members, name="study_members"),
     path("ledgers/study/summary/<int:org_id>/", study.study_summary, name="study_summary"),
 ]

@@ -61,6 +61,7 @@ def restore_roles() -> None:
     import_module("activities.migrations.0029_stations_defaults").forwards(apps, None)
     import_module("activities.migrations.0031_group_reports_defaults").forwards(apps, None)
     import_module("activities.migrations.0033_study_defaults").forwards(apps, None)
+    import_module("activities.migrations.0034_ledger_corrections").forwards(apps, None)
     _replay = _Replay.capture(before)
 
 

@@ -679,6 +679,8 @@ def site_request(target: Target, client, user, obj, tree) -> tuple[str, dict] | 
         return f"{url}?year=2025&month=7", {"work": "召开党小组会一次", "plans": "入户走访"}
     if name == "activities:branch_quarter":  # 2025's third quarter: the world summed up the second
         return f"{url}?year=2025&quarter=3", {"text": "本季度各党小组按月报告"}
+    if name == "activities:study_edit":  # the world's session, a day later and longer
+        return url, {"date": "2025-03-07", "topic": "学习党章", "form": "class", "hours": "3"}
     if name == "activities:study_detail":  # the world's session: 甲村's attendees set again
         members = Member.objects.filter(branch=obj.org, roster_status="active").order_by("pk")
         return url, {"members": [m.pk for m in members[:2]]}

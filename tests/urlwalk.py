@@ -419,7 +419,7 @@ def build_world(tree, clerk_a) -> World:
     duty_held = duty_assign(
         post=duty_post, member=member, started_on=datetime.date(2025, 3, 1), by=clerk_a
     )
-    duty_log_record(
+    duty_log = duty_log_record(
         assignment=duty_held,
         done_on=datetime.date(2025, 4, 1),
         text="甲村秘密履职情况",
@@ -438,7 +438,7 @@ def build_world(tree, clerk_a) -> World:
         started_on=datetime.date(2025, 3, 1),
         by=clerk_a,
     )
-    visit_record(
+    visit = visit_record(
         pairing=pairing,
         visited_on=datetime.date(2025, 4, 1),
         kind="goods",
@@ -448,7 +448,7 @@ def build_world(tree, clerk_a) -> World:
     )
     # A 民情日志 entry the secret member (甲村's secretary) wrote, and their check of the
     # month (activities.ledgers.diary).
-    diary_entry_record(
+    diary_entry = diary_entry_record(
         org=tree.village_a,
         cadre=member,
         date=datetime.date(2025, 3, 5),
@@ -469,7 +469,7 @@ def build_world(tree, clerk_a) -> World:
     )
     # A 谈心谈话 of the secret member (甲村's secretary) with the member who later moved
     # away, while both were in 甲村 (activities.ledgers.talks).
-    talk_record(
+    talk = talk_record(
         org=tree.village_a,
         initiator=member,
         partner=moved,
@@ -530,6 +530,10 @@ def build_world(tree, clerk_a) -> World:
     )
     objects = {
         StudySession: [study],
+        Talk: [talk],
+        DiaryEntry: [diary_entry],
+        DutyLog: [duty_log],
+        PairingVisit: [visit],
         Pledge: [pledge],
         Station: [station],
         DutyPost: [duty_post],

@@ -19,7 +19,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from activities.models import DutyPost, Pairing, Pledge, RectificationCase, Station
+from activities.models import DutyPost, Pairing, Pledge, RectificationCase, Station, StudySession
 from branches.models import Election, Organization, OrgKind
 from members.choices import RosterStatus
 from members.models import DuesEntry, DuesReceipt, Member
@@ -317,6 +317,13 @@ def _pairing_url() -> str:
     return reverse("activities:pair_detail", args=[pairing.pk])
 
 
+def _study_session() -> StudySession:
+    """The first township's first branch's latest study session, as its clerk opens it."""
+    return (
+        StudySession.objects.filter(org=_first_township_branch()).order_by("-date", "-pk").first()
+    )
+
+
 def _export_url(name: str) -> Callable[[], str]:
     report = _report_url(name)
     return lambda: report() + "?format=xlsx"
@@ -579,6 +586,26 @@ PAGES: list[BenchPage] = [
     BenchPage(
         "ledger_study_form",
         lambda: reverse("activities:study_add") + f"?org={_first_township_branch().pk}",
+        PAGE_MS,
+        "clerk_a",
+    ),
+    # A session's page, its correction form and the admin's confirmation of its deletion
+    # (the attendees counted, not listed).
+    BenchPage(
+        "ledger_study_detail",
+        lambda: reverse("activities:study_detail", args=[_study_session().pk]),
+        PAGE_MS,
+        "clerk_a",
+    ),
+    BenchPage(
+        "ledger_study_edit",
+        lambda: reverse("activities:study_edit", args=[_study_session().pk]),
+        PAGE_MS,
+        "clerk_a",
+    ),
+    BenchPage(
+        "admin_study_delete_clerk",
+        lambda: reverse("admin:activities_studysession_delete", args=[_study_session().pk]),
         PAGE_MS,
         "clerk_a",
     ),

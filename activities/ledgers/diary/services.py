@@ -132,3 +132,13 @@ def diary_check(
     check.full_clean()
     check.save()
     return check
+
+
+@transaction.atomic
+def diary_entry_delete(*, entry: DiaryEntry) -> None:
+    """Take back an entry written by mistake, unless its month is checked: the check says
+    what the secretary read, as it refuses a new entry of that month."""
+    month = month_of(entry.date)
+    if DiaryCheck.objects.filter(org_id=entry.org_id, month=month).exists():
+        raise ValidationError(f"{_month(month)}的民情日志已审阅，不能再删除其中的记录。")
+    entry.delete()

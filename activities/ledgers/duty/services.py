@@ -103,3 +103,12 @@ def duty_log_record(
     log.save()
     duty_log_points_refresh(year=done_on.year, member_ids=[assignment.member_id])
     return log
+
+
+@transaction.atomic
+def duty_log_delete(*, log: DutyLog) -> None:
+    """Take back a 履职记录 logged by mistake; the member's 设岗定责履职 points of its
+    year follow in the same transaction."""
+    member_id = DutyAssignment.objects.values_list("member_id", flat=True).get(pk=log.assignment_id)
+    log.delete()
+    duty_log_points_refresh(year=log.done_on.year, member_ids=[member_id])

@@ -139,3 +139,13 @@ def visit_record(
     if pairing.member_id:
         pairing_visit_points_refresh(year=visited_on.year, member_ids=[pairing.member_id])
     return visit
+
+
+@transaction.atomic
+def pairing_visit_delete(*, visit: PairingVisit) -> None:
+    """Take back a visit recorded by mistake; a member's 结对帮扶走访 points of its year
+    follow in the same transaction (a unit's visits earn none)."""
+    member_id = Pairing.objects.values_list("member_id", flat=True).get(pk=visit.pairing_id)
+    visit.delete()
+    if member_id is not None:
+        pairing_visit_points_refresh(year=visit.visited_on.year, member_ids=[member_id])

@@ -111,3 +111,31 @@ def branches_below(session: StudySession):
     return Organization.objects.filter(
         subtree_q(session.org.path), kind=OrgKind.BRANCH, dissolved_on__isnull=True
     ).order_by("path")
+
+
+@transaction.atomic
+def study_session_change(
+    *, session: StudySession, date: datetime.date, topic: str, form: str, hours: Decimal
+) -> StudySession:
+    """Correct a session's day, topic, form or 学时; its attendees' 学习达标 points of the
+    year it was in and of the year it is in now follow."""
+    not_after_today(date, "date", "学习日期")
+    session = StudySession.objects.select_for_update().get(pk=session.pk)
+    before = session.date.year
+    session.date, session.topic, session.form, session.hours = date, topic.strip(), form, hours
+    session.full_clean()
+    session.save()
+    attendees = list(session.attendance.values_list("member_id", flat=True))
+    for year in sorted({before, date.year}):
+        study_points_refresh(year=year, member_ids=attendees)
+    return session
+
+
+@transaction.atomic
+def study_session_delete(*, session: StudySession) -> None:
+    """Take back a session recorded by mistake, with its attendance; its attendees'
+    学习达标 points of its year follow in the same transaction."""
+    attendees = list(session.attendance.values_list("member_id", flat=True))
+    session.attendance.all().bulk_delete()
+    session.delete()
+    study_points_refresh(year=session.date.year, member_ids=attendees)

@@ -227,6 +227,34 @@ def study_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "activities/ledgers/study_detail.html", context, status=status)
 
 
+@scoped_view(StudySession)
+@write_permission(ATTEND)
+@login_required
+@permission_required(ATTEND, raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def study_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """修改学习信息: a session's day, topic, form and 学时 corrected (its attendees are
+    set on the session's page)."""
+    session = get_object_or_404(
+        StudySession.objects.visible_to(request.user).select_related("org"), pk=pk
+    )
+    fields = ("date", "topic", "form", "hours")
+    initial = {name: getattr(session, name) for name in fields}
+    form = forms.StudySessionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.study_session_change(session=session, **form.cleaned_data)
+        except ValidationError as exc:
+            errors_to_form(form, exc)
+        else:
+            messages.success(request, "已修改本次学习的信息，参加党员的学时随之更新。")
+            return redirect("activities:study_detail", pk=session.pk)
+    attach_labels([session.org])
+    context = {"form": form, "session": session}
+    status = 400 if form.errors else 200
+    return render(request, "activities/ledgers/study_edit.html", context, status=status)
+
+
 @scoped_view(Organization)
 @require_GET
 @login_required

@@ -54,3 +54,9 @@ def talk_record(
     talk.full_clean()
     talk.save()
     return talk
+
+
+@transaction.atomic
+def talk_delete(*, talk: Talk) -> None:
+    """Take back a talk logged by mistake (the admin's 删除); its history row keeps it."""
+    talk.delete()
