@@ -14,7 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from activities.ledgers.services import not_after_today
-from activities.models import Fulfilment, Pledge
+from activities.ledgers.tallies import ledger_tally_refresh
+from activities.models import Fulfilment, Pledge, TallyLedger
 from activities.points.ledgers import pledge_points_refresh
 from branches.models import Organization, OrgKind
 from members.models import Member
@@ -35,9 +36,20 @@ def _not_before_made(pledge: Pledge, day: datetime.date, field: str, label: str)
         )
 
 
-def _save(pledge: Pledge) -> Pledge:
+def _save(pledge: Pledge, *, elsewhere: bool = False) -> Pledge:
+    """Save the pledge and recount its organisation's tally of the year; with
+    *elsewhere*, also that of the member's other organisations of the year, whose
+    count of members who pledged in two places may have changed."""
     pledge.full_clean()
     pledge.save()
+    org_ids = {pledge.org_id}
+    if elsewhere and pledge.member_id:
+        org_ids |= set(
+            Pledge.objects.filter(year=pledge.year, member_id=pledge.member_id).values_list(
+                "org_id", flat=True
+            )
+        )
+    ledger_tally_refresh(ledger=TallyLedger.PLEDGES, org_ids=org_ids, years=[pledge.year])
     return pledge
 
 
@@ -78,7 +90,7 @@ def pledge_create(
         due_on=due_on,
         recorded_by=by,
     )
-    return _save(pledge)
+    return _save(pledge, elsewhere=True)
 
 
 @transaction.atomic
