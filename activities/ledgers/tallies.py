@@ -11,8 +11,8 @@ transaction for the organisations and years it touched, as
 ``ledger_tally_rebuild`` recounts everything (the seed, the data migration's
 twin, ``manage.py ledger_tally_rebuild``).
 
-What depends on the day or on other data stays with the summaries: 逾期, the
-roster, 班子职务, posts and targets.
+What depends on the day or on other data stays with the summaries: 逾期 and
+the 小组月报 of the month under way, the roster, 班子职务, posts and targets.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from activities.models import (
     DiaryOutcome,
     DutyLog,
     Fulfilment,
+    GroupReport,
     LedgerMemberTally,
     LedgerTally,
     PairingVisit,
@@ -41,6 +42,8 @@ from activities.models import (
     TallyLedger,
 )
 from activities.points.scheme import year_start
+from branches.models import Organization
+from members.models import Member
 
 # (key id, year, metric) -> value; the key is an organisation, or a member.
 Counts = dict[tuple[int, int, str], int]
@@ -197,6 +200,17 @@ def study_counts(*, org_ids, years) -> Counts:
     return counts
 
 
+def grouprep_counts(*, org_ids, years) -> Counts:
+    """小组月报 by group: the months of the year reported, and reported on time. The
+    summary counts closed months only: it takes the month under way off, live."""
+    rows = GroupReport.objects.filter(_years_q("month", years))
+    if org_ids is not None:
+        rows = rows.filter(org_id__in=list(org_ids))
+    metrics = {"submitted": Count("pk"), "on_time": Count("pk", filter=Q(on_time=True))}
+    grouped = rows.values("org_id", y=ExtractYear("month")).annotate(**metrics).order_by()
+    return _counted(grouped, "org_id", metrics)
+
+
 ORG_COUNTS = {
     TallyLedger.PLEDGES: pledge_counts,
     TallyLedger.DUTY: duty_counts,
@@ -204,6 +218,7 @@ ORG_COUNTS = {
     TallyLedger.DIARY: diary_counts,
     TallyLedger.TALKS: talk_counts,
     TallyLedger.STUDY: study_counts,
+    TallyLedger.GROUPREP: grouprep_counts,
 }
 
 
@@ -291,11 +306,31 @@ def _store(model, key: str, ledger: str, counts: Counts, key_ids, years) -> int:
     return len(changed) + len(gone)
 
 
+def _lock(*, org_ids, member_ids) -> None:
+    """Hold the rows of the members, then the organisations, whose tallies are recounted.
+
+    Two writes to one organisation at once would each count what they see and
+    the later upsert would keep a count without the other's row; held, the
+    second counts after the first commits (PostgreSQL's read committed sees it).
+    Members before organisations, each in id order: the services that lock
+    before this lock a member (pledges, duty, pairs) or the organisation
+    itself (民情日志), so the order stays one way. A full rebuild (``None``)
+    locks nothing: it runs alone (seed, command).
+    """
+    if member_ids:
+        rows = Member.objects.select_for_update().filter(pk__in=sorted(set(member_ids)))
+        list(rows.order_by("pk").values_list("pk"))
+    if org_ids:
+        rows = Organization.objects.select_for_update().filter(pk__in=sorted(set(org_ids)))
+        list(rows.order_by("pk").values_list("pk"))
+
+
 @transaction.atomic
 def ledger_tally_refresh(*, ledger: str, org_ids=(), years, member_ids=()) -> int:
     """Recount *ledger*'s tallies of *org_ids* (and, for the ledgers kept per member, of
     *member_ids*) in *years*; ``None`` means every one. Returns the rows written."""
     years = None if years is None else sorted(set(years))
+    _lock(org_ids=org_ids, member_ids=member_ids if ledger in MEMBER_COUNTS else ())
     written = 0
     if org_ids is None or org_ids:
         org_ids = None if org_ids is None else sorted(set(org_ids))

@@ -110,6 +110,15 @@ def build(apps, schema_editor):
         ["sessions", "hours"],
         lambda m, v: _tenths(v) if m == "hours" else v,
     )
+    GroupReport = get("GroupReport")
+    keep(
+        "grouprep",
+        GroupReport.objects.values("org_id", y=ExtractYear("month"))
+        .annotate(submitted=Count("pk"), on_time=Count("pk", filter=Q(on_time=True)))
+        .order_by(),
+        "org_id",
+        ["submitted", "on_time"],
+    )
     spoke = defaultdict(int)
     for side in ("initiator", "partner"):
         rows = Talk.objects.values(who=F(f"{side}_id"), y=ExtractYear("talked_on"))

@@ -520,6 +520,7 @@ class TallyLedger(models.TextChoices):
     DIARY = "diary", "民情日志"
     TALKS = "talks", "谈心谈话"
     STUDY = "study", "党员学习"
+    GROUPREP = "grouprep", "小组月报"
 
 
 class LedgerTally(models.Model):

@@ -107,7 +107,7 @@ def pledge_summary(*, node: Organization, year: int, today: datetime.date) -> Le
         LedgerTally.objects.filter(ledger=TallyLedger.PLEDGES, year=year),
         node=node,
         path="org__path",
-        **{m: Sum("value", filter=Q(metric=m), default=0) for m in counted},
+        **{f"kept_{m}": Sum("value", filter=Q(metric=m), default=0) for m in counted},
         **dict.fromkeys(live_keys, zero),
     )
     overdue = Q(fulfilment=Fulfilment.PENDING, due_on__lt=today)
@@ -124,7 +124,8 @@ def pledge_summary(*, node: Organization, year: int, today: datetime.date) -> Le
         Pledge.objects.filter(Q(year=year) & (overdue | shared)),
         node=node,
         path="org__path",
-        **dict.fromkeys(counted, zero),
+        # Named apart from the pledge's fields (satisfied, …), which the filters read.
+        **{f"kept_{m}": zero for m in counted},
         overdue=Count("pk", filter=overdue),
         places=Count(place, distinct=True, filter=shared),
         placed=Count("member", distinct=True, filter=shared),
@@ -134,7 +135,7 @@ def pledge_summary(*, node: Organization, year: int, today: datetime.date) -> Le
     for row in kept.union(live, all=True):
         values = sums.setdefault(row.pop("child"), dict.fromkeys((*counted, *live_keys), 0))
         for key, value in row.items():
-            values[key] += value or 0
+            values[key.removeprefix("kept_")] += value or 0
     for values in sums.values():
         values["members"] -= values.pop("places") - values.pop("placed")
     summary = rolled_up(node, year, sums, PLEDGE_KEYS)

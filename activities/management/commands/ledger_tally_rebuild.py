@@ -12,7 +12,7 @@ from activities.ledgers.tallies import ledger_tally_rebuild
 class Command(BaseCommand):
     help = (
         "按台账记录重新统计工作台账（公开承诺、设岗定责、结对帮扶、民情日志、谈心谈话、"
-        "党员学习）的年度汇总数（默认全部年度）。批量导入或直接改动台账数据后使用。"
+        "党员学习、小组月报）的年度汇总数（默认全部年度）。批量导入或直接改动台账数据后使用。"
     )
 
     def add_arguments(self, parser):
