@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import datetime
 import io
+import threading
 from decimal import Decimal
 from importlib import import_module
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.db import transaction
 from django.db.models import Count
 
 from activities.ledgers.diary import services as diary
@@ -35,6 +37,7 @@ from activities.models import (
 )
 from branches.models import PostTitle
 from branches.services import post_assign
+from tests.concurrency import at_once, restore_roles
 from tests.factories import MemberFactory
 from tests.helpers import beijing, frozen
 
@@ -296,3 +299,38 @@ def test_the_overdue_pledges_are_counted_on_the_day_asked(tree, clerk_a):
         Pledge.objects.values("org").annotate(n=Count("pk")).count()
         == LedgerTally.objects.filter(metric="made").count()
     )
+
+
+# --- Concurrent writes ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def roles(transactional_db):
+    """The roles an earlier transactional test's flush dropped, back before the cast."""
+    restore_roles()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_pledge_kept_while_another_is_uncommitted_counts_both(roles, tree, clerk_a):
+    # The first pledge's transaction stays open after its recount; the second pledge
+    # is written meanwhile. Without the organisation held, the second counts only its
+    # own pledge (the first is not committed) and its upsert, waiting on the first's
+    # tally row, would then keep a count one short.
+    first, second = MemberFactory(group=tree.group_a1), MemberFactory(group=tree.group_a1)
+    recounted, go_on = threading.Event(), threading.Event()
+
+    def keep_open():
+        with transaction.atomic():
+            pledge(first, clerk_a)
+            recounted.set()
+            go_on.wait(10)
+
+    def meanwhile():
+        recounted.wait(10)
+        threading.Timer(0.5, go_on.set).start()  # the second blocks; then the first commits
+        return pledge(second, clerk_a)
+
+    results = at_once(keep_open, meanwhile)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert tally(tree.group_a1, TallyLedger.PLEDGES)["made"] == 2
