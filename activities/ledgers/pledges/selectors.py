@@ -120,19 +120,30 @@ def pledge_summary(*, node: Organization, year: int, today: datetime.date) -> Le
     # A (member, organisation) pair as one number: member ids times a bound above any
     # organisation's id, in 64 bits.
     place = Cast("member_id", BigIntegerField()) * ORG_ID_BOUND + F("org_id")
-    live = by_child(
-        Pledge.objects.filter(Q(year=year) & (overdue | shared)),
+    padding = {f"kept_{m}": zero for m in counted}  # named apart from the pledge's fields
+    # Two arms rather than one with OR: each is found through its own index (the pending
+    # ones through (year, fulfilment, due_on), the shared ones through (year, org)).
+    late = by_child(
+        Pledge.objects.filter(overdue, year=year),
         node=node,
         path="org__path",
-        # Named apart from the pledge's fields (satisfied, …), which the filters read.
-        **{f"kept_{m}": zero for m in counted},
-        overdue=Count("pk", filter=overdue),
-        places=Count(place, distinct=True, filter=shared),
-        placed=Count("member", distinct=True, filter=shared),
+        **padding,
+        overdue=Count("pk"),
+        places=zero,
+        placed=zero,
     )
-    # One statement for both: the kept counts and the live ones, a row per child each.
+    shared_places = by_child(
+        Pledge.objects.filter(shared, year=year),
+        node=node,
+        path="org__path",
+        **padding,
+        overdue=zero,
+        places=Count(place, distinct=True),
+        placed=Count("member", distinct=True),
+    )
+    # One statement for all three: the kept counts and the live ones, a row per child each.
     sums: dict[str, dict] = {}
-    for row in kept.union(live, all=True):
+    for row in kept.union(late, shared_places, all=True):
         values = sums.setdefault(row.pop("child"), dict.fromkeys((*counted, *live_keys), 0))
         for key, value in row.items():
             values[key.removeprefix("kept_")] += value or 0
