@@ -82,21 +82,16 @@ def _counted(rows, key: str, metrics: Iterable[str]) -> Counts:
 
 def pledge_counts(*, org_ids, years) -> Counts:
     """公开承诺 by the organisation that keeps the pledges: made, fulfilled (on time),
-    partly, the villagers' votes, the members who pledged there and, of them, those
-    who also pledged elsewhere that year (``multi``: where a child's distinct count
-    needs correcting; see ``pledges.selectors``). 逾期 depends on the day: not here."""
+    partly, the villagers' votes and the members who pledged there. 逾期 depends on
+    the day: not here."""
     rows = Pledge.objects.all()
     if years is not None:
         rows = rows.filter(year__in=list(years))
     if org_ids is not None:
         rows = rows.filter(org_id__in=list(org_ids))
-    elsewhere = Pledge.objects.filter(
-        year=OuterRef("year"), member=OuterRef("member"), member__isnull=False
-    ).exclude(org=OuterRef("org"))
     metrics = {
         "made": Count("pk"),
         "members": Count("member", distinct=True),
-        "multi": Count("member", distinct=True, filter=Exists(elsewhere)),
         "done": Count("pk", filter=Q(fulfilment=Fulfilment.DONE)),
         "on_time": Count("pk", filter=Q(fulfilment=Fulfilment.DONE, fulfilled_on__lte=F("due_on"))),
         "partly": Count("pk", filter=Q(fulfilment=Fulfilment.PARTLY)),
@@ -225,6 +220,24 @@ ORG_COUNTS = {
 # --- Per member ---------------------------------------------------------------------------
 
 
+def pledge_member_counts(*, member_ids, years) -> Counts:
+    """The members who pledged in more than one organisation in the year (moved group or
+    branch): how many organisations beyond the first. A handful of rows; the summary
+    reads their pledges to count them once per child (``pledges.selectors``)."""
+    rows = Pledge.objects.filter(member__isnull=False)
+    if years is not None:
+        rows = rows.filter(year__in=list(years))
+    if member_ids is not None:
+        rows = rows.filter(member_id__in=list(member_ids))
+    grouped = (
+        rows.values(who=F("member_id"), y=F("year"))
+        .annotate(places=Count("org", distinct=True))
+        .filter(places__gt=1)
+        .order_by()
+    )
+    return {(row["who"], row["y"], ""): row["places"] - 1 for row in grouped}
+
+
 def talk_member_counts(*, member_ids, years) -> Counts:
     """The talks of the year each member took part in, on either side."""
     counts: Counts = defaultdict(int)
@@ -256,6 +269,7 @@ def study_member_counts(*, member_ids, years) -> Counts:
 
 
 MEMBER_COUNTS = {
+    TallyLedger.PLEDGES: pledge_member_counts,
     TallyLedger.TALKS: talk_member_counts,
     TallyLedger.STUDY: study_member_counts,
 }

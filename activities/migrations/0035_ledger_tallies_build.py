@@ -36,13 +36,9 @@ def build(apps, schema_editor):
                         )
                     )
 
-    elsewhere = Pledge.objects.filter(
-        year=OuterRef("year"), member=OuterRef("member"), member__isnull=False
-    ).exclude(org=OuterRef("org"))
     pledges = {
         "made": Count("pk"),
         "members": Count("member", distinct=True),
-        "multi": Count("member", distinct=True, filter=Exists(elsewhere)),
         "done": Count("pk", filter=Q(fulfilment="done")),
         "on_time": Count("pk", filter=Q(fulfilment="done", fulfilled_on__lte=F("due_on"))),
         "partly": Count("pk", filter=Q(fulfilment="partly")),
@@ -119,6 +115,17 @@ def build(apps, schema_editor):
         "org_id",
         ["submitted", "on_time"],
     )
+    places = (
+        Pledge.objects.filter(member__isnull=False)
+        .values(who=F("member_id"), y=F("year"))
+        .annotate(places=Count("org", distinct=True))
+        .filter(places__gt=1)
+        .order_by()
+    )
+    member_rows += [
+        LedgerMemberTally(member_id=r["who"], year=r["y"], ledger="pledges", value=r["places"] - 1)
+        for r in places
+    ]
     spoke = defaultdict(int)
     for side in ("initiator", "partner"):
         rows = Talk.objects.values(who=F(f"{side}_id"), y=ExtractYear("talked_on"))

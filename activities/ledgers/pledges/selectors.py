@@ -30,7 +30,7 @@ from activities.ledgers.selectors import (
     rolled_up,
     tally_totals,
 )
-from activities.models import Fulfilment, LedgerTally, Pledge, TallyLedger
+from activities.models import Fulfilment, LedgerMemberTally, LedgerTally, Pledge, TallyLedger
 from branches.models import Organization
 from branches.paths import subtree_q
 
@@ -97,8 +97,8 @@ def pledge_summary(*, node: Organization, year: int, today: datetime.date) -> Le
     逾期 depends on the day and is counted live from the year's pending pledges,
     in the same query that corrects the members: the tallies count a member once
     per organisation, so a member who pledged in two organisations under one
-    child is taken off once, found among the few organisations whose tally says
-    one of their members pledged elsewhere too.
+    child is taken off once there, found from the few members the member tally
+    keeps as having pledged in more than one organisation that year.
     """
     counted = [k for k in PLEDGE_KEYS if k != "overdue"]
     live_keys = ("overdue", "places", "placed")
@@ -112,17 +112,16 @@ def pledge_summary(*, node: Organization, year: int, today: datetime.date) -> Le
     )
     overdue = Q(fulfilment=Fulfilment.PENDING, due_on__lt=today)
     shared = Q(
-        member__isnull=False,
-        org_id__in=LedgerTally.objects.filter(
-            ledger=TallyLedger.PLEDGES, year=year, metric="multi"
-        ).values("org_id"),
+        member_id__in=LedgerMemberTally.objects.filter(
+            ledger=TallyLedger.PLEDGES, year=year
+        ).values("member_id")
     )
     # A (member, organisation) pair as one number: member ids times a bound above any
     # organisation's id, in 64 bits.
     place = Cast("member_id", BigIntegerField()) * ORG_ID_BOUND + F("org_id")
     padding = {f"kept_{m}": zero for m in counted}  # named apart from the pledge's fields
     # Two arms rather than one with OR: each is found through its own index (the pending
-    # ones through (year, fulfilment, due_on), the shared ones through (year, org)).
+    # ones through (year, fulfilment, due_on), the shared ones through the member).
     late = by_child(
         Pledge.objects.filter(overdue, year=year),
         node=node,

@@ -36,20 +36,17 @@ def _not_before_made(pledge: Pledge, day: datetime.date, field: str, label: str)
         )
 
 
-def _save(pledge: Pledge, *, elsewhere: bool = False) -> Pledge:
-    """Save the pledge and recount its organisation's tally of the year; with
-    *elsewhere*, also that of the member's other organisations of the year, whose
-    count of members who pledged in two places may have changed."""
+def _save(pledge: Pledge, *, placed: bool = False) -> Pledge:
+    """Save the pledge and recount its organisation's tally of the year; when it was
+    just *placed*, also its member's count of the organisations they pledged in."""
     pledge.full_clean()
     pledge.save()
-    org_ids = {pledge.org_id}
-    if elsewhere and pledge.member_id:
-        org_ids |= set(
-            Pledge.objects.filter(year=pledge.year, member_id=pledge.member_id).values_list(
-                "org_id", flat=True
-            )
-        )
-    ledger_tally_refresh(ledger=TallyLedger.PLEDGES, org_ids=org_ids, years=[pledge.year])
+    ledger_tally_refresh(
+        ledger=TallyLedger.PLEDGES,
+        org_ids=[pledge.org_id],
+        member_ids=[pledge.member_id] if placed and pledge.member_id else (),
+        years=[pledge.year],
+    )
     return pledge
 
 
@@ -90,7 +87,7 @@ def pledge_create(
         due_on=due_on,
         recorded_by=by,
     )
-    return _save(pledge, elsewhere=True)
+    return _save(pledge, placed=True)
 
 
 @transaction.atomic
