@@ -567,7 +567,8 @@ class LedgerMemberTally(models.Model):
     """A derived figure of one working ledger for one member and year, where the summary
     counts members where they are on the roster today rather than where the records
     are kept: the 学时 of the year (党员学习, in tenths) and the talks taken part in
-    (谈心谈话).
+    (谈心谈话); and, for 公开承诺, the organisations beyond the first a member pledged
+    in that year (only the few who moved have a row).
 
     Kept per member, not per organisation, because a member who moves keeps
     their year: the summary joins today's roster to these rows (70,000 small

@@ -55,7 +55,7 @@ DUTY_KEYS = ("posts", "holders", "no_office", "no_office_holding", "logs")
 def duty_summary(*, node: Organization, year: int, today: datetime.date) -> LedgerSummary:
     """设岗定责 of *node*'s year by child: posts running in the year, members on a post,
     无职党员 (active members holding no 班子职务), the share of them on a post, and the
-    year's 履职记录: six queries (posts, members, their 班子职务, duty holders, logs,
+    year's 履职记录: six queries (posts, members, their 班子职务, duty holders, the logs' kept tallies,
     children).
 
     Members are counted on the year's last day (today, for the current year),
