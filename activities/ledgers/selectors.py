@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.db.models.functions import Substr
 
 from activities.points.scheme import year_start
@@ -42,15 +42,42 @@ class LedgerSummary:
 def summed_by_child(queryset, *, node: Organization, path: str, **aggregates):
     """*aggregates* of *queryset* per child of *node* (the first levels of *path*): one
     grouped query. Rows kept at *node* itself come back under the node's own path."""
+    return {row.pop("child"): row for row in by_child(queryset, node=node, path=path, **aggregates)}
+
+
+def by_child(queryset, *, node: Organization, path: str, **aggregates):
+    """``summed_by_child``'s grouped query, unevaluated (to be joined to another by a union)."""
     width = len(node.path) + PATH_STEP
-    return {
-        row.pop("child"): row
-        for row in queryset.filter(subtree_q(node.path, prefix=path.removesuffix("path")))
+    return (
+        queryset.filter(subtree_q(node.path, prefix=path.removesuffix("path")))
         .annotate(child=Substr(path, 1, width))
         .values("child")
         .annotate(**aggregates)
         .order_by()
-    }
+    )
+
+
+def tally_by_child(*, ledger: str, year: int, node: Organization, metrics) -> dict:
+    """*ledger*'s kept tallies of *year* (``activities.ledgers.tallies``) summed per child
+    of *node*, one figure per metric: one grouped query over a row or so per
+    organisation, whatever the number of the ledger's rows."""
+    from activities.models import LedgerTally
+
+    return summed_by_child(
+        LedgerTally.objects.filter(ledger=ledger, year=year),
+        node=node,
+        path="org__path",
+        **{m: Sum("value", filter=Q(metric=m), default=0) for m in metrics},
+    )
+
+
+def tally_totals(*, ledger: str, year: int, node: Organization, metrics) -> dict:
+    """*ledger*'s kept tallies of *year* summed over *node*'s subtree: one query."""
+    from activities.models import LedgerTally
+
+    return LedgerTally.objects.filter(
+        subtree_q(node.path, prefix="org__"), ledger=ledger, year=year
+    ).aggregate(**{m: Sum("value", filter=Q(metric=m), default=0) for m in metrics})
 
 
 def rolled_up(node: Organization, year: int, sums: dict, keys) -> LedgerSummary:

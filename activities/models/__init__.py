@@ -41,6 +41,8 @@ from activities.models.ledgers import (  # noqa: F401
     DutyPost,
     DutyPostQuerySet,
     Fulfilment,
+    LedgerMemberTally,
+    LedgerTally,
     Pairing,
     PairingQuerySet,
     PairingVisit,
@@ -49,6 +51,7 @@ from activities.models.ledgers import (  # noqa: F401
     Pledge,
     PledgeCategory,
     PledgeQuerySet,
+    TallyLedger,
     VisitKind,
 )
 from activities.models.meetings import (  # noqa: F401

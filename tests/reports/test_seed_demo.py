@@ -8,14 +8,18 @@ from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.test import override_settings
 
+from activities.ledgers.tallies import ledger_tally_rebuild
 from activities.models import (
     Activity,
     ActivityTally,
     Attendance,
     EntryStatus,
     GroupRank,
+    LedgerMemberTally,
+    LedgerTally,
     PointEntry,
     Rating,
+    TallyLedger,
 )
 from branches.models import BranchCategory, Organization, OrgKind, Post, User
 from members.idcard import parse_id_number
@@ -225,3 +229,10 @@ def test_it_varies_the_share_of_women_by_kind_of_branch(demo):
 
     assert 0.05 <= share(["village"]) <= 0.16
     assert 0.30 <= share(["organ", "institution"]) <= 0.50
+
+
+def test_it_keeps_the_ledger_tallies_of_the_rows_it_wrote_in_bulk(demo):
+    kept = set(LedgerTally.objects.values_list("ledger", flat=True).distinct())
+    assert kept == set(TallyLedger.values)
+    assert LedgerMemberTally.objects.exists()
+    assert ledger_tally_rebuild() == 0  # a recount from the rows changes nothing

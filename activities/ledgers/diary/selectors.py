@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import ExtractMonth, ExtractYear, TruncMonth
 
-from activities.ledgers.selectors import LedgerSummary, rolled_up, summed_by_child
-from activities.models import DiaryCheck, DiaryEntry, DiaryOutcome
+from activities.ledgers.selectors import LedgerSummary, rolled_up, tally_by_child
+from activities.models import DiaryCheck, DiaryEntry, DiaryOutcome, TallyLedger
 from activities.points.scheme import year_start
 from branches.models import Organization
 from branches.paths import subtree_q
@@ -121,19 +121,8 @@ def diary_summary(*, node: Organization, year: int) -> LedgerSummary:
     跟进中, and the branch-months with entries and how many of them were checked: two
     queries (sums, children).
 
-    A branch-month is told apart by ``org_id × 100 + month`` within the year,
-    so counting them distinct needs no second grouping.
+    Every figure is the branch's own (a branch-month is one branch's), so the
+    kept tallies (``activities.ledgers.tallies.diary_counts``) sum to them.
     """
-    branch_month = F("org_id") * 100 + ExtractMonth("date")
-    sums = summed_by_child(
-        DiaryEntry.objects.filter(date__gte=year_start(year), date__lt=year_start(year + 1)),
-        node=node,
-        path="org__path",
-        entries=Count("pk"),
-        resolved=Count("pk", filter=Q(outcome=DiaryOutcome.RESOLVED)),
-        reported=Count("pk", filter=Q(outcome=DiaryOutcome.REPORTED)),
-        following=Count("pk", filter=Q(outcome=DiaryOutcome.FOLLOWING)),
-        months=Count(branch_month, distinct=True),
-        checked=Count(branch_month, distinct=True, filter=Q(_checked())),
-    )
+    sums = tally_by_child(ledger=TallyLedger.DIARY, year=year, node=node, metrics=DIARY_KEYS)
     return rolled_up(node, year, sums, DIARY_KEYS)

@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from activities.models import DiaryCheck, DiaryEntry, DiaryOutcome
+from activities.ledgers.tallies import ledger_tally_refresh
+from activities.models import DiaryCheck, DiaryEntry, DiaryOutcome, TallyLedger
 from branches.dated import months_later
 from branches.models import Organization, OrgKind
 from members.models import Member
@@ -78,6 +79,7 @@ def diary_entry_record(
     )
     entry.full_clean()
     entry.save()
+    ledger_tally_refresh(ledger=TallyLedger.DIARY, org_ids=[org.pk], years=[date.year])
     return entry
 
 
@@ -131,6 +133,7 @@ def diary_check(
     )
     check.full_clean()
     check.save()
+    ledger_tally_refresh(ledger=TallyLedger.DIARY, org_ids=[org.pk], years=[month.year])
     return check
 
 

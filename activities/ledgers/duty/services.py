@@ -13,7 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from activities.ledgers.services import day_label, not_after_today
-from activities.models import DutyAssignment, DutyLog, DutyPost
+from activities.ledgers.tallies import ledger_tally_refresh
+from activities.models import DutyAssignment, DutyLog, DutyPost, TallyLedger
 from activities.points.ledgers import duty_log_points_refresh
 from branches.models import Organization, OrgKind
 from members.models import Member
@@ -101,6 +102,9 @@ def duty_log_record(
     log = DutyLog(assignment=assignment, done_on=done_on, text=text.strip(), recorded_by=by)
     log.full_clean()
     log.save()
+    ledger_tally_refresh(
+        ledger=TallyLedger.DUTY, org_ids=[assignment.post.org_id], years=[done_on.year]
+    )
     duty_log_points_refresh(year=done_on.year, member_ids=[assignment.member_id])
     return log
 

@@ -20,11 +20,21 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Substr, TruncMonth
 
 from activities.cadence import owes_from_expression
-from activities.ledgers.selectors import SummaryRow
+from activities.ledgers.selectors import SummaryRow, by_child
 from activities.models import (
     Activity,
     ActivityKind,
@@ -34,8 +44,10 @@ from activities.models import (
     ExchangePresentation,
     Fulfilment,
     GroupReport,
+    LedgerTally,
     PairingVisit,
     Pledge,
+    TallyLedger,
 )
 from activities.periods import add_months
 from branches.models import Organization, OrgKind
@@ -402,6 +414,44 @@ def _closed_months(year: int, today: datetime.date) -> list[datetime.date]:
     return [m for m in (datetime.date(year, i, 1) for i in range(1, 13)) if m < last]
 
 
+def _reports_by_child(*, node: Organization, year: int, months) -> dict[str, dict]:
+    """The groups' reports of the closed *months* of *year* by child: the kept tallies
+    of the year (``activities.ledgers.tallies``: a row per group and figure) less the
+    reports of the year's months not closed yet (the month under way), counted live
+    through the index on month; one statement (a union of the two)."""
+    zero = Value(0, output_field=IntegerField())
+    figures = ("submitted", "on_time")
+    # The columns are named apart from the model's fields: an annotation named like a
+    # field would stand for it in the other side's filters.
+    kept = by_child(
+        LedgerTally.objects.filter(ledger=TallyLedger.GROUPREP, year=year),
+        node=node,
+        path="org__path",
+        **{f"kept_{m}": Sum("value", filter=Q(metric=m), default=0) for m in figures},
+        open_submitted=zero,
+        open_on_time=zero,
+    )
+    still_open = GroupReport.objects.filter(
+        month__gte=add_months(months[-1], 1) if months else datetime.date(year, 1, 1),
+        month__lt=datetime.date(year + 1, 1, 1),
+    )
+    live = by_child(
+        still_open,
+        node=node,
+        path="org__path",
+        kept_submitted=zero,
+        kept_on_time=zero,
+        open_submitted=Count("pk"),
+        open_on_time=Count("pk", filter=Q(on_time=True)),
+    )
+    sums: dict[str, dict] = {}
+    for row in kept.union(live, all=True):
+        values = sums.setdefault(row["child"], dict.fromkeys(figures, 0))
+        for figure in figures:
+            values[figure] += (row[f"kept_{figure}"] or 0) - (row[f"open_{figure}"] or 0)
+    return sums
+
+
 def report_summary(*, node: Organization, year: int, today: datetime.date) -> ReportSummary:
     """The groups' reports of *node*'s year by child: group-months due (ended, the group
     in being), reported, reported on time (by the 10th of the next month), and the
@@ -442,13 +492,7 @@ def report_summary(*, node: Organization, year: int, today: datetime.date) -> Re
             branch_quarters.setdefault(child_of(branch), set()).update(
                 (branch, q) for q in quarters if q in owed_quarters
             )
-    done = (
-        GroupReport.objects.filter(subtree_q(node.path, prefix="org__"), month__in=months)
-        .annotate(child=Substr("org__path", 1, width))
-        .values("child")
-        .annotate(submitted=Count("pk"), on_time=Count("pk", filter=Q(on_time=True)))
-        .order_by()
-    )
+    done = _reports_by_child(node=node, year=year, months=months)
     summed = (
         BranchSummary.objects.filter(subtree_q(node.path, prefix="org__"), quarter__in=quarters)
         .annotate(child=Substr("org__path", 1, width))
@@ -456,8 +500,8 @@ def report_summary(*, node: Organization, year: int, today: datetime.date) -> Re
         .annotate(n=Count("pk"))
         .order_by()
     )
-    for row in done:
-        target = sums.setdefault(row["child"], dict.fromkeys(SUMMARY_KEYS, 0))
+    for child, row in done.items():
+        target = sums.setdefault(child, dict.fromkeys(SUMMARY_KEYS, 0))
         target["submitted"], target["on_time"] = row["submitted"], row["on_time"]
     for row in summed:
         sums.setdefault(row["child"], dict.fromkeys(SUMMARY_KEYS, 0))["quarters_submitted"] = row[

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from activities import services as meetings
 from activities.ledgers.grouprep.selectors import report_deadline
+from activities.ledgers.tallies import ledger_tally_refresh
 from activities.models import (
     REPORT_TEXT_MAX,
     Activity,
@@ -23,6 +24,7 @@ from activities.models import (
     BranchSummary,
     ExchangePresentation,
     GroupReport,
+    TallyLedger,
 )
 from branches.models import Organization, OrgKind
 from branches.paths import subtree_q
@@ -87,6 +89,7 @@ def group_report_submit(
     )
     report.full_clean()
     report.save()
+    ledger_tally_refresh(ledger=TallyLedger.GROUPREP, org_ids=[org.pk], years=[month.year])
     return report
 
 

@@ -7,10 +7,16 @@ reads ``pair_summary``: the same numbers everywhere.
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from activities.ledgers.selectors import LedgerSummary, rolled_up, summed_by_child
-from activities.models import Pairing, PairingVisit, PartnerKind
+from activities.ledgers.selectors import (
+    LedgerSummary,
+    rolled_up,
+    summed_by_child,
+    tally_by_child,
+    tally_totals,
+)
+from activities.models import Pairing, PartnerKind, TallyLedger
 from activities.points.scheme import year_start
 from branches.models import Organization
 from branches.paths import subtree_q
@@ -52,8 +58,11 @@ def pair_summary(*, node: Organization, year: int) -> LedgerSummary:
 
     A member counts once in each row they pair in; a pairing is its branch's, so a
     branch's row is its own.
+
+    The pairings (a few per branch) are counted live; the year's visits, and the
+    running pairings with one, come from the kept tallies: 未走访 is the running
+    pairings less those.
     """
-    visited = Exists(PairingVisit.objects.filter(_in_year(year), pairing=OuterRef("pk")))
     pairings = summed_by_child(
         Pairing.objects.filter(running_in(year)),
         node=node,
@@ -62,18 +71,15 @@ def pair_summary(*, node: Organization, year: int) -> LedgerSummary:
         members=Count("member", distinct=True),
         households=Count("pk", filter=Q(partner_kind=PartnerKind.HOUSEHOLD)),
         villages=Count("pk", filter=Q(partner_kind=PartnerKind.VILLAGE)),
-        unvisited=Count("pk", filter=~Q(visited)),
     )
-    visits = summed_by_child(
-        PairingVisit.objects.filter(_in_year(year)),
-        node=node,
-        path="pairing__org__path",
-        visits=Count("pk"),
+    visits = tally_by_child(
+        ledger=TallyLedger.PAIRS, year=year, node=node, metrics=["visits", "visited"]
     )
-    sums = {
-        path: {**pairings.get(path, {}), **visits.get(path, {})}
-        for path in pairings.keys() | visits.keys()
-    }
+    sums = {}
+    for path in pairings.keys() | visits.keys():
+        row = {**pairings.get(path, {}), **visits.get(path, {})}
+        row["unvisited"] = row.get("pairings", 0) - row.pop("visited", 0)
+        sums[path] = row
     return rolled_up(node, year, sums, PAIR_KEYS)
 
 
@@ -83,7 +89,7 @@ def pair_totals(*, node: Organization, year: int) -> dict:
     pairings = Pairing.objects.filter(
         subtree_q(node.path, prefix="org__"), running_in(year)
     ).count()
-    visits = PairingVisit.objects.filter(
-        subtree_q(node.path, prefix="pairing__org__"), _in_year(year)
-    ).count()
+    visits = tally_totals(ledger=TallyLedger.PAIRS, year=year, node=node, metrics=["visits"])[
+        "visits"
+    ]
     return {"pairings": pairings, "visits": visits}

@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from activities.ledgers.services import not_after_today
-from activities.models import Difficulty, Pairing, PairingVisit, PartnerKind
+from activities.ledgers.tallies import ledger_tally_refresh
+from activities.models import Difficulty, Pairing, PairingVisit, PartnerKind, TallyLedger
 from activities.points.ledgers import pairing_visit_points_refresh
 from branches.models import Organization, OrgKind
 from members.models import Member
@@ -96,6 +97,10 @@ def pairing_end(*, pairing: Pairing, ended_on: datetime.date, by) -> Pairing:
     pairing.ended_on = ended_on
     pairing.full_clean()
     pairing.save()
+    # A visited pairing is counted for the years it runs in: the end bounds them.
+    years = {d.year for d in pairing.visits.dates("visited_on", "year")}
+    if years:
+        ledger_tally_refresh(ledger=TallyLedger.PAIRS, org_ids=[pairing.org_id], years=years)
     return pairing
 
 
@@ -136,6 +141,9 @@ def visit_record(
     )
     visit.full_clean()
     visit.save()
+    ledger_tally_refresh(
+        ledger=TallyLedger.PAIRS, org_ids=[pairing.org_id], years=[visited_on.year]
+    )
     if pairing.member_id:
         pairing_visit_points_refresh(year=visited_on.year, member_ids=[pairing.member_id])
     return visit

@@ -10,10 +10,27 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast
 
-from activities.ledgers.selectors import LedgerSummary, rolled_up, summed_by_child
-from activities.models import Fulfilment, Pledge
+from activities.ledgers.selectors import (
+    LedgerSummary,
+    by_child,
+    rolled_up,
+    tally_totals,
+)
+from activities.models import Fulfilment, LedgerMemberTally, LedgerTally, Pledge, TallyLedger
 from branches.models import Organization
 from branches.paths import subtree_q
 
@@ -54,6 +71,8 @@ def pledge_rows(
     )
 
 
+ORG_ID_BOUND = 10**9
+
 PLEDGE_KEYS = (
     "made",
     "members",
@@ -73,21 +92,62 @@ def pledge_summary(*, node: Organization, year: int, today: datetime.date) -> Le
 
     A member counts once in each row they pledged in; the total counts a member
     who pledged in two places (moved in the year) twice, as the rows add up.
+
+    The counts come from the kept tallies (one row per organisation and figure);
+    逾期 depends on the day and is counted live from the year's pending pledges,
+    in the same query that corrects the members: the tallies count a member once
+    per organisation, so a member who pledged in two organisations under one
+    child is taken off once there, found from the few members the member tally
+    keeps as having pledged in more than one organisation that year.
     """
-    sums = summed_by_child(
-        Pledge.objects.filter(year=year),
+    counted = [k for k in PLEDGE_KEYS if k != "overdue"]
+    live_keys = ("overdue", "places", "placed")
+    zero = Value(0, output_field=IntegerField())
+    kept = by_child(
+        LedgerTally.objects.filter(ledger=TallyLedger.PLEDGES, year=year),
         node=node,
         path="org__path",
-        made=Count("pk"),
-        members=Count("member", distinct=True),
-        done=Count("pk", filter=Q(fulfilment=Fulfilment.DONE)),
-        on_time=Count("pk", filter=Q(fulfilment=Fulfilment.DONE, fulfilled_on__lte=F("due_on"))),
-        partly=Count("pk", filter=Q(fulfilment=Fulfilment.PARTLY)),
-        overdue=Count("pk", filter=Q(fulfilment=Fulfilment.PENDING, due_on__lt=today)),
-        satisfied=Sum("satisfied"),
-        fairly_satisfied=Sum("fairly_satisfied"),
-        dissatisfied=Sum("dissatisfied"),
+        **{f"kept_{m}": Sum("value", filter=Q(metric=m), default=0) for m in counted},
+        **dict.fromkeys(live_keys, zero),
     )
+    overdue = Q(fulfilment=Fulfilment.PENDING, due_on__lt=today)
+    shared = Q(
+        member_id__in=LedgerMemberTally.objects.filter(
+            ledger=TallyLedger.PLEDGES, year=year
+        ).values("member_id")
+    )
+    # A (member, organisation) pair as one number: member ids times a bound above any
+    # organisation's id, in 64 bits.
+    place = Cast("member_id", BigIntegerField()) * ORG_ID_BOUND + F("org_id")
+    padding = {f"kept_{m}": zero for m in counted}  # named apart from the pledge's fields
+    # Two arms rather than one with OR: each is found through its own index (the pending
+    # ones through (year, fulfilment, due_on), the shared ones through the member).
+    late = by_child(
+        Pledge.objects.filter(overdue, year=year),
+        node=node,
+        path="org__path",
+        **padding,
+        overdue=Count("pk"),
+        places=zero,
+        placed=zero,
+    )
+    shared_places = by_child(
+        Pledge.objects.filter(shared, year=year),
+        node=node,
+        path="org__path",
+        **padding,
+        overdue=zero,
+        places=Count(place, distinct=True),
+        placed=Count("member", distinct=True),
+    )
+    # One statement for all three: the kept counts and the live ones, a row per child each.
+    sums: dict[str, dict] = {}
+    for row in kept.union(late, shared_places, all=True):
+        values = sums.setdefault(row.pop("child"), dict.fromkeys((*counted, *live_keys), 0))
+        for key, value in row.items():
+            values[key.removeprefix("kept_")] += value or 0
+    for values in sums.values():
+        values["members"] -= values.pop("places") - values.pop("placed")
     summary = rolled_up(node, year, sums, PLEDGE_KEYS)
     for row in [*summary.rows, summary.own, summary.total]:
         row.values["satisfaction"] = satisfaction(row.values)
@@ -104,13 +164,13 @@ def satisfaction(values: dict) -> Decimal | None:
 
 
 def pledge_totals(*, node: Organization, year: int) -> dict:
-    """The 数据摘要's figures of 公开承诺 under *node* in *year*: one query."""
-    values = Pledge.objects.filter(subtree_q(node.path, prefix="org__"), year=year).aggregate(
-        made=Count("pk"),
-        done=Count("pk", filter=Q(fulfilment=Fulfilment.DONE)),
-        satisfied=Sum("satisfied", default=0),
-        fairly_satisfied=Sum("fairly_satisfied", default=0),
-        dissatisfied=Sum("dissatisfied", default=0),
+    """The 数据摘要's figures of 公开承诺 under *node* in *year*, from the kept tallies:
+    one query."""
+    values = tally_totals(
+        ledger=TallyLedger.PLEDGES,
+        year=year,
+        node=node,
+        metrics=("made", "done", "satisfied", "fairly_satisfied", "dissatisfied"),
     )
     values["satisfaction"] = satisfaction(values)
     return values

@@ -14,7 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from activities.ledgers.services import not_after_today
-from activities.models import Fulfilment, Pledge
+from activities.ledgers.tallies import ledger_tally_refresh
+from activities.models import Fulfilment, Pledge, TallyLedger
 from activities.points.ledgers import pledge_points_refresh
 from branches.models import Organization, OrgKind
 from members.models import Member
@@ -35,9 +36,17 @@ def _not_before_made(pledge: Pledge, day: datetime.date, field: str, label: str)
         )
 
 
-def _save(pledge: Pledge) -> Pledge:
+def _save(pledge: Pledge, *, placed: bool = False) -> Pledge:
+    """Save the pledge and recount its organisation's tally of the year; when it was
+    just *placed*, also its member's count of the organisations they pledged in."""
     pledge.full_clean()
     pledge.save()
+    ledger_tally_refresh(
+        ledger=TallyLedger.PLEDGES,
+        org_ids=[pledge.org_id],
+        member_ids=[pledge.member_id] if placed and pledge.member_id else (),
+        years=[pledge.year],
+    )
     return pledge
 
 
@@ -78,7 +87,7 @@ def pledge_create(
         due_on=due_on,
         recorded_by=by,
     )
-    return _save(pledge)
+    return _save(pledge, placed=True)
 
 
 @transaction.atomic

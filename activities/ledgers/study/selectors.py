@@ -31,8 +31,16 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Substr
 
-from activities.ledgers.selectors import LedgerSummary, rolled_up, summed_by_child
-from activities.models import StudyAttendance, StudySession, StudyTarget, in_force_q
+from activities.ledgers.selectors import LedgerSummary, rolled_up, tally_by_child, tally_totals
+from activities.ledgers.tallies import hours_of
+from activities.models import (
+    LedgerMemberTally,
+    StudyAttendance,
+    StudySession,
+    StudyTarget,
+    TallyLedger,
+    in_force_q,
+)
 from activities.points.scheme import year_start
 from branches.models import Organization, Post, PostTitle, open_posts_q
 from branches.paths import PATH_STEP, subtree_q
@@ -162,11 +170,13 @@ STUDY_KEYS = ("sessions", "hours", "members", "reached", "member_hours")
 
 def _members_by_child(*, node: Organization, year: int, today: datetime.date) -> dict:
     """Members on the roster under *node* per child: how many, how many reached their
-    target, and their 学时 summed. One statement: each member's 学时 of the year summed
-    once in a derived table (a single pass over the year's attendance under *node*)
-    and joined to the members with the secretaries of the reference day, then grouped
-    by child. A correlated sum per member costs 70,000 index walks at city scale; the
-    ORM cannot join a derived table, so its three parts are the ORM's own SQL."""
+    target, and their 学时 summed. One statement: each member's 学时 of the year, kept
+    in tenths per member (``LedgerMemberTally``: a row per member instead of the
+    year's million attendance rows), joined to the members with the secretaries of
+    the reference day, then grouped by child. A correlated lookup per member costs
+    70,000 index walks at city scale; the ORM cannot join a derived table, so its
+    three parts are the ORM's own SQL. Who reached their target stays live: it
+    depends on the 书记 posts of the day and the target in force."""
     width = len(node.path) + PATH_STEP
     target = target_of(year)
     on = reference_day(year, today)
@@ -177,11 +187,10 @@ def _members_by_child(*, node: Organization, year: int, today: datetime.date) ->
         .order_by()
     )
     hours = (
-        StudyAttendance.objects.filter(
-            in_year(year, "session__"), subtree_q(node.path, prefix="member__branch__")
+        LedgerMemberTally.objects.filter(
+            subtree_q(node.path, prefix="member__branch__"), ledger=TallyLedger.STUDY, year=year
         )
-        .values(who=F("member_id"))
-        .annotate(hours=Sum("session__hours"))
+        .values(who=F("member_id"), hours=F("value"))
         .order_by()
     )
     secretaries = (
@@ -197,8 +206,8 @@ def _members_by_child(*, node: Organization, year: int, today: datetime.date) ->
             "SUM(CASE WHEN COALESCE(h.hours, 0) >= "
             "(CASE WHEN s.who IS NULL THEN %s ELSE %s END) THEN 1 ELSE 0 END)"
         )
-        # Floats: SQLite's driver would pass a Decimal as text, which no number equals.
-        reached_params = [float(target.member_hours), float(target.secretary_hours)]
+        # In tenths, as the tallies keep 学时: whole numbers on both databases.
+        reached_params = [int(target.member_hours * 10), int(target.secretary_hours * 10)]
     sql = (
         f"SELECT m.child, COUNT(*), {reached}, SUM(h.hours) "
         f"FROM ({parts[0][0]}) m "
@@ -214,7 +223,7 @@ def _members_by_child(*, node: Organization, year: int, today: datetime.date) ->
         child: {
             "members": count,
             "reached": int(done or 0),
-            "member_hours": Decimal(str(total or 0)),
+            "member_hours": hours_of(total) if total else ZERO,
         }
         for child, count, done, total in rows
     }
@@ -230,13 +239,11 @@ def study_summary(*, node: Organization, year: int, today: datetime.date) -> Led
     session held by a township counts at the township's own row; its attendees'
     学时 count where they are on the roster.
     """
-    sums = summed_by_child(
-        StudySession.objects.filter(in_year(year)),
-        node=node,
-        path="org__path",
-        sessions=Count("pk"),
-        hours=Sum("hours"),
+    sums = tally_by_child(
+        ledger=TallyLedger.STUDY, year=year, node=node, metrics=["sessions", "hours"]
     )
+    for values in sums.values():
+        values["hours"] = hours_of(values["hours"]) if values["hours"] else None
     for child, values in _members_by_child(node=node, year=year, today=today).items():
         sums.setdefault(child, {}).update(values)
     summary = rolled_up(node, year, sums, STUDY_KEYS)
@@ -256,6 +263,8 @@ def study_totals(*, node: Organization, year: int) -> dict:
     """The 数据摘要's figures of 党员学习 under *node* in *year*, as ``study_summary``
     counts its sessions: how many were held and their 学时. One query. (Who reached
     their target is the summary's: at a county it weighs every member's year.)"""
-    return StudySession.objects.filter(
-        subtree_q(node.path, prefix="org__"), in_year(year)
-    ).aggregate(sessions=Count("pk"), hours=Sum("hours", default=Decimal(0)))
+    values = tally_totals(
+        ledger=TallyLedger.STUDY, year=year, node=node, metrics=["sessions", "hours"]
+    )
+    values["hours"] = hours_of(values["hours"]) if values["hours"] else Decimal(0)
+    return values

@@ -16,7 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from activities.ledgers.services import not_after_today
-from activities.models import StudyAttendance, StudySession
+from activities.ledgers.tallies import ledger_tally_refresh
+from activities.models import StudyAttendance, StudySession, TallyLedger
 from activities.points.ledgers import study_points_refresh
 from branches.models import COMMITTEE_KINDS, Organization, OrgKind
 from branches.paths import subtree_q
@@ -81,6 +82,12 @@ def study_session_record(
     StudyAttendance.objects.bulk_create(
         [StudyAttendance(session=session, member=m) for m in members]
     )
+    ledger_tally_refresh(
+        ledger=TallyLedger.STUDY,
+        org_ids=[org.pk],
+        member_ids=[m.pk for m in members],
+        years=[date.year],
+    )
     study_points_refresh(year=date.year, member_ids=[m.pk for m in members])
     return session
 
@@ -101,6 +108,10 @@ def study_attendance_set(
     rows.filter(member_id__in=present - wanted).bulk_delete()
     StudyAttendance.objects.bulk_create(
         [StudyAttendance(session=session, member_id=pk) for pk in sorted(wanted - present)]
+    )
+    # The session's own counts are unchanged; its attendees' 学时 are not.
+    ledger_tally_refresh(
+        ledger=TallyLedger.STUDY, member_ids=present | wanted, years=[session.date.year]
     )
     study_points_refresh(year=session.date.year, member_ids=sorted(present | wanted))
     return len(wanted - present), len(present - wanted)

@@ -30,11 +30,16 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from activities.cadence import COMMITTEE_TITLES
-from activities.ledgers.selectors import LedgerSummary, rolled_up, summed_by_child
-from activities.models import Activity, ActivityKind, Talk
+from activities.ledgers.selectors import (
+    LedgerSummary,
+    rolled_up,
+    summed_by_child,
+    tally_by_child,
+)
+from activities.models import Activity, ActivityKind, LedgerMemberTally, Talk, TallyLedger
 from activities.points.scheme import year_start
 from activities.selectors import expected_q
 from branches.models import Organization, OrgKind, Post, PostTitle, open_posts_q
@@ -238,23 +243,20 @@ def talk_summary(*, node: Organization, year: int, today: datetime.date) -> Ledg
     pairs and those with every pair met: five queries more (the branches, then
     ``branch_talks``), whatever the number of branches.
     """
-    in_year = _in_year(year)
-    talks = summed_by_child(
-        Talk.objects.filter(in_year),
-        node=node,
-        path="org__path",
-        talks=Count("pk"),
-        branches=Count("org", distinct=True),
+    talks = tally_by_child(
+        ledger=TallyLedger.TALKS, year=year, node=node, metrics=["talks", "branches"]
     )
-    spoke = Exists(Talk.objects.filter(in_year, initiator=OuterRef("pk"))) | Exists(
-        Talk.objects.filter(in_year, partner=OuterRef("pk"))
+    # Who spoke in a talk of the year, kept per member (``LedgerMemberTally``): one
+    # semi-join over a row per member instead of two EXISTS over the talks per member.
+    spoke = LedgerMemberTally.objects.filter(ledger=TallyLedger.TALKS, year=year).values(
+        "member_id"
     )
     members = summed_by_child(
         Member.objects.active(),
         node=node,
         path="branch__path",
         members=Count("pk"),
-        talked=Count("pk", filter=Q(spoke)),
+        talked=Count("pk", filter=Q(pk__in=spoke)),
     )
     sums: dict[str, dict] = {}
     for part in (talks, members, _pair_sums(node, year, today)):

@@ -11,7 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from activities.ledgers.services import day_label, not_after_today
-from activities.models import Talk
+from activities.ledgers.tallies import ledger_tally_refresh
+from activities.models import Talk, TallyLedger
 from branches.models import Organization, OrgKind
 from members.models import Member, Membership
 
@@ -53,6 +54,12 @@ def talk_record(
     )
     talk.full_clean()
     talk.save()
+    ledger_tally_refresh(
+        ledger=TallyLedger.TALKS,
+        org_ids=[org.pk],
+        member_ids=[initiator.pk, partner.pk],
+        years=[talked_on.year],
+    )
     return talk
 
 
