@@ -145,3 +145,4 @@ def diary_entry_delete(*, entry: DiaryEntry) -> None:
     if DiaryCheck.objects.filter(org_id=entry.org_id, month=month).exists():
         raise ValidationError(f"{_month(month)}的民情日志已审阅，不能再删除其中的记录。")
     entry.delete()
+    ledger_tally_refresh(ledger=TallyLedger.DIARY, org_ids=[entry.org_id], years=[month.year])

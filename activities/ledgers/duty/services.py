@@ -113,6 +113,9 @@ def duty_log_record(
 def duty_log_delete(*, log: DutyLog) -> None:
     """Take back a 履职记录 logged by mistake; the member's 设岗定责履职 points of its
     year follow in the same transaction."""
-    member_id = DutyAssignment.objects.values_list("member_id", flat=True).get(pk=log.assignment_id)
+    member_id, org_id = DutyAssignment.objects.values_list("member_id", "post__org_id").get(
+        pk=log.assignment_id
+    )
     log.delete()
+    ledger_tally_refresh(ledger=TallyLedger.DUTY, org_ids=[org_id], years=[log.done_on.year])
     duty_log_points_refresh(year=log.done_on.year, member_ids=[member_id])

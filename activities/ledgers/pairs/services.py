@@ -153,7 +153,8 @@ def visit_record(
 def pairing_visit_delete(*, visit: PairingVisit) -> None:
     """Take back a visit recorded by mistake; a member's 结对帮扶走访 points of its year
     follow in the same transaction (a unit's visits earn none)."""
-    member_id = Pairing.objects.values_list("member_id", flat=True).get(pk=visit.pairing_id)
+    member_id, org_id = Pairing.objects.values_list("member_id", "org_id").get(pk=visit.pairing_id)
     visit.delete()
+    ledger_tally_refresh(ledger=TallyLedger.PAIRS, org_ids=[org_id], years=[visit.visited_on.year])
     if member_id is not None:
         pairing_visit_points_refresh(year=visit.visited_on.year, member_ids=[member_id])

@@ -137,7 +137,11 @@ def study_session_change(
     session.full_clean()
     session.save()
     attendees = list(session.attendance.values_list("member_id", flat=True))
-    for year in sorted({before, date.year}):
+    years = sorted({before, date.year})
+    ledger_tally_refresh(
+        ledger=TallyLedger.STUDY, org_ids=[session.org_id], member_ids=attendees, years=years
+    )
+    for year in years:
         study_points_refresh(year=year, member_ids=attendees)
     return session
 
@@ -149,4 +153,10 @@ def study_session_delete(*, session: StudySession) -> None:
     attendees = list(session.attendance.values_list("member_id", flat=True))
     session.attendance.all().bulk_delete()
     session.delete()
+    ledger_tally_refresh(
+        ledger=TallyLedger.STUDY,
+        org_ids=[session.org_id],
+        member_ids=attendees,
+        years=[session.date.year],
+    )
     study_points_refresh(year=session.date.year, member_ids=attendees)

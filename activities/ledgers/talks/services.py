@@ -67,3 +67,9 @@ def talk_record(
 def talk_delete(*, talk: Talk) -> None:
     """Take back a talk logged by mistake (the admin's 删除); its history row keeps it."""
     talk.delete()
+    ledger_tally_refresh(
+        ledger=TallyLedger.TALKS,
+        org_ids=[talk.org_id],
+        member_ids=[talk.initiator_id, talk.partner_id],
+        years=[talk.talked_on.year],
+    )
