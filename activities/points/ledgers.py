@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Sum, Window
 from django.utils import timezone
 
@@ -45,9 +45,28 @@ from activities.models import (
     in_force_q,
 )
 from activities.points.scheme import year_start
+from branches.pg_copy import copy_insert
 
 # The reason is what the member's statement shows; the entry's column holds 200.
 REASON_TEXT = 180
+
+
+# A whole year's rewrite (a county's 履职记录 and visits: hundreds of thousands at city
+# scale) goes through COPY on PostgreSQL, several times faster than the ORM's INSERT; a
+# member's refresh after a write stays an INSERT.
+COPY_ABOVE = 5000
+ENTRY_FIELDS = [
+    "member_id",
+    "org_id",
+    "year",
+    "date",
+    "source",
+    "activity_kind",
+    "points",
+    "reason",
+    "status",
+    "entered_at",
+]
 
 
 def _rewrite(*, year: int, source: str, member_ids, items) -> int:
@@ -63,22 +82,17 @@ def _rewrite(*, year: int, source: str, member_ids, items) -> int:
     if rule is None:
         return 0
     now = timezone.now()
-    entries = [
-        PointEntry(
-            member_id=member_id,
-            org_id=org_id,
-            year=year,
-            date=day,
-            source=source,
-            points=rule.points,
-            reason=reason,
-            status=EntryStatus.AUTO,
-            entered_at=now,
-        )
+    rows = [
+        (member_id, org_id, year, day, source, "", rule.points, reason, EntryStatus.AUTO, now)
         for member_id, org_id, day, reason in items
     ]
-    PointEntry.objects.bulk_create(entries, batch_size=2000)
-    return len(entries)
+    if connection.vendor == "postgresql" and len(rows) > COPY_ABOVE:
+        with connection.cursor() as cursor:
+            copy_insert(cursor, PointEntry, ENTRY_FIELDS, rows)
+    else:
+        entries = [PointEntry(**dict(zip(ENTRY_FIELDS, row, strict=True))) for row in rows]
+        PointEntry.objects.bulk_create(entries, batch_size=2000)
+    return len(rows)
 
 
 @transaction.atomic

@@ -20,6 +20,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from activities.ledgers.tallies import ledger_tally_rebuild
+from activities.models import (
+    Attendance,
+    DutyLog,
+    GroupReport,
+    PairingVisit,
+    PointEntry,
+    StudyAttendance,
+    Talk,
+)
 from branches.models import (
     BranchCategory,
     Organization,
@@ -40,6 +49,7 @@ from members.choices import (
 )
 from members.idcard import make_id_number
 from members.models import Member, Membership
+from reports.demo.bulk import keys_checked_once
 from reports.demo.development import build_development
 from reports.demo.dues import build_dues
 from reports.demo.grouprep import build_grouprep
@@ -232,6 +242,14 @@ class DemoBuilder:
 
     @transaction.atomic
     def build(self) -> dict[str, int]:
+        # The tables of a million rows and more at city scale, and those the ledgers fill
+        # by the hundred thousand: their keys checked once at the end (reports.demo.bulk).
+        with keys_checked_once(
+            [Attendance, StudyAttendance, PointEntry, PairingVisit, DutyLog, Talk, GroupReport]
+        ):
+            return self._build()
+
+    def _build(self) -> dict[str, int]:
         with self.stage("tree"):
             county = self.county()
             townships = self._townships(county)

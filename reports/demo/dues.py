@@ -27,12 +27,9 @@ members' derived columns through one ``UPDATE … FROM`` a staged copy
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import random
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -45,7 +42,7 @@ from django.utils import timezone
 
 from branches.models import Organization, OrgKind
 from branches.paths import PATH_STEP
-from branches.pg_copy import staged, text_fields
+from branches.pg_copy import staged
 from members.choices import Occupation, PartyStatus, RosterStatus
 from members.dues.rules import add_months, month_start, months_apart, standard_on
 from members.dues.services import (
@@ -60,6 +57,7 @@ from members.dues.services import (
 )
 from members.models import DuesBase, DuesEntry, DuesLine, DuesReceipt, DuesRemittance, Member
 from members.models.dues import DuesCategory, EntryKind
+from reports.demo.bulk import insert_rows, keys_checked_once
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -218,7 +216,7 @@ class _Builder:
         resting = [
             m for m in members if m.roster_status == RosterStatus.ACTIVE and m.pk not in owes
         ]
-        with _keys_checked_once([DuesBase, DuesLine, DuesReceipt, DuesEntry]):
+        with keys_checked_once([DuesBase, DuesLine, DuesReceipt, DuesEntry]):
             self._bulk(owing, resting)
         self._reset_sequences()
         # The report's monthly sums, counted once from the bulk-written lines; the
@@ -500,10 +498,10 @@ class _Builder:
             opening = add_months(self.months.first, plan.opening)
             until = add_months(self.months.first, until)
             self.positions.append((member, self._owed(plan, current), until, opening))
-        _insert(DuesBase, BASE_FIELDS, bases)
-        _insert(DuesReceipt, RECEIPT_FIELDS, receipts)
-        _insert(DuesEntry, ENTRY_FIELDS, entries)
-        _insert(DuesLine, LINE_FIELDS, lines)
+        insert_rows(DuesBase, BASE_FIELDS, bases)
+        insert_rows(DuesReceipt, RECEIPT_FIELDS, receipts)
+        insert_rows(DuesEntry, ENTRY_FIELDS, entries)
+        insert_rows(DuesLine, LINE_FIELDS, lines)
         for name, rows in (
             ("bases", bases),
             ("lines", lines),
@@ -521,7 +519,7 @@ class _Builder:
             for starts, category, income, amount, note in plan.bases:
                 rows.append((member.pk, starts, category, income, amount, note, clerk, _at(starts)))
             self.positions.append((member.pk, self._owed(plan, self.months.current), None, None))
-        _insert(DuesBase, BASE_FIELDS, rows)
+        insert_rows(DuesBase, BASE_FIELDS, rows)
         self.counts["bases"] += len(rows)
 
     def _reset_sequences(self) -> None:
@@ -746,67 +744,6 @@ def _at(day: datetime.date) -> datetime.datetime:
     at = datetime.datetime.combine(day, datetime.time(16))
     offset = timezone.get_current_timezone().utcoffset(at)
     return at.replace(tzinfo=datetime.timezone(offset))
-
-
-@contextmanager
-def _keys_checked_once(tables):
-    """On PostgreSQL, the tables' foreign keys dropped for the bulk load and added back.
-
-    Deferred, each key of each of some two million rows is checked by its own
-    trigger at commit (a minute at city scale); added back, each key checks every
-    row in one join. ALTER TABLE refuses tables with checks still pending, so the
-    seed's pending checks run first, as they would have at commit. A load that
-    fails rolls the whole seed back, the dropped keys with it (DDL is transactional).
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        keys = []
-        for model in tables:
-            table = quote(model._meta.db_table)
-            cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
-                [model._meta.db_table],
-            )
-            for name, definition in cursor.fetchall():
-                keys.append((table, quote(name), definition))
-                cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        yield
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for table, name, definition in keys:
-            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-
-def _insert(model, names: list[str], rows: list[tuple]) -> None:
-    """Write *rows* (values of the fields *names*, attnames for relations): on PostgreSQL
-    through ``COPY`` (a township's rows, a few MB of CSV), elsewhere ``bulk_create``."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        objs = [model(**dict(zip(names, row, strict=True))) for row in rows]
-        model.objects.bulk_create(objs, batch_size=2000)
-        return
-    fields = [model._meta.get_field(name) for name in names]
-    quote = connection.ops.quote_name
-    listed = ", ".join(quote(f.column) for f in fields)
-    not_null = ", ".join(quote(f.column) for f in text_fields(fields))
-    force = f", FORCE_NOT_NULL ({not_null})" if not_null else ""
-    # Straight into the table: a staged copy (branches.pg_copy) would write every row twice.
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    buffer.seek(0)
-    with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(
-            f"COPY {quote(model._meta.db_table)} ({listed}) FROM STDIN WITH (FORMAT csv{force})",
-            buffer,
-            size=1 << 16,
-        )
 
 
 def _update_members(rows: list[tuple]) -> None:

@@ -18,6 +18,7 @@ from activities.periods import period_bounds
 from activities.services import tally_rebuild
 from branches.models import BranchCategory, OrgKind, PostTitle
 from members.choices import MemberCategory, PartyStatus
+from reports.demo.bulk import insert_rows
 
 # (kind, org kind, period) of the default cadence rules.
 SCHEDULE = [
@@ -55,6 +56,17 @@ TOPICS = {
     ActivityKind.LIFE_MEETING: ["年度组织生活会"],
     ActivityKind.APPRAISAL: ["年度民主评议党员"],
 }
+# The columns of an attendance row as ``_attendance`` lists them (members, no guests).
+ATTENDANCE_FIELDS = [
+    "activity_id",
+    "member_id",
+    "status",
+    "reason",
+    "was_mobile",
+    "was_full_member",
+    "guest_name",
+    "is_guest",
+]
 LEAVE_REASONS = ["外出务工", "身体不适", "家中有事", "在外地就医", "值班", "照顾老人"]
 # Where a branch of each kind meets (its groups meet where their branch does,
 # or at home in a village): an organ or a school has no 村党群服务中心.
@@ -122,10 +134,14 @@ class HistoryBuilder:
                     rows.extend(self._attendance(activity, expected))
                     activities.append(activity)
         # Attendance rows hold the unsaved activities; Django fills in their
-        # ids once the activities are created.
+        # ids once the activities are created. Two million rows at city scale: written
+        # through COPY (reports.demo.bulk), not as model instances.
         Activity.objects.bulk_create(activities, batch_size=2000, audit=False)
-        for i in range(0, len(rows), 20_000):
-            Attendance.objects.bulk_create(rows[i : i + 20_000], batch_size=5000, audit=False)
+        insert_rows(
+            Attendance,
+            ATTENDANCE_FIELDS,
+            [(activity.pk, *values) for activity, *values in rows],
+        )
         self.activities += len(activities)
         self.attendance += len(rows)
 
@@ -187,7 +203,9 @@ class HistoryBuilder:
             logged_at=logged_at,
         )
 
-    def _attendance(self, activity: Activity, expected) -> list[Attendance]:
+    def _attendance(self, activity: Activity, expected) -> list[tuple]:
+        """The expected members' rows, in the order of ``ATTENDANCE_FIELDS`` with the
+        activity itself first (its id is known once it is written)."""
         rows, counts = [], dict.fromkeys(AttendanceStatus.values, 0)
         full_present = full_total = 0
         for member in expected:
@@ -209,16 +227,7 @@ class HistoryBuilder:
             full_total += is_full
             full_present += is_full and status == AttendanceStatus.PRESENT
             counts[status] += 1
-            rows.append(
-                Attendance(
-                    activity=activity,
-                    member_id=member.pk,
-                    status=status,
-                    reason=reason,
-                    was_mobile=member.is_mobile,
-                    was_full_member=is_full,
-                )
-            )
+            rows.append((activity, member.pk, status, reason, member.is_mobile, is_full, "", False))
         activity.expected_count = len(expected)
         activity.present_count = counts[AttendanceStatus.PRESENT]
         activity.leave_count = counts[AttendanceStatus.LEAVE]

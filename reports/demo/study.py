@@ -20,6 +20,7 @@ from activities.models import StudyAttendance, StudyForm, StudySession
 from branches.dated import months_later
 from branches.models import COMMITTEE_KINDS, Organization, OrgKind, Post, PostTitle
 from members.models import Membership
+from reports.demo.bulk import insert_rows
 
 TOPICS = [
     "学习《中国共产党章程》",
@@ -91,13 +92,9 @@ def build_study(*, rng: random.Random, today: datetime.date, users) -> dict[str,
             month = months_later(month, 1)
     trained = _training(rng, today, people, sessions, attendees, by)
     created = StudySession.objects.bulk_create(sessions, batch_size=2000, audit=False)
-    rows = [
-        StudyAttendance(session_id=s.pk, member_id=pk)
-        for s, members in zip(created, attendees, strict=True)
-        for pk in members
-    ]
-    for i in range(0, len(rows), 20_000):
-        StudyAttendance.objects.bulk_create(rows[i : i + 20_000], batch_size=5000, audit=False)
+    # Two million rows at city scale: through COPY (reports.demo.bulk), not as instances.
+    rows = [(s.pk, pk) for s, members in zip(created, attendees, strict=True) for pk in members]
+    insert_rows(StudyAttendance, ["session_id", "member_id"], rows)
     return {"study_sessions": len(sessions), "study_attendance": len(rows), "trainings": trained}
 
 

@@ -391,6 +391,27 @@ def test_the_roles_hold_the_study_permissions_the_migration_grants():
     }
 
 
+@pytest.mark.postgres
+def test_a_whole_years_rewrite_through_copy_writes_the_entries_the_orm_does(year, monkeypatch):
+    """On PostgreSQL a rewrite of many entries (a county's year) goes through COPY."""
+    from activities.points import ledgers
+
+    fields = [f for f in ledgers.ENTRY_FIELDS if f != "entered_at"]
+
+    def entries():
+        return sorted(PointEntry.objects.filter(status="auto").values_list(*fields, "pk"))
+
+    ledger_points_refresh(year=2026)
+    by_orm = entries()
+    monkeypatch.setattr(ledgers, "COPY_ABOVE", 0)
+    ledger_points_refresh(year=2026)
+    by_copy = entries()
+    assert by_orm and [row[:-1] for row in by_copy] == [row[:-1] for row in by_orm]
+    # Written anew (new ids), with the time they were entered.
+    assert not {row[-1] for row in by_copy} & {row[-1] for row in by_orm}
+    assert PointEntry.objects.get(source=PointSource.STUDY).entered_at is not None
+
+
 # --- Query counts ------------------------------------------------------------------------------
 
 
