@@ -31,6 +31,7 @@ from activities.models import (
     stars_label,
 )
 from activities.points.dues import dues_points_refresh
+from activities.points.ledgers import study_points_refresh
 from activities.points.scheme import Scheme, scheme_for, score, year_start
 from activities.points.selectors import member_sums
 from activities.ratings.selectors import is_draft_node
@@ -249,6 +250,13 @@ def rating_draft_compute(*, node: Organization, year: int, today=None) -> Draft:
         raise ValidationError(f"{year}年1月1日没有有效的评星定级规则或星级分档，请先在后台设置。")
     # The 欠缴党费 deductions as the dues ledger stands now (activities.points.dues).
     dues_points_refresh(
+        year=year,
+        member_ids=_members_on(node, reference_date(year, today)).values("member_id"),
+        today=today,
+    )
+    # And 学习达标 as the 书记 posts stand now: a post begun or ended since a member's last
+    # session changes their target (56 or 32 学时), which no session write has applied yet.
+    study_points_refresh(
         year=year,
         member_ids=_members_on(node, reference_date(year, today)).values("member_id"),
         today=today,

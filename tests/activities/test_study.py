@@ -391,6 +391,28 @@ def test_the_roles_hold_the_study_permissions_the_migration_grants():
     }
 
 
+def test_a_secretary_post_ended_since_the_last_session_is_applied_by_the_next_draft(tree, year):
+    """王书记 has 32 学时 since 1 July, short of the secretaries' 56; his post ended in
+    August (no session written since), so his target is 32 and the township's next
+    draft of the ratings gives him 学习达标, dated the day he reached it."""
+    from activities.ratings.services import rating_draft_compute
+    from branches.models import Post
+
+    wang = year["wang"]
+    assert not PointEntry.objects.filter(member=wang, source=PointSource.STUDY).exists()
+    post = Post.objects.get(member=wang, title=PostTitle.SECRETARY)
+    post.ended_on = D(2026, 8, 1)
+    post.save()
+    assert not PointEntry.objects.filter(member=wang, source=PointSource.STUDY).exists()
+    rating_draft_compute(node=tree.township_a, year=2026, today=D(2026, 9, 15))
+    earned = PointEntry.objects.get(member=wang, source=PointSource.STUDY)
+    assert (earned.date, earned.reason) == (D(2026, 7, 1), "学习达标：2026年学习满32学时")
+    # The others stand as they were: 张一's entry, 李二 still short.
+    assert set(
+        PointEntry.objects.filter(source=PointSource.STUDY).values_list("member__name", flat=True)
+    ) == {"张一", "王书记"}
+
+
 @pytest.mark.postgres
 def test_a_whole_years_rewrite_through_copy_writes_the_entries_the_orm_does(year, monkeypatch):
     """On PostgreSQL a rewrite of many entries (a county's year) goes through COPY."""
