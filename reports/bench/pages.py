@@ -609,6 +609,19 @@ PAGES: list[BenchPage] = [
         PAGE_MS,
         "clerk_a",
     ),
+    # The ledgers' records in the admin, where one logged by mistake is deleted: the first
+    # page of each (50 rows, no full count; the years of the date filter over every row in
+    # scope) as a township's clerk and as the county read it.
+    *(
+        BenchPage(
+            f"admin_{model}_list_{who}",
+            (lambda model=model: reverse(f"admin:activities_{model}_changelist")),
+            PAGE_MS,
+            user,
+        )
+        for model in ("talk", "studysession", "diaryentry", "dutylog", "pairingvisit")
+        for who, user in (("clerk", "clerk_a"), ("county", "county"))
+    ),
 ]
 
 # Spreadsheets: a county's every row (the compliance export lists every gap), a
