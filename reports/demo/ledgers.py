@@ -38,6 +38,7 @@ import random
 from typing import NamedTuple
 
 from django.db.models import F
+from django.utils import timezone
 
 from activities.models import (
     DiaryCheck,
@@ -58,6 +59,7 @@ from activities.models import (
 from branches.dated import months_later
 from branches.models import BranchCategory, Organization, OrgKind, Post, PostTitle
 from members.models import Member, Membership
+from reports.demo.bulk import insert_rows
 
 TEXTS = {
     PledgeCategory.DEVELOPMENT: [
@@ -349,15 +351,18 @@ def _duty_posts(rng, today, members, branches, by) -> dict[str, int]:
                 DutyAssignment(post=post, member_id=member.pk, started_on=began, ended_on=ended)
             )
     DutyAssignment.objects.bulk_create(assignments, batch_size=2000, audit=False)
-    logs = []
+    logs, now = [], timezone.now()
     for held in assignments:
         last = held.ended_on or today
         day = held.started_on + datetime.timedelta(days=rng.randint(10, 50))
         while day <= last:
             text = rng.choice(DUTY_POSTS[held.post.name][1])
-            logs.append(DutyLog(assignment=held, done_on=day, text=text, recorded_by=by))
+            logs.append((held.pk, day, text, by.pk, now))
             day += datetime.timedelta(days=rng.randint(30, 75))
-    DutyLog.objects.bulk_create(logs, batch_size=2000, audit=False)
+    # Some 150,000 rows at city scale: through COPY (reports.demo.bulk).
+    insert_rows(
+        DutyLog, ["assignment_id", "done_on", "text", "recorded_by_id", "recorded_at"], logs
+    )
     return {"duty_posts": len(posts), "duty_holders": len(assignments), "duty_logs": len(logs)}
 
 
@@ -412,8 +417,21 @@ VILLAGE_VISITS = {
 }
 
 
-def _visits(rng, pairing: Pairing, today: datetime.date, by) -> list[PairingVisit]:
-    """Every month or two from the year's start (or the pairing's), up to its end or today."""
+# The columns of a visit as ``_visits`` lists them.
+VISIT_FIELDS = [
+    "pairing_id",
+    "visited_on",
+    "kind",
+    "help_given",
+    "value_note",
+    "recorded_by_id",
+    "recorded_at",
+]
+
+
+def _visits(rng, pairing: Pairing, today: datetime.date, by, now) -> list[tuple]:
+    """Every month or two from the year's start (or the pairing's), up to its end or today:
+    rows of ``VISIT_FIELDS`` (the pairing is written already)."""
     texts = HOUSEHOLD_VISITS if pairing.partner_kind == PartnerKind.HOUSEHOLD else VILLAGE_VISITS
     start = max(pairing.started_on, datetime.date(today.year, 1, 1))
     day = start + datetime.timedelta(days=rng.randint(5, 40))
@@ -421,16 +439,7 @@ def _visits(rng, pairing: Pairing, today: datetime.date, by) -> list[PairingVisi
     while day <= (pairing.ended_on or today):
         kind = rng.choice(list(texts))
         value = rng.choice(GOODS_VALUE) if kind == VisitKind.GOODS else ""
-        visits.append(
-            PairingVisit(
-                pairing=pairing,
-                visited_on=day,
-                kind=kind,
-                help_given=rng.choice(texts[kind]),
-                value_note=value,
-                recorded_by=by,
-            )
-        )
+        visits.append((pairing.pk, day, kind, rng.choice(texts[kind]), value, by.pk, now))
         day += datetime.timedelta(days=rng.randint(30, 65))
     return visits
 
@@ -486,8 +495,10 @@ def _pairings(rng, today, members, branches, by) -> dict[str, int]:
         if rng.random() < 0.03 and pairing.started_on < today:
             pairing.ended_on = _days(rng, max(pairing.started_on, datetime.date(year, 1, 1)), today)
     Pairing.objects.bulk_create(pairings, batch_size=2000, audit=False)
-    visits = [v for p in pairings for v in _visits(rng, p, today, by)]
-    PairingVisit.objects.bulk_create(visits, batch_size=2000, audit=False)
+    now = timezone.now()
+    visits = [v for p in pairings for v in _visits(rng, p, today, by, now)]
+    # Some 200,000 rows at city scale: through COPY (reports.demo.bulk).
+    insert_rows(PairingVisit, VISIT_FIELDS, visits)
     return {"pairings": len(pairings), "pairing_visits": len(visits)}
 
 
