@@ -22,11 +22,11 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear
 
+from activities.ledgers.diary.selectors import month_checked
 from activities.models import (
-    DiaryCheck,
     DiaryEntry,
     DiaryOutcome,
     DutyLog,
@@ -136,17 +136,6 @@ def pair_counts(*, org_ids, years) -> Counts:
     return _counted(grouped, "org", ["visits", "visited"])
 
 
-def _checked() -> Exists:
-    # As diary.selectors._checked: year and month apart, a truncation takes no OuterRef.
-    return Exists(
-        DiaryCheck.objects.filter(
-            org=OuterRef("org"),
-            month__year=ExtractYear(OuterRef("date")),
-            month__month=ExtractMonth(OuterRef("date")),
-        )
-    )
-
-
 def diary_counts(*, org_ids, years) -> Counts:
     """民情日志 by branch: entries by outcome, the months with entries and how many of
     them were checked (distinct months within one branch and year)."""
@@ -159,7 +148,7 @@ def diary_counts(*, org_ids, years) -> Counts:
         "reported": Count("pk", filter=Q(outcome=DiaryOutcome.REPORTED)),
         "following": Count("pk", filter=Q(outcome=DiaryOutcome.FOLLOWING)),
         "months": Count(ExtractMonth("date"), distinct=True),
-        "checked": Count(ExtractMonth("date"), distinct=True, filter=Q(_checked())),
+        "checked": Count(ExtractMonth("date"), distinct=True, filter=Q(month_checked())),
     }
     grouped = rows.values("org_id", y=ExtractYear("date")).annotate(**metrics).order_by()
     return _counted(grouped, "org_id", metrics)

@@ -24,8 +24,8 @@ from branches.paths import subtree_q
 WORK_SHOWN = 60
 
 
-def _checked() -> Exists:
-    """Whether the entry's month of its branch has its check."""
+def month_checked() -> Exists:
+    """Whether the entry's month of its branch has its check (the tallies count it too)."""
     # Year and month apart: a truncation cannot take an outer reference.
     return Exists(
         DiaryCheck.objects.filter(
@@ -52,7 +52,7 @@ def diary_rows(
         rows = rows.filter(outcome=outcome)
     return (
         rows.select_related("org", "cadre")
-        .annotate(checked=_checked())
+        .annotate(checked=month_checked())
         .order_by("org__path", "date", "pk")
     )
 
@@ -92,7 +92,7 @@ def diary_work(*, user, root: Organization, today: datetime.date) -> dict:
             date__gte=year_start(today.year),
             date__lt=today.replace(day=1),
         )
-        .filter(~Q(_checked()))
+        .filter(~Q(month_checked()))
         .annotate(month=TruncMonth("date"))
         .values("org_id", "org__name", "org__path", "month")
         .annotate(
