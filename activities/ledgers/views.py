@@ -1,11 +1,16 @@
 """What every working ledger's pages share: the years offered, the ``org`` a list is
-narrowed to, the nodes its picker offers, and choosing the branch a record is for.
+narrowed to, the nodes its picker offers, a list's page and title, and choosing the
+branch a record is for.
 
 Each ledger's own pages are in its package (``pledges``, ``duty``, …).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -36,6 +41,51 @@ def summary_context(
         "years": years_offered(today),
         "crumbs": list(crumbs.order_by("path")),
         "drill": drill,
+        **extra,
+    }
+
+
+def wants_xlsx(request: HttpRequest) -> bool:
+    """Whether the list is asked for as its Excel download (``format=xlsx``)."""
+    return params.choice_value(request.GET, "format", ["", "xlsx"], default="") == "xlsx"
+
+
+def list_title(request: HttpRequest, node: Organization | None, text: str) -> str:
+    """The list's title: *text* after the node it is narrowed to, or the user's own."""
+    where = node.name if node else (request.user.org.name if request.user.org else "")
+    return f"{where}{text}"
+
+
+def list_context(
+    request: HttpRequest,
+    rows,
+    *,
+    title: str,
+    year: int,
+    node: Organization | None,
+    today,
+    filters: dict | None = None,
+    query: dict | None = None,
+    labelled: Callable = lambda row: row.org,
+    **extra,
+) -> dict:
+    """What every ledger's list page shows: its title, the year and the years offered, the
+    day, the node and the picker's nodes, a page of *rows* (each row's organisation labelled) and
+    the filters as validated for the pager and the Excel link, never the raw query:
+    ``year``, then *filters*, then ``org`` (or *query* whole)."""
+    page = Paginator(rows, LIST_PAGE).get_page(params.page_number(request.GET))
+    attach_labels(labelled(row) for row in page)
+    if query is None:
+        query = {"year": year, **(filters or {}), "org": node.pk if node else ""}
+    return {
+        "title": title,
+        "year": year,
+        "years": years_offered(today),
+        "node": node,
+        "picker": nodes_below(request.user),
+        "page": page,
+        "today": today,
+        "query": urlencode(query),
         **extra,
     }
 

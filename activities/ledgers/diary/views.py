@@ -5,12 +5,10 @@ check, and the yearly summary of a node by child."""
 from __future__ import annotations
 
 import datetime
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,10 +19,11 @@ from activities.ledgers.diary import exports, forms, selectors, services
 from activities.ledgers.views import (
     branch_param,
     branch_picker,
+    list_context,
+    list_title,
     node_param,
-    nodes_below,
     summary_context,
-    years_offered,
+    wants_xlsx,
 )
 from activities.models import DiaryCheck, DiaryEntry, DiaryOutcome
 from branches import params
@@ -38,7 +37,6 @@ from members.models import Member
 
 VIEW, ADD = "activities.view_diaryentry", "activities.add_diaryentry"
 CHECK = "activities.add_diarycheck"
-LIST_PAGE = 100
 MONTHS = [str(m) for m in range(1, 13)]
 
 
@@ -60,38 +58,26 @@ def diary_list(request: HttpRequest) -> HttpResponse:
     rows = selectors.diary_rows(
         user=request.user, year=year, node=node, month=month, outcome=outcome
     )
-    where = node.name if node else (request.user.org.name if request.user.org else "")
-    title = f"{where}{year}年{f'{month}月' if month else ''}民情日志"
-    if request.GET.get("format") == "xlsx":
+    title = list_title(request, node, f"{year}年{f'{month}月' if month else ''}民情日志")
+    if wants_xlsx(request):
         return exports.diary_xlsx(rows=rows, title=title)
-    page = Paginator(rows, LIST_PAGE).get_page(params.page_number(request.GET))
-    attach_labels(e.org for e in page)
-    # The foot of the printed page: the checks of the branches on it, not the county's.
-    checks = selectors.diary_checks(user=request.user, year=year, node=node, month=month).filter(
-        org_id__in={e.org_id for e in page}
+    context = list_context(
+        request,
+        rows,
+        title=title,
+        year=year,
+        node=node,
+        today=today,
+        filters={"month": month or "", "outcome": outcome},
+        month=month,
+        months=range(1, 13),
+        outcome=outcome,
+        outcomes=DiaryOutcome.choices,
     )
-    context = {
-        "title": title,
-        "year": year,
-        "years": years_offered(today),
-        "month": month,
-        "months": range(1, 13),
-        "outcome": outcome,
-        "outcomes": DiaryOutcome.choices,
-        "node": node,
-        "picker": nodes_below(request.user),
-        "page": page,
-        "checks": checks,
-        # The filters as validated, for the pager and the Excel link: never the raw query.
-        "query": urlencode(
-            {
-                "year": year,
-                "month": month or "",
-                "outcome": outcome,
-                "org": node.pk if node else "",
-            }
-        ),
-    }
+    # The foot of the printed page: the checks of the branches on it, not the county's.
+    context["checks"] = selectors.diary_checks(
+        user=request.user, year=year, node=node, month=month
+    ).filter(org_id__in={e.org_id for e in context["page"]})
     return render(request, "activities/ledgers/diary_list.html", context)
 
 

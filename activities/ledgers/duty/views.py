@@ -3,12 +3,9 @@ up a post, one post with its holders and their 履职记录, and the yearly summ
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,13 +13,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from activities.ledgers.duty import exports, forms, selectors, services
 from activities.ledgers.views import (
-    LIST_PAGE,
     branch_param,
     branch_picker,
+    list_context,
+    list_title,
     node_param,
-    nodes_below,
     summary_context,
-    years_offered,
+    wants_xlsx,
 )
 from activities.models import DutyAssignment, DutyLog, DutyPost
 from branches import params
@@ -58,23 +55,10 @@ def duty_list(request: HttpRequest) -> HttpResponse:
     year = params.year_value(request.GET, default=today.year)
     node = node_param(request)
     rows = selectors.duty_rows(user=request.user, year=year, node=node)
-    where = node.name if node else (request.user.org.name if request.user.org else "")
-    title = f"{where}{year}年设岗定责登记表"
-    if request.GET.get("format") == "xlsx":
+    title = list_title(request, node, f"{year}年设岗定责登记表")
+    if wants_xlsx(request):
         return exports.duty_posts_xlsx(rows=rows, title=title)
-    page = Paginator(rows, LIST_PAGE).get_page(params.page_number(request.GET))
-    attach_labels(p.org for p in page)
-    context = {
-        "title": title,
-        "year": year,
-        "years": years_offered(today),
-        "node": node,
-        "picker": nodes_below(request.user),
-        "page": page,
-        "today": today,
-        # The filters as validated, for the pager and the Excel link: never the raw query.
-        "query": urlencode({"year": year, "org": node.pk if node else ""}),
-    }
+    context = list_context(request, rows, title=title, year=year, node=node, today=today)
     return render(request, "activities/ledgers/duty_list.html", context)
 
 

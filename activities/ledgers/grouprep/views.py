@@ -7,19 +7,23 @@ by child, and the township's 经验交流会 (log it, read it)."""
 from __future__ import annotations
 
 import datetime
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from activities.ledgers.grouprep import exports, forms, selectors, services
-from activities.ledgers.views import node_param, nodes_below, summary_context, years_offered
+from activities.ledgers.views import (
+    list_context,
+    list_title,
+    node_param,
+    summary_context,
+    wants_xlsx,
+)
 from activities.models import Activity, ActivityKind, GroupReport
 from activities.periods import add_months
 from branches import params
@@ -34,7 +38,6 @@ VIEW = "activities.view_groupreport"
 ADD = "activities.add_groupreport"
 SUMMARY_ADD = "activities.add_branchsummary"
 EXCHANGE_ADD = "activities.add_exchangepresentation"
-LIST_PAGE = 100
 MONTHS = [str(m) for m in range(1, 13)]
 QUARTERS = ["1", "2", "3", "4"]
 
@@ -69,43 +72,41 @@ def grouprep_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     period = params.choice_value(request.GET, "period", ["month", "quarter"], default="month")
     node = node_param(request)
-    where = node.name if node else (request.user.org.name if request.user.org else "")
     if period == "quarter":
         start = _quarter(request, today)
         label = _quarter_label(start)
         rows = selectors.branch_rows(user=request.user, node=node, quarter=start)
-        title = f"{where}{label}支部季度小结"
+        title = list_title(request, node, f"{label}支部季度小结")
         export = exports.quarter_xlsx
     else:
         start = _month(request, today)
         label = f"{start:%Y年%-m月}"
         rows = selectors.group_rows(user=request.user, node=node, month=start)
-        title = f"{where}{label}党小组月度报告"
+        title = list_title(request, node, f"{label}党小组月度报告")
         export = exports.month_xlsx
-    if request.GET.get("format") == "xlsx":
+    if wants_xlsx(request):
         return export(rows=rows, title=title, period=label)
-    page = Paginator(rows, LIST_PAGE).get_page(params.page_number(request.GET))
-    attach_labels(page)
     query = {"period": period, "year": start.year, "org": node.pk if node else ""}
     if period == "quarter":
         query["quarter"] = (start.month - 1) // 3 + 1
     else:
         query["month"] = start.month
-    context = {
-        "title": title,
-        "period": period,
-        "start": start,
-        "year": start.year,
-        "years": years_offered(today),
-        "months": range(1, 13),
-        "quarters": range(1, 5),
-        "quarter_number": (start.month - 1) // 3 + 1,
-        "node": node,
-        "picker": nodes_below(request.user),
-        "page": page,
-        "exchanges": selectors.exchanges(user=request.user, node=node, year=start.year),
-        "query": urlencode(query),
-    }
+    context = list_context(
+        request,
+        rows,
+        title=title,
+        year=start.year,
+        node=node,
+        today=today,
+        query=query,
+        labelled=lambda row: row,  # the rows are the groups or branches themselves
+        period=period,
+        start=start,
+        months=range(1, 13),
+        quarters=range(1, 5),
+        quarter_number=(start.month - 1) // 3 + 1,
+        exchanges=selectors.exchanges(user=request.user, node=node, year=start.year),
+    )
     return render(request, "activities/ledgers/grouprep_list.html", context)
 
 

@@ -4,12 +4,9 @@ end, and the yearly summary of a node by child."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,10 +16,11 @@ from activities.ledgers.pairs import exports, forms, selectors, services
 from activities.ledgers.views import (
     branch_param,
     branch_picker,
+    list_context,
+    list_title,
     node_param,
-    nodes_below,
     summary_context,
-    years_offered,
+    wants_xlsx,
 )
 from activities.models import Pairing, PairingVisit
 from branches import params
@@ -35,7 +33,6 @@ from members.models import Member
 
 VIEW, ADD = "activities.view_pairing", "activities.add_pairing"
 END, VISIT = "activities.change_pairing", "activities.add_pairingvisit"
-LIST_PAGE = 100
 DETAIL_VISITS = 100
 # step → its label, form, service, the permission it needs.
 STEPS = {
@@ -53,22 +50,10 @@ def pair_list(request: HttpRequest) -> HttpResponse:
     year = params.year_value(request.GET, default=today.year)
     node = node_param(request)
     rows = selectors.pair_rows(user=request.user, year=year, node=node)
-    where = node.name if node else (request.user.org.name if request.user.org else "")
-    title = f"{where}{year}年结对帮扶登记表"
-    if params.choice_value(request.GET, "format", ["", "xlsx"], default="") == "xlsx":
+    title = list_title(request, node, f"{year}年结对帮扶登记表")
+    if wants_xlsx(request):
         return exports.pairs_xlsx(rows=rows, title=title)
-    page = Paginator(rows, LIST_PAGE).get_page(params.page_number(request.GET))
-    attach_labels(p.org for p in page)
-    context = {
-        "title": title,
-        "year": year,
-        "years": years_offered(today),
-        "node": node,
-        "picker": nodes_below(request.user),
-        "page": page,
-        # The filters as validated, for the pager and the Excel link: never the raw query.
-        "query": urlencode({"year": year, "org": node.pk if node else ""}),
-    }
+    context = list_context(request, rows, title=title, year=year, node=node, today=today)
     return render(request, "activities/ledgers/pair_list.html", context)
 
 

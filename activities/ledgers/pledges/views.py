@@ -4,12 +4,9 @@ fulfilment, and the yearly summary of a node by child."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,13 +14,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from activities.ledgers.pledges import exports, forms, selectors, services
 from activities.ledgers.views import (
-    LIST_PAGE,
     branch_param,
     branch_picker,
+    list_context,
+    list_title,
     node_param,
-    nodes_below,
     summary_context,
-    years_offered,
+    wants_xlsx,
 )
 from activities.models import Pledge, PledgeCategory
 from branches import params
@@ -58,29 +55,22 @@ def pledge_list(request: HttpRequest) -> HttpResponse:
     rows = selectors.pledge_rows(
         user=request.user, year=year, node=node, state=state, category=category, today=today
     )
-    where = node.name if node else (request.user.org.name if request.user.org else "")
-    title = f"{where}{year}年党员公开承诺践诺台账"
-    if request.GET.get("format") == "xlsx":
+    title = list_title(request, node, f"{year}年党员公开承诺践诺台账")
+    if wants_xlsx(request):
         return exports.pledges_xlsx(rows=rows, title=title)
-    page = Paginator(rows, LIST_PAGE).get_page(params.page_number(request.GET))
-    attach_labels(p.org for p in page)
-    context = {
-        "title": title,
-        "year": year,
-        "years": years_offered(today),
-        "state": state,
-        "states": list(selectors.STATES.items()),
-        "category": category,
-        "categories": PledgeCategory.choices,
-        "node": node,
-        "picker": nodes_below(request.user),
-        "page": page,
-        "today": today,
-        # The filters as validated, for the pager and the Excel link: never the raw query.
-        "query": urlencode(
-            {"year": year, "state": state, "category": category, "org": node.pk if node else ""}
-        ),
-    }
+    context = list_context(
+        request,
+        rows,
+        title=title,
+        year=year,
+        node=node,
+        today=today,
+        filters={"state": state, "category": category},
+        state=state,
+        states=list(selectors.STATES.items()),
+        category=category,
+        categories=PledgeCategory.choices,
+    )
     return render(request, "activities/ledgers/pledge_list.html", context)
 
 

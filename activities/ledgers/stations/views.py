@@ -5,12 +5,10 @@ month's check and for its details, and the yearly summary of a node by child."""
 from __future__ import annotations
 
 import datetime
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,12 +16,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from activities.ledgers.stations import exports, forms, selectors, services
 from activities.ledgers.views import (
-    LIST_PAGE,
     branch_param,
     branch_picker,
+    list_context,
+    list_title,
     node_param,
-    nodes_below,
     summary_context,
+    wants_xlsx,
     years_offered,
 )
 from activities.models import Station, StationCheck, StationState
@@ -55,28 +54,24 @@ def station_list(request: HttpRequest) -> HttpResponse:
     state = params.choice_value(request.GET, "state", ["", *StationState.values], default="")
     node = node_param(request)
     rows = selectors.station_rows(user=request.user, year=year, node=node, state=state)
-    where = node.name if node else (request.user.org.name if request.user.org else "")
-    title = f"{where}{year}年远程教育站点检查登记表"
-    if params.choice_value(request.GET, "format", ["", "xlsx"], default="") == "xlsx":
+    title = list_title(request, node, f"{year}年远程教育站点检查登记表")
+    if wants_xlsx(request):
         return exports.stations_xlsx(rows=rows, title=title, year=year, today=today)
-    page = Paginator(rows, LIST_PAGE).get_page(params.page_number(request.GET))
-    attach_labels(s.org for s in page)
-    for station in page:
+    context = list_context(
+        request,
+        rows,
+        title=title,
+        year=year,
+        node=node,
+        today=today,
+        filters={"state": state},
+        state=state,
+        states=StationState.choices,
+        months=range(1, 13),
+    )
+    for station in context["page"]:
         station.marks = selectors.year_marks(station, year, today)
         station.year_playbacks = sum(c.playbacks for c in station.year_checks)
-    context = {
-        "title": title,
-        "year": year,
-        "years": years_offered(today),
-        "state": state,
-        "states": StationState.choices,
-        "node": node,
-        "picker": nodes_below(request.user),
-        "page": page,
-        "months": range(1, 13),
-        # The filters as validated, for the pager and the Excel link: never the raw query.
-        "query": urlencode({"year": year, "state": state, "org": node.pk if node else ""}),
-    }
     return render(request, "activities/ledgers/station_list.html", context)
 
 

@@ -5,12 +5,9 @@ summary of a node by child."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,10 +17,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from activities.ledgers.study import exports, forms, selectors, services
 from activities.ledgers.views import (
-    LIST_PAGE,
+    list_context,
+    list_title,
     node_param,
-    nodes_below,
     summary_context,
+    wants_xlsx,
     years_offered,
 )
 from activities.models import StudyAttendance, StudyForm, StudySession
@@ -61,28 +59,22 @@ def study_list(request: HttpRequest) -> HttpResponse:
     form = params.choice_value(request.GET, "form", ["", *StudyForm.values], default="")
     node = node_param(request)
     rows = selectors.session_rows(user=request.user, year=year, node=node, month=month, form=form)
-    where = node.name if node else (request.user.org.name if request.user.org else "")
-    title = f"{where}{year}年{f'{month}月' if month else ''}党员学习教育记录"
-    if request.GET.get("format") == "xlsx":
+    title = list_title(request, node, f"{year}年{f'{month}月' if month else ''}党员学习教育记录")
+    if wants_xlsx(request):
         return exports.study_xlsx(rows=rows, title=title)
-    page = Paginator(rows, LIST_PAGE).get_page(params.page_number(request.GET))
-    attach_labels(s.org for s in page)
-    context = {
-        "title": title,
-        "year": year,
-        "years": years_offered(today),
-        "month": month,
-        "months": range(1, 13),
-        "form": form,
-        "forms": StudyForm.choices,
-        "node": node,
-        "picker": nodes_below(request.user),
-        "page": page,
-        # The filters as validated, for the pager and the Excel link: never the raw query.
-        "query": urlencode(
-            {"year": year, "month": month or "", "form": form, "org": node.pk if node else ""}
-        ),
-    }
+    context = list_context(
+        request,
+        rows,
+        title=title,
+        year=year,
+        node=node,
+        today=today,
+        filters={"month": month or "", "form": form},
+        month=month,
+        months=range(1, 13),
+        form=form,
+        forms=StudyForm.choices,
+    )
     return render(request, "activities/ledgers/study_list.html", context)
 
 

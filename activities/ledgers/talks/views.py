@@ -4,12 +4,9 @@ of a node by child."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,10 +17,11 @@ from activities.ledgers.talks import exports, forms, selectors, services
 from activities.ledgers.views import (
     branch_param,
     branch_picker,
+    list_context,
+    list_title,
     node_param,
-    nodes_below,
     summary_context,
-    years_offered,
+    wants_xlsx,
 )
 from branches import params
 from branches.labels import attach_labels
@@ -34,7 +32,6 @@ from branches.writes import errors_to_form, write_permission
 from members.models import Member
 
 VIEW, ADD = "activities.view_talk", "activities.add_talk"
-LIST_PAGE = 100
 # The branch page lists at most this many of the cycle's talks (the list has them all).
 CYCLE_TALKS = 200
 
@@ -48,22 +45,10 @@ def talk_list(request: HttpRequest) -> HttpResponse:
     year = params.year_value(request.GET, default=today.year)
     node = node_param(request)
     rows = selectors.talk_rows(user=request.user, year=year, node=node)
-    where = node.name if node else (request.user.org.name if request.user.org else "")
-    title = f"{where}{year}年谈心谈话记录"
-    if params.choice_value(request.GET, "format", ["", "xlsx"], default="") == "xlsx":
+    title = list_title(request, node, f"{year}年谈心谈话记录")
+    if wants_xlsx(request):
         return exports.talks_xlsx(rows=rows, title=title)
-    page = Paginator(rows, LIST_PAGE).get_page(params.page_number(request.GET))
-    attach_labels(t.org for t in page)
-    context = {
-        "title": title,
-        "year": year,
-        "years": years_offered(today),
-        "node": node,
-        "picker": nodes_below(request.user),
-        "page": page,
-        # The filters as validated, for the pager and the Excel link: never the raw query.
-        "query": urlencode({"year": year, "org": node.pk if node else ""}),
-    }
+    context = list_context(request, rows, title=title, year=year, node=node, today=today)
     return render(request, "activities/ledgers/talk_list.html", context)
 
 
