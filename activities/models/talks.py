@@ -63,4 +63,7 @@ class Talk(models.Model):
         indexes = [models.Index(fields=["org", "talked_on"], name="talk_org_talked_on")]
 
     def __str__(self) -> str:
-        return f"{self.talked_on} 谈心谈话"
+        # What was talked about tells one talk of a day from another (the admin's
+        # confirmation of a deletion names it), without reading the two members.
+        about = f"：{self.summary[:20]}" if self.summary else ""
+        return f"{self.talked_on} 谈心谈话{about}"

@@ -97,3 +97,53 @@ def test_a_clerk_records_a_pledge_on_a_phone_and_finds_the_points(
         "甲村第一党小组" in texts[0] and "王建国" in texts[0] and "党支部书记（签字）" in texts[0]
     )
     assert "下载Excel" not in texts[0]
+
+
+def test_a_clerk_corrects_a_study_session_and_takes_back_a_talk_logged_by_mistake(
+    page, live_server, tree, screenshot
+):
+    from activities.ledgers.study.services import study_session_record
+    from activities.ledgers.talks.services import talk_record
+    from activities.models import StudySession, Talk
+
+    clerk = account("clerk_a", tree.township_a, Role.CLERK)
+    zhang = MemberFactory(group=tree.group_a1, name="张卫东")
+    li = MemberFactory(group=tree.group_a1, name="李春梅")
+    today = timezone.localdate()
+    session = study_session_record(
+        org=tree.village_a,
+        date=today - datetime.timedelta(days=3),
+        topic="学习党章",
+        form="class",
+        hours=2,
+        members=[zhang, li],
+        by=clerk,
+    )
+    talk = talk_record(
+        org=tree.village_a,
+        initiator=zhang,
+        partner=li,
+        talked_on=today - datetime.timedelta(days=2),
+        summary="误登的谈话",
+        by=clerk,
+    )
+
+    log_in(page, "clerk_a")
+    # The session's 学时 were entered as 2 instead of 3.5: corrected on its page.
+    page.goto(f"/activities/ledgers/study/{session.pk}/")
+    page.get_by_role("link", name="修改学习信息").click()
+    page.fill("#id_hours", "3.5")
+    page.get_by_role("button", name="保存修改").click()
+    expect(page.locator("#study-facts")).to_contain_text("3.5")
+    session.refresh_from_db()
+    assert str(session.hours) == "3.5"
+
+    # The talk never took place: its 删除 link, the admin's confirmation, and it is gone.
+    page.goto("/activities/ledgers/talks/")
+    page.locator(f"tr[data-talk='{talk.pk}']").get_by_role("link", name="删除").click()
+    expect(page.locator("#content")).to_contain_text(f"{talk.talked_on} 谈心谈话：误登的谈话")
+    screenshot("ledgers-talk-delete")
+    page.get_by_role("button", name=re.compile("是的")).click()
+    expect(page.locator("body")).to_contain_text("成功删除")
+    assert not Talk.objects.filter(pk=talk.pk).exists()
+    assert StudySession.objects.filter(pk=session.pk).exists()
