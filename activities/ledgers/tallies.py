@@ -319,12 +319,19 @@ def _lock(*, org_ids, member_ids) -> None:
     before this lock a member (pledges, duty, pairs) or the organisation
     itself (民情日志), so the order stays one way. A full rebuild (``None``)
     locks nothing: it runs alone (seed, command).
+
+    ``FOR NO KEY UPDATE``: it holds off the other refreshes and every ``FOR
+    UPDATE`` as well, but not the key checks of rows written elsewhere that
+    point at these (a meeting's attendance at commit, under its organisation's
+    lock): with ``FOR UPDATE`` those two writes could each wait for the other.
     """
     if member_ids:
-        rows = Member.objects.select_for_update().filter(pk__in=sorted(set(member_ids)))
+        rows = Member.objects.select_for_update(no_key=True).filter(pk__in=sorted(set(member_ids)))
         list(rows.order_by("pk").values_list("pk"))
     if org_ids:
-        rows = Organization.objects.select_for_update().filter(pk__in=sorted(set(org_ids)))
+        rows = Organization.objects.select_for_update(no_key=True).filter(
+            pk__in=sorted(set(org_ids))
+        )
         list(rows.order_by("pk").values_list("pk"))
 
 

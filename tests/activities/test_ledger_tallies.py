@@ -16,6 +16,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 
 from activities.ledgers.diary import services as diary
 from activities.ledgers.duty import services as duty
@@ -334,3 +335,46 @@ def test_a_pledge_kept_while_another_is_uncommitted_counts_both(roles, tree, cle
     results = at_once(keep_open, meanwhile)
     assert not [r for r in results if isinstance(r, Exception)], results
     assert tally(tree.group_a1, TallyLedger.PLEDGES)["made"] == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_recount_does_not_hold_off_rows_written_elsewhere_that_point_at_its_member(
+    roles, tree, clerk_a
+):
+    # A recount holds its member while its transaction is open. A point entry of the same
+    # member written meanwhile (as a meeting's attendance is, under its organisation's
+    # lock) checks its key at commit: held FOR UPDATE the member would keep it waiting
+    # until the recount ends, and a recount then waiting for that organisation would
+    # never end. Held FOR NO KEY UPDATE, the entry commits while the recount is open.
+    from activities.ledgers.tallies import ledger_tally_refresh
+    from activities.models import EntryStatus, PointEntry, PointSource
+
+    member = MemberFactory(group=tree.group_a1)
+    held, written = threading.Event(), threading.Event()
+
+    def recount():
+        with transaction.atomic():
+            ledger_tally_refresh(
+                ledger=TallyLedger.STUDY, org_ids=[], member_ids=[member.pk], years=[2026]
+            )
+            held.set()
+            return written.wait(5)  # the entry committed while the member was held
+
+    def entry():
+        held.wait(10)
+        PointEntry.objects.create(
+            member=member,
+            org=tree.group_a1,
+            year=2026,
+            date=D(2026, 9, 1),
+            source=PointSource.VOLUNTEER,
+            points=1,
+            reason="参加志愿服务",
+            status=EntryStatus.PENDING,
+            entered_at=timezone.now(),
+        )
+        written.set()
+
+    results = at_once(recount, entry)
+    assert results == [True, None], results
