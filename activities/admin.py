@@ -422,7 +422,8 @@ class LedgerRecordAdmin(AuditedAdmin):
             return super().delete_view(request, object_id, extra_context)
         except ValidationError as exc:
             self.message_user(request, "；".join(exc.messages), messages.ERROR)
-            return redirect(request.path.removesuffix("delete/") + "change/")
+            opts = self.opts
+            return redirect(f"admin:{opts.app_label}_{opts.model_name}_change", object_id)
 
 
 @admin.register(Talk)

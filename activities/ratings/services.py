@@ -248,22 +248,14 @@ def rating_draft_compute(*, node: Organization, year: int, today=None) -> Draft:
     scheme = scheme_for(year)
     if scheme.rating is None or not scheme.bands:
         raise ValidationError(f"{year}年1月1日没有有效的评星定级规则或星级分档，请先在后台设置。")
+    members = _members_on(node, reference_date(year, today))
+    member_ids = members.values("member_id")
     # The 欠缴党费 deductions as the dues ledger stands now (activities.points.dues).
-    dues_points_refresh(
-        year=year,
-        member_ids=_members_on(node, reference_date(year, today)).values("member_id"),
-        today=today,
-    )
+    dues_points_refresh(year=year, member_ids=member_ids, today=today)
     # And 学习达标 as the 书记 posts stand now: a post begun or ended since a member's last
     # session changes their target (56 or 32 学时), which no session write has applied yet.
-    study_points_refresh(
-        year=year,
-        member_ids=_members_on(node, reference_date(year, today)).values("member_id"),
-        today=today,
-    )
-    members = _members_on(node, reference_date(year, today))
+    study_points_refresh(year=year, member_ids=member_ids, today=today)
     places = list(members.values_list("member_id", "branch_id", "group_id"))
-    member_ids = members.values("member_id")
     sums = member_sums(member_ids=member_ids, year=year)
     grades = dict(
         Appraisal.objects.filter(year=year, member_id__in=member_ids).values_list(
